@@ -1,0 +1,212 @@
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mallbots/mallbots/schemas"
+)
+
+// Window bounds the recent commands a snapshot remembers.
+//
+// Redelivery after a crash starts at the last committed input offset, and
+// goka commits marked offsets every second, so the window must cover every
+// command an aggregate handled in about a second: MaxWindow entries. Client
+// retries (the same command id sent again) are caught for RetryWindow, and
+// always for the last MinWindow commands. See docs/adr/0004.
+const (
+	MinWindow   = 16
+	MaxWindow   = 128
+	RetryWindow = time.Minute
+)
+
+// Input is one command to execute.
+type Input[C schemas.Command] struct {
+	Command C
+	// Offset is the command's offset on its command topic partition.
+	Offset int64
+	// Now is the processing time: events' occurredAt.
+	Now   time.Time
+	Facts Facts
+}
+
+// Outcome says what the adapter must write and emit.
+type Outcome[S any, E schemas.Event] struct {
+	// Replay is set for a command the snapshot already holds: re-write the
+	// snapshot unchanged and re-emit exactly Replay.Events and its result.
+	Replay *schemas.Applied
+	// Skip is set for a command at or below the snapshot's last offset that
+	// the window no longer holds: it was handled; do nothing.
+	Skip bool
+	// Events are new events, metadata filled in.
+	Events []E
+	// Next is the snapshot to write, nil for none. Its last Recent entry is
+	// this command's; the adapter fills in its encoded Events.
+	Next *schemas.Snapshot[S]
+	// Result is the command's result.
+	Result schemas.CommandResult
+}
+
+// Execute decides one command against the current snapshot (nil when the
+// aggregate does not exist). It returns an error only for a broken
+// invariant (Evolve refusing an event Decide produced, a malformed
+// snapshot); business refusals are results.
+func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *schemas.Snapshot[S], in Input[C]) (Outcome[S, E], error) {
+	meta := in.Command.CommandMetadata()
+	if snap != nil && snap.Version == 0 && len(snap.Recent) == 0 {
+		snap = nil
+	}
+	if snap != nil {
+		if applied, ok := snap.Find(meta.CommandID); ok {
+			return Outcome[S, E]{Replay: &applied, Next: snap, Result: resultOf(r.Type, meta, applied)}, nil
+		}
+		if in.Offset >= 0 && in.Offset <= snap.LastOffset {
+			return Outcome[S, E]{Skip: true}, nil
+		}
+	}
+
+	var current *S
+	var version int64
+	if snap != nil && snap.Version > 0 {
+		st := snap.State
+		current, version = &st, snap.Version
+	}
+
+	events, err := decide(r, current, version, in)
+	var rej *Rejection
+	if errors.As(err, &rej) {
+		return rejected[S, E](r.Type, snap, meta, in.Offset, in.Now, rej), nil
+	}
+	if err != nil {
+		return Outcome[S, E]{}, fmt.Errorf("decide %s %s: %w", r.Type, meta.AggregateID, err)
+	}
+
+	var state S
+	if current != nil {
+		state = *current
+	}
+	ids := make([]string, len(events))
+	for i, ev := range events {
+		em := ev.EventMetadata()
+		*em = schemas.EventMeta{
+			EventID:          schemas.EventID(meta.CommandID, i),
+			AggregateID:      meta.AggregateID,
+			AggregateVersion: version + int64(i) + 1,
+			OccurredAt:       in.Now.UTC().Truncate(time.Millisecond),
+			CommandID:        meta.CommandID,
+			CausationID:      meta.CommandID,
+			CorrelationID:    correlation(meta),
+		}
+		ids[i] = em.EventID
+		if state, err = r.Evolve(state, ev); err != nil {
+			return Outcome[S, E]{}, fmt.Errorf("evolve %s %s v%d: %w", r.Type, meta.AggregateID, em.AggregateVersion, err)
+		}
+	}
+	version += int64(len(events))
+	applied := schemas.Applied{CommandID: meta.CommandID, Offset: in.Offset, Version: version, ProcessedAt: in.Now.UTC()}
+	next := &schemas.Snapshot[S]{
+		AggregateID: meta.AggregateID,
+		Version:     version,
+		LastOffset:  max(in.Offset, lastOffset(snap)),
+		UpdatedAt:   in.Now.UTC(),
+		Recent:      remember(snap, applied, in.Now),
+		State:       state,
+	}
+	res := resultOf(r.Type, meta, applied)
+	res.EventIDs = ids
+	res.ProcessedAt = in.Now.UTC()
+	if version == 0 {
+		// A command that produced no event on an aggregate that does not
+		// exist leaves nothing to store.
+		next = nil
+	}
+	return Outcome[S, E]{Events: events, Next: next, Result: res}, nil
+}
+
+func decide[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], current *S, version int64, in Input[C]) ([]E, error) {
+	if ev := in.Command.CommandMetadata().ExpectedVersion; ev != nil && *ev != version {
+		return nil, ErrVersionConflict
+	}
+	return r.Decide(current, in.Command, in.Facts)
+}
+
+// rejected records a rejection in the window of an existing aggregate, so a
+// redelivery answers the same; a missing aggregate stores nothing.
+func rejected[S any, E schemas.Event](typ string, snap *schemas.Snapshot[S], meta *schemas.CommandMeta, offset int64, now time.Time, rej *Rejection) Outcome[S, E] {
+	var version int64
+	if snap != nil {
+		version = snap.Version
+	}
+	applied := schemas.Applied{
+		CommandID: meta.CommandID, Offset: offset, Version: version, ProcessedAt: now.UTC(),
+		RejectionCode: rej.Code, RejectionMessage: rej.Message, RejectionKind: string(rej.Kind),
+	}
+	out := Outcome[S, E]{Result: resultOf(typ, meta, applied)}
+	out.Result.ProcessedAt = now.UTC()
+	if snap != nil {
+		next := *snap
+		next.LastOffset = max(offset, snap.LastOffset)
+		next.Recent = remember(snap, applied, now)
+		out.Next = &next
+	}
+	return out
+}
+
+func resultOf(typ string, meta *schemas.CommandMeta, a schemas.Applied) schemas.CommandResult {
+	return schemas.CommandResult{
+		CommandID:     meta.CommandID,
+		CorrelationID: correlation(meta),
+		AggregateType: typ,
+		AggregateID:   meta.AggregateID,
+		Accepted:      a.RejectionCode == "",
+		Version:       a.Version,
+		EventIDs:      eventIDs(meta.CommandID, len(a.Events)),
+		Code:          a.RejectionCode,
+		Message:       a.RejectionMessage,
+		Kind:          a.RejectionKind,
+		ProcessedAt:   a.ProcessedAt,
+	}
+}
+
+func eventIDs(commandID string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = schemas.EventID(commandID, i)
+	}
+	return ids
+}
+
+func correlation(meta *schemas.CommandMeta) string {
+	if meta.CorrelationID != "" {
+		return meta.CorrelationID
+	}
+	return meta.CommandID
+}
+
+func lastOffset[S any](snap *schemas.Snapshot[S]) int64 {
+	if snap == nil {
+		return -1
+	}
+	return snap.LastOffset
+}
+
+// remember appends a to the window and trims it: entries older than
+// RetryWindow go, except the last MinWindow; never more than MaxWindow.
+func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time) []schemas.Applied {
+	var recent []schemas.Applied
+	if snap != nil {
+		recent = snap.Recent
+	}
+	all := make([]schemas.Applied, 0, len(recent)+1)
+	all = append(all, recent...)
+	all = append(all, a)
+	if len(all) > MaxWindow {
+		all = all[len(all)-MaxWindow:]
+	}
+	cut := 0
+	for cut < len(all)-MinWindow && now.Sub(all[cut].ProcessedAt) > RetryWindow {
+		cut++
+	}
+	return all[cut:]
+}

@@ -1,0 +1,101 @@
+package stores
+
+import (
+	"fmt"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Product rejections, with the exact texts of domain.md.
+var (
+	ErrProductNameBlank     = aggregate.Reject(aggregate.Invalid, "product_name_blank", "the product name cannot be blank")
+	ErrProductPriceNegative = aggregate.Reject(aggregate.Invalid, "product_price_negative", "the product price cannot be negative")
+	ErrProductNotFound      = aggregate.Reject(aggregate.NotFound, "product_not_found", "the product does not exist")
+	ErrProductRemoved       = aggregate.Reject(aggregate.Invalid, "product_removed", "the product has been removed")
+	ErrPriceDecrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_decrease", "the price change would be a decrease")
+	ErrPriceIncrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_increase", "the price change would be an increase")
+	// ErrProductExists refuses a second AddProduct with an id already used.
+	ErrProductExists = aggregate.Reject(aggregate.Conflict, "product_exists", "the product already exists")
+)
+
+// ProductRules are the Product aggregate's rules. AddProduct sees its store
+// through the stores table (event-carried state, read with goka Lookup).
+var ProductRules = aggregate.Rules[stores.Product, stores.ProductCommand, stores.ProductEvent]{
+	Type:   "product",
+	Needs:  productNeeds,
+	Decide: decideProduct,
+	Evolve: evolveProduct,
+}
+
+func productNeeds(cmd stores.ProductCommand) []aggregate.Ref {
+	if c, ok := cmd.(*stores.AddProduct); ok && !blank(c.StoreID) {
+		return []aggregate.Ref{{Table: topics.Stores.Table.Name, Key: c.StoreID}}
+	}
+	return nil
+}
+
+func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate.Facts) ([]stores.ProductEvent, error) {
+	if c, ok := cmd.(*stores.AddProduct); ok {
+		switch {
+		case p != nil:
+			return nil, ErrProductExists
+		case blank(c.Name):
+			return nil, ErrProductNameBlank
+		case c.PriceCents < 0:
+			return nil, ErrProductPriceNegative
+		}
+		if _, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, c.StoreID); !ok {
+			return nil, ErrStoreNotFound
+		}
+		return one[stores.ProductEvent](&stores.ProductAdded{StoreID: c.StoreID, Name: c.Name, Description: c.Description, SKU: c.SKU, PriceCents: c.PriceCents}), nil
+	}
+	switch {
+	case p == nil:
+		return nil, ErrProductNotFound
+	case p.Removed:
+		return nil, ErrProductRemoved
+	}
+	switch c := cmd.(type) {
+	case *stores.RebrandProduct:
+		if blank(c.Name) {
+			return nil, ErrProductNameBlank
+		}
+		return one[stores.ProductEvent](&stores.ProductRebranded{Name: c.Name, Description: c.Description}), nil
+	case *stores.IncreaseProductPrice:
+		if c.PriceCents < p.PriceCents {
+			return nil, ErrPriceDecrease
+		}
+		return one[stores.ProductEvent](&stores.ProductPriceIncreased{DeltaCents: c.PriceCents - p.PriceCents, PriceCents: c.PriceCents}), nil
+	case *stores.DecreaseProductPrice:
+		switch {
+		case c.PriceCents > p.PriceCents:
+			return nil, ErrPriceIncrease
+		case c.PriceCents < 0:
+			return nil, ErrProductPriceNegative
+		}
+		return one[stores.ProductEvent](&stores.ProductPriceDecreased{DeltaCents: p.PriceCents - c.PriceCents, PriceCents: c.PriceCents}), nil
+	case *stores.RemoveProduct:
+		return one[stores.ProductEvent](&stores.ProductRemoved{}), nil
+	}
+	return nil, fmt.Errorf("the product aggregate does not handle %T", cmd)
+}
+
+func evolveProduct(p stores.Product, ev stores.ProductEvent) (stores.Product, error) {
+	switch e := ev.(type) {
+	case *stores.ProductAdded:
+		return stores.Product{ID: e.AggregateID, StoreID: e.StoreID, Name: e.Name, Description: e.Description, SKU: e.SKU, PriceCents: e.PriceCents}, nil
+	case *stores.ProductRebranded:
+		p.Name, p.Description = e.Name, e.Description
+	case *stores.ProductPriceIncreased:
+		p.PriceCents = e.PriceCents
+	case *stores.ProductPriceDecreased:
+		p.PriceCents = e.PriceCents
+	case *stores.ProductRemoved:
+		p.Removed = true
+	default:
+		return p, fmt.Errorf("the product aggregate cannot apply %T", ev)
+	}
+	return p, nil
+}

@@ -1,0 +1,80 @@
+package stores
+
+import (
+	"testing"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/aggregatetest"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+)
+
+type productSpec = aggregatetest.Spec[stores.ProductCommand, stores.ProductEvent]
+
+// storeExists is what the stores table says about store-1.
+var storeExists = aggregate.Facts{
+	{Table: topics.Stores.Table.Name, Key: "store-1"}: &schemas.Snapshot[stores.Store]{
+		AggregateID: "store-1", Version: 1, State: stores.Store{ID: "store-1", Name: "Nic & Naks"}},
+}
+
+func added(price int64) stores.ProductEvent {
+	return &stores.ProductAdded{StoreID: "store-1", Name: "Wizard w/ crystal", Description: "a wizard", SKU: "WZ-1", PriceCents: price}
+}
+
+func TestProductRules(t *testing.T) {
+	addWizard := func(price int64) *stores.AddProduct {
+		return &stores.AddProduct{StoreID: "store-1", Name: "Wizard w/ crystal", Description: "a wizard", SKU: "WZ-1", PriceCents: price}
+	}
+	aggregatetest.Run(t, ProductRules, []productSpec{
+		{Name: "given store Nic & Naks exists, adding Wizard w/ crystal at 9.98 succeeds",
+			When: addWizard(998), Facts: storeExists, Then: []stores.ProductEvent{added(998)}},
+		{Name: "a free product is allowed",
+			When: addWizard(0), Facts: storeExists, Then: []stores.ProductEvent{added(0)}},
+		{Name: "adding a product to an unknown store fails",
+			When: addWizard(998), Err: ErrStoreNotFound},
+		{Name: "adding a product with a blank name fails",
+			When: &stores.AddProduct{StoreID: "store-1", PriceCents: 1}, Facts: storeExists, Err: ErrProductNameBlank},
+		{Name: "adding a product with a negative price fails",
+			When: addWizard(-1), Facts: storeExists, Err: ErrProductPriceNegative},
+		{Name: "adding the same product id twice fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  addWizard(998), Facts: storeExists, Err: ErrProductExists},
+		{Name: "rebranding",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.RebrandProduct{Name: "Wizard", Description: "plain"},
+			Then:  []stores.ProductEvent{&stores.ProductRebranded{Name: "Wizard", Description: "plain"}}},
+		{Name: "rebranding to a blank name fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.RebrandProduct{Name: ""}, Err: ErrProductNameBlank},
+		{Name: "increasing the price",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.IncreaseProductPrice{PriceCents: 1099},
+			Then:  []stores.ProductEvent{&stores.ProductPriceIncreased{DeltaCents: 101, PriceCents: 1099}}},
+		{Name: "an increase to a lower price fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.IncreaseProductPrice{PriceCents: 997}, Err: ErrPriceDecrease},
+		{Name: "decreasing the price",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.DecreaseProductPrice{PriceCents: 500},
+			Then:  []stores.ProductEvent{&stores.ProductPriceDecreased{DeltaCents: 498, PriceCents: 500}}},
+		{Name: "a decrease to a higher price fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.DecreaseProductPrice{PriceCents: 999}, Err: ErrPriceIncrease},
+		{Name: "a decrease below zero fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.DecreaseProductPrice{PriceCents: -1}, Err: ErrProductPriceNegative},
+		{Name: "removing",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.RemoveProduct{},
+			Then:  []stores.ProductEvent{&stores.ProductRemoved{}}},
+		{Name: "any command on a removed product fails",
+			Given: []stores.ProductEvent{added(998), &stores.ProductRemoved{}},
+			When:  &stores.IncreaseProductPrice{PriceCents: 2000}, Err: ErrProductRemoved},
+		{Name: "removing a removed product fails",
+			Given: []stores.ProductEvent{added(998), &stores.ProductRemoved{}},
+			When:  &stores.RemoveProduct{}, Err: ErrProductRemoved},
+		{Name: "any command on an unknown product fails",
+			When: &stores.RemoveProduct{}, Err: ErrProductNotFound},
+	})
+}

@@ -1,0 +1,136 @@
+package schemas
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// CommandMeta is carried by every command, as top-level fields of its Avro
+// record: embed it in each command struct.
+type CommandMeta struct {
+	// CommandID is the client-generated idempotency key.
+	CommandID string `avro:"commandId"`
+	// AggregateID is the target aggregate; it is also the record key.
+	AggregateID string `avro:"aggregateId"`
+	// CorrelationID ties a workflow together; it defaults to the command id.
+	CorrelationID string `avro:"correlationId"`
+	// CausationID is the event or command that caused this one, if any.
+	CausationID string `avro:"causationId"`
+	// ExpectedVersion, when set, rejects the command with a conflict if the
+	// aggregate's version differs (optimistic concurrency).
+	ExpectedVersion *int64 `avro:"expectedVersion"`
+	// IssuedAt is when the command was issued (UTC, milliseconds).
+	IssuedAt time.Time `avro:"issuedAt"`
+}
+
+// CommandMetadata gives access to the embedded metadata of any command.
+func (m *CommandMeta) CommandMetadata() *CommandMeta { return m }
+
+// Command is any command record.
+type Command interface{ CommandMetadata() *CommandMeta }
+
+// EventMeta is carried by every event, as top-level fields of its record.
+type EventMeta struct {
+	// EventID is derived from the command id and the event's index, so a
+	// re-emitted event has the same id.
+	EventID          string    `avro:"eventId"`
+	AggregateID      string    `avro:"aggregateId"`
+	AggregateVersion int64     `avro:"aggregateVersion"`
+	OccurredAt       time.Time `avro:"occurredAt"`
+	CommandID        string    `avro:"commandId"`
+	CausationID      string    `avro:"causationId"`
+	CorrelationID    string    `avro:"correlationId"`
+}
+
+// EventMetadata gives access to the embedded metadata of any event.
+func (m *EventMeta) EventMetadata() *EventMeta { return m }
+
+// Event is any event record.
+type Event interface{ EventMetadata() *EventMeta }
+
+// eventNamespace makes event ids name-based UUIDs (version 5) of
+// "<command id>/<index>".
+var eventNamespace = uuid.MustParse("6f1d3c4e-7a52-4c7e-9a3e-3b9f0d6c2a10")
+
+// EventID is the deterministic id of the index-th event of a command.
+func EventID(commandID string, index int) string {
+	return uuid.NewSHA1(eventNamespace, []byte(commandID+"/"+itoa(index))).String()
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(b[n:])
+}
+
+// Applied records one command an aggregate handled, with exactly what it
+// produced, so that a redelivery re-emits the same events and result.
+type Applied struct {
+	CommandID string `avro:"commandId"`
+	// Offset is the command's offset on its command topic partition.
+	Offset int64 `avro:"offset"`
+	// Version is the aggregate version after the command.
+	Version int64 `avro:"version"`
+	// ProcessedAt is when the aggregate handled it (wall clock).
+	ProcessedAt time.Time `avro:"processedAt"`
+	// Events are the encoded events (Confluent wire format) it appended.
+	Events [][]byte `avro:"events"`
+	// Rejection is set when the command was refused.
+	RejectionCode    string `avro:"rejectionCode"`
+	RejectionMessage string `avro:"rejectionMessage"`
+	RejectionKind    string `avro:"rejectionKind"`
+}
+
+// Snapshot is the state-table record of one aggregate: its state, its
+// version, and the window of recently applied commands.
+type Snapshot[S any] struct {
+	AggregateID string `avro:"aggregateId"`
+	// Version is the number of events the aggregate has appended.
+	Version int64 `avro:"version"`
+	// LastOffset is the command-topic offset of the last command handled
+	// (-1 before any): a redelivered command at or below it was handled.
+	LastOffset int64     `avro:"lastOffset"`
+	UpdatedAt  time.Time `avro:"updatedAt"`
+	Recent     []Applied `avro:"recent"`
+	State      S         `avro:"state"`
+}
+
+// Find returns the recent command with the given id.
+func (s *Snapshot[S]) Find(commandID string) (Applied, bool) {
+	for _, a := range s.Recent {
+		if a.CommandID == commandID {
+			return a, true
+		}
+	}
+	return Applied{}, false
+}
+
+// CommandResult is the outcome of one command, keyed by command id on
+// mallbots.results.
+type CommandResult struct {
+	CommandID     string `avro:"commandId"`
+	CorrelationID string `avro:"correlationId"`
+	AggregateType string `avro:"aggregateType"`
+	AggregateID   string `avro:"aggregateId"`
+	Accepted      bool   `avro:"accepted"`
+	// Version is the aggregate's version after the command (unchanged when
+	// rejected; 0 when the aggregate does not exist).
+	Version  int64    `avro:"version"`
+	EventIDs []string `avro:"eventIds"`
+	// Code, Message and Kind describe a rejection: a stable machine code, the
+	// exact text of domain.md, and its kind (invalid, not_found, conflict,
+	// unauthorized).
+	Code        string    `avro:"code"`
+	Message     string    `avro:"message"`
+	Kind        string    `avro:"kind"`
+	ProcessedAt time.Time `avro:"processedAt"`
+}

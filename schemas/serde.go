@@ -1,0 +1,258 @@
+package schemas
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+func init() {
+	// goavro sizes an array by the block count it reads before checking the
+	// bytes exist, so a corrupt count of 2^31 would allocate gigabytes and
+	// kill the process. No record of ours has a million items in one array.
+	goavro.MaxBlockCount = 1 << 20
+	goavro.MaxBlockSize = 64 << 20
+}
+
+// ErrUnknownSchema is returned for a schema id the registry does not know.
+var ErrUnknownSchema = errors.New("unknown schema id")
+
+// Position locates a record on a topic.
+type Position struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+func (p Position) String() string { return fmt.Sprintf("%s/%d@%d", p.Topic, p.Partition, p.Offset) }
+
+// DecodeError is a record that could not be decoded, with where it was.
+type DecodeError struct {
+	Position
+	Err error
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("decode %s: %v", e.Position, e.Err) }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+type writer struct {
+	id    int
+	codec *goavro.Codec
+}
+
+type reader struct {
+	typ     *Type
+	version int // 0: a schema registered by someone else; no upcaster applies
+	codec   *goavro.Codec
+}
+
+// Serde encodes Go values to Confluent-framed Avro and back. It registers
+// every version of every type under its TopicRecordNameStrategy subject
+// ("<topic>-<full name>") at construction, writes with the latest version,
+// and reads any registered writer schema by id (fetching and caching ids it
+// has not seen), upcasting older versions of our own types.
+type Serde struct {
+	client  *sr.Client
+	byName  map[string]*Type
+	byGo    map[reflect.Type]*Type
+	writers map[string]map[string]writer // topic → type name → writer
+	mu      sync.RWMutex
+	readers map[int]*reader
+}
+
+// NewSerde registers the value types of every topic in ts with the registry.
+// Every value name a topic lists must be among types.
+func NewSerde(ctx context.Context, client *sr.Client, types []Type, ts []topics.Topic) (*Serde, error) {
+	s := &Serde{
+		client:  client,
+		byName:  map[string]*Type{},
+		byGo:    map[reflect.Type]*Type{},
+		writers: map[string]map[string]writer{},
+		readers: map[int]*reader{},
+	}
+	for i := range types {
+		t := &types[i]
+		s.byName[t.Name] = t
+		s.byGo[t.goType()] = t
+	}
+	for _, topic := range ts {
+		for _, name := range topic.Values {
+			t, ok := s.byName[name]
+			if !ok {
+				return nil, fmt.Errorf("topic %s carries %s, which has no schema", topic.Name, name)
+			}
+			if err := s.register(ctx, topic.Name, t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// Subject is the TopicRecordNameStrategy subject of a record type on a topic.
+func Subject(topic, fullName string) string { return topic + "-" + fullName }
+
+func (s *Serde) register(ctx context.Context, topic string, t *Type) error {
+	subject := Subject(topic, t.Name)
+	for v, text := range t.Versions {
+		codec, err := goavro.NewCodec(text)
+		if err != nil {
+			return fmt.Errorf("schema %s v%d: %w", t.Name, v+1, err)
+		}
+		ss, err := s.client.CreateSchema(ctx, subject, sr.Schema{Schema: text, Type: sr.TypeAvro})
+		if err != nil {
+			return fmt.Errorf("register %s v%d: %w", subject, v+1, err)
+		}
+		s.readers[ss.ID] = &reader{typ: t, version: v + 1, codec: codec}
+		if v+1 == t.Latest() {
+			if s.writers[topic] == nil {
+				s.writers[topic] = map[string]writer{}
+			}
+			s.writers[topic][t.Name] = writer{id: ss.ID, codec: codec}
+		}
+	}
+	return nil
+}
+
+// TypeOf returns the Type of a Go value (or pointer to one).
+func (s *Serde) TypeOf(v any) (*Type, bool) {
+	t, ok := s.byGo[reflect.Indirect(reflect.ValueOf(v)).Type()]
+	return t, ok
+}
+
+// Encode writes v in the Confluent wire format with the latest schema of
+// its type registered for topic.
+func (s *Serde) Encode(topic string, v any) ([]byte, error) {
+	t, ok := s.TypeOf(v)
+	if !ok {
+		return nil, fmt.Errorf("encode %T: not a registered record type", v)
+	}
+	w, ok := s.writers[topic][t.Name]
+	if !ok {
+		return nil, fmt.Errorf("encode %s: topic %s does not carry it (see the topics catalogue)", t.Name, topic)
+	}
+	native, err := ToNative(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t.Name, err)
+	}
+	buf := make([]byte, 5, 64)
+	binary.BigEndian.PutUint32(buf[1:], uint32(w.id))
+	buf, err = w.codec.BinaryFromNative(buf, native)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t.Name, err)
+	}
+	return buf, nil
+}
+
+// SchemaID reads the schema id of a Confluent-framed record.
+func SchemaID(b []byte) (int, error) {
+	if len(b) < 5 {
+		return 0, fmt.Errorf("%d bytes is too short for the Confluent wire format (magic byte, 4-byte schema id, Avro)", len(b))
+	}
+	if b[0] != 0 {
+		return 0, fmt.Errorf("magic byte is %#x, want 0 (Confluent wire format)", b[0])
+	}
+	return int(binary.BigEndian.Uint32(b[1:5])), nil
+}
+
+// Decode reads a Confluent-framed record into a new value of its Go type
+// (a pointer). Errors are *DecodeError carrying pos; Decode never panics.
+func (s *Serde) Decode(ctx context.Context, pos Position, b []byte) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, &DecodeError{Position: pos, Err: fmt.Errorf("corrupt record: %v", r)}
+		}
+	}()
+	v, err = s.decode(ctx, b)
+	if err != nil {
+		return nil, &DecodeError{Position: pos, Err: err}
+	}
+	return v, nil
+}
+
+func (s *Serde) decode(ctx context.Context, b []byte) (any, error) {
+	id, err := SchemaID(b)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.reader(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	native, rest, err := r.codec.NativeFromBinary(b[5:])
+	if err != nil {
+		return nil, fmt.Errorf("%s (schema id %d): %w", r.typ.Name, id, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%s (schema id %d): %d trailing bytes after the record", r.typ.Name, id, len(rest))
+	}
+	rec, ok := native.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("schema id %d is not a record schema", id)
+	}
+	if r.version > 0 && r.version < r.typ.Latest() && r.typ.Upcast != nil {
+		if rec, err = r.typ.Upcast(r.version, rec); err != nil {
+			return nil, fmt.Errorf("upcast %s v%d: %w", r.typ.Name, r.version, err)
+		}
+	}
+	out := r.typ.New()
+	if err := FromNative(rec, out); err != nil {
+		return nil, fmt.Errorf("%s (schema id %d): %w", r.typ.Name, id, err)
+	}
+	return out, nil
+}
+
+// reader returns the reader of a schema id, fetching schemas registered by
+// other producers from the registry.
+func (s *Serde) reader(ctx context.Context, id int) (*reader, error) {
+	s.mu.RLock()
+	r, ok := s.readers[id]
+	s.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	sch, err := s.client.SchemaByID(ctx, id)
+	if err != nil {
+		var re *sr.ResponseError
+		if errors.As(err, &re) && re.StatusCode == 404 {
+			return nil, fmt.Errorf("%w %d", ErrUnknownSchema, id)
+		}
+		return nil, fmt.Errorf("fetch schema id %d: %w", id, err)
+	}
+	if sch.Type != sr.TypeAvro {
+		return nil, fmt.Errorf("schema id %d is %s, not Avro", id, sch.Type)
+	}
+	codec, err := goavro.NewCodec(sch.Schema)
+	if err != nil {
+		return nil, fmt.Errorf("schema id %d: %w", id, err)
+	}
+	var head struct{ Name, Namespace string }
+	_ = json.Unmarshal([]byte(sch.Schema), &head)
+	full := head.Name
+	if head.Namespace != "" {
+		full = head.Namespace + "." + head.Name
+	}
+	t, ok := s.byName[full]
+	if !ok {
+		return nil, fmt.Errorf("schema id %d is record %q, which MallBots does not know", id, full)
+	}
+	r = &reader{typ: t, codec: codec}
+	for v, text := range t.Versions {
+		if c, err := goavro.NewCodec(text); err == nil && c.CanonicalSchema() == codec.CanonicalSchema() {
+			r.version = v + 1
+		}
+	}
+	s.mu.Lock()
+	s.readers[id] = r
+	s.mu.Unlock()
+	return r, nil
+}

@@ -1,0 +1,194 @@
+// Package stores is the published contract of the stores context: the Go
+// types of its commands, events and state records, and their Avro schemas
+// (the embedded .avsc files, namespace mallbots.stores).
+package stores
+
+import (
+	"embed"
+
+	"github.com/mallbots/mallbots/schemas"
+)
+
+//go:embed *.avsc
+var files embed.FS
+
+// StoreCommand is a command to the Store aggregate.
+type StoreCommand interface {
+	schemas.Command
+	storeCommand()
+}
+
+// StoreEvent is an event of the Store aggregate.
+type StoreEvent interface {
+	schemas.Event
+	storeEvent()
+}
+
+// ProductCommand is a command to the Product aggregate.
+type ProductCommand interface {
+	schemas.Command
+	productCommand()
+}
+
+// ProductEvent is an event of the Product aggregate.
+type ProductEvent interface {
+	schemas.Event
+	productEvent()
+}
+
+// Store is the state of a store.
+type Store struct {
+	ID            string `avro:"id"`
+	Name          string `avro:"name"`
+	Location      string `avro:"location"`
+	Participating bool   `avro:"participating"`
+}
+
+// Product is the state of a product.
+type Product struct {
+	ID          string `avro:"id"`
+	StoreID     string `avro:"storeId"`
+	Name        string `avro:"name"`
+	Description string `avro:"description"`
+	SKU         string `avro:"sku"`
+	PriceCents  int64  `avro:"priceCents"`
+	Removed     bool   `avro:"removed"`
+}
+
+// StoreSnapshot and ProductSnapshot are the state-table records.
+type (
+	StoreSnapshot   = schemas.Snapshot[Store]
+	ProductSnapshot = schemas.Snapshot[Product]
+)
+
+// Store commands.
+type (
+	CreateStore struct {
+		schemas.CommandMeta
+		Name     string `avro:"name"`
+		Location string `avro:"location"`
+	}
+	EnableParticipation  struct{ schemas.CommandMeta }
+	DisableParticipation struct{ schemas.CommandMeta }
+	RebrandStore         struct {
+		schemas.CommandMeta
+		Name string `avro:"name"`
+	}
+)
+
+// Store events.
+type (
+	StoreCreated struct {
+		schemas.EventMeta
+		Name     string `avro:"name"`
+		Location string `avro:"location"`
+	}
+	StoreParticipationEnabled  struct{ schemas.EventMeta }
+	StoreParticipationDisabled struct{ schemas.EventMeta }
+	StoreRebranded             struct {
+		schemas.EventMeta
+		Name string `avro:"name"`
+	}
+)
+
+// Product commands. AddProduct's AggregateID is the new product's id.
+type (
+	AddProduct struct {
+		schemas.CommandMeta
+		StoreID     string `avro:"storeId"`
+		Name        string `avro:"name"`
+		Description string `avro:"description"`
+		SKU         string `avro:"sku"`
+		PriceCents  int64  `avro:"priceCents"`
+	}
+	RebrandProduct struct {
+		schemas.CommandMeta
+		Name        string `avro:"name"`
+		Description string `avro:"description"`
+	}
+	IncreaseProductPrice struct {
+		schemas.CommandMeta
+		PriceCents int64 `avro:"priceCents"`
+	}
+	DecreaseProductPrice struct {
+		schemas.CommandMeta
+		PriceCents int64 `avro:"priceCents"`
+	}
+	RemoveProduct struct{ schemas.CommandMeta }
+)
+
+// Product events.
+type (
+	ProductAdded struct {
+		schemas.EventMeta
+		StoreID     string `avro:"storeId"`
+		Name        string `avro:"name"`
+		Description string `avro:"description"`
+		SKU         string `avro:"sku"`
+		PriceCents  int64  `avro:"priceCents"`
+	}
+	ProductRebranded struct {
+		schemas.EventMeta
+		Name        string `avro:"name"`
+		Description string `avro:"description"`
+	}
+	ProductPriceIncreased struct {
+		schemas.EventMeta
+		DeltaCents int64 `avro:"deltaCents"`
+		PriceCents int64 `avro:"priceCents"`
+	}
+	ProductPriceDecreased struct {
+		schemas.EventMeta
+		DeltaCents int64 `avro:"deltaCents"`
+		PriceCents int64 `avro:"priceCents"`
+	}
+	ProductRemoved struct{ schemas.EventMeta }
+)
+
+func (*CreateStore) storeCommand()          {}
+func (*EnableParticipation) storeCommand()  {}
+func (*DisableParticipation) storeCommand() {}
+func (*RebrandStore) storeCommand()         {}
+
+func (*StoreCreated) storeEvent()               {}
+func (*StoreParticipationEnabled) storeEvent()  {}
+func (*StoreParticipationDisabled) storeEvent() {}
+func (*StoreRebranded) storeEvent()             {}
+
+func (*AddProduct) productCommand()           {}
+func (*RebrandProduct) productCommand()       {}
+func (*IncreaseProductPrice) productCommand() {}
+func (*DecreaseProductPrice) productCommand() {}
+func (*RemoveProduct) productCommand()        {}
+
+func (*ProductAdded) productEvent()          {}
+func (*ProductRebranded) productEvent()      {}
+func (*ProductPriceIncreased) productEvent() {}
+func (*ProductPriceDecreased) productEvent() {}
+func (*ProductRemoved) productEvent()        {}
+
+// Types returns the record types of the stores context.
+func Types() ([]schemas.Type, error) {
+	return schemas.LoadTypes(files, "mallbots.stores", map[string]func() any{
+		"CreateStore":                func() any { return new(CreateStore) },
+		"EnableParticipation":        func() any { return new(EnableParticipation) },
+		"DisableParticipation":       func() any { return new(DisableParticipation) },
+		"RebrandStore":               func() any { return new(RebrandStore) },
+		"StoreCreated":               func() any { return new(StoreCreated) },
+		"StoreParticipationEnabled":  func() any { return new(StoreParticipationEnabled) },
+		"StoreParticipationDisabled": func() any { return new(StoreParticipationDisabled) },
+		"StoreRebranded":             func() any { return new(StoreRebranded) },
+		"AddProduct":                 func() any { return new(AddProduct) },
+		"RebrandProduct":             func() any { return new(RebrandProduct) },
+		"IncreaseProductPrice":       func() any { return new(IncreaseProductPrice) },
+		"DecreaseProductPrice":       func() any { return new(DecreaseProductPrice) },
+		"RemoveProduct":              func() any { return new(RemoveProduct) },
+		"ProductAdded":               func() any { return new(ProductAdded) },
+		"ProductRebranded":           func() any { return new(ProductRebranded) },
+		"ProductPriceIncreased":      func() any { return new(ProductPriceIncreased) },
+		"ProductPriceDecreased":      func() any { return new(ProductPriceDecreased) },
+		"ProductRemoved":             func() any { return new(ProductRemoved) },
+		"StoreSnapshot":              func() any { return new(StoreSnapshot) },
+		"ProductSnapshot":            func() any { return new(ProductSnapshot) },
+	}, nil)
+}

@@ -1,0 +1,140 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// Configs returns the topic-level configs the catalogue sets on t.
+func (t Topic) Configs() map[string]string {
+	cfg := map[string]string{"cleanup.policy": string(t.Cleanup)}
+	if t.Cleanup == Delete {
+		ms := int64(-1)
+		if t.Retention != Forever {
+			ms = t.Retention.Milliseconds()
+		}
+		cfg["retention.ms"] = strconv.FormatInt(ms, 10)
+		if t.Retention == Forever {
+			cfg["retention.bytes"] = "-1"
+		}
+	}
+	return cfg
+}
+
+// Apply creates every topic of ts that does not exist yet and returns the
+// names it created. It never alters an existing topic: drift is for Check to
+// report and for an operator to resolve.
+func Apply(ctx context.Context, adm *kadm.Client, ts []Topic) ([]string, error) {
+	existing, err := adm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var created []string
+	for _, t := range ts {
+		if existing.Has(t.Name) {
+			continue
+		}
+		resp, err := adm.CreateTopic(ctx, t.Partitions, -1, ptrs(t.Configs()), t.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if errors.Is(err, kerr.TopicAlreadyExists) {
+			continue // another instance won the race
+		}
+		if err != nil {
+			return created, fmt.Errorf("create topic %s: %w", t.Name, err)
+		}
+		created = append(created, t.Name)
+	}
+	return created, nil
+}
+
+// Drift is one difference between the catalogue and the broker.
+type Drift struct {
+	Topic string
+	What  string // "missing", "partitions", or a config key
+	Want  string
+	Got   string
+}
+
+func (d Drift) String() string {
+	if d.What == "missing" {
+		return fmt.Sprintf("%s: missing (run `mallbots topics apply`)", d.Topic)
+	}
+	return fmt.Sprintf("%s: %s is %s, the catalogue says %s", d.Topic, d.What, d.Got, d.Want)
+}
+
+// Check compares every topic of ts with the broker and lists the drift:
+// missing topics, partition counts and the configs the catalogue sets
+// (cleanup.policy, retention). An event topic with finite retention is drift.
+func Check(ctx context.Context, adm *kadm.Client, ts []Topic) ([]Drift, error) {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	details, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var present []string
+	var drift []Drift
+	for _, t := range ts {
+		d, ok := details[t.Name]
+		if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			drift = append(drift, Drift{Topic: t.Name, What: "missing"})
+			continue
+		}
+		if d.Err != nil {
+			return nil, fmt.Errorf("describe topic %s: %w", t.Name, d.Err)
+		}
+		present = append(present, t.Name)
+		if got := int32(len(d.Partitions)); got != t.Partitions {
+			drift = append(drift, Drift{Topic: t.Name, What: "partitions",
+				Want: strconv.Itoa(int(t.Partitions)), Got: strconv.Itoa(int(got))})
+		}
+	}
+	if len(present) == 0 {
+		return drift, nil
+	}
+	configs, err := adm.DescribeTopicConfigs(ctx, present...)
+	if err != nil {
+		return nil, fmt.Errorf("describe topic configs: %w", err)
+	}
+	for _, t := range ts {
+		rc, err := configs.On(t.Name, nil)
+		if err != nil {
+			continue // missing: already reported
+		}
+		if rc.Err != nil {
+			return nil, fmt.Errorf("describe configs of %s: %w", t.Name, rc.Err)
+		}
+		got := map[string]string{}
+		for _, c := range rc.Configs {
+			if c.Value != nil {
+				got[c.Key] = *c.Value
+			}
+		}
+		for key, want := range t.Configs() {
+			if g, ok := got[key]; !ok || g != want {
+				if !ok {
+					g = "(unset)"
+				}
+				drift = append(drift, Drift{Topic: t.Name, What: key, Want: want, Got: g})
+			}
+		}
+	}
+	return drift, nil
+}
+
+func ptrs(m map[string]string) map[string]*string {
+	out := make(map[string]*string, len(m))
+	for k, v := range m {
+		out[k] = &v
+	}
+	return out
+}

@@ -1,0 +1,183 @@
+// Package topics is the catalogue of every Kafka topic, goka group and
+// consumer group MallBots uses: names, partition counts, cleanup policies,
+// retention, keys and value schemas, each declared once. Everything else
+// takes names from here; `mallbots topics apply` creates what is missing and
+// `mallbots topics check` reports drift (see admin.go).
+//
+// Topics are per aggregate type, not per bounded context (docs/adr/0002): a
+// context with two aggregates (stores: Store and Product) has two command
+// topics, two event topics and two goka groups, so that every topic of an
+// aggregate is keyed by its id and co-partitioned with its state table.
+package topics
+
+import (
+	"time"
+
+	"github.com/lovoo/goka"
+)
+
+// Cleanup is a topic's cleanup.policy.
+type Cleanup string
+
+const (
+	// Delete keeps records until their retention expires (Forever: never).
+	Delete Cleanup = "delete"
+	// Compact keeps the latest record per key: the state tables.
+	Compact Cleanup = "compact"
+)
+
+// Forever is the retention of topics that must never lose a record: the event
+// log. It is written as retention.ms=-1 and retention.bytes=-1.
+const Forever time.Duration = -1
+
+// AggregatePartitions is the partition count of every aggregate topic: the
+// ceiling of a processor group's parallelism. Raising it is a migration (new
+// topics and a replay), because murmur2(key) % n moves keys between partitions.
+const AggregatePartitions int32 = 8
+
+// Topic is one entry of the catalogue.
+type Topic struct {
+	Name       string
+	Partitions int32
+	Cleanup    Cleanup
+	// Retention applies to Delete topics; Forever means never delete.
+	Retention time.Duration
+	// Key says what the record key is.
+	Key string
+	// Values are the Avro full names of the record types the topic carries,
+	// each registered under the TopicRecordNameStrategy subject
+	// "<topic>-<full name>".
+	Values []string
+	Doc    string
+}
+
+// Aggregate names everything one aggregate type uses.
+type Aggregate struct {
+	// Type is the aggregate type as analysts and results see it ("store").
+	Type string
+	// Context is the bounded context ("stores"): the Avro namespace is
+	// "mallbots.<context>".
+	Context  string
+	Group    goka.Group
+	Commands Topic
+	Events   Topic
+	// Table is goka's group table, the compacted log of current state.
+	Table Topic
+}
+
+func aggregate(typ, context, plural string, commands, events []string, state string) Aggregate {
+	group := goka.Group("mallbots." + plural)
+	key := "the " + typ + " id (UTF-8)"
+	return Aggregate{
+		Type:    typ,
+		Context: context,
+		Group:   group,
+		Commands: Topic{
+			Name: "mallbots." + plural + ".commands", Partitions: AggregatePartitions,
+			Cleanup: Delete, Retention: 7 * 24 * time.Hour, Key: key, Values: commands,
+			Doc: "commands to the " + typ + " aggregate",
+		},
+		Events: Topic{
+			Name: "mallbots." + plural + ".events", Partitions: AggregatePartitions,
+			Cleanup: Delete, Retention: Forever, Key: key, Values: events,
+			Doc: "the " + typ + " event log, kept forever",
+		},
+		Table: Topic{
+			Name: string(goka.GroupTable(group)), Partitions: AggregatePartitions,
+			Cleanup: Compact, Key: key, Values: []string{state},
+			Doc: "current state of every " + typ + " (goka group table)",
+		},
+	}
+}
+
+func names(namespace string, types ...string) []string {
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = namespace + "." + t
+	}
+	return out
+}
+
+// The aggregates.
+var (
+	Stores = aggregate("store", "stores", "stores",
+		names("mallbots.stores", "CreateStore", "EnableParticipation", "DisableParticipation", "RebrandStore"),
+		names("mallbots.stores", "StoreCreated", "StoreParticipationEnabled", "StoreParticipationDisabled", "StoreRebranded"),
+		"mallbots.stores.StoreSnapshot")
+	Products = aggregate("product", "stores", "products",
+		names("mallbots.stores", "AddProduct", "RebrandProduct", "IncreaseProductPrice", "DecreaseProductPrice", "RemoveProduct"),
+		names("mallbots.stores", "ProductAdded", "ProductRebranded", "ProductPriceIncreased", "ProductPriceDecreased", "ProductRemoved"),
+		"mallbots.stores.ProductSnapshot")
+)
+
+// Shared topics.
+var (
+	// Results carries one CommandResult per handled command, keyed by command
+	// id, so that a producer can wait for the outcome of what it sent.
+	Results = Topic{
+		Name: "mallbots.results", Partitions: AggregatePartitions, Cleanup: Delete,
+		Retention: 24 * time.Hour, Key: "the command id", Values: []string{"mallbots.core.CommandResult"},
+		Doc: "accepted/rejected outcome of every command",
+	}
+	// DeadLetter keeps records that could not be handled (undecodable, no
+	// key, wrong type), byte for byte, with the reason in headers.
+	DeadLetter = Topic{
+		Name: "mallbots.deadletter", Partitions: 1, Cleanup: Delete, Retention: Forever,
+		Key: "the original key", Values: nil,
+		Doc: "records that could not be handled, original bytes, reason in headers",
+	}
+	// Schemas stores the embedded schema registry's schemas.
+	Schemas = Topic{
+		Name: "_schemas", Partitions: 1, Cleanup: Compact,
+		Key: "subject and version", Doc: "the embedded schema registry's log",
+	}
+)
+
+// Consumer groups that are not goka processors.
+const (
+	// ProjectorEvents projects every event into mallbots.events.
+	ProjectorEvents = "mallbots.projector.events"
+	// ProjectorState projects the state tables into the current-state tables.
+	ProjectorState = "mallbots.projector.state"
+)
+
+// Aggregates lists every aggregate type.
+func Aggregates() []Aggregate { return []Aggregate{Stores, Products} }
+
+// All lists every topic of the catalogue.
+func All() []Topic {
+	all := []Topic{Schemas, Results, DeadLetter}
+	for _, a := range Aggregates() {
+		all = append(all, a.Commands, a.Events, a.Table)
+	}
+	return all
+}
+
+// EventTopics lists the event log topics.
+func EventTopics() []string {
+	var out []string
+	for _, a := range Aggregates() {
+		out = append(out, a.Events.Name)
+	}
+	return out
+}
+
+// ByName finds a topic of the catalogue.
+func ByName(name string) (Topic, bool) {
+	for _, t := range All() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Topic{}, false
+}
+
+// AggregateOf finds the aggregate a topic belongs to.
+func AggregateOf(topic string) (Aggregate, bool) {
+	for _, a := range Aggregates() {
+		if a.Commands.Name == topic || a.Events.Name == topic || a.Table.Name == topic {
+			return a, true
+		}
+	}
+	return Aggregate{}, false
+}
