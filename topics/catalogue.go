@@ -181,3 +181,17 @@ func AggregateOf(topic string) (Aggregate, bool) {
 	}
 	return Aggregate{}, false
 }
+
+// Record headers MallBots writes.
+const (
+	// HeaderDLQReason and the other dead-letter headers say why a record is on
+	// mallbots.deadletter and where it came from.
+	HeaderDLQReason    = "mallbots-dlq-reason"
+	HeaderDLQTopic     = "mallbots-dlq-topic"
+	HeaderDLQPartition = "mallbots-dlq-partition"
+	HeaderDLQOffset    = "mallbots-dlq-offset"
+	HeaderDLQGroup     = "mallbots-dlq-group"
+	// HeaderForwardedFrom marks a command re-emitted because it arrived on a
+	// partition its key does not hash to.
+	HeaderForwardedFrom = "mallbots-forwarded-from"
+)

@@ -1,0 +1,216 @@
+// Package engine runs aggregates on goka. For each aggregate it builds one
+// goka group that consumes the aggregate's command topic, keeps snapshots in
+// the group table and emits events, results and dead letters. The business
+// rules come from processors/aggregate; this package only decodes, looks up,
+// stores and emits.
+//
+// Goka edges carry raw bytes (codec.Bytes) and the callback decodes: goka
+// stops a whole processor on a value its codec cannot decode, and a poison
+// record must cost one dead letter, not a partition.
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Deps are what every aggregate group needs.
+type Deps struct {
+	Serde *schemas.Serde
+	Log   *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Partitions returns the partition count of a command topic, to detect
+	// a command produced with another partitioner; default: the catalogue's.
+	// goka's tester runs one partition, so tests say 1.
+	Partitions func(topic topics.Topic) int32
+}
+
+// Group builds the goka group graph of an aggregate: input its command
+// topic, persist its snapshots, look up the tables its rules read, output
+// its events, results and dead letters (and its own command topic, to
+// forward a command that arrived on the wrong partition).
+func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, rules aggregate.Rules[S, C, E], lookups []string, deps Deps) *goka.GroupGraph {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	if deps.Partitions == nil {
+		deps.Partitions = func(t topics.Topic) int32 { return t.Partitions }
+	}
+	h := &handler[S, C, E]{names: names, rules: rules, deps: deps}
+	edges := []goka.Edge{
+		goka.Input(goka.Stream(names.Commands.Name), new(codec.Bytes), h.handle),
+		goka.Persist(new(codec.Bytes)),
+		goka.Output(goka.Stream(names.Events.Name), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.Results.Name), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+		goka.Output(goka.Stream(names.Commands.Name), new(codec.Bytes)),
+	}
+	for _, t := range lookups {
+		edges = append(edges, goka.Lookup(goka.Table(t), new(codec.Bytes)))
+	}
+	return goka.DefineGroup(names.Group, edges...)
+}
+
+type handler[S any, C schemas.Command, E schemas.Event] struct {
+	names topics.Aggregate
+	rules aggregate.Rules[S, C, E]
+	deps  Deps
+}
+
+func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	key := ctx.Key()
+	log := h.deps.Log.With("topic", pos.Topic, "partition", pos.Partition, "offset", pos.Offset, "aggregate_id", key)
+
+	if key == "" {
+		h.deadLetter(ctx, log, pos, raw, "the record has no key: the key must be the "+h.names.Type+" id")
+		return
+	}
+	if want := topics.PartitionFor(key, h.deps.Partitions(h.names.Commands)); want != pos.Partition {
+		// Produced with another partitioner: this partition does not own
+		// the aggregate's state. Re-emit it keyed the Kafka way.
+		log.Warn("command on the wrong partition, forwarding", "want_partition", want)
+		ctx.Emit(goka.Stream(h.names.Commands.Name), key, raw, goka.WithCtxEmitHeaders(goka.Headers{
+			topics.HeaderForwardedFrom: []byte(pos.String()),
+		}))
+		return
+	}
+	decoded, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
+	if err != nil {
+		h.deadLetter(ctx, log, pos, raw, err.Error())
+		return
+	}
+	cmd, ok := decoded.(C)
+	if !ok {
+		h.deadLetter(ctx, log, pos, raw, fmt.Sprintf("%T is not a %s command", decoded, h.names.Type))
+		return
+	}
+	meta := cmd.CommandMetadata()
+	switch {
+	case meta.CommandID == "":
+		h.deadLetter(ctx, log, pos, raw, "the command has no commandId")
+		return
+	case meta.AggregateID != key:
+		h.deadLetter(ctx, log, pos, raw, fmt.Sprintf("the key %q is not the command's aggregateId %q", key, meta.AggregateID))
+		return
+	}
+
+	snap, err := h.snapshot(ctx, pos)
+	if err != nil {
+		ctx.Fail(err) // our own table is unreadable: a broken invariant
+	}
+	facts, err := h.lookup(ctx, cmd)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts})
+	if err != nil {
+		ctx.Fail(fmt.Errorf("%s: %w", pos, err))
+	}
+	switch {
+	case out.Skip:
+		log.Debug("command handled before; skipping", "command_id", meta.CommandID)
+	case out.Replay != nil:
+		log.Info("redelivered command: re-writing the state and re-emitting its events", "command_id", meta.CommandID)
+		ctx.SetValue(ctx.Value())
+		for _, ev := range out.Replay.Events {
+			ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
+		}
+		h.emitResult(ctx, out.Result)
+	default:
+		h.apply(ctx, out)
+	}
+}
+
+func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E]) {
+	encoded := make([][]byte, len(out.Events))
+	for i, ev := range out.Events {
+		b, err := h.deps.Serde.Encode(h.names.Events.Name, ev)
+		if err != nil {
+			ctx.Fail(err)
+		}
+		encoded[i] = b
+	}
+	if out.Next != nil {
+		out.Next.Recent[len(out.Next.Recent)-1].Events = encoded
+		b, err := h.deps.Serde.Encode(h.names.Table.Name, out.Next)
+		if err != nil {
+			ctx.Fail(err)
+		}
+		ctx.SetValue(b)
+	}
+	for _, b := range encoded {
+		ctx.Emit(goka.Stream(h.names.Events.Name), ctx.Key(), b)
+	}
+	h.emitResult(ctx, out.Result)
+}
+
+func (h *handler[S, C, E]) emitResult(ctx goka.Context, res schemas.CommandResult) {
+	b, err := h.deps.Serde.Encode(topics.Results.Name, &res)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	ctx.Emit(goka.Stream(topics.Results.Name), res.CommandID, b)
+}
+
+func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos schemas.Position) (*schemas.Snapshot[S], error) {
+	raw, _ := ctx.Value().([]byte)
+	if raw == nil {
+		return nil, nil
+	}
+	v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: h.names.Table.Name, Partition: pos.Partition, Offset: -1}, raw)
+	if err != nil {
+		return nil, fmt.Errorf("read the %s snapshot of %q: %w", h.names.Type, ctx.Key(), err)
+	}
+	snap, ok := v.(*schemas.Snapshot[S])
+	if !ok {
+		return nil, fmt.Errorf("the %s table holds a %T for %q", h.names.Type, v, ctx.Key())
+	}
+	return snap, nil
+}
+
+func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, error) {
+	if h.rules.Needs == nil {
+		return nil, nil
+	}
+	facts := aggregate.Facts{}
+	for _, ref := range h.rules.Needs(cmd) {
+		raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+		if raw == nil {
+			facts[ref] = nil
+			continue
+		}
+		v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: ref.Table, Offset: -1}, raw)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s in %s: %w", ref.Key, ref.Table, err)
+		}
+		facts[ref] = v
+	}
+	return facts, nil
+}
+
+func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, pos schemas.Position, raw []byte, reason string) {
+	log.Warn("dead-lettering a command", "reason", reason)
+	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), raw, goka.WithCtxEmitHeaders(goka.Headers{
+		topics.HeaderDLQReason:    []byte(reason),
+		topics.HeaderDLQTopic:     []byte(pos.Topic),
+		topics.HeaderDLQPartition: []byte(strconv.Itoa(int(pos.Partition))),
+		topics.HeaderDLQOffset:    []byte(strconv.FormatInt(pos.Offset, 10)),
+		topics.HeaderDLQGroup:     []byte(h.names.Group),
+	}))
+}
+
