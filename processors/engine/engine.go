@@ -213,4 +213,3 @@ func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, pos sc
 		topics.HeaderDLQGroup:     []byte(h.names.Group),
 	}))
 }
-
