@@ -1,0 +1,172 @@
+package registry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+// maxBody bounds request bodies. A schema must fit in one record, and a
+// broker's default message.max.bytes is about 1 MiB.
+const maxBody = 1 << 20
+
+// routes puts this package's handlers in front of srfake's: every request
+// that changes state is either handled here (so that it is checked and
+// persisted) or refused, and only reads and lookups reach srfake directly.
+func (r *Registry) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /subjects/{subject}/versions", r.handleRegister)
+	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions", r.handleCompatibility)
+	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", r.handleCompatibility)
+	mux.HandleFunc("PUT /config", r.handlePutConfig)
+	mux.HandleFunc("PUT /config/{subject}", r.handlePutConfig)
+	mux.HandleFunc("PUT /mode", r.handlePutMode)
+	mux.HandleFunc("PUT /mode/{subject}", r.handlePutMode)
+	mux.HandleFunc("DELETE /subjects/{subject}", r.refuseDelete)
+	mux.HandleFunc("DELETE /subjects/{subject}/versions/{version}", r.refuseDelete)
+
+	// Reads, the "is this schema registered" lookup, and resets of settings
+	// this registry never lets anyone change are srfake's to answer.
+	fake := r.fake.Handler()
+	mux.Handle("GET /", fake)
+	mux.Handle("POST /subjects/{subject}", fake)
+	mux.Handle("DELETE /config/{subject}", fake)
+	mux.Handle("DELETE /mode", fake)
+	mux.Handle("DELETE /mode/{subject}", fake)
+
+	mux.HandleFunc("/", r.refuseOther)
+	return mux
+}
+
+// registerRequest is the body of POST /subjects/{subject}/versions. ID and
+// Version are only sent by clients registering in IMPORT mode.
+type registerRequest struct {
+	sr.Schema
+	ID      int `json:"id"`
+	Version int `json:"version"`
+}
+
+func (r *Registry) handleRegister(w http.ResponseWriter, req *http.Request) {
+	subject := req.PathValue("subject")
+	var body registerRequest
+	if err := decodeBody(w, req, &body); err != nil {
+		writeError(w, errInvalidSchema(err))
+		return
+	}
+	if body.ID > 0 || body.Version > 0 {
+		r.refuse(w, errNotPermitted("Registering with an explicit id or version (IMPORT mode) is not supported by the embedded registry: it assigns ids itself (subject %q)", subject))
+		return
+	}
+	id, err := r.register(req.Context(), subject, body.Schema)
+	if err != nil {
+		r.refuse(w, err)
+		return
+	}
+	respond(w, http.StatusOK, map[string]int{"id": id})
+}
+
+func (r *Registry) handleCompatibility(w http.ResponseWriter, req *http.Request) {
+	var body sr.Schema
+	if err := decodeBody(w, req, &body); err != nil {
+		writeError(w, errInvalidSchema(err))
+		return
+	}
+	msgs, err := r.compatibility(req.PathValue("subject"), req.PathValue("version"), body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	respond(w, http.StatusOK, sr.CheckCompatibilityResult{Is: len(msgs) == 0, Messages: msgs})
+}
+
+// handlePutConfig accepts BACKWARD_TRANSITIVE, which every subject has
+// already, and refuses any other level: the architecture fixes the level, and
+// a change that is not persisted would silently revert at restart. It does not
+// pass the request on to srfake, which would create an empty subject for it.
+func (r *Registry) handlePutConfig(w http.ResponseWriter, req *http.Request) {
+	var body struct {
+		Compatibility sr.CompatibilityLevel `json:"compatibility"`
+	}
+	if err := decodeBody(w, req, &body); err != nil {
+		writeError(w, &apiError{status: http.StatusUnprocessableEntity, code: sr.ErrInvalidCompatibilityLevel.Code, msg: "Invalid compatibility level: " + err.Error(), err: err})
+		return
+	}
+	if body.Compatibility != sr.CompatBackwardTransitive {
+		r.refuse(w, errNotPermitted("The embedded registry enforces %s on every subject; compatibility %s cannot be set (%s)",
+			sr.CompatBackwardTransitive, body.Compatibility, scope(req)))
+		return
+	}
+	respond(w, http.StatusOK, map[string]sr.CompatibilityLevel{"compatibility": body.Compatibility})
+}
+
+// handlePutMode accepts READWRITE, the mode of every subject, and refuses the
+// others, which srfake would report but not enforce.
+func (r *Registry) handlePutMode(w http.ResponseWriter, req *http.Request) {
+	var body struct {
+		Mode sr.Mode `json:"mode"`
+	}
+	if err := decodeBody(w, req, &body); err != nil {
+		writeError(w, &apiError{status: http.StatusUnprocessableEntity, code: sr.ErrInvalidMode.Code, msg: "Invalid mode: " + err.Error(), err: err})
+		return
+	}
+	if body.Mode != sr.ModeReadWrite {
+		r.refuse(w, errNotPermitted("The embedded registry is always %s; mode %s cannot be set (%s)", sr.ModeReadWrite, body.Mode, scope(req)))
+		return
+	}
+	respond(w, http.StatusOK, map[string]sr.Mode{"mode": body.Mode})
+}
+
+// refuseDelete refuses every delete: events written with a schema carry its id
+// for as long as they are kept, so a schema must stay readable forever.
+func (r *Registry) refuseDelete(w http.ResponseWriter, req *http.Request) {
+	r.refuse(w, errNotPermitted("Deleting schemas is not supported by the embedded registry: stored events refer to them by id (subject %q)", req.PathValue("subject")))
+}
+
+// refuseOther answers what no route above allows: writes under a schema
+// context (srfake would apply them unchecked and unpersisted) and methods the
+// API does not have.
+func (r *Registry) refuseOther(w http.ResponseWriter, req *http.Request) {
+	if strings.HasPrefix(req.URL.Path, "/contexts/") {
+		r.refuse(w, errNotPermitted("Schema contexts are read-only in the embedded registry: %s %s", req.Method, req.URL.Path))
+		return
+	}
+	writeError(w, &apiError{status: http.StatusMethodNotAllowed, code: http.StatusMethodNotAllowed,
+		msg: fmt.Sprintf("HTTP 405 Method Not Allowed: %s %s", req.Method, req.URL.Path)})
+}
+
+// refuse logs a refused or failed request and answers it.
+func (r *Registry) refuse(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status < http.StatusInternalServerError {
+		r.log.Info("schema registry request refused", "err", err)
+	} else {
+		r.log.Error("schema registry request failed", "err", err)
+	}
+	writeError(w, err)
+}
+
+// scope names what a config or mode request is about.
+func scope(req *http.Request) string {
+	if s := req.PathValue("subject"); s != "" {
+		return fmt.Sprintf("subject %q", s)
+	}
+	return "global"
+}
+
+// decodeBody reads one JSON object into v. Unknown fields are ignored, as
+// Confluent's registry ignores them, so newer clients keep working.
+func decodeBody(w http.ResponseWriter, req *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode request body: %w", err)
+	}
+	if err := dec.Decode(&json.RawMessage{}); err != io.EOF {
+		return fmt.Errorf("decode request body: more than one JSON value")
+	}
+	return nil
+}

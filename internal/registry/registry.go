@@ -1,0 +1,186 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+// Registry is an embedded, durable schema registry. Open one per process and
+// topic; its methods are safe for concurrent use.
+type Registry struct {
+	cfg     Config
+	log     *slog.Logger
+	client  *kgo.Client // produces records; its admin view checks and measures the topic
+	adm     *kadm.Client
+	fake    *srfake.Registry
+	handler http.Handler
+
+	// mu serializes every write (decide the id, persist, apply) so that two
+	// registrations can never be given the same id or version, and guards
+	// the fields below.
+	mu    sync.Mutex
+	cat   *catalog
+	next  int64 // offset of the first record not yet applied
+	stale bool  // a produce failed without telling whether its record landed
+
+	srvMu     sync.Mutex
+	srv       *http.Server
+	closeOnce sync.Once
+}
+
+// Open connects to the broker, checks the topic, reads it from the start to
+// its high watermark and seeds every schema version into the registry under
+// its stored subject, version and id. ctx bounds this start-up only. It fails
+// if the topic is missing, has more than one partition, is not compacted, or
+// holds versions that contradict each other.
+func Open(ctx context.Context, cfg Config) (*Registry, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	// acks=all and the idempotent producer are kgo's defaults; they are set
+	// again here because the durability promise rests on them.
+	opts := append(slices.Clone(cfg.Kafka),
+		kgo.DefaultProduceTopic(cfg.Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	)
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry: create Kafka client: %w", err)
+	}
+	r := &Registry{
+		cfg:    cfg,
+		log:    cfg.Log.With("component", "registry", "topic", cfg.Topic),
+		client: client,
+		adm:    kadm.NewClient(client),
+		fake:   srfake.NewRegistry(srfake.WithGlobalCompat(sr.CompatBackwardTransitive)),
+		cat:    newCatalog(),
+	}
+	if err := r.checkTopic(ctx); err != nil {
+		client.Close()
+		return nil, err
+	}
+	r.mu.Lock()
+	err = r.catchUp(ctx)
+	r.mu.Unlock()
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("registry: load schemas: %w", err)
+	}
+	r.handler = r.routes()
+	r.log.Info("schema registry loaded", "subjects", len(r.cat.subjects), "next_id", r.cat.nextID, "next_offset", r.next)
+	return r, nil
+}
+
+// Handler returns the Confluent-compatible REST API. See the package comment
+// for what it refuses.
+func (r *Registry) Handler() http.Handler { return r.handler }
+
+// Close stops the server started by Listen, letting running requests finish
+// for up to Config.WriteTimeout, then closes the Kafka client. It is safe to
+// call more than once.
+func (r *Registry) Close() {
+	r.closeOnce.Do(func() {
+		r.srvMu.Lock()
+		srv := r.srv
+		r.srvMu.Unlock()
+		if srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.WriteTimeout)
+			if err := srv.Shutdown(ctx); err != nil {
+				r.log.Warn("schema registry server did not stop in time; closing its connections", "err", err)
+				_ = srv.Close() // the connections are dropped either way
+			}
+			cancel()
+		}
+		r.client.Close()
+	})
+}
+
+// register registers schema s under subject and returns its id: the existing
+// id when the subject already has that schema, else a new version's id after
+// its record is acknowledged by the broker.
+func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (int, error) {
+	if err := validateSubject(subject); err != nil {
+		return 0, errInvalidSchema(err)
+	}
+	key, err := contentKey(s)
+	if err != nil {
+		return 0, errInvalidSchema(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stale {
+		if err := r.catchUp(ctx); err != nil {
+			return 0, errStore(fmt.Errorf("re-read topic %q after a failed write: %w", r.cfg.Topic, err))
+		}
+		r.stale = false
+	}
+	if e := r.cat.lookup(subject, key); e != nil {
+		return e.id, nil
+	}
+	parsed, err := r.cat.parse(s)
+	if err != nil {
+		return 0, errInvalidSchema(err)
+	}
+	if msgs := incompatibilities(parsed, r.cat.subjects[subject]); len(msgs) > 0 {
+		return 0, errIncompatible(subject, msgs)
+	}
+	v := r.cat.assign(subject, key, s)
+	if err := r.persist(ctx, v); err != nil {
+		return 0, errStore(err)
+	}
+	r.log.Info("schema registered", "subject", v.subject, "version", v.version, "id", v.id)
+	return v.id, nil
+}
+
+// compatibility checks s against version ver of subject ("" for every
+// version, "latest" or "-1" for the last) and returns the reasons it is
+// incompatible, none when it is compatible.
+func (r *Registry) compatibility(subject, ver string, s sr.Schema) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	earlier := r.cat.subjects[subject]
+	if ver != "" {
+		e, err := r.pick(subject, ver)
+		if err != nil {
+			return nil, err
+		}
+		earlier = []*entry{e}
+	}
+	parsed, err := r.cat.parse(s)
+	if err != nil {
+		return nil, errInvalidSchema(err)
+	}
+	return incompatibilities(parsed, earlier), nil
+}
+
+// pick resolves a version path segment of subject.
+func (r *Registry) pick(subject, ver string) (*entry, error) {
+	vs := r.cat.subjects[subject]
+	if len(vs) == 0 {
+		return nil, errSubjectNotFound(subject)
+	}
+	if ver == "latest" || ver == "-1" {
+		return vs[len(vs)-1], nil
+	}
+	n, err := strconv.Atoi(ver)
+	if err != nil || n < 1 {
+		return nil, errInvalidVersion(ver)
+	}
+	e := r.cat.find(subject, n)
+	if e == nil {
+		return nil, errVersionNotFound(subject, n)
+	}
+	return e, nil
+}
