@@ -256,3 +256,17 @@ func (s *Serde) reader(ctx context.Context, id int) (*reader, error) {
 	s.mu.Unlock()
 	return r, nil
 }
+
+// Writer names the record type and schema version a Confluent-framed record
+// was written with (version 0: a schema registered by another producer).
+func (s *Serde) Writer(ctx context.Context, b []byte) (name string, version int, err error) {
+	id, err := SchemaID(b)
+	if err != nil {
+		return "", 0, err
+	}
+	r, err := s.reader(ctx, id)
+	if err != nil {
+		return "", 0, err
+	}
+	return r.typ.Name, r.version, nil
+}

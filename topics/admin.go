@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -119,7 +120,14 @@ func Check(ctx context.Context, adm *kadm.Client, ts []Topic) ([]Drift, error) {
 				got[c.Key] = *c.Value
 			}
 		}
-		for key, want := range t.Configs() {
+		want := t.Configs()
+		keys := make([]string, 0, len(want))
+		for k := range want {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			want := want[key]
 			if g, ok := got[key]; !ok || g != want {
 				if !ok {
 					g = "(unset)"

@@ -1,0 +1,50 @@
+// Command mallbots is the one MallBots binary: `mallbots run` starts the
+// system (embedded by default), `mallbots topics` manages the topic
+// catalogue. Flags have MALLBOTS_* environment twins; secrets come only
+// from the environment.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+type cli struct {
+	LogLevel  string `help:"debug, info, warn or error." default:"info" env:"MALLBOTS_LOG_LEVEL" enum:"debug,info,warn,error"`
+	LogFormat string `help:"text or json." default:"text" env:"MALLBOTS_LOG_FORMAT" enum:"text,json"`
+
+	Run    runCmd    `cmd:"" help:"Run MallBots: broker, schema registry, ClickHouse, processors, views, projections and the HTTP API (embedded unless addresses are given)."`
+	Topics topicsCmd `cmd:"" help:"Create missing topics or report drift from the catalogue."`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "mallbots:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var c cli
+	k := kong.Parse(&c,
+		kong.Name("mallbots"),
+		kong.Description("MallBots: a robot-staffed shopping mall as an event-sourced Kafka pipeline."),
+		kong.UsageOnError(),
+	)
+	log := newLogger(c.LogLevel, c.LogFormat)
+	slog.SetDefault(log)
+	return k.Run(log)
+}
+
+func newLogger(level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

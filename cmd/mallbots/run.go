@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mallbots/mallbots/internal/sample"
+	"github.com/mallbots/mallbots/internal/system"
+)
+
+type runCmd struct {
+	DataDir           string        `help:"Where the embedded setup keeps its data." default:".mallbots" env:"MALLBOTS_DATA_DIR"`
+	HTTPAddr          string        `help:"HTTP API listen address." default:"127.0.0.1:8080" env:"MALLBOTS_HTTP_ADDR"`
+	KafkaAddr         string        `help:"Embedded broker listen address." default:"127.0.0.1:9092" env:"MALLBOTS_KAFKA_ADDR"`
+	RegistryAddr      string        `help:"Embedded schema registry listen address." default:"127.0.0.1:8081" env:"MALLBOTS_REGISTRY_ADDR"`
+	ClickhouseTCPAddr string        `name:"clickhouse-tcp-addr" help:"Managed ClickHouse server native address." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE_TCP_ADDR"`
+	Brokers           []string      `help:"External Kafka bootstrap brokers (replaces the embedded broker)." env:"MALLBOTS_BROKERS"`
+	SchemaRegistry    string        `help:"External schema registry URL (replaces the embedded one)." env:"MALLBOTS_SCHEMA_REGISTRY"`
+	Clickhouse        string        `help:"External ClickHouse native address host:port (replaces the managed server); user and password from MALLBOTS_CLICKHOUSE_USER and MALLBOTS_CLICKHOUSE_PASSWORD." env:"MALLBOTS_CLICKHOUSE"`
+	SyncWrites        bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
+	RequestTimeout    time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
+	SampleTraffic     bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
+}
+
+func (r *runCmd) Run(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	sys, err := system.Start(ctx, system.Config{
+		DataDir: r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
+		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
+		ClickHouse: r.Clickhouse, ClickHouseUser: os.Getenv("MALLBOTS_CLICKHOUSE_USER"),
+		ClickHousePassword: os.Getenv("MALLBOTS_CLICKHOUSE_PASSWORD"),
+		SyncWrites:         r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		log.Info("shutting down")
+		if err := sys.Shutdown(shutdownCtx); err != nil {
+			log.Error("unclean shutdown", "err", err)
+		}
+	}()
+
+	if err := waitReady(ctx, sys, log); err != nil {
+		return err
+	}
+	log.Info("MallBots is ready",
+		"api", "http://"+sys.HTTPAddr(), "kafka", sys.Brokers(), "schema_registry", sys.RegistryURL(),
+		"clickhouse", sys.ClickHouseAddr())
+	if r.SampleTraffic {
+		if err := sample.Run(ctx, "http://"+sys.HTTPAddr(), os.Stdout); err != nil {
+			log.Error("sample traffic failed", "err", err)
+		}
+		fmt.Fprintf(os.Stdout, "\nWhere to look:\n  curl http://%s/api/stores\n  clickhouse-client --port %s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n  clickhouse-client --port %s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n  data: %s\nPress Ctrl-C to stop.\n",
+			sys.HTTPAddr(), port(sys.ClickHouseAddr()), port(sys.ClickHouseAddr()), r.DataDir)
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-sys.Done():
+		return sys.Err()
+	}
+}
+
+func waitReady(ctx context.Context, sys *system.System, log *slog.Logger) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		err := sys.Ready()
+		if err == nil {
+			return nil
+		}
+		if time.Since(last) > 5*time.Second {
+			log.Info("waiting for components to recover", "status", err)
+			last = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("interrupted before the system was ready")
+		case <-sys.Done():
+			return sys.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func port(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i+1:]
+		}
+	}
+	return addr
+}

@@ -1,0 +1,165 @@
+// Package gokart is goka's runtime configuration for MallBots: the sarama
+// config, and the builders every processor, view and emitter is given, so
+// that none of goka's unsafe defaults (FNV partitioning, acks from the
+// leader only, a non-idempotent producer, the newest offset for a new group,
+// a 100 ms flush, Kafka 2.0 protocol, topic auto-creation) is ever used.
+package gokart
+
+import (
+	"fmt"
+	"hash"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Config says how goka reaches Kafka and where it keeps local state.
+type Config struct {
+	Brokers []string
+	// StateDir holds the local stores (LevelDB) of processors and views.
+	StateDir string
+	// FlushFrequency is the producer's linger; default 1 ms. goka's 100 ms
+	// default put 100 ms on every command's latency (architecture.md).
+	FlushFrequency time.Duration
+	// ClientID prefixes the Kafka client ids; default "mallbots".
+	ClientID string
+	// Sarama, when set, adjusts the sarama config last (SASL, TLS).
+	Sarama func(*sarama.Config)
+	Log    *slog.Logger
+}
+
+// Sarama returns the sarama config every goka client uses.
+func (c Config) saramaConfig() *sarama.Config {
+	cfg := goka.DefaultConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.ClientID = c.ClientID
+	if cfg.ClientID == "" {
+		cfg.ClientID = "mallbots"
+	}
+	// Durable and ordered: acks from all in-sync replicas, idempotent, one
+	// request in flight per broker so retries cannot reorder.
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.Retry.Max = 10
+	cfg.Producer.Compression = sarama.CompressionNone
+	cfg.Producer.Flush.Frequency = c.FlushFrequency
+	if cfg.Producer.Flush.Frequency == 0 {
+		cfg.Producer.Flush.Frequency = time.Millisecond
+	}
+	// A new group starts at the oldest offset: a command sent before the
+	// processor first started is still applied.
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Offsets.AutoCommit.Interval = time.Second
+	cfg.Metadata.RefreshFrequency = time.Minute
+	if c.Sarama != nil {
+		c.Sarama(cfg)
+	}
+	return cfg
+}
+
+// copy returns a fresh config per client: goka's builders write ClientID and
+// the partitioner into the config they are given.
+func (c Config) copy(clientID string) *sarama.Config {
+	cfg := c.saramaConfig()
+	if clientID != "" {
+		cfg.ClientID = clientID
+	}
+	return cfg
+}
+
+func (c Config) producerBuilder() goka.ProducerBuilder {
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		cfg := c.copy(clientID)
+		cfg.Producer.Partitioner = sarama.NewCustomHashPartitioner(hasher)
+		return goka.NewProducer(brokers, cfg)
+	}
+}
+
+func (c Config) consumerGroupBuilder() goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		return sarama.NewConsumerGroup(brokers, group, c.copy(clientID))
+	}
+}
+
+func (c Config) consumerBuilder() goka.SaramaConsumerBuilder {
+	return func(brokers []string, clientID string) (sarama.Consumer, error) {
+		return sarama.NewConsumer(brokers, c.copy(clientID))
+	}
+}
+
+// topicManagerBuilder never creates topics: `mallbots topics apply` does,
+// from the catalogue. A missing topic is a startup error that says so.
+func (c Config) topicManagerBuilder() goka.TopicManagerBuilder {
+	tmc := goka.NewTopicManagerConfig()
+	tmc.NoCreate = true
+	tmc.MismatchBehavior = goka.TMConfigMismatchBehaviorWarn
+	return func(brokers []string) (goka.TopicManager, error) {
+		tm, err := goka.NewTopicManager(brokers, c.copy("mallbots-topic-manager"), tmc)
+		if err != nil {
+			return nil, fmt.Errorf("connect to Kafka at %v: %w", brokers, err)
+		}
+		return tm, nil
+	}
+}
+
+// ProcessorOptions are the options of the goka processor of group.
+func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
+	return []goka.ProcessorOption{
+		goka.WithHasher(topics.Hasher()),
+		goka.WithProducerBuilder(c.producerBuilder()),
+		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
+		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
+		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(c.StateDir, "processors", string(group)))),
+		goka.WithClientID(c.ClientID + "-" + string(group)),
+		goka.WithLogger(c.logger("goka processor "+string(group))),
+	}
+}
+
+// ViewOptions are the options of a goka view; name separates the local
+// stores of several views of one table in one process.
+func (c Config) ViewOptions(name string) []goka.ViewOption {
+	return []goka.ViewOption{
+		goka.WithViewHasher(topics.Hasher()),
+		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
+		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithViewStorageBuilder(storage.DefaultBuilder(filepath.Join(c.StateDir, "views", name))),
+		goka.WithViewClientID(c.ClientID + "-view-" + name),
+		goka.WithViewLogger(c.logger("goka view " + name)),
+		goka.WithViewAutoReconnect(),
+	}
+}
+
+// EmitterOptions are the options of a goka emitter.
+func (c Config) EmitterOptions() []goka.EmitterOption {
+	return []goka.EmitterOption{
+		goka.WithEmitterHasher(topics.Hasher()),
+		goka.WithEmitterProducerBuilder(c.producerBuilder()),
+		goka.WithEmitterTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithEmitterClientID(c.ClientID + "-emitter"),
+		goka.WithEmitterLogger(c.logger("goka emitter")),
+	}
+}
+
+func (c Config) logger(component string) goka.Logger {
+	l := c.Log
+	if l == nil {
+		l = slog.Default()
+	}
+	return slogAdapter{l.With("component", component)}
+}
+
+// slogAdapter routes goka's printf logging to slog at debug level: goka
+// logs every partition state change, which is noise at info.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Print(v ...any)                 { a.l.Debug(fmt.Sprint(v...)) }
+func (a slogAdapter) Println(v ...any)               { a.l.Debug(fmt.Sprint(v...)) }
+func (a slogAdapter) Printf(format string, v ...any) { a.l.Debug(fmt.Sprintf(format, v...)) }

@@ -1,0 +1,175 @@
+// Package httpapi is MallBots' HTTP API: JSON commands in, results and
+// aggregates out. A write sends a command with emitters.Commands, waits for
+// its result and for the state view to reach the new version (so a GET right
+// after a write sees it), and answers {"id","version"}; a rejection answers
+// {"code","message"} with the exact text of domain.md. Reads come from the
+// goka views over the state tables.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mallbots/mallbots/emitters"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/views/state"
+)
+
+// Deps are what the API serves from.
+type Deps struct {
+	Commands *emitters.Commands
+	Stores   *state.View[stores.Store]
+	Products *state.View[stores.Product]
+	// Ready reports nil when every component is ready (for /readyz).
+	Ready func() error
+	// Timeout bounds how long a write waits for its result; default 5 s.
+	Timeout time.Duration
+	Log     *slog.Logger
+}
+
+type server struct{ Deps }
+
+// New returns the API's handler.
+func New(d Deps) http.Handler {
+	if d.Timeout == 0 {
+		d.Timeout = 5 * time.Second
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &server{d}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	s.storeRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
+	})
+	return s.logRequests(mux)
+}
+
+func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if err := s.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rec, r)
+		s.Log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// written is the body of a successful write.
+type written struct {
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+}
+
+// awaitView waits until a view shows the version a command produced.
+type awaitView func(ctx context.Context, id string, version int64) error
+
+// send runs one command for a write route: metadata from the request
+// (Idempotency-Key → command id, If-Match → expected version), the result,
+// read-your-writes on the view, and the response.
+func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Command, created bool, await awaitView) {
+	meta := cmd.CommandMetadata()
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		meta.CommandID = key
+	}
+	if m := r.Header.Get("If-Match"); m != "" {
+		v, err := strconv.ParseInt(m, 10, 64)
+		if err != nil || v < 0 {
+			writeError(w, http.StatusBadRequest, "bad_request", "If-Match must be the aggregate version you expect, a non-negative integer")
+			return
+		}
+		meta.ExpectedVersion = &v
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
+	defer cancel()
+	res, err := s.Commands.SendAndWait(ctx, cmd)
+	if errors.Is(err, emitters.ErrNoResultYet) {
+		writeJSON(w, http.StatusAccepted, map[string]string{"commandId": meta.CommandID})
+		return
+	}
+	if err != nil {
+		s.Log.Error("sending a command failed", "command_id", meta.CommandID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the command could not be sent to Kafka; retry with the same Idempotency-Key: "+err.Error())
+		return
+	}
+	if !res.Accepted {
+		writeError(w, statusOf(res.Kind), res.Code, res.Message)
+		return
+	}
+	if err := await(ctx, res.AggregateID, res.Version); err != nil {
+		// Applied, but this instance's view has not caught up in time.
+		writeJSON(w, http.StatusAccepted, map[string]string{"commandId": meta.CommandID})
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, written{ID: res.AggregateID, Version: res.Version})
+}
+
+func statusOf(kind string) int {
+	switch kind {
+	case "not_found":
+		return http.StatusNotFound
+	case "conflict":
+		return http.StatusConflict
+	case "unauthorized":
+		return http.StatusUnauthorized
+	}
+	return http.StatusBadRequest
+}
+
+// newID returns the client's id for a create, or a new one.
+func newID(w http.ResponseWriter, given string) (string, bool) {
+	if given == "" {
+		return uuid.NewString(), true
+	}
+	if _, err := uuid.Parse(given); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "id must be a UUID, got "+strconv.Quote(given))
+		return "", false
+	}
+	return given, true
+}
+
+// minVersion reads ?minVersion=N: a client that wrote through Kafka can ask
+// a read to wait until the aggregate reaches the version its command made.
+func minVersion(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	q := r.URL.Query().Get("minVersion")
+	if q == "" {
+		return 0, true
+	}
+	v, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || v < 0 {
+		writeError(w, http.StatusBadRequest, "bad_request", "minVersion must be a non-negative integer")
+		return 0, false
+	}
+	return v, true
+}

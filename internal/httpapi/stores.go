@@ -1,0 +1,262 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"sort"
+
+	"github.com/mallbots/mallbots/processors/stores"
+	"github.com/mallbots/mallbots/schemas"
+	contract "github.com/mallbots/mallbots/schemas/stores"
+)
+
+type storeJSON struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Location      string `json:"location"`
+	Participating bool   `json:"participating"`
+	Version       int64  `json:"version"`
+}
+
+type productJSON struct {
+	ID          string `json:"id"`
+	StoreID     string `json:"storeId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	SKU         string `json:"sku"`
+	Price       Money  `json:"price"`
+	Removed     bool   `json:"removed"`
+	Version     int64  `json:"version"`
+}
+
+func storeOut(s *schemas.Snapshot[contract.Store]) storeJSON {
+	return storeJSON{ID: s.AggregateID, Name: s.State.Name, Location: s.State.Location, Participating: s.State.Participating, Version: s.Version}
+}
+
+func productOut(p *schemas.Snapshot[contract.Product]) productJSON {
+	st := p.State
+	return productJSON{ID: p.AggregateID, StoreID: st.StoreID, Name: st.Name, Description: st.Description, SKU: st.SKU, Price: Money(st.PriceCents), Removed: st.Removed, Version: p.Version}
+}
+
+func (s *server) storeRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/stores", s.createStore)
+	mux.HandleFunc("GET /api/stores", s.listStores(false))
+	mux.HandleFunc("GET /api/stores/participating", s.listStores(true))
+	mux.HandleFunc("GET /api/stores/{id}", s.getStore)
+	mux.HandleFunc("PUT /api/stores/{id}/participating", s.storeCommand(func(string) contract.StoreCommand { return &contract.EnableParticipation{} }))
+	mux.HandleFunc("PUT /api/stores/{id}/rebrand", s.rebrandStore)
+	mux.HandleFunc("POST /api/stores/{storeId}/products", s.addProduct)
+	// "/api/stores/products/{id}" and "/api/stores/{storeId}/products" both
+	// match "/api/stores/products/products", which net/http refuses to
+	// register, so these two-segment routes dispatch by hand.
+	mux.HandleFunc("GET /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("a") == "products":
+			s.getProduct(w, r, r.PathValue("b"))
+		case r.PathValue("b") == "products":
+			s.listProducts(w, r, r.PathValue("a"))
+		default:
+			writeError(w, http.StatusNotFound, "route_not_found", "no route GET "+r.URL.Path)
+		}
+	})
+	mux.HandleFunc("DELETE /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("a") == "products":
+			r.SetPathValue("id", r.PathValue("b"))
+			s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) { return &contract.RemoveProduct{}, true })(w, r)
+		case r.PathValue("b") == "participating":
+			r.SetPathValue("id", r.PathValue("a"))
+			s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} })(w, r)
+		default:
+			writeError(w, http.StatusNotFound, "route_not_found", "no route DELETE "+r.URL.Path)
+		}
+	})
+	mux.HandleFunc("PUT /api/stores/products/{id}/rebrand", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
+		var in struct{ Name, Description string }
+		ok := decode(w, r, &in)
+		return &contract.RebrandProduct{Name: in.Name, Description: in.Description}, ok
+	}))
+	mux.HandleFunc("PUT /api/stores/products/{id}/increasePrice", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
+		price, ok := readPrice(w, r)
+		return &contract.IncreaseProductPrice{PriceCents: price}, ok
+	}))
+	mux.HandleFunc("PUT /api/stores/products/{id}/decreasePrice", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
+		price, ok := readPrice(w, r)
+		return &contract.DecreaseProductPrice{PriceCents: price}, ok
+	}))
+}
+
+// readPrice reads {"price": 9.99}; the price is required.
+func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	var in struct {
+		Price *Money `json:"price"`
+	}
+	if !decode(w, r, &in) {
+		return 0, false
+	}
+	if in.Price == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "price is required, e.g. {\"price\": 9.99}")
+		return 0, false
+	}
+	return int64(*in.Price), true
+}
+
+func (s *server) storeAwait(ctx context.Context, id string, v int64) error {
+	_, err := s.Stores.AwaitVersion(ctx, id, v)
+	return err
+}
+
+func (s *server) productAwait(ctx context.Context, id string, v int64) error {
+	_, err := s.Products.AwaitVersion(ctx, id, v)
+	return err
+}
+
+func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
+	var in struct{ ID, Name, Location string }
+	if !decode(w, r, &in) {
+		return
+	}
+	id, ok := newID(w, in.ID)
+	if !ok {
+		return
+	}
+	cmd := &contract.CreateStore{Name: in.Name, Location: in.Location}
+	cmd.AggregateID = id
+	s.send(w, r, cmd, true, s.storeAwait)
+}
+
+func (s *server) rebrandStore(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if !decode(w, r, &in) {
+		return
+	}
+	s.storeCommand(func(string) contract.StoreCommand { return &contract.RebrandStore{Name: in.Name} })(w, r)
+}
+
+func (s *server) storeCommand(build func(id string) contract.StoreCommand) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd := build(r.PathValue("id"))
+		cmd.CommandMetadata().AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, s.storeAwait)
+	}
+}
+
+func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ID, Name, Description, SKU string
+		Price                      *Money `json:"price"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Price == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "price is required, e.g. {\"price\": 9.99}")
+		return
+	}
+	id, ok := newID(w, in.ID)
+	if !ok {
+		return
+	}
+	cmd := &contract.AddProduct{StoreID: r.PathValue("storeId"), Name: in.Name, Description: in.Description, SKU: in.SKU, PriceCents: int64(*in.Price)}
+	cmd.AggregateID = id
+	s.send(w, r, cmd, true, s.productAwait)
+}
+
+// productCommand builds a write route for an existing product; build reads
+// the body (reporting its own 400) and says whether to go on.
+func (s *server) productCommand(build func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd, ok := build(w, r)
+		if !ok {
+			return
+		}
+		cmd.CommandMetadata().AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, s.productAwait)
+	}
+}
+
+func (s *server) getStore(w http.ResponseWriter, r *http.Request) {
+	v, ok := minVersion(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
+	defer cancel()
+	snap, err := s.Stores.AwaitVersion(ctx, r.PathValue("id"), max(v, 1))
+	if snap == nil && err != nil && ctx.Err() == nil {
+		s.internal(w, err)
+		return
+	}
+	if snap == nil {
+		writeError(w, http.StatusNotFound, stores.ErrStoreNotFound.Code, stores.ErrStoreNotFound.Message)
+		return
+	}
+	writeJSON(w, http.StatusOK, storeOut(snap))
+}
+
+func (s *server) listStores(participatingOnly bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		out := []storeJSON{}
+		err := s.Stores.Each(r.Context(), func(snap *schemas.Snapshot[contract.Store]) bool {
+			if !participatingOnly || snap.State.Participating {
+				out = append(out, storeOut(snap))
+			}
+			return true
+		})
+		if err != nil {
+			s.internal(w, err)
+			return
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID })
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *server) getProduct(w http.ResponseWriter, r *http.Request, id string) {
+	v, ok := minVersion(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
+	defer cancel()
+	snap, err := s.Products.AwaitVersion(ctx, id, max(v, 1))
+	if snap == nil && err != nil && ctx.Err() == nil {
+		s.internal(w, err)
+		return
+	}
+	if snap == nil {
+		writeError(w, http.StatusNotFound, stores.ErrProductNotFound.Code, stores.ErrProductNotFound.Message)
+		return
+	}
+	writeJSON(w, http.StatusOK, productOut(snap))
+}
+
+func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID string) {
+	store, err := s.Stores.Get(r.Context(), storeID)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if store == nil {
+		writeError(w, http.StatusNotFound, stores.ErrStoreNotFound.Code, stores.ErrStoreNotFound.Message)
+		return
+	}
+	out := []productJSON{}
+	err = s.Products.Each(r.Context(), func(p *schemas.Snapshot[contract.Product]) bool {
+		if p.State.StoreID == storeID && !p.State.Removed {
+			out = append(out, productOut(p))
+		}
+		return true
+	})
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) internal(w http.ResponseWriter, err error) {
+	s.Log.Error("request failed", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", err.Error())
+}

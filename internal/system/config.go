@@ -1,0 +1,85 @@
+// Package system wires MallBots together: the embedded infrastructure
+// (broker, schema registry, ClickHouse) or external addresses, the topics,
+// the migrations, the aggregate processors, the views, the projections and
+// the HTTP API, with readiness and a clean shutdown. `mallbots run` and the
+// integration tests start the same System.
+package system
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+)
+
+// Config says what to run and where. Empty external addresses mean the
+// embedded default.
+type Config struct {
+	// DataDir holds everything the embedded setup keeps: kafka/, clickhouse/,
+	// goka/ (local state stores). Default ./.mallbots.
+	DataDir string
+	// HTTPAddr is the API's listen address. Default 127.0.0.1:8080.
+	HTTPAddr string
+	// KafkaAddr is the embedded broker's listen address. Default 127.0.0.1:9092.
+	KafkaAddr string
+	// RegistryAddr is the embedded schema registry's address. Default 127.0.0.1:8081.
+	RegistryAddr string
+	// ClickHouseTCPAddr is the managed ClickHouse server's native address.
+	// Default 127.0.0.1:9000.
+	ClickHouseTCPAddr string
+
+	// Brokers, when set, replaces the embedded broker.
+	Brokers []string
+	// SchemaRegistry, when set, replaces the embedded registry (a URL).
+	SchemaRegistry string
+	// ClickHouse, when set, replaces the managed server (host:port, native).
+	ClickHouse string
+	// ClickHouseUser and ClickHousePassword authenticate the projector on an
+	// external ClickHouse (from the environment, never from flags).
+	ClickHouseUser, ClickHousePassword string
+
+	// SyncWrites makes the embedded broker fsync every batch.
+	SyncWrites bool
+	// RequestTimeout bounds how long a write waits for its result. Default 5 s.
+	RequestTimeout time.Duration
+	// FlushInterval bounds how long the projector batches. Default 250 ms.
+	FlushInterval time.Duration
+
+	Log *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.DataDir, ".mallbots")
+	def(&c.HTTPAddr, "127.0.0.1:8080")
+	def(&c.KafkaAddr, "127.0.0.1:9092")
+	def(&c.RegistryAddr, "127.0.0.1:8081")
+	def(&c.ClickHouseTCPAddr, "127.0.0.1:9000")
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 250 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	var errs []error
+	if c.RequestTimeout < 0 {
+		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.DataDir = abs
+	return c, errors.Join(errs...)
+}
+
+func (c Config) dir(parts ...string) string {
+	return filepath.Join(append([]string{c.DataDir}, parts...)...)
+}

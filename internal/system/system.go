@@ -1,0 +1,391 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mallbots/mallbots/emitters"
+	"github.com/mallbots/mallbots/internal/broker"
+	"github.com/mallbots/mallbots/internal/chserver"
+	"github.com/mallbots/mallbots/internal/gokart"
+	"github.com/mallbots/mallbots/internal/httpapi"
+	"github.com/mallbots/mallbots/internal/registry"
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/stores"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/contract"
+	contractstores "github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/views/projections"
+	"github.com/mallbots/mallbots/views/state"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+// System is a running MallBots.
+type System struct {
+	cfg Config
+	log *slog.Logger
+
+	broker   *broker.Broker
+	brokers  []string
+	registry *registry.Registry
+	regURL   string
+	ch       *chserver.Server
+	chConn   driver.Conn
+	serde    *schemas.Serde
+	cmds     *emitters.Commands
+	http     *http.Server
+	httpAddr string
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	checks  []check
+	done    chan struct{}
+	errOnce sync.Once
+	err     error
+	closers []func(context.Context) error
+}
+
+type check struct {
+	name  string
+	ready func() bool
+}
+
+// Start brings the whole system up and returns once every component is
+// started (not necessarily recovered: see Ready). On error, whatever was
+// started is stopped again.
+func Start(ctx context.Context, cfg Config) (_ *System, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = s.Shutdown(shutdownCtx)
+		}
+	}()
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"kafka", s.startKafka},
+		{"topics", s.applyTopics},
+		{"schema registry", s.startRegistry},
+		{"clickhouse", s.startClickHouse},
+		{"processors", func(context.Context) error { return s.startProcessors(runCtx) }},
+		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
+		{"projections", func(context.Context) error { return s.startProjections(runCtx) }},
+	}
+	for _, st := range steps {
+		t0 := time.Now()
+		if err := st.fn(ctx); err != nil {
+			return nil, fmt.Errorf("start %s: %w", st.name, err)
+		}
+		s.log.Debug("started", "component", st.name, "took", time.Since(t0).Round(time.Millisecond))
+	}
+	return s, nil
+}
+
+// HTTPAddr is the address the API listens on.
+func (s *System) HTTPAddr() string { return s.httpAddr }
+
+// Brokers are the Kafka bootstrap addresses.
+func (s *System) Brokers() []string { return s.brokers }
+
+// RegistryURL is the schema registry's URL.
+func (s *System) RegistryURL() string { return s.regURL }
+
+// ClickHouseAddr is the ClickHouse native address.
+func (s *System) ClickHouseAddr() string {
+	if s.ch != nil {
+		return s.ch.Addr()
+	}
+	return s.cfg.ClickHouse
+}
+
+// Serde is the system's Avro serde.
+func (s *System) Serde() *schemas.Serde { return s.serde }
+
+// Commands is the system's command producer.
+func (s *System) Commands() *emitters.Commands { return s.cmds }
+
+// Ready returns nil once every component has recovered its state and is
+// processing; otherwise it names the ones that have not.
+func (s *System) Ready() error {
+	var waiting []string
+	for _, c := range s.checks {
+		if !c.ready() {
+			waiting = append(waiting, c.name)
+		}
+	}
+	if len(waiting) > 0 {
+		return fmt.Errorf("not ready yet: %v", waiting)
+	}
+	return nil
+}
+
+// Done is closed when a component fails; Err says which.
+func (s *System) Done() <-chan struct{} { return s.done }
+
+// Err is the first component failure.
+func (s *System) Err() error { return s.err }
+
+func (s *System) fail(component string, err error) {
+	s.errOnce.Do(func() {
+		s.err = fmt.Errorf("%s: %w", component, err)
+		close(s.done)
+	})
+}
+
+// goRun runs a long-lived component; an error other than cancellation
+// fails the system.
+func (s *System) goRun(ctx context.Context, name string, fn func(context.Context) error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("component failed", "component", name, "err", err)
+			s.fail(name, err)
+		}
+	}()
+}
+
+func (s *System) kafkaOpts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(s.brokers...)} }
+
+func (s *System) startKafka(ctx context.Context) error {
+	if len(s.cfg.Brokers) > 0 {
+		s.brokers = s.cfg.Brokers
+		return nil
+	}
+	dir := s.cfg.dir("kafka")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// A new broker: local goka stores from an older broker would be
+		// ahead of its (empty) tables, which goka refuses (lovoo/goka#415).
+		if err := os.RemoveAll(s.cfg.dir("goka")); err != nil {
+			return err
+		}
+	}
+	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, Log: s.log})
+	if err != nil {
+		return err
+	}
+	s.broker = b
+	s.brokers = b.Addrs()
+	s.closers = append(s.closers, func(context.Context) error { b.Close(); return nil })
+	s.log.Info("embedded Kafka broker listening", "addr", s.brokers, "dir", dir)
+	return nil
+}
+
+func (s *System) applyTopics(ctx context.Context) error {
+	cl, err := kgo.NewClient(s.kafkaOpts()...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	created, err := topics.Apply(ctx, kadm.NewClient(cl), topics.All())
+	if err != nil {
+		return err
+	}
+	if len(created) > 0 {
+		s.log.Info("created topics", "count", len(created))
+	}
+	return nil
+}
+
+func (s *System) startRegistry(ctx context.Context) error {
+	url := s.cfg.SchemaRegistry
+	if url == "" {
+		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaOpts(), Topic: topics.Schemas.Name, Log: s.log})
+		if err != nil {
+			return err
+		}
+		s.registry = reg
+		s.closers = append(s.closers, func(context.Context) error { reg.Close(); return nil })
+		if url, err = reg.Listen(s.cfg.RegistryAddr); err != nil {
+			return err
+		}
+	}
+	s.regURL = url
+	client, err := sr.NewClient(sr.URLs(url))
+	if err != nil {
+		return err
+	}
+	types, err := contract.Types()
+	if err != nil {
+		return err
+	}
+	s.serde, err = schemas.NewSerde(ctx, client, types, topics.All())
+	return err
+}
+
+func (s *System) startClickHouse(ctx context.Context) error {
+	var admin, writer *clickhouse.Options
+	if s.cfg.ClickHouse == "" {
+		srv, err := chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
+		if err != nil {
+			return err
+		}
+		s.ch = srv
+		s.closers = append(s.closers, srv.Stop)
+		admin, writer = srv.Options("default"), srv.Options(chserver.WriterUser)
+		s.log.Info("ClickHouse server running", "addr", srv.Addr(), "dir", srv.Dir())
+	} else {
+		o := &clickhouse.Options{Addr: []string{s.cfg.ClickHouse}, Auth: clickhouse.Auth{Username: s.cfg.ClickHouseUser, Password: s.cfg.ClickHousePassword}, DialTimeout: 5 * time.Second}
+		admin, writer = o, o
+	}
+	adminConn, err := clickhouse.Open(admin)
+	if err != nil {
+		return err
+	}
+	defer adminConn.Close()
+	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		s.log.Info("applied ClickHouse migrations", "migrations", applied)
+	}
+	s.chConn, err = clickhouse.Open(writer)
+	if err != nil {
+		return err
+	}
+	conn := s.chConn
+	s.closers = append(s.closers, func(context.Context) error { return conn.Close() })
+	return nil
+}
+
+func (s *System) gokaConfig() gokart.Config {
+	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log}
+}
+
+func (s *System) startProcessors(ctx context.Context) error {
+	if err := prepareLocalState(s.cfg.dir("goka"), s.log); err != nil {
+		return err
+	}
+	deps := engine.Deps{Serde: s.serde, Log: s.log}
+	gc := s.gokaConfig()
+	for _, gg := range []*goka.GroupGraph{stores.StoreGroup(deps), stores.ProductGroup(deps)} {
+		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
+		if err != nil {
+			return fmt.Errorf("processor %s: %w", gg.Group(), err)
+		}
+		s.checks = append(s.checks, check{"processor " + string(gg.Group()), p.Recovered})
+		s.goRun(ctx, "processor "+string(gg.Group()), p.Run)
+	}
+	return nil
+}
+
+func (s *System) startAPI(ctx, runCtx context.Context) error {
+	gc := s.gokaConfig()
+	storesView, err := state.New[contractstores.Store](s.brokers, topics.Stores.Table, s.serde, gc.ViewOptions("api-stores")...)
+	if err != nil {
+		return err
+	}
+	productsView, err := state.New[contractstores.Product](s.brokers, topics.Products.Table, s.serde, gc.ViewOptions("api-products")...)
+	if err != nil {
+		return err
+	}
+	for _, v := range []interface {
+		Name() string
+		Recovered() bool
+		Run(context.Context) error
+	}{storesView, productsView} {
+		s.checks = append(s.checks, check{"view " + v.Name(), v.Recovered})
+		s.goRun(runCtx, "view "+v.Name(), v.Run)
+	}
+	results, err := emitters.NewResults(s.kafkaOpts(), s.serde, s.log)
+	if err != nil {
+		return err
+	}
+	s.goRun(runCtx, "results", results.Run)
+	s.checks = append(s.checks, check{"results", func() bool {
+		select {
+		case <-results.Ready():
+			return true
+		default:
+			return false
+		}
+	}})
+	s.cmds, err = emitters.New(s.brokers, s.serde, results, gc.EmitterOptions()...)
+	if err != nil {
+		return err
+	}
+	cmds := s.cmds
+	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
+
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Stores: storesView, Products: productsView, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)
+	}
+	s.httpAddr = ln.Addr().String()
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.fail("http", err)
+		}
+	}()
+	s.log.Info("HTTP API listening", "addr", "http://"+s.httpAddr)
+	return nil
+}
+
+func (s *System) startProjections(ctx context.Context) error {
+	for _, p := range []warehouse.Projection{projections.Events(s.serde), projections.State(s.serde)} {
+		proj, err := warehouse.NewProjector(s.kafkaOpts(), s.chConn, p,
+			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log))
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name, err)
+		}
+		s.checks = append(s.checks, check{"projection " + p.Name, proj.Ready})
+		s.goRun(ctx, "projection "+p.Name, proj.Run)
+	}
+	return nil
+}
+
+// Shutdown stops everything: the API first (no new commands), then the
+// processors, views and projections (finishing in-flight batches), then
+// the emitters, ClickHouse and the broker.
+func (s *System) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		markClean(s.cfg.dir("goka"), s.log)
+	case <-ctx.Done():
+		errs = append(errs, errors.New("components did not stop in time"))
+	}
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
