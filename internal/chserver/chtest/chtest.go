@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -84,12 +85,21 @@ func skipOrFail(t testing.TB, err error) {
 	t.Skipf("chtest: %v", err)
 }
 
+// stackFrame matches the numbered stack-trace lines ClickHouse logs under
+// every exception.
+var stackFrame = regexp.MustCompile(`^\d+\. `)
+
 func dumpErrorLog(t testing.TB, path string) {
 	b, err := os.ReadFile(path)
 	if err != nil || len(b) == 0 {
 		return
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !stackFrame.MatchString(l) {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) > 40 {
 		lines = lines[len(lines)-40:]
 	}

@@ -1,0 +1,214 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/chserver"
+	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+const (
+	testTopic      = "mallbots.test.events"
+	testPartitions = 3
+)
+
+// open connects to srv as user and closes the connection at the end.
+func open(t testing.TB, srv *chserver.Server, user string) driver.Conn {
+	t.Helper()
+	conn, err := clickhouse.Open(srv.Options(user))
+	if err != nil {
+		t.Fatalf("open %s: %v", user, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// migrated starts a server, migrates it and returns it with a writer
+// connection (the projector's user).
+func migrated(t testing.TB) (*chserver.Server, driver.Conn) {
+	t.Helper()
+	srv := chtest.Start(t)
+	if _, err := warehouse.Migrate(context.Background(), open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return srv, open(t, srv, chserver.WriterUser)
+}
+
+// broker is an in-process Kafka cluster with the test topic.
+type broker struct {
+	cluster *kfake.Cluster
+	client  *kgo.Client
+	adm     *kadm.Client
+}
+
+func newBroker(t testing.TB) *broker {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(testPartitions, testTopic))
+	if err != nil {
+		t.Fatalf("kfake: %v", err)
+	}
+	t.Cleanup(c.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return &broker{cluster: c, client: cl, adm: kadm.NewClient(cl)}
+}
+
+func (b *broker) opts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(b.cluster.ListenAddrs()...)} }
+
+// produce appends events "agg-<i%aggregates>/<version>" for i in [from, to):
+// aggregate i%aggregates at version i/aggregates+1, keyed by aggregate.
+func (b *broker) produce(t testing.TB, from, to, aggregates int) {
+	t.Helper()
+	recs := make([]*kgo.Record, 0, to-from)
+	for i := from; i < to; i++ {
+		agg := fmt.Sprintf("agg-%d", i%aggregates)
+		recs = append(recs, &kgo.Record{
+			Topic: testTopic,
+			Key:   []byte(agg),
+			Value: fmt.Appendf(nil, "%s/%d", agg, i/aggregates+1),
+		})
+	}
+	if err := b.client.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// committed sums the group's committed offsets over the test topic.
+func (b *broker) committed(t testing.TB, group string) int64 {
+	t.Helper()
+	offs, err := b.adm.FetchOffsets(context.Background(), group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return 0 // not joined yet (kfake says so; Kafka returns no offsets)
+	}
+	if err != nil {
+		t.Fatalf("fetch offsets of %s: %v", group, err)
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At > 0 {
+			sum += o.At
+		}
+	})
+	return sum
+}
+
+// eventsProjection maps "agg/version" records to mallbots.events rows and,
+// for every aggregate, a mallbots.products row priced version × 1.25.
+func eventsProjection(group string) warehouse.Projection {
+	return warehouse.Projection{
+		Name:   "test-events",
+		Group:  group,
+		Topics: []string{testTopic},
+		Tables: []warehouse.Table{warehouse.EventsTable, warehouse.ProductsTable},
+		Map:    mapEvent,
+	}
+}
+
+func mapEvent(rec *kgo.Record) ([]warehouse.Row, error) {
+	agg, v, ok := strings.Cut(string(rec.Value), "/")
+	if !ok {
+		return nil, errors.New("value is not agg/version")
+	}
+	version, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("version: %w", err)
+	}
+	at := rec.Timestamp.UTC()
+	return []warehouse.Row{
+		{Table: "events", Values: []any{
+			fmt.Sprintf("%s-%d", agg, version), "mallbots.test.Happened", uint32(1),
+			"test", agg, version,
+			at, uint64(at.UnixMilli()),
+			"command-1", "correlation-1", "causation-1",
+			`{"n":1}`, rec.Topic, uint32(rec.Partition), uint64(rec.Offset),
+		}},
+		{Table: "products", Values: []any{
+			agg, "store-1", "name", "description", "sku-" + agg,
+			decimal.New(int64(version)*125, -2), uint8(0), version, at,
+		}},
+	}, nil
+}
+
+// count runs a count query.
+func count(t testing.TB, conn driver.Conn, sql string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// eventually polls cond every 20ms until it holds or timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+}
+
+// running is a Projector whose Run goroutine the test stops.
+type running struct {
+	*warehouse.Projector
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+func start(t testing.TB, kafka []kgo.Opt, ch driver.Conn, p warehouse.Projection, opts ...warehouse.Option) *running {
+	t.Helper()
+	opts = append([]warehouse.Option{
+		warehouse.WithLogger(chtest.Logger(t)),
+		warehouse.WithBackoff(20*time.Millisecond, 200*time.Millisecond),
+		warehouse.WithLagRefresh(50 * time.Millisecond),
+		warehouse.WithShutdownTimeout(2 * time.Second),
+	}, opts...)
+	pr, err := warehouse.NewProjector(kafka, ch, p, opts...)
+	if err != nil {
+		t.Fatalf("new projector: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Projector: pr, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- pr.Run(ctx) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels Run and waits for it to return.
+func (r *running) stop(t testing.TB) {
+	t.Helper()
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return 30s after its context was cancelled")
+		}
+	})
+}

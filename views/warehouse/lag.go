@@ -1,0 +1,90 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// monitor refreshes Lag and Ready every WithLagRefresh until ctx ends. It
+// asks the brokers rather than counting locally, so the figures cover the
+// whole group and stay true while this member is stuck retrying ClickHouse.
+func (p *Projector) monitor(ctx context.Context, adm *kadm.Client) {
+	var targets map[string]map[int32]int64 // end offsets at the first refresh
+	tick := time.NewTicker(p.cfg.lagRefresh)
+	defer tick.Stop()
+	for {
+		var err error
+		if targets, err = p.refreshLag(ctx, adm, targets); err != nil && ctx.Err() == nil {
+			p.log.Debug("lag refresh failed; keeping the last figure", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// refreshLag computes the records beyond the group's committed offsets (or
+// beyond the log start, where nothing is committed) and latches Ready once
+// every partition has reached the end offset it had at the first refresh.
+func (p *Projector) refreshLag(ctx context.Context, adm *kadm.Client, targets map[string]map[int32]int64) (map[string]map[int32]int64, error) {
+	ends, err := adm.ListEndOffsets(ctx, p.proj.Topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return targets, fmt.Errorf("list end offsets: %w", err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, p.proj.Topics...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return targets, fmt.Errorf("list start offsets: %w", err)
+	}
+	committed, err := adm.FetchOffsetsForTopics(ctx, p.proj.Group, p.proj.Topics...)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// A group that has never committed: some brokers say so, Kafka
+		// answers with no offsets. Either way nothing is committed.
+		committed, err = nil, nil
+	}
+	if err != nil {
+		return targets, fmt.Errorf("fetch committed offsets of %s: %w", p.proj.Group, err)
+	}
+	if targets == nil {
+		targets = map[string]map[int32]int64{}
+		ends.Each(func(o kadm.ListedOffset) {
+			if targets[o.Topic] == nil {
+				targets[o.Topic] = map[int32]int64{}
+			}
+			targets[o.Topic][o.Partition] = o.Offset
+		})
+	}
+	var lag int64
+	caughtUp := true
+	ends.Each(func(end kadm.ListedOffset) {
+		pos := int64(0)
+		if s, ok := starts.Lookup(end.Topic, end.Partition); ok {
+			pos = s.Offset
+		}
+		if c, ok := committed.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At > pos {
+			pos = c.At
+		}
+		lag += max(end.Offset-pos, 0)
+		if target, ok := targets[end.Topic][end.Partition]; ok && pos < target {
+			caughtUp = false
+		}
+	})
+	p.lag.Store(lag)
+	if caughtUp && !p.ready.Load() {
+		p.ready.Store(true)
+		p.log.Info("projection caught up with the records present at start")
+	}
+	return targets, nil
+}

@@ -1,0 +1,252 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/chserver"
+	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+const wait = 30 * time.Second
+
+func TestProjectorInsertsAndCommits(t *testing.T) {
+	srv, writer := migrated(t)
+	admin := open(t, srv, chserver.DefaultUser)
+	kafka := newBroker(t)
+	const n, aggregates = 2000, 50
+	kafka.produce(t, 0, n, aggregates)
+
+	p := start(t, kafka.opts(), writer, eventsProjection("g-inserts"), warehouse.WithMaxBatchRows(500))
+	eventually(t, wait, "every record committed", func() bool { return kafka.committed(t, "g-inserts") == n })
+	eventually(t, wait, "Ready and no lag", func() bool {
+		lag, _ := p.Lag()
+		return p.Ready() && lag == 0
+	})
+
+	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+		t.Errorf("events FINAL = %d, want %d", got, n)
+	}
+	if got := count(t, admin, "SELECT count() FROM mallbots.products FINAL"); got != aggregates {
+		t.Errorf("products FINAL = %d, want %d", got, aggregates)
+	}
+	// Each product ends at its last version: 2000/50 = 40, priced 40 × 1.25.
+	var total decimal.Decimal
+	if err := admin.QueryRow(context.Background(), "SELECT sum(price) FROM mallbots.products FINAL").Scan(&total); err != nil {
+		t.Fatalf("sum(price): %v", err)
+	}
+	if want := decimal.RequireFromString("2500"); !total.Equal(want) {
+		t.Errorf("sum(price) FINAL = %s, want %s", total, want)
+	}
+	st := p.Stats()
+	if st.Records != n || st.Rows != 2*n || st.Skipped != 0 || st.InsertFailures != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	if st.Flushes < n/500 {
+		t.Errorf("flushes = %d, want at least %d with 500-row batches", st.Flushes, n/500)
+	}
+
+	// Run returns once cancelled, and later records wait for the next run.
+	p.stop(t)
+	kafka.produce(t, n, n+10, aggregates)
+	if got := kafka.committed(t, "g-inserts"); got != n {
+		t.Errorf("committed after stop = %d, want %d", got, n)
+	}
+}
+
+func TestDuplicatesAndReplaysCollapse(t *testing.T) {
+	srv, writer := migrated(t)
+	admin := open(t, srv, chserver.DefaultUser)
+	kafka := newBroker(t)
+	const n = 300
+	kafka.produce(t, 0, n, 30)
+	kafka.produce(t, 0, n, 30) // the same events again, as a producer retry would
+
+	first := start(t, kafka.opts(), writer, eventsProjection("g-first"))
+	eventually(t, wait, "first group committed", func() bool { return kafka.committed(t, "g-first") == 2*n })
+	first.stop(t)
+	// A replay from the start under a new group inserts everything again.
+	replay := start(t, kafka.opts(), writer, eventsProjection("g-replay"))
+	eventually(t, wait, "replay group committed", func() bool { return kafka.committed(t, "g-replay") == 2*n })
+	replay.stop(t)
+
+	if got := count(t, admin, "SELECT count() FROM mallbots.events"); got <= n {
+		t.Logf("raw rows already merged to %d", got)
+	}
+	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+		t.Errorf("events FINAL = %d, want %d", got, n)
+	}
+	if got := count(t, admin, "SELECT count() FROM mallbots.products FINAL"); got != 30 {
+		t.Errorf("products FINAL = %d, want 30", got)
+	}
+}
+
+func TestClickHouseOutageLosesNothing(t *testing.T) {
+	chtest.RequireBinary(t)
+	dir := t.TempDir()
+	cfg := chserver.Config{Dir: dir, WriterPassword: chtest.WriterPassword, Log: chtest.Logger(t)}
+	srv := startServer(t, cfg)
+	cfg.TCPAddr = srv.Addr() // the restart must come back where the projector connects
+	if _, err := warehouse.Migrate(context.Background(), open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
+		t.Fatal(err)
+	}
+	writer := open(t, srv, chserver.WriterUser)
+	kafka := newBroker(t)
+	const half = 500
+	kafka.produce(t, 0, half, 25)
+
+	p := start(t, kafka.opts(), writer, eventsProjection("g-outage"))
+	eventually(t, wait, "first half committed", func() bool { return kafka.committed(t, "g-outage") == half })
+
+	stopServer(t, srv)
+	kafka.produce(t, half, 2*half, 25)
+	eventually(t, wait, "inserts refused while ClickHouse is down", func() bool { return p.Stats().InsertFailures >= 2 })
+	if got := kafka.committed(t, "g-outage"); got != half {
+		t.Fatalf("committed %d while ClickHouse was down, want it held at %d", got, half)
+	}
+	if _, secs := p.Lag(); secs <= 0 {
+		t.Errorf("lag seconds = %v while a batch is stuck, want > 0", secs)
+	}
+
+	srv = startServer(t, cfg)
+	eventually(t, wait, "second half committed after the restart", func() bool { return kafka.committed(t, "g-outage") == 2*half })
+	admin := open(t, srv, chserver.DefaultUser)
+	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*half {
+		t.Errorf("events FINAL = %d, want %d", got, 2*half)
+	}
+	if got := count(t, admin, "SELECT uniqExact(topic, partition, offset) FROM mallbots.events"); got != 2*half {
+		t.Errorf("distinct offsets = %d, want %d", got, 2*half)
+	}
+}
+
+func TestStopDuringOutageCommitsNothing(t *testing.T) {
+	srv, writer := migrated(t)
+	kafka := newBroker(t)
+	stopServer(t, srv)
+	kafka.produce(t, 0, 100, 10)
+
+	p := start(t, kafka.opts(), writer, eventsProjection("g-stop"))
+	eventually(t, wait, "inserts refused", func() bool { return p.Stats().InsertFailures >= 1 })
+	p.stop(t)
+	if got := kafka.committed(t, "g-stop"); got != 0 {
+		t.Errorf("committed %d records that never landed", got)
+	}
+}
+
+func TestStopFlushesTheBatchInFlight(t *testing.T) {
+	srv, writer := migrated(t)
+	admin := open(t, srv, chserver.DefaultUser)
+	kafka := newBroker(t)
+	const n = 100
+	kafka.produce(t, 0, n, 10)
+
+	// A batch that is never due by itself: only the stop can flush it.
+	p := start(t, kafka.opts(), writer, eventsProjection("g-drain"), warehouse.WithFlushInterval(time.Hour))
+	eventually(t, wait, "records fetched and pending", func() bool {
+		_, secs := p.Lag()
+		return secs > 0
+	})
+	if got := kafka.committed(t, "g-drain"); got != 0 {
+		t.Fatalf("committed %d before the batch was due", got)
+	}
+	p.stop(t)
+	if got := kafka.committed(t, "g-drain"); got != n {
+		t.Errorf("committed after stop = %d, want %d", got, n)
+	}
+	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+		t.Errorf("events FINAL = %d, want %d", got, n)
+	}
+}
+
+func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
+	srv, writer := migrated(t)
+	admin := open(t, srv, chserver.DefaultUser)
+	kafka := newBroker(t)
+	const n = 200
+	kafka.produce(t, 0, n, 20)
+	// Two poison records: one Map rejects, one whose row has a value of the
+	// wrong type, which only the driver notices.
+	poison := []*kgo.Record{
+		{Topic: testTopic, Key: []byte("bad"), Value: []byte("not an event")},
+		{Topic: testTopic, Key: []byte("bad"), Value: []byte("wrongtype/1")},
+	}
+	if err := kafka.client.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	kafka.produce(t, n, 2*n, 20)
+
+	proj := eventsProjection("g-poison")
+	proj.Map = func(rec *kgo.Record) ([]warehouse.Row, error) {
+		rows, err := mapEvent(rec)
+		if err == nil && strings.HasPrefix(string(rec.Value), "wrongtype/") {
+			rows[0].Values[5] = "not a UInt64" // aggregate_version
+		}
+		return rows, err
+	}
+	var mu sync.Mutex
+	var skipped []string
+	p := start(t, kafka.opts(), writer, proj, warehouse.WithOnMapError(func(rec *kgo.Record, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		skipped = append(skipped, string(rec.Value))
+		t.Logf("skipped %q: %v", rec.Value, err)
+	}))
+	eventually(t, wait, "every record committed", func() bool { return kafka.committed(t, "g-poison") == 2*n+2 })
+
+	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*n {
+		t.Errorf("events FINAL = %d, want %d", got, 2*n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(skipped) != 2 {
+		t.Errorf("skipped %q, want the two poison records", skipped)
+	}
+	if got := p.Stats().Skipped; got != 2 {
+		t.Errorf("Stats.Skipped = %d, want 2", got)
+	}
+}
+
+func TestNewProjectorReportsEveryProblem(t *testing.T) {
+	_, err := warehouse.NewProjector(nil, nil, warehouse.Projection{
+		Tables: []warehouse.Table{{Name: "bad name;", Columns: []string{"ok", "no-dash"}}},
+	}, warehouse.WithMaxBatchRows(0))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"connection is nil", "Name is empty", "Group is empty", "Topics is empty",
+		"Map is nil", `"bad name;"`, `"no-dash"`, "WithMaxBatchRows(0)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if errors.Unwrap(err) == nil && !strings.Contains(err.Error(), "\n") {
+		t.Errorf("problems are not reported together: %v", err)
+	}
+}
+
+func startServer(t testing.TB, cfg chserver.Config) *chserver.Server {
+	t.Helper()
+	srv, err := chserver.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start ClickHouse: %v", err)
+	}
+	t.Cleanup(func() { stopServer(t, srv) })
+	return srv
+}
+
+func stopServer(t testing.TB, srv *chserver.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := srv.Stop(ctx); err != nil {
+		t.Errorf("stop ClickHouse: %v", err)
+	}
+}

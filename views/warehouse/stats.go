@@ -1,0 +1,30 @@
+package warehouse
+
+import "sync/atomic"
+
+// Stats counts what a Projector has done since it was made.
+type Stats struct {
+	Records        int64 // records applied and committed (skipped ones included)
+	Rows           int64 // rows inserted
+	Flushes        int64 // batches that landed
+	Skipped        int64 // records skipped by a Map error or a row that did not fit
+	InsertFailures int64 // insert attempts ClickHouse refused (each retried)
+	CommitFailures int64 // commits Kafka refused after the rows landed
+}
+
+type counters struct {
+	records, rows, flushes, skipped, insertFailures, commitFailures atomic.Int64
+}
+
+// Stats returns the counters; safe to call from any goroutine.
+func (p *Projector) Stats() Stats {
+	c := &p.stats
+	return Stats{
+		Records:        c.records.Load(),
+		Rows:           c.rows.Load(),
+		Flushes:        c.flushes.Load(),
+		Skipped:        c.skipped.Load(),
+		InsertFailures: c.insertFailures.Load(),
+		CommitFailures: c.commitFailures.Load(),
+	}
+}
