@@ -20,7 +20,9 @@ var ErrNotInstalled = errors.New("clickhouse-server is not installed: install it
 // loopback addresses only.
 const (
 	// DefaultUser has no password and full rights; migrations and
-	// administration use it.
+	// administration use it. Anyone who can open a loopback connection on
+	// this machine can therefore administer the server: run the embedded
+	// server only on machines whose local users are trusted.
 	DefaultUser = "default"
 	// WriterUser is the projectors' user: it may read, insert and run DDL,
 	// in Config.Database only.

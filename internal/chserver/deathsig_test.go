@@ -27,8 +27,9 @@ const helperDirEnv = "CHSERVER_TEST_HELPER_DIR"
 // keeps the port and the data directory's lock.
 func TestChildDiesWithKilledParent(t *testing.T) {
 	chtest.RequireBinary(t)
+	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperParent$")
-	cmd.Env = append(os.Environ(), helperDirEnv+"="+t.TempDir())
+	cmd.Env = append(os.Environ(), helperDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +67,13 @@ func TestChildDiesWithKilledParent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
+
+	// What the killed server left in its directory does not prevent a start.
+	srv, err := chserver.Start(context.Background(), chserver.Config{Dir: dir, Log: chtest.Logger(t)})
+	if err != nil {
+		t.Fatalf("start on the directory of the killed server: %v", err)
+	}
+	stop(t, srv)
 }
 
 // init pins the helper's main goroutine to the main thread, so that the

@@ -105,20 +105,20 @@ var usersTemplate = template.Must(template.New("users.xml").Funcs(template.FuncM
     <users>
         <default>
             <password></password>
-            <networks replace="replace"><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
             <profile>default</profile>
             <quota>default</quota>
         </default>
         <{{.Writer}}>
             {{.WriterPassword}}
-            <networks replace="replace"><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
             <profile>default</profile>
             <quota>default</quota>
             <allow_databases><database>{{x .Database}}</database></allow_databases>
         </{{.Writer}}>
         <{{.Analyst}}>
             {{.AnalystPassword}}
-            <networks replace="replace"><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
             <profile>analyst</profile>
             <quota>analyst</quota>
             <allow_databases><database>{{x .Database}}</database></allow_databases>

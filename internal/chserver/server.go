@@ -39,7 +39,8 @@ type Server struct {
 // and returns once it answers a native-protocol ping, or fails after
 // cfg.StartTimeout (default 60s), when ctx is done, or as soon as the child
 // exits. A failure's error carries the tail of the server's error log. When
-// no binary is found the error wraps ErrNotInstalled.
+// no binary is found the error wraps ErrNotInstalled. ctx bounds only the
+// start: the server then runs until Stop, or until this process exits.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	r, err := cfg.resolve()
 	if err != nil {

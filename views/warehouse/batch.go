@@ -197,6 +197,9 @@ func (p *Projector) commit(ctx context.Context, cl *kgo.Client, b *batch) {
 		p.log.Warn("commit failed after the rows landed; the records will be redelivered and collapse",
 			"records", b.len(), "err", err)
 	}
+	if b.len() > 0 {
+		p.rowsPerRecord = (b.rows + b.len() - 1) / b.len()
+	}
 	p.stats.records.Add(int64(b.len()))
 	p.stats.rows.Add(int64(b.rows))
 	p.stats.flushes.Add(1)

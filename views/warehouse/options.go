@@ -59,7 +59,9 @@ func (c config) validate() error {
 }
 
 // WithMaxBatchRows bounds a batch by rows (over all its tables): a batch is
-// flushed as soon as it holds n rows. Default 10,000. Larger batches insert
+// flushed once it holds n rows. Polls are sized by the rows per record seen
+// in the previous batch, so a batch can overshoot n when records suddenly
+// yield more rows. Default 10,000. Larger batches insert
 // faster (ClickHouse favours few big inserts) at the cost of memory and of
 // latency under load.
 func WithMaxBatchRows(n int) Option { return func(c *config) { c.maxBatchRows = n } }

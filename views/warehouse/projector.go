@@ -26,6 +26,11 @@ type Projector struct {
 	tables map[string]Table
 	insert map[string]string // table name → INSERT statement
 
+	// rowsPerRecord is the rounded-up rows per record of the last batch,
+	// used to size polls so that batches end near WithMaxBatchRows. Only
+	// Run's goroutine uses it.
+	rowsPerRecord int
+
 	running atomic.Bool
 	ready   atomic.Bool
 	lag     atomic.Int64 // records behind the end offsets, group-wide
@@ -125,7 +130,7 @@ func (p *Projector) consume(ctx context.Context, cl *kgo.Client) *batch {
 			// Wake up when the batch is due even if nothing more arrives.
 			pollCtx, cancel = context.WithDeadline(ctx, b.started.Add(p.cfg.flushInterval))
 		}
-		fetches := cl.PollRecords(pollCtx, max(1, p.cfg.maxBatchRows-b.rows))
+		fetches := cl.PollRecords(pollCtx, p.pollLimit(b))
 		cancel()
 		if ctx.Err() != nil {
 			return b
@@ -146,6 +151,11 @@ func (p *Projector) consume(ctx context.Context, cl *kgo.Client) *batch {
 			cl.AllowRebalance()
 		}
 	}
+}
+
+// pollLimit is how many records fit in the batch's remaining room.
+func (p *Projector) pollLimit(b *batch) int {
+	return max(1, (p.cfg.maxBatchRows-b.rows)/max(1, p.rowsPerRecord))
 }
 
 // finish gives the batch in flight one attempt after ctx ended.

@@ -5,7 +5,8 @@
 -- so no version column is needed: any copy is the right one.
 -- DateTime('UTC') pins the column's time zone (toYYYYMM and text output),
 -- whatever the server's time zone; occurred_at_ms keeps the exact instant.
--- `partition` and `offset` are quoted because OFFSET is a keyword.
+-- `partition` and `offset` are quoted only for safety: 18.16 and current
+-- releases (checked: 26.7) also accept them bare, in DDL and in SELECT.
 CREATE TABLE IF NOT EXISTS mallbots.events
 (
     event_id          String,
