@@ -17,7 +17,7 @@ var (
 	ErrPriceDecrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_decrease", "the price change would be a decrease")
 	ErrPriceIncrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_increase", "the price change would be an increase")
 	// ErrProductExists refuses a second AddProduct with an id already used.
-	ErrProductExists = aggregate.Reject(aggregate.Conflict, "product_exists", "the product already exists")
+	ErrProductExists = aggregate.Reject(aggregate.Invalid, "product_exists", "the product already exists")
 )
 
 // ProductRules are the Product aggregate's rules. AddProduct sees its store

@@ -15,7 +15,7 @@ import (
 var (
 	ErrStoreNameBlank       = aggregate.Reject(aggregate.Invalid, "store_name_blank", "the store name cannot be blank")
 	ErrStoreLocationBlank   = aggregate.Reject(aggregate.Invalid, "store_location_blank", "the store location cannot be blank")
-	ErrStoreExists          = aggregate.Reject(aggregate.Conflict, "store_exists", "the store already exists")
+	ErrStoreExists          = aggregate.Reject(aggregate.Invalid, "store_exists", "the store already exists")
 	ErrStoreNotFound        = aggregate.Reject(aggregate.NotFound, "store_not_found", "the store does not exist")
 	ErrAlreadyParticipating = aggregate.Reject(aggregate.Invalid, "store_already_participating", "the store is already participating")
 	ErrNotParticipating     = aggregate.Reject(aggregate.Invalid, "store_not_participating", "the store is already not participating")

@@ -1,0 +1,99 @@
+package testkit
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// API is a JSON client of the HTTP API for tests.
+type API struct {
+	T    testing.TB
+	Base string
+}
+
+// Response is a decoded response.
+type Response struct {
+	Status int
+	Body   map[string]any
+	List   []map[string]any
+	Raw    string
+}
+
+// Do sends a request with a JSON body (a string is sent as is) and decodes
+// the response; headers are name/value pairs.
+func (a API) Do(method, path string, body any, headers ...string) Response {
+	a.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			a.T.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, a.Base+path, rd)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		a.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := Response{Status: resp.StatusCode, Raw: string(raw)}
+	if len(raw) > 0 && raw[0] == '[' {
+		_ = json.Unmarshal(raw, &out.List)
+	} else {
+		_ = json.Unmarshal(raw, &out.Body)
+	}
+	return out
+}
+
+// Expect fails unless the response has the status.
+func (r Response) Expect(t testing.TB, status int) Response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("want HTTP %d, got %d: %s", status, r.Status, r.Raw)
+	}
+	return r
+}
+
+// ExpectError fails unless the response is the error {code?, message}.
+func (r Response) ExpectError(t testing.TB, status int, message string) {
+	t.Helper()
+	r.Expect(t, status)
+	if r.Body["message"] != message {
+		t.Fatalf("want message %q, got %s", message, r.Raw)
+	}
+	if code, _ := r.Body["code"].(string); code == "" {
+		t.Fatalf("error without a code: %s", r.Raw)
+	}
+}
+
+// S returns a string field.
+func (r Response) S(field string) string {
+	s, _ := r.Body[field].(string)
+	return s
+}
+
+// N returns a number field.
+func (r Response) N(field string) float64 {
+	n, _ := r.Body[field].(float64)
+	return n
+}
