@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -13,6 +14,7 @@ type batch struct {
 	entries []entry
 	rows    int
 	started time.Time // when the first entry arrived
+	oldest  int64     // smallest record timestamp, unix ns; 0 when empty
 }
 
 type entry struct {
@@ -22,19 +24,21 @@ type entry struct {
 
 func (b *batch) len() int { return len(b.entries) }
 
-func (b *batch) reset() {
-	clear(b.entries) // let the records go
-	b.entries, b.rows = b.entries[:0], 0
-}
-
-func (b *batch) oldestNanos() int64 {
-	var oldest int64
+// has reports whether any entry has a row for table.
+func (b *batch) has(table string) bool {
 	for _, e := range b.entries {
-		if ns := e.rec.Timestamp.UnixNano(); oldest == 0 || ns < oldest {
-			oldest = ns
+		for _, r := range e.rows {
+			if r.Table == table {
+				return true
+			}
 		}
 	}
-	return oldest
+	return false
+}
+
+func (b *batch) reset() {
+	clear(b.entries) // let the records go
+	b.entries, b.rows, b.oldest = b.entries[:0], 0, 0
 }
 
 // lastPerPartition returns each partition's last record: what to commit.
@@ -72,6 +76,9 @@ func (p *Projector) add(b *batch, rec *kgo.Record) {
 	}
 	b.entries = append(b.entries, entry{rec: rec, rows: rows})
 	b.rows += len(rows)
+	if ns := rec.Timestamp.UnixNano(); b.oldest == 0 || ns < b.oldest {
+		b.oldest = ns
+	}
 }
 
 // mapRecord calls Map and checks its rows against the declared tables. A
@@ -132,9 +139,10 @@ func (p *Projector) flush(ctx context.Context, cl *kgo.Client, b *batch) error {
 
 // insertAll sends each table's rows with one batch insert. A row the driver
 // cannot encode is its record's fault, not the server's: that record is
-// skipped and the inserts are rebuilt without it, at once. Tables already
-// sent before a later one fails are sent again on retry; their keys make
-// the repeat harmless.
+// skipped and the inserts are rebuilt without it, at once. Every row is
+// encoded before any insert is sent, so a skipped record leaves no row in
+// any table. Tables already sent before a later one fails are sent again on
+// retry; their keys make the repeat harmless.
 func (p *Projector) insertAll(ctx context.Context, b *batch) error {
 	for {
 		bad, err := p.tryInsert(ctx, b)
@@ -151,39 +159,60 @@ func (p *Projector) insertAll(ctx context.Context, b *batch) error {
 // tryInsert returns (index of a bad entry, its error) or (-1, server error
 // or nil).
 func (p *Projector) tryInsert(ctx context.Context, b *batch) (int, error) {
-	perTable := map[string]int{}
-	for _, e := range b.entries {
-		for _, r := range e.rows {
-			perTable[r.Table]++
+	type filled struct {
+		table string
+		ins   driver.Batch
+	}
+	var pending []filled // in table order
+	abortFrom := func(i int) {
+		for _, f := range pending[i:] {
+			_ = f.ins.Abort()
 		}
 	}
 	for _, t := range p.proj.Tables {
-		n := perTable[t.Name]
-		if n == 0 {
-			continue
-		}
-		ins, err := p.ch.PrepareBatch(ctx, p.insert[t.Name])
+		ins, bad, err := p.fill(ctx, t, b)
 		if err != nil {
-			return -1, fmt.Errorf("prepare insert into %s: %w", t.Name, err)
+			abortFrom(0)
+			return bad, err
 		}
-		for i, e := range b.entries {
-			for _, r := range e.rows {
-				if r.Table != t.Name {
-					continue
-				}
-				// Append only encodes into memory; its errors are about
-				// the values, never about the server.
-				if err := ins.Append(r.Values...); err != nil {
-					_ = ins.Abort()
-					return i, fmt.Errorf("row for table %s does not fit its columns: %w", t.Name, err)
-				}
-			}
+		if ins != nil {
+			pending = append(pending, filled{t.Name, ins})
 		}
-		if err := ins.Send(); err != nil {
-			return -1, fmt.Errorf("insert %d rows into %s: %w", n, t.Name, err)
+	}
+	for i, f := range pending {
+		if err := f.ins.Send(); err != nil {
+			abortFrom(i + 1)
+			return -1, fmt.Errorf("insert into %s: %w", f.table, err)
 		}
 	}
 	return -1, nil
+}
+
+// fill prepares t's insert and appends the batch's rows for t; it returns
+// a nil insert when t has no rows, and the entry index of a row that does
+// not fit (-1 for a server error).
+func (p *Projector) fill(ctx context.Context, t Table, b *batch) (driver.Batch, int, error) {
+	if !b.has(t.Name) {
+		return nil, -1, nil
+	}
+	ins, err := p.ch.PrepareBatch(ctx, p.insert[t.Name])
+	if err != nil {
+		return nil, -1, fmt.Errorf("prepare insert into %s: %w", t.Name, err)
+	}
+	for i, e := range b.entries {
+		for _, r := range e.rows {
+			if r.Table != t.Name {
+				continue
+			}
+			// Append only encodes into memory; its errors are about the
+			// values, never about the server.
+			if err := ins.Append(r.Values...); err != nil {
+				_ = ins.Abort()
+				return nil, i, fmt.Errorf("row for table %s does not fit its columns: %w", t.Name, err)
+			}
+		}
+	}
+	return ins, -1, nil
 }
 
 // commit commits the batch's offsets and resets it. It runs after the rows

@@ -141,7 +141,7 @@ func (p *Projector) consume(ctx context.Context, cl *kgo.Client) *batch {
 			}
 		})
 		fetches.EachRecord(func(r *kgo.Record) { p.add(b, r) })
-		p.oldest.Store(b.oldestNanos())
+		p.oldest.Store(b.oldest)
 		if b.len() > 0 && (b.rows >= p.cfg.maxBatchRows || time.Since(b.started) >= p.cfg.flushInterval) {
 			if err := p.flush(ctx, cl, b); err != nil {
 				return b

@@ -172,8 +172,9 @@ func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
 	kafka := newBroker(t)
 	const n = 200
 	kafka.produce(t, 0, n, 20)
-	// Two poison records: one Map rejects, one whose row has a value of the
-	// wrong type, which only the driver notices.
+	// Two poison records: one Map rejects, one whose second row (products)
+	// has a value of the wrong type, which only the driver notices; its
+	// first row (events) must not land either.
 	poison := []*kgo.Record{
 		{Topic: testTopic, Key: []byte("bad"), Value: []byte("not an event")},
 		{Topic: testTopic, Key: []byte("bad"), Value: []byte("wrongtype/1")},
@@ -187,7 +188,7 @@ func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
 	proj.Map = func(rec *kgo.Record) ([]warehouse.Row, error) {
 		rows, err := mapEvent(rec)
 		if err == nil && strings.HasPrefix(string(rec.Value), "wrongtype/") {
-			rows[0].Values[5] = "not a UInt64" // aggregate_version
+			rows[1].Values[7] = "not a UInt64" // products.version
 		}
 		return rows, err
 	}
@@ -203,6 +204,9 @@ func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
 
 	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*n {
 		t.Errorf("events FINAL = %d, want %d", got, 2*n)
+	}
+	if got := count(t, admin, "SELECT count() FROM mallbots.events WHERE aggregate_id = 'wrongtype'"); got != 0 {
+		t.Errorf("the skipped record left %d events rows", got)
 	}
 	mu.Lock()
 	defer mu.Unlock()
