@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/mallbots/mallbots/processors/stores"
 	"github.com/mallbots/mallbots/schemas"
 	contract "github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/views/state"
 )
 
 type storeJSON struct {
@@ -180,10 +182,8 @@ func (s *server) getStore(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
-	defer cancel()
-	snap, err := s.Stores.AwaitVersion(ctx, r.PathValue("id"), max(v, 1))
-	if snap == nil && err != nil && ctx.Err() == nil {
+	snap, err := readAt(r.Context(), s.Timeout, s.Stores, r.PathValue("id"), v)
+	if err != nil {
 		s.internal(w, err)
 		return
 	}
@@ -217,10 +217,8 @@ func (s *server) getProduct(w http.ResponseWriter, r *http.Request, id string) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
-	defer cancel()
-	snap, err := s.Products.AwaitVersion(ctx, id, max(v, 1))
-	if snap == nil && err != nil && ctx.Err() == nil {
+	snap, err := readAt(r.Context(), s.Timeout, s.Products, id, v)
+	if err != nil {
 		s.internal(w, err)
 		return
 	}
@@ -259,4 +257,19 @@ func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID st
 func (s *server) internal(w http.ResponseWriter, err error) {
 	s.Log.Error("request failed", "err", err)
 	writeError(w, http.StatusInternalServerError, "internal", err.Error())
+}
+
+// readAt reads an aggregate; with minVersion > 0 it waits (up to timeout)
+// for that version and returns what it has when the wait ends.
+func readAt[S any](ctx context.Context, timeout time.Duration, v *state.View[S], id string, minVersion int64) (*schemas.Snapshot[S], error) {
+	if minVersion <= 0 {
+		return v.Get(ctx, id)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	snap, err := v.AwaitVersion(ctx, id, minVersion)
+	if err != nil && ctx.Err() != nil {
+		return snap, nil
+	}
+	return snap, err
 }
