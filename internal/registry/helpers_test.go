@@ -33,7 +33,8 @@ type env struct {
 }
 
 // start runs a broker persisting to dir and a registry on it. A fresh dir
-// gets the compacted topic created; an existing one has it already.
+// gets the compacted topic created; an existing one has it already. cfg's
+// Kafka options are added after the seed brokers; Topic and Log are set here.
 func start(t *testing.T, dir string, cfg registry.Config) *env {
 	t.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir))
@@ -44,7 +45,7 @@ func start(t *testing.T, dir string, cfg registry.Config) *env {
 	t.Cleanup(e.stop)
 	ensureTopic(t, cluster)
 
-	cfg.Kafka = []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}
+	cfg.Kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, cfg.Kafka...)
 	cfg.Topic = topic
 	cfg.Log = testLogger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -160,6 +161,7 @@ const (
 	fEmail       = `{"name":"email","type":"string","default":""}`
 	fEmailNoDef  = `{"name":"email","type":"string"}`
 	fAge         = `{"name":"age","type":"int","default":0}`
+	fAgeNoDef    = `{"name":"age","type":"int"}`
 	fPhoneNoDef  = `{"name":"phone","type":"string"}`
 	fNicknameOpt = `{"name":"nickname","type":["null","string"],"default":null}`
 )

@@ -25,13 +25,21 @@ type Registry struct {
 	fake    *srfake.Registry
 	handler http.Handler
 
-	// mu serializes every write (decide the id, persist, apply) so that two
-	// registrations can never be given the same id or version, and guards
-	// the fields below.
-	mu    sync.Mutex
+	// writing holds a token while a write is under way: deciding the id and
+	// version, persisting the record and applying it happen under it, so two
+	// registrations can never be given the same id or version. It is a
+	// channel rather than a Mutex so that a waiting request can give up, and
+	// so that a write the broker is slow to answer can hand its token to the
+	// goroutine that settles it (see persist).
+	writing chan struct{}
+	next    int64 // offset of the first record not yet applied; guarded by writing
+	stale   bool  // a write ended without proof of what the log holds; guarded by writing
+
+	// catMu guards cat. Only the holder of the writing token changes cat,
+	// under catMu; it may read cat without catMu, readers without the token
+	// take catMu.RLock.
+	catMu sync.RWMutex
 	cat   *catalog
-	next  int64 // offset of the first record not yet applied
-	stale bool  // a produce failed without telling whether its record landed
 
 	srvMu     sync.Mutex
 	srv       *http.Server
@@ -60,20 +68,21 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("registry: create Kafka client: %w", err)
 	}
 	r := &Registry{
-		cfg:    cfg,
-		log:    cfg.Log.With("component", "registry", "topic", cfg.Topic),
-		client: client,
-		adm:    kadm.NewClient(client),
-		fake:   srfake.NewRegistry(srfake.WithGlobalCompat(sr.CompatBackwardTransitive)),
-		cat:    newCatalog(),
+		cfg:     cfg,
+		log:     cfg.Log.With("component", "registry", "topic", cfg.Topic),
+		client:  client,
+		adm:     kadm.NewClient(client),
+		fake:    srfake.NewRegistry(srfake.WithGlobalCompat(sr.CompatBackwardTransitive)),
+		cat:     newCatalog(),
+		writing: make(chan struct{}, 1),
 	}
 	if err := r.checkTopic(ctx); err != nil {
 		client.Close()
 		return nil, err
 	}
-	r.mu.Lock()
+	r.writing <- struct{}{}
 	err = r.catchUp(ctx)
-	r.mu.Unlock()
+	<-r.writing
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("registry: load schemas: %w", err)
@@ -109,7 +118,8 @@ func (r *Registry) Close() {
 
 // register registers schema s under subject and returns its id: the existing
 // id when the subject already has that schema, else a new version's id after
-// its record is acknowledged by the broker.
+// its record is acknowledged by the broker. It answers within about twice
+// Config.WriteTimeout: once to wait for earlier writes, once for its own.
 func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (int, error) {
 	if err := validateSubject(subject); err != nil {
 		return 0, errInvalidSchema(err)
@@ -118,11 +128,22 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 	if err != nil {
 		return 0, errInvalidSchema(err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	wait, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
+	defer cancel()
+	select {
+	case r.writing <- struct{}{}:
+	case <-wait.Done():
+		return 0, errStore(fmt.Errorf("wait for earlier registrations to be acknowledged: %w", wait.Err()))
+	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			<-r.writing
+		}
+	}()
 	if r.stale {
-		if err := r.catchUp(ctx); err != nil {
-			return 0, errStore(fmt.Errorf("re-read topic %q after a failed write: %w", r.cfg.Topic, err))
+		if err := r.catchUp(wait); err != nil {
+			return 0, errStore(fmt.Errorf("re-read topic %q after an unconfirmed write: %w", r.cfg.Topic, err))
 		}
 		r.stale = false
 	}
@@ -137,7 +158,8 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 		return 0, errIncompatible(subject, msgs)
 	}
 	v := r.cat.assign(subject, key, s)
-	if err := r.persist(ctx, v); err != nil {
+	handedOver, err = r.persist(ctx, v)
+	if err != nil {
 		return 0, errStore(err)
 	}
 	r.log.Info("schema registered", "subject", v.subject, "version", v.version, "id", v.id)
@@ -148,8 +170,8 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 // version, "latest" or "-1" for the last) and returns the reasons it is
 // incompatible, none when it is compatible.
 func (r *Registry) compatibility(subject, ver string, s sr.Schema) ([]string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.catMu.RLock()
+	defer r.catMu.RUnlock()
 	earlier := r.cat.subjects[subject]
 	if ver != "" {
 		e, err := r.pick(subject, ver)
@@ -165,7 +187,7 @@ func (r *Registry) compatibility(subject, ver string, s sr.Schema) ([]string, er
 	return incompatibilities(parsed, earlier), nil
 }
 
-// pick resolves a version path segment of subject.
+// pick resolves a version path segment of subject. The caller holds catMu.
 func (r *Registry) pick(subject, ver string) (*entry, error) {
 	vs := r.cat.subjects[subject]
 	if len(vs) == 0 {

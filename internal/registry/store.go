@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -45,7 +46,7 @@ func (r *Registry) checkTopic(ctx context.Context) error {
 }
 
 // catchUp applies every record from r.next up to the topic's high watermark.
-// The caller holds r.mu. It reads with a client of its own, made for the
+// The caller holds the writing token. It reads with a client of its own, made for the
 // occasion: it runs at Open and after a failed write only, and a long-lived
 // consumer would buffer the registry's own records for nothing.
 //
@@ -115,39 +116,72 @@ func (r *Registry) applyRecord(rec *kgo.Record) error {
 }
 
 // persist writes v's record, waits for the broker's acknowledgement, and only
-// then applies v to the catalog and srfake. The caller holds r.mu.
+// then applies v to the catalog and srfake. The caller holds the writing
+// token.
 //
 // Persisting first is the sound order: srfake has no way to take a version
 // back, so registering in memory first would leave a schema served (and its id
 // reserved) that the topic does not have when the produce fails. The id and
 // version are decided beforehand by the catalog, which knows what srfake
 // would assign, and apply checks that srfake agreed.
-func (r *Registry) persist(ctx context.Context, v version) error {
+//
+// An idempotent producer cannot take back a record once it has sent it, and
+// retries it for as long as the broker answers with retriable errors, whatever
+// the context says. So when the broker has not answered within
+// Config.WriteTimeout (or the client has gone), persist returns an error with
+// handedOver true and passes the writing token to a goroutine that settles the
+// record when the broker does answer. No other write can start before then,
+// so none can be given the same id or version as a record still in flight.
+func (r *Registry) persist(ctx context.Context, v version) (handedOver bool, err error) {
 	rec, err := encodeRecord(r.cfg.Topic, v)
 	if err != nil {
-		return err
+		return false, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
-	defer cancel()
-	if err := r.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	answered := make(chan error, 1)
+	r.client.Produce(context.Background(), rec, func(_ *kgo.Record, err error) { answered <- err })
+	timer := time.NewTimer(r.cfg.WriteTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-answered:
+		return false, r.settle(v, rec, err)
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	go func() {
+		defer func() { <-r.writing }()
+		if err := r.settle(v, rec, <-answered); err != nil {
+			r.log.Error("unconfirmed schema registration failed", "err", err)
+			return
+		}
+		r.log.Info("schema registered after its request gave up waiting", "subject", v.subject, "version", v.version, "id", v.id)
+	}()
+	return true, fmt.Errorf("the broker has not acknowledged %s within %s: it may still be registered; retry to learn its id", v, r.cfg.WriteTimeout)
+}
+
+// settle applies the outcome of producing v's record. The caller holds the
+// writing token.
+func (r *Registry) settle(v version, rec *kgo.Record, produceErr error) error {
+	if produceErr != nil {
 		// A failed produce (a timeout above all) does not say whether the
 		// record reached the log. Rather than guess, the next write re-reads
 		// the topic first; a record that did land is then served, so a
 		// client that retries gets the id it was about to be given.
 		r.stale = true
-		return fmt.Errorf("persist %s to topic %q: %w", v, r.cfg.Topic, err)
+		return fmt.Errorf("persist %s to topic %q: %w", v, r.cfg.Topic, produceErr)
 	}
 	if rec.Offset != r.next {
 		// Records this registry has not applied sit before its own: ones
 		// whose produce was reported failed but landed, or another writer's.
 		// Read them all, this record included, in log order.
 		r.stale = true
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.WriteTimeout)
+		defer cancel()
 		if err := r.catchUp(ctx); err != nil {
 			return fmt.Errorf("persisted %s at offset %d but cannot read the records before it: %w", v, rec.Offset, err)
 		}
 		r.stale = false
 		if e := r.cat.find(v.subject, v.version); e == nil || e.id != v.id {
-			return fmt.Errorf("persisted %s at offset %d, but the topic assigns that version differently; more than one registry writes to %q", v, rec.Offset, r.cfg.Topic)
+			return fmt.Errorf("persisted %s at offset %d, but the topic assigns that version differently: more than one registry writes to %q", v, rec.Offset, r.cfg.Topic)
 		}
 		return nil
 	}
@@ -184,7 +218,9 @@ func (r *Registry) apply(v version) error {
 	} else if err := seed(r, v); err != nil {
 		return err
 	}
+	r.catMu.Lock()
 	r.cat.insert(e)
+	r.catMu.Unlock()
 	return nil
 }
 
