@@ -19,16 +19,12 @@ import (
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
-// Table names and columns, declared once: the analysts' contract.
+// The tables and their column order are the warehouse's (the analysts'
+// contract, checked against the migrated schema there).
 var (
-	EventsTable = warehouse.Table{Name: "mallbots.events", Columns: []string{
-		"event_id", "event_type", "schema_version", "aggregate_type", "aggregate_id", "aggregate_version",
-		"occurred_at", "occurred_at_ms", "command_id", "correlation_id", "causation_id", "payload",
-		"topic", "partition", "offset"}}
-	StoresTable = warehouse.Table{Name: "mallbots.stores", Columns: []string{
-		"id", "name", "location", "participating", "version", "updated_at"}}
-	ProductsTable = warehouse.Table{Name: "mallbots.products", Columns: []string{
-		"id", "store_id", "name", "description", "sku", "price", "removed", "version", "updated_at"}}
+	EventsTable   = warehouse.EventsTable
+	StoresTable   = warehouse.StoresTable
+	ProductsTable = warehouse.ProductsTable
 )
 
 // Events projects every event topic into mallbots.events.
