@@ -76,12 +76,17 @@ func TestWriteReportedFailedButStoredIsRecovered(t *testing.T) {
 			dir := t.TempDir()
 			e := start(t, dir, registry.Config{Kafka: c.kafka, WriteTimeout: 2 * time.Second})
 			ctx := context.Background()
-			e.register("users-value", user(fID))
+			v1 := e.register("users-value", user(fID))
 
 			remove := failProduces(e, kerr.NotEnoughReplicasAfterAppend) // appended, then reported failed
 			_, err := e.cl.CreateSchema(ctx, "users-value", sr.Schema{Schema: user(fID, fEmail)})
 			if re := responseError(t, err); re.StatusCode != http.StatusInternalServerError {
 				t.Fatalf("got HTTP %d (%s), want 500", re.StatusCode, re.Message)
+			}
+			// A known schema needs no write: it is answered while the
+			// broker is still failing.
+			if id, err := e.cl.RegisterSchema(ctx, "users-value", sr.Schema{Schema: user(fID)}, -1, -1); err != nil || id != v1.ID {
+				t.Fatalf("re-registering version 1 while the broker fails: id %d (%v), want %d", id, err, v1.ID)
 			}
 			remove()
 

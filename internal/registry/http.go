@@ -27,6 +27,7 @@ func (r *Registry) routes() http.Handler {
 	mux.HandleFunc("PUT /config/{subject}", r.handlePutConfig)
 	mux.HandleFunc("PUT /mode", r.handlePutMode)
 	mux.HandleFunc("PUT /mode/{subject}", r.handlePutMode)
+	mux.HandleFunc("GET /schemas/types", handleTypes)
 	mux.HandleFunc("DELETE /subjects/{subject}", r.refuseDelete)
 	mux.HandleFunc("DELETE /subjects/{subject}/versions/{version}", r.refuseDelete)
 
@@ -82,6 +83,12 @@ func (r *Registry) handleCompatibility(w http.ResponseWriter, req *http.Request)
 		return
 	}
 	respond(w, http.StatusOK, sr.CheckCompatibilityResult{Is: len(msgs) == 0, Messages: msgs})
+}
+
+// handleTypes lists the schema types the registry accepts: AVRO only, the
+// one type it can check compatibility of. srfake has no such route.
+func handleTypes(w http.ResponseWriter, _ *http.Request) {
+	respond(w, http.StatusOK, []sr.SchemaType{sr.TypeAvro})
 }
 
 // handlePutConfig accepts BACKWARD_TRANSITIVE, which every subject has

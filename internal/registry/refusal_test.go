@@ -51,6 +51,9 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("register a JSON schema: error_code %d (%s), want %d", re.ErrorCode, re.Message, sr.ErrInvalidSchema.Code)
 	}
 
+	if types, err := e.cl.SupportedTypes(ctx); err != nil || len(types) != 1 || types[0] != sr.TypeAvro {
+		t.Fatalf("supported types: %v (%v), want AVRO only", types, err)
+	}
 	if r := e.cl.SetCompatibility(ctx, sr.SetCompatibility{Level: sr.CompatBackwardTransitive}, subject)[0]; r.Err != nil {
 		t.Fatalf("set the level the registry enforces: %v", r.Err)
 	}

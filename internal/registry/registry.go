@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -48,9 +49,10 @@ type Registry struct {
 
 // Open connects to the broker, checks the topic, reads it from the start to
 // its high watermark and seeds every schema version into the registry under
-// its stored subject, version and id. ctx bounds this start-up only. It fails
-// if the topic is missing, has more than one partition, is not compacted, or
-// holds versions that contradict each other.
+// its stored subject, version and id. ctx bounds this start-up only; give it
+// a deadline, as reading waits for the broker for as long as ctx allows. Open
+// fails if the topic is missing, has more than one partition, is not
+// compacted, or holds versions that contradict each other.
 func Open(ctx context.Context, cfg Config) (*Registry, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -97,8 +99,10 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 func (r *Registry) Handler() http.Handler { return r.handler }
 
 // Close stops the server started by Listen, letting running requests finish
-// for up to Config.WriteTimeout, then closes the Kafka client. It is safe to
-// call more than once.
+// for up to Config.WriteTimeout, then closes the Kafka client, which fails any
+// record the broker has not acknowledged yet, and waits (for up to
+// Config.WriteTimeout again) until no write is under way. It is safe to call
+// more than once.
 func (r *Registry) Close() {
 	r.closeOnce.Do(func() {
 		r.srvMu.Lock()
@@ -113,6 +117,11 @@ func (r *Registry) Close() {
 			cancel()
 		}
 		r.client.Close()
+		select {
+		case r.writing <- struct{}{}: // held for good: no write may start after Close
+		case <-time.After(r.cfg.WriteTimeout):
+			r.log.Warn("schema registry closed while a write was still being settled")
+		}
 	})
 }
 
@@ -127,6 +136,15 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 	key, err := contentKey(s)
 	if err != nil {
 		return 0, errInvalidSchema(err)
+	}
+	// A schema the subject has already needs no write, so it is answered
+	// without waiting for one; services re-register their schemas at every
+	// start, and a slow broker should not hold them up.
+	r.catMu.RLock()
+	known := r.cat.lookup(subject, key)
+	r.catMu.RUnlock()
+	if known != nil {
+		return known.id, nil
 	}
 	wait, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
 	defer cancel()

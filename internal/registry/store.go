@@ -20,8 +20,11 @@ func (r *Registry) checkTopic(ctx context.Context) error {
 		return fmt.Errorf("registry: describe topic %q: %w", topic, err)
 	}
 	d, ok := details[topic]
-	if !ok || d.Err != nil {
-		return fmt.Errorf("registry: topic %q is missing (create it with one partition and cleanup.policy=compact before opening the registry): %v", topic, d.Err)
+	if !ok {
+		d.Err = errors.New("not in the metadata")
+	}
+	if d.Err != nil {
+		return fmt.Errorf("registry: topic %q is missing (create it with one partition and cleanup.policy=compact before opening the registry): %w", topic, d.Err)
 	}
 	if n := len(d.Partitions); n != 1 {
 		return fmt.Errorf("registry: topic %q has %d partitions; it needs exactly 1 so that records keep their order", topic, n)
@@ -46,9 +49,9 @@ func (r *Registry) checkTopic(ctx context.Context) error {
 }
 
 // catchUp applies every record from r.next up to the topic's high watermark.
-// The caller holds the writing token. It reads with a client of its own, made for the
-// occasion: it runs at Open and after a failed write only, and a long-lived
-// consumer would buffer the registry's own records for nothing.
+// The caller holds the writing token. It reads with a client of its own, made
+// for the occasion: it runs at Open and after an unconfirmed write only, and a
+// long-lived consumer would buffer the registry's own records for nothing.
 //
 // It stops at the record just below the high watermark. That record is always
 // there: compaction keeps the last record of every key and never touches the
@@ -61,8 +64,11 @@ func (r *Registry) catchUp(ctx context.Context) error {
 		return fmt.Errorf("list end offset of %q: %w", topic, err)
 	}
 	end, ok := ends.Lookup(topic, 0)
-	if !ok || end.Err != nil {
-		return fmt.Errorf("list end offset of %q: partition 0 missing: %v", topic, end.Err)
+	if !ok {
+		end.Err = errors.New("partition 0 not in the answer")
+	}
+	if end.Err != nil {
+		return fmt.Errorf("list end offset of %q: %w", topic, end.Err)
 	}
 	if r.next >= end.Offset {
 		return nil
