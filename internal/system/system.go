@@ -281,7 +281,12 @@ func (s *System) startProcessors(ctx context.Context) error {
 	if err := prepareLocalState(s.cfg.dir("goka"), s.log); err != nil {
 		return err
 	}
-	deps := engine.Deps{Serde: s.serde, Log: s.log}
+	eventLog, err := engine.NewKafkaLog(s.kafkaOpts()...)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
+	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog}
 	gc := s.gokaConfig()
 	for _, gg := range []*goka.GroupGraph{stores.StoreGroup(deps), stores.ProductGroup(deps)} {
 		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)

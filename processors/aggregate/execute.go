@@ -22,8 +22,13 @@ const (
 )
 
 // Input is one command to execute.
-type Input[C schemas.Command] struct {
+type Input[C schemas.Command, E schemas.Event] struct {
 	Command C
+	// Logged are the events of this command already in the event log, in
+	// order: found by the adapter when the command may have been handled
+	// before a crash or rebalance whose state write was lost. The log is the
+	// source of truth: they are adopted rather than decided again.
+	Logged []E
 	// Offset is the command's offset on its command topic partition.
 	Offset int64
 	// Now is the processing time: events' occurredAt.
@@ -52,7 +57,7 @@ type Outcome[S any, E schemas.Event] struct {
 // aggregate does not exist). It returns an error only for a broken
 // invariant (Evolve refusing an event Decide produced, a malformed
 // snapshot); business refusals are results.
-func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *schemas.Snapshot[S], in Input[C]) (Outcome[S, E], error) {
+func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *schemas.Snapshot[S], in Input[C, E]) (Outcome[S, E], error) {
 	meta := in.Command.CommandMetadata()
 	if snap != nil && snap.Version == 0 && len(snap.Recent) == 0 {
 		snap = nil
@@ -74,6 +79,9 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 	}
 
 	events, err := decide(r, current, version, in)
+	if len(in.Logged) > 0 {
+		events, err = adopt(meta.CommandID, events, err, in.Logged)
+	}
 	var rej *Rejection
 	if errors.As(err, &rej) {
 		return rejected[S, E](r.Type, snap, meta, in.Offset, in.Now, rej), nil
@@ -89,6 +97,17 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 	ids := make([]string, len(events))
 	for i, ev := range events {
 		em := ev.EventMetadata()
+		if i < len(in.Logged) {
+			if em.AggregateVersion != version+int64(i)+1 {
+				return Outcome[S, E]{}, fmt.Errorf("the event log holds %s %s v%d for command %s, but the state is at v%d: the state table and the event log disagree",
+					r.Type, meta.AggregateID, em.AggregateVersion, meta.CommandID, version+int64(i))
+			}
+			ids[i] = em.EventID
+			if state, err = r.Evolve(state, ev); err != nil {
+				return Outcome[S, E]{}, fmt.Errorf("evolve %s %s v%d: %w", r.Type, meta.AggregateID, em.AggregateVersion, err)
+			}
+			continue
+		}
 		*em = schemas.EventMeta{
 			EventID:          schemas.EventID(meta.CommandID, i),
 			AggregateID:      meta.AggregateID,
@@ -124,7 +143,25 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 	return Outcome[S, E]{Events: events, Next: next, Result: res}, nil
 }
 
-func decide[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], current *S, version int64, in Input[C]) ([]E, error) {
+// adopt merges a fresh decision with the events the log already holds for
+// the command: logged events win position by position (same deterministic
+// ids), decided events fill the positions the log lost; when the decision
+// now differs (a rejection, or other events) the log still wins.
+func adopt[E schemas.Event](commandID string, decided []E, err error, logged []E) ([]E, error) {
+	if err != nil {
+		return logged, nil
+	}
+	out := append([]E(nil), logged...)
+	for i := len(logged); i < len(decided); i++ {
+		if i > 0 && logged[len(logged)-1].EventMetadata().EventID != schemas.EventID(commandID, len(logged)-1) {
+			break // the decision diverged from the log: keep only the log
+		}
+		out = append(out, decided[i])
+	}
+	return out, nil
+}
+
+func decide[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], current *S, version int64, in Input[C, E]) ([]E, error) {
 	if ev := in.Command.CommandMetadata().ExpectedVersion; ev != nil && *ev != version {
 		return nil, ErrVersionConflict
 	}

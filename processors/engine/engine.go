@@ -33,6 +33,9 @@ type Deps struct {
 	// a command produced with another partitioner; default: the catalogue's.
 	// goka's tester runs one partition, so tests say 1.
 	Partitions func(topic topics.Topic) int32
+	// EventLog reads the event log to reconcile redelivered commands (see
+	// reconcile.go); nil disables that, for goka's tester.
+	EventLog LogReader
 }
 
 // Group builds the goka group graph of an aggregate: input its command
@@ -65,9 +68,10 @@ func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, ru
 }
 
 type handler[S any, C schemas.Command, E schemas.Event] struct {
-	names topics.Aggregate
-	rules aggregate.Rules[S, C, E]
-	deps  Deps
+	names    topics.Aggregate
+	rules    aggregate.Rules[S, C, E]
+	deps     Deps
+	sessions sessions
 }
 
 func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
@@ -117,7 +121,19 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	if err != nil {
 		ctx.Fail(err)
 	}
-	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts})
+	present, logged, err := h.logged(ctx, pos, meta.CommandID)
+	if err != nil {
+		ctx.Fail(err) // the log cannot be read: retrying later is the only safe answer
+	}
+	var loggedEvents []E
+	for _, l := range logged {
+		e, ok := l.event.(E)
+		if !ok {
+			ctx.Fail(fmt.Errorf("%s: the log holds a %T for command %s, not a %s event", pos, l.event, meta.CommandID, h.names.Type))
+		}
+		loggedEvents = append(loggedEvents, e)
+	}
+	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C, E]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts, Logged: loggedEvents})
 	if err != nil {
 		ctx.Fail(fmt.Errorf("%s: %w", pos, err))
 	}
@@ -125,20 +141,33 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	case out.Skip:
 		log.Debug("command handled before; skipping", "command_id", meta.CommandID)
 	case out.Replay != nil:
-		log.Info("redelivered command: re-writing the state and re-emitting its events", "command_id", meta.CommandID)
+		log.Info("redelivered command: re-writing the state and emitting what the log lacks", "command_id", meta.CommandID, "logged", len(present))
 		ctx.SetValue(ctx.Value())
-		for _, ev := range out.Replay.Events {
-			ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
+		for i, ev := range out.Replay.Events {
+			if _, ok := present[schemas.EventID(meta.CommandID, i)]; present == nil || !ok {
+				ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
+			}
 		}
 		h.emitResult(ctx, out.Result)
 	default:
-		h.apply(ctx, out)
+		if len(logged) > 0 {
+			log.Info("redelivered command whose state was lost: adopting its logged events", "command_id", meta.CommandID, "logged", len(logged))
+		}
+		h.apply(ctx, out, present)
 	}
 }
 
-func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E]) {
+// apply writes a new outcome; present are the events the log already
+// holds (kept byte for byte, not emitted again).
+func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E], present map[string]loggedEvent) {
 	encoded := make([][]byte, len(out.Events))
+	emit := make([]bool, len(out.Events))
 	for i, ev := range out.Events {
+		if l, ok := present[ev.EventMetadata().EventID]; ok {
+			encoded[i] = l.value
+			continue
+		}
+		emit[i] = true
 		b, err := h.deps.Serde.Encode(h.names.Events.Name, ev)
 		if err != nil {
 			ctx.Fail(err)
@@ -153,8 +182,10 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E]) 
 		}
 		ctx.SetValue(b)
 	}
-	for _, b := range encoded {
-		ctx.Emit(goka.Stream(h.names.Events.Name), ctx.Key(), b)
+	for i, b := range encoded {
+		if emit[i] {
+			ctx.Emit(goka.Stream(h.names.Events.Name), ctx.Key(), b)
+		}
 	}
 	h.emitResult(ctx, out.Result)
 }

@@ -38,7 +38,7 @@ func Run[S any, C schemas.Command, E schemas.Event](t *testing.T, rules aggregat
 			if meta.AggregateID == "" {
 				meta.AggregateID = "agg-1"
 			}
-			out, err := aggregate.Execute(rules, snap, aggregate.Input[C]{Command: sp.When, Offset: int64(len(sp.Given)), Now: time.Now(), Facts: sp.Facts})
+			out, err := aggregate.Execute(rules, snap, aggregate.Input[C, E]{Command: sp.When, Offset: int64(len(sp.Given)), Now: time.Now(), Facts: sp.Facts})
 			if err != nil {
 				t.Fatalf("broken invariant: %v", err)
 			}

@@ -1,0 +1,281 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// These tests start `mallbots run` as a separate process, as a user does,
+// and drive it through its HTTP API, a Kafka client and ClickHouse SQL.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mallbots-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "mallbots")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build mallbots:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// instance is one `mallbots run` process.
+type instance struct {
+	t                         *testing.T
+	cmd                       *exec.Cmd
+	dataDir                   string
+	http, kafka, registry, ch string
+	logPath                   string
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newInstance(t *testing.T) *instance {
+	chtest.RequireBinary(t)
+	return &instance{t: t, dataDir: t.TempDir(), http: freePort(t), kafka: freePort(t), registry: freePort(t), ch: freePort(t)}
+}
+
+// start runs the process and waits for /readyz to answer 200.
+func (in *instance) start() {
+	t := in.t
+	t.Helper()
+	in.logPath = filepath.Join(in.dataDir, fmt.Sprintf("run-%d.log", time.Now().UnixNano()))
+	logf, err := os.Create(in.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.cmd = exec.Command(binary, "--log-level", "debug", "run", "--data-dir", in.dataDir, "--http-addr", in.http,
+		"--kafka-addr", in.kafka, "--registry-addr", in.registry, "--clickhouse-tcp-addr", in.ch)
+	in.cmd.Stdout, in.cmd.Stderr = logf, logf
+	if err := in.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if in.cmd.ProcessState == nil {
+			_ = in.cmd.Process.Kill()
+			_ = in.cmd.Wait()
+		}
+		if t.Failed() {
+			in.dumpLog()
+		}
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get("http://" + in.http + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mallbots did not become ready within 90s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (in *instance) dumpLog() {
+	f, err := os.Open(in.logPath)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > 80 {
+		lines = lines[len(lines)-80:]
+	}
+	in.t.Logf("last lines of %s:\n%s", in.logPath, strings.Join(lines, "\n"))
+}
+
+// countLog counts the lines of the current process's log that contain s.
+func (in *instance) countLog(s string) int {
+	b, err := os.ReadFile(in.logPath)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), s)
+}
+
+func (in *instance) kill9() {
+	in.t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		in.t.Fatal(err)
+	}
+	_ = in.cmd.Wait()
+}
+
+func (in *instance) stop() {
+	in.t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		in.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- in.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			in.t.Fatalf("mallbots did not exit cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		in.t.Fatal("mallbots did not stop within 60s of SIGTERM")
+	}
+}
+
+func (in *instance) api() testkit.API { return testkit.API{T: in.t, Base: "http://" + in.http} }
+
+func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
+	in := newInstance(t)
+	in.start()
+
+	// Writers create stores with ids they choose, as fast as they can, until
+	// 1,000 creations are acknowledged; then the process is killed with
+	// requests still in flight.
+	const want = 1000
+	var (
+		acked   sync.Map
+		nAcked  atomic.Int64
+		stop    = make(chan struct{})
+		stopped sync.Once
+		wg      sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := uuid.NewString()
+				body := fmt.Sprintf(`{"id":%q,"name":"Store %s","location":"Level 1"}`, id, id[:8])
+				resp, err := client.Post("http://"+in.http+"/api/stores", "application/json", strings.NewReader(body))
+				if err != nil {
+					return // the process is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					acked.Store(id, true)
+					if nAcked.Add(1) >= want {
+						stopped.Do(func() { close(stop) })
+					}
+				}
+			}
+		}()
+	}
+	<-stop
+	in.kill9()
+	wg.Wait()
+	var ids []string
+	acked.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
+	t.Logf("killed with -9 after %d acknowledged creations", len(ids))
+
+	in.start()
+	t.Logf("after restart: %d redelivered commands reconciled with the event log", in.countLog("redelivered command"))
+	a := in.api()
+	for _, id := range ids {
+		r := a.Do("GET", "/api/stores/"+id, nil)
+		if r.Status != http.StatusOK || r.N("version") != 1 {
+			t.Fatalf("acknowledged store %s after restart: %d %s", id, r.Status, r.Raw)
+		}
+	}
+
+	// The event log: every acknowledged creation once.
+	counts := eventsPerAggregate(t, in.kafka, topics.Stores.Events.Name)
+	var missing, duplicated int
+	for _, id := range ids {
+		switch n := counts[id]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			duplicated++
+		}
+	}
+	t.Logf("event log: %d aggregates, %d acknowledged missing, %d duplicated", len(counts), missing, duplicated)
+	if missing > 0 || duplicated > 0 {
+		t.Fatalf("the event log lost %d and doubled %d acknowledged creations", missing, duplicated)
+	}
+
+	// ClickHouse: one current row and one event per acknowledged store.
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{in.ch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	testkit.Eventually(t, 30*time.Second, func() (bool, string) {
+		var stores, events, distinctEvents uint64
+		err1 := conn.QueryRow(context.Background(), "SELECT count() FROM mallbots.stores FINAL WHERE has(?, id)", ids).Scan(&stores)
+		err2 := conn.QueryRow(context.Background(), "SELECT count(), uniqExact(event_id) FROM mallbots.events FINAL WHERE has(?, aggregate_id)", ids).Scan(&events, &distinctEvents)
+		return err1 == nil && err2 == nil && stores == uint64(len(ids)) && events == uint64(len(ids)) && distinctEvents == uint64(len(ids)),
+			fmt.Sprintf("ClickHouse: %d store rows, %d events (%d distinct) for %d acknowledged (%v %v)", stores, events, distinctEvents, len(ids), err1, err2)
+	})
+	in.stop()
+}
+
+// eventsPerAggregate counts the records of an event topic per key.
+func eventsPerAggregate(t *testing.T, broker, topic string) map[string]int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	counts := map[string]int{}
+	idle := 0
+	for idle < 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fetches := cl.PollFetches(ctx)
+		cancel()
+		n := 0
+		fetches.EachRecord(func(r *kgo.Record) { counts[string(r.Key)]++; n++ })
+		if n == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
+	return counts
+}

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/schemas"
+)
+
+// After a crash or a rebalance, goka redelivers the commands since the
+// last committed offset. Some of them were fully handled, some had their
+// events written but not their state, some had their state written but
+// not (all) their events. Re-emitting blindly would double events in the
+// log, which is kept forever and must hold versions 1..n exactly once.
+//
+// So each partition, when goka (re)assigns it, remembers the end offset of
+// its command partition: the commands below it are suspects. The first
+// suspect loads the event partition's tail from shortly before that
+// command was produced, indexed by command id. A suspect whose events are
+// in the log adopts them (aggregate.Input.Logged) and only the events the
+// log lacks are emitted. Commands past the end offset are new and cost
+// nothing. See docs/adr/0004.
+
+// LogReader reads what the broker holds. Nil disables reconciliation
+// (goka's tester, which has no broker).
+type LogReader interface {
+	// EndOffset is the next offset to be written to a partition.
+	EndOffset(ctx context.Context, topic string, partition int32) (int64, error)
+	// Since returns the records of a partition from the first one written
+	// at or after t up to the partition's current end.
+	Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error)
+}
+
+// logMargin covers clock skew between the command's producer and the
+// processor that emitted its events.
+const logMargin = time.Minute
+
+type session struct {
+	ctx          context.Context // goka's context of one partition assignment
+	suspectBelow int64
+	logged       map[string][]loggedEvent // by command id; nil until loaded
+}
+
+type loggedEvent struct {
+	id    string
+	value []byte
+	event schemas.Event
+}
+
+type sessions struct {
+	mu sync.Mutex
+	by map[int32]*session
+}
+
+// logged returns the events the log already holds for a command at this
+// position, by id and in order; both are nil for a new command (no check
+// was needed) or when reconciliation is off.
+func (h *handler[S, C, E]) logged(ctx goka.Context, pos schemas.Position, commandID string) (map[string]loggedEvent, []loggedEvent, error) {
+	if h.deps.EventLog == nil {
+		return nil, nil, nil
+	}
+	s, err := h.session(ctx, pos.Partition)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pos.Offset >= s.suspectBelow {
+		return nil, nil, nil
+	}
+	if s.logged == nil {
+		if err := h.loadLog(ctx, s, pos.Partition); err != nil {
+			return nil, nil, err
+		}
+	}
+	evs := s.logged[commandID]
+	present := make(map[string]loggedEvent, len(evs))
+	for _, e := range evs {
+		present[e.id] = e
+	}
+	return present, evs, nil
+}
+
+func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session, error) {
+	h.sessions.mu.Lock()
+	defer h.sessions.mu.Unlock()
+	if h.sessions.by == nil {
+		h.sessions.by = map[int32]*session{}
+	}
+	if s, ok := h.sessions.by[partition]; ok && s.ctx == ctx.Context() {
+		return s, nil
+	}
+	end, err := h.deps.EventLog.EndOffset(ctx.Context(), h.names.Commands.Name, partition)
+	if err != nil {
+		return nil, fmt.Errorf("find the end of %s/%d: %w", h.names.Commands.Name, partition, err)
+	}
+	s := &session{ctx: ctx.Context(), suspectBelow: end}
+	h.sessions.by[partition] = s
+	return s, nil
+}
+
+func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32) error {
+	since := ctx.Timestamp().Add(-logMargin)
+	recs, err := h.deps.EventLog.Since(ctx.Context(), h.names.Events.Name, partition, since)
+	if err != nil {
+		return fmt.Errorf("read the tail of %s/%d: %w", h.names.Events.Name, partition, err)
+	}
+	s.logged = map[string][]loggedEvent{}
+	for _, rec := range recs {
+		v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+		if err != nil {
+			return err
+		}
+		ev, ok := v.(schemas.Event)
+		if !ok {
+			return fmt.Errorf("%s/%d@%d holds a %T, not an event", rec.Topic, rec.Partition, rec.Offset, v)
+		}
+		m := ev.EventMetadata()
+		if dupOf(s.logged[m.CommandID], m.EventID) {
+			continue
+		}
+		s.logged[m.CommandID] = append(s.logged[m.CommandID], loggedEvent{id: m.EventID, value: rec.Value, event: ev})
+	}
+	h.deps.Log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", partition, "events", len(recs), "since", since)
+	return nil
+}
+
+func dupOf(evs []loggedEvent, id string) bool {
+	for _, e := range evs {
+		if e.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// KafkaLog is the LogReader on a real broker.
+type KafkaLog struct {
+	opts []kgo.Opt
+	adm  *kadm.Client
+	cl   *kgo.Client
+}
+
+// NewKafkaLog connects a LogReader with the given client options.
+func NewKafkaLog(opts ...kgo.Opt) (*KafkaLog, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &KafkaLog{opts: opts, adm: kadm.NewClient(cl), cl: cl}, nil
+}
+
+// Close closes the admin client.
+func (k *KafkaLog) Close() { k.cl.Close() }
+
+// EndOffset implements LogReader.
+func (k *KafkaLog) EndOffset(ctx context.Context, topic string, partition int32) (int64, error) {
+	ends, err := k.adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	o, ok := ends.Lookup(topic, partition)
+	if !ok {
+		return 0, fmt.Errorf("no partition %s/%d", topic, partition)
+	}
+	return o.Offset, o.Err
+}
+
+// Since implements LogReader.
+func (k *KafkaLog) Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error) {
+	starts, err := k.adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topic)
+	if err != nil {
+		return nil, err
+	}
+	start, ok := starts.Lookup(topic, partition)
+	if !ok || start.Err != nil {
+		return nil, fmt.Errorf("find offsets after %s in %s/%d: %v", t, topic, partition, start.Err)
+	}
+	end, err := k.EndOffset(ctx, topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	if start.Offset < 0 || start.Offset >= end {
+		return nil, nil
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), k.opts...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(start.Offset)}}))...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var ferr error
+		fetches.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return nil, ferr
+		}
+		done := false
+		fetches.EachRecord(func(r *kgo.Record) {
+			if r.Offset < end {
+				out = append(out, r)
+			}
+			if r.Offset >= end-1 {
+				done = true
+			}
+		})
+		if done {
+			return out, nil
+		}
+	}
+}
