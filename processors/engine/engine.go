@@ -140,11 +140,19 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	switch {
 	case out.Skip:
 		log.Debug("command handled before; skipping", "command_id", meta.CommandID)
+	case out.Replay != nil && out.Replay.Offset != pos.Offset:
+		// A client retry (same command id, new record): the original record
+		// emitted the events, or will again if it is itself redelivered.
+		log.Debug("retried command: answering its result again", "command_id", meta.CommandID)
+		h.emitResult(ctx, out.Result)
 	case out.Replay != nil:
+		// The same record again, after a crash or rebalance: its state write
+		// may be ahead of the table topic and its events may be missing from
+		// the log, so re-write the one and emit what the other lacks.
 		log.Info("redelivered command: re-writing the state and emitting what the log lacks", "command_id", meta.CommandID, "logged", len(present))
 		ctx.SetValue(ctx.Value())
 		for i, ev := range out.Replay.Events {
-			if _, ok := present[schemas.EventID(meta.CommandID, i)]; present == nil || !ok {
+			if _, ok := present[schemas.EventID(meta.CommandID, i)]; !ok {
 				ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
 			}
 		}
