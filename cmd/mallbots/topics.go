@@ -14,6 +14,7 @@ import (
 type topicsCmd struct {
 	Apply topicsApplyCmd `cmd:"" help:"Create every missing topic of the catalogue (never alters existing ones)."`
 	Check topicsCheckCmd `cmd:"" help:"Report topics that are missing or differ from the catalogue; exits non-zero on drift."`
+	List  topicsListCmd  `cmd:"" help:"Print the catalogue as a Markdown table."`
 }
 
 type kafkaFlags struct {
@@ -70,5 +71,12 @@ func (c *topicsCheckCmd) Run() error {
 		return fmt.Errorf("%d differences from the catalogue", len(drift))
 	}
 	fmt.Printf("all %d topics match the catalogue\n", len(topics.All()))
+	return nil
+}
+
+type topicsListCmd struct{}
+
+func (c *topicsListCmd) Run() error {
+	fmt.Print(topics.Markdown())
 	return nil
 }
