@@ -18,6 +18,7 @@ import (
 	"github.com/mallbots/mallbots/internal/chserver"
 	"github.com/mallbots/mallbots/internal/system"
 	"github.com/mallbots/mallbots/internal/testkit"
+	contractstores "github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -302,4 +303,29 @@ func eventIDsInLog(t *testing.T, topic, aggregateID string) []string {
 		t.Fatalf("no events of %s in %s", aggregateID, topic)
 	}
 	return ids
+}
+
+func TestACommandOnTheWrongPartitionIsForwardedNotAppliedThere(t *testing.T) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	id := uuid.NewString()
+	cmd := &contractstores.CreateStore{Name: "Wrong Partition", Location: "L"}
+	cmd.AggregateID, cmd.CommandID, cmd.IssuedAt = id, uuid.NewString(), time.Now()
+	value, err := sys.Serde().Encode(topics.Stores.Commands.Name, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := (topics.PartitionFor(id, topics.Stores.Commands.Partitions) + 1) % topics.Stores.Commands.Partitions
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topics.Stores.Commands.Name, Partition: wrong, Key: []byte(id), Value: value}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	r := api(t).Do("GET", "/api/stores/"+id+"?minVersion=1", nil).Expect(t, http.StatusOK)
+	if r.S("name") != "Wrong Partition" {
+		t.Fatalf("unexpected %s", r.Raw)
+	}
 }
