@@ -21,24 +21,23 @@ type kafkaFlags struct {
 	Brokers []string `help:"Kafka bootstrap brokers." default:"127.0.0.1:9092" env:"MALLBOTS_BROKERS"`
 }
 
-func (f kafkaFlags) admin() (*kadm.Client, func(), error) {
+// withAdmin runs fn with an admin client and a 30-second deadline.
+func (f kafkaFlags) withAdmin(fn func(ctx context.Context, adm *kadm.Client) error) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(f.Brokers...))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return kadm.NewClient(cl), cl.Close, nil
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return fn(ctx, kadm.NewClient(cl))
 }
 
 type topicsApplyCmd struct{ kafkaFlags }
 
-func (c *topicsApplyCmd) Run() error {
-	adm, closeFn, err := c.admin()
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+func (c *topicsApplyCmd) Run() error { return c.withAdmin(apply) }
+
+func apply(ctx context.Context, adm *kadm.Client) error {
 	created, err := topics.Apply(ctx, adm, topics.All())
 	for _, name := range created {
 		fmt.Println("created", name)
@@ -52,14 +51,9 @@ func (c *topicsApplyCmd) Run() error {
 
 type topicsCheckCmd struct{ kafkaFlags }
 
-func (c *topicsCheckCmd) Run() error {
-	adm, closeFn, err := c.admin()
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+func (c *topicsCheckCmd) Run() error { return c.withAdmin(check) }
+
+func check(ctx context.Context, adm *kadm.Client) error {
 	drift, err := topics.Check(ctx, adm, topics.All())
 	if err != nil {
 		return err

@@ -121,7 +121,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
 		goka.WithStorageBuilder(storage.DefaultBuilder(filepath.Join(c.StateDir, "processors", string(group)))),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
-		goka.WithLogger(c.logger("goka processor "+string(group))),
+		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/stores"
 	"github.com/mallbots/mallbots/schemas"
 	contract "github.com/mallbots/mallbots/schemas/stores"
@@ -65,7 +66,9 @@ func (s *server) storeRoutes(mux *http.ServeMux) {
 		switch {
 		case r.PathValue("a") == "products":
 			r.SetPathValue("id", r.PathValue("b"))
-			s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) { return &contract.RemoveProduct{}, true })(w, r)
+			s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) {
+				return &contract.RemoveProduct{}, true
+			})(w, r)
 		case r.PathValue("b") == "participating":
 			r.SetPathValue("id", r.PathValue("a"))
 			s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} })(w, r)
@@ -178,55 +181,18 @@ func (s *server) productCommand(build func(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *server) getStore(w http.ResponseWriter, r *http.Request) {
-	v, ok := minVersion(w, r)
-	if !ok {
-		return
-	}
-	snap, err := readAt(r.Context(), s.Timeout, s.Stores, r.PathValue("id"), v)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if snap == nil {
-		writeError(w, http.StatusNotFound, stores.ErrStoreNotFound.Code, stores.ErrStoreNotFound.Message)
-		return
-	}
-	writeJSON(w, http.StatusOK, storeOut(snap))
+	getOne(s, w, r, s.Stores, r.PathValue("id"), stores.ErrStoreNotFound, storeOut)
 }
 
 func (s *server) listStores(participatingOnly bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		out := []storeJSON{}
-		err := s.Stores.Each(r.Context(), func(snap *schemas.Snapshot[contract.Store]) bool {
-			if !participatingOnly || snap.State.Participating {
-				out = append(out, storeOut(snap))
-			}
-			return true
-		})
-		if err != nil {
-			s.internal(w, err)
-			return
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID })
-		writeJSON(w, http.StatusOK, out)
+		list(s, w, r, s.Stores, func(st contract.Store) bool { return !participatingOnly || st.Participating }, storeOut,
+			func(a, b storeJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID })
 	}
 }
 
 func (s *server) getProduct(w http.ResponseWriter, r *http.Request, id string) {
-	v, ok := minVersion(w, r)
-	if !ok {
-		return
-	}
-	snap, err := readAt(r.Context(), s.Timeout, s.Products, id, v)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if snap == nil {
-		writeError(w, http.StatusNotFound, stores.ErrProductNotFound.Code, stores.ErrProductNotFound.Message)
-		return
-	}
-	writeJSON(w, http.StatusOK, productOut(snap))
+	getOne(s, w, r, s.Products, id, stores.ErrProductNotFound, productOut)
 }
 
 func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID string) {
@@ -239,19 +205,8 @@ func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID st
 		writeError(w, http.StatusNotFound, stores.ErrStoreNotFound.Code, stores.ErrStoreNotFound.Message)
 		return
 	}
-	out := []productJSON{}
-	err = s.Products.Each(r.Context(), func(p *schemas.Snapshot[contract.Product]) bool {
-		if p.State.StoreID == storeID && !p.State.Removed {
-			out = append(out, productOut(p))
-		}
-		return true
-	})
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ID < out[j].ID })
-	writeJSON(w, http.StatusOK, out)
+	list(s, w, r, s.Products, func(p contract.Product) bool { return p.StoreID == storeID && !p.Removed }, productOut,
+		func(a, b productJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID })
 }
 
 func (s *server) internal(w http.ResponseWriter, err error) {
@@ -272,4 +227,40 @@ func readAt[S any](ctx context.Context, timeout time.Duration, v *state.View[S],
 		return snap, nil
 	}
 	return snap, err
+}
+
+// getOne answers one aggregate by id (404 with the domain's text when it
+// does not exist).
+func getOne[S, J any](s *server, w http.ResponseWriter, r *http.Request, v *state.View[S], id string, notFound *aggregate.Rejection, out func(*schemas.Snapshot[S]) J) {
+	minV, ok := minVersion(w, r)
+	if !ok {
+		return
+	}
+	snap, err := readAt(r.Context(), s.Timeout, v, id, minV)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if snap == nil {
+		writeError(w, http.StatusNotFound, notFound.Code, notFound.Message)
+		return
+	}
+	writeJSON(w, http.StatusOK, out(snap))
+}
+
+// list answers the aggregates of a view that keep passes, sorted by less.
+func list[S, J any](s *server, w http.ResponseWriter, r *http.Request, v *state.View[S], keep func(S) bool, out func(*schemas.Snapshot[S]) J, less func(a, b J) bool) {
+	items := []J{}
+	err := v.Each(r.Context(), func(snap *schemas.Snapshot[S]) bool {
+		if keep(snap.State) {
+			items = append(items, out(snap))
+		}
+		return true
+	})
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	sort.Slice(items, func(i, j int) bool { return less(items[i], items[j]) })
+	writeJSON(w, http.StatusOK, items)
 }
