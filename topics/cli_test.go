@@ -1,0 +1,133 @@
+package topics_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+// `mallbots topics apply` and `mallbots topics check` as an operator runs
+// them: the real binary against a broker given with --brokers.
+
+// mallbots builds cmd/mallbots into dir and returns the binary's path.
+func mallbots(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "mallbots")
+	build := exec.Command("go", "build", "-o", bin, "github.com/mallbots/mallbots/cmd/mallbots")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/mallbots: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// result is one finished command.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+func runMallbots(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	// Flags only: no MALLBOTS_* from the developer's shell.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MALLBOTS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run mallbots %s: %v", strings.Join(args, " "), err)
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func TestTopicsCommands(t *testing.T) {
+	bin := mallbots(t, t.TempDir())
+	all := topics.All()
+
+	t.Run("apply creates the catalogue, a second apply nothing, check finds no drift", func(t *testing.T) {
+		_, addr := broker(t)
+
+		first := runMallbots(t, bin, "topics", "apply", "--brokers", addr)
+		if first.code != 0 {
+			t.Fatalf("first apply:\n%v", first)
+		}
+		for _, tp := range all {
+			if !strings.Contains(first.stdout, "created "+tp.Name+"\n") {
+				t.Errorf("first apply does not say it created %s:\n%v", tp.Name, first)
+			}
+		}
+		if want := fmt.Sprintf("%d created, 0 already present\n", len(all)); !strings.HasSuffix(first.stdout, want) {
+			t.Errorf("first apply does not end with %q:\n%v", want, first)
+		}
+
+		second := runMallbots(t, bin, "topics", "apply", "--brokers", addr)
+		if want := fmt.Sprintf("0 created, %d already present\n", len(all)); second.code != 0 || second.stdout != want {
+			t.Errorf("second apply: want exit 0 and only %q:\n%v", want, second)
+		}
+
+		checked := runMallbots(t, bin, "topics", "check", "--brokers", addr)
+		if want := fmt.Sprintf("all %d topics match the catalogue\n", len(all)); checked.code != 0 || checked.stdout != want {
+			t.Errorf("check: want exit 0 and %q:\n%v", want, checked)
+		}
+	})
+
+	t.Run("check exits non-zero and names each topic that differs", func(t *testing.T) {
+		adm, addr := broker(t)
+		create(t, adm, topics.Stores.Events.Name, 4, map[string]string{"retention.ms": "3600000"})
+		create(t, adm, topics.Stores.Table.Name, topics.Stores.Table.Partitions, map[string]string{"cleanup.policy": "delete"})
+
+		applied := runMallbots(t, bin, "topics", "apply", "--brokers", addr)
+		if want := fmt.Sprintf("%d created, 2 already present\n", len(all)-2); applied.code != 0 || !strings.HasSuffix(applied.stdout, want) {
+			t.Fatalf("apply around two differing topics: want exit 0 ending with %q:\n%v", want, applied)
+		}
+
+		checked := runMallbots(t, bin, "topics", "check", "--brokers", addr)
+
+		want := strings.Join([]string{
+			"mallbots.stores.events: partitions is 4, the catalogue says 8",
+			"mallbots.stores.events: retention.ms is 3600000, the catalogue says -1",
+			"mallbots.stores-table: cleanup.policy is delete, the catalogue says compact",
+		}, "\n") + "\n"
+		if checked.code == 0 || checked.stdout != want {
+			t.Fatalf("check: want a non-zero exit and exactly these lines:\n%s\ngot:\n%v", want, checked)
+		}
+		if !strings.Contains(checked.stderr, "3 differences from the catalogue") {
+			t.Errorf("check does not count the differences on stderr:\n%v", checked)
+		}
+	})
+
+	t.Run("check on an empty broker lists every topic as missing", func(t *testing.T) {
+		_, addr := broker(t)
+
+		checked := runMallbots(t, bin, "topics", "check", "--brokers", addr)
+
+		if checked.code == 0 {
+			t.Fatalf("check on an empty broker exits 0:\n%v", checked)
+		}
+		for _, tp := range all {
+			if line := tp.Name + ": missing (run `mallbots topics apply`)\n"; !strings.Contains(checked.stdout, line) {
+				t.Errorf("check does not say %q:\n%v", line, checked)
+			}
+		}
+	})
+}
