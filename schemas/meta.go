@@ -134,3 +134,15 @@ type CommandResult struct {
 	Kind        string    `avro:"kind"`
 	ProcessedAt time.Time `avro:"processedAt"`
 }
+
+// derivedNamespace makes ids that other ids determine (a command a policy
+// sends for an event, the shopping list of an order).
+var derivedNamespace = uuid.MustParse("a7d3f1b2-5c4e-4f6a-9b8c-1d2e3f4a5b6c")
+
+// DerivedID is a name-based UUID (version 5) of name: the same name, the
+// same id, so whatever is derived again after a redelivery is recognised.
+func DerivedID(name string) string { return uuid.NewSHA1(derivedNamespace, []byte(name)).String() }
+
+// Versioned is the aggregate's version, for consumers that handle
+// snapshots of any aggregate.
+func (s *Snapshot[S]) Versioned() int64 { return s.Version }

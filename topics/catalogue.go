@@ -108,7 +108,73 @@ var (
 		names("mallbots.stores", "AddProduct", "RebrandProduct", "IncreaseProductPrice", "DecreaseProductPrice", "RemoveProduct"),
 		names("mallbots.stores", "ProductAdded", "ProductRebranded", "ProductPriceIncreased", "ProductPriceDecreased", "ProductRemoved"),
 		"mallbots.stores.ProductSnapshot")
+	Customers = aggregate("customer", "customers", "customers",
+		names("mallbots.customers", "RegisterCustomer", "ChangeSmsNumber", "EnableCustomer", "DisableCustomer", "AuthorizeCustomer"),
+		names("mallbots.customers", "CustomerRegistered", "CustomerSmsChanged", "CustomerEnabled", "CustomerDisabled", "CustomerAuthorized"),
+		"mallbots.customers.CustomerSnapshot")
+	Baskets = aggregate("basket", "baskets", "baskets",
+		names("mallbots.baskets", "StartBasket", "AddItem", "RemoveItem", "CancelBasket", "CheckoutBasket"),
+		names("mallbots.baskets", "BasketStarted", "BasketItemAdded", "BasketItemRemoved", "BasketCanceled", "BasketCheckedOut"),
+		"mallbots.baskets.BasketSnapshot")
+	Orders = aggregate("order", "ordering", "orders",
+		names("mallbots.ordering", "CreateOrder", "ApproveOrder", "RejectOrder", "CancelOrder", "ReadyOrder", "CompleteOrder"),
+		names("mallbots.ordering", "OrderCreated", "OrderApproved", "OrderRejected", "OrderCanceled", "OrderReadied", "OrderCompleted"),
+		"mallbots.ordering.OrderSnapshot")
+	Payments = aggregate("payment", "payments", "payments",
+		names("mallbots.payments", "AuthorizePayment", "ConfirmPayment"),
+		names("mallbots.payments", "PaymentAuthorized", "PaymentConfirmed"),
+		"mallbots.payments.PaymentSnapshot")
+	Invoices = aggregate("invoice", "payments", "invoices",
+		names("mallbots.payments", "CreateInvoice", "PayInvoice", "CancelInvoice"),
+		names("mallbots.payments", "InvoiceCreated", "InvoicePaid", "InvoiceCanceled"),
+		"mallbots.payments.InvoiceSnapshot")
+	ShoppingLists = aggregate("shopping_list", "depot", "shoppinglists",
+		names("mallbots.depot", "CreateShoppingList", "InitiateShopping", "AssignShoppingList", "CompleteShoppingList", "CancelShoppingList"),
+		names("mallbots.depot", "ShoppingListCreated", "ShoppingListInitiated", "ShoppingListAssigned", "ShoppingListCompleted", "ShoppingListCanceled"),
+		"mallbots.depot.ShoppingListSnapshot")
+	Bots = aggregate("bot", "depot", "bots",
+		names("mallbots.depot", "AssignBot", "ReleaseBot"),
+		names("mallbots.depot", "BotAssigned", "BotReleased"),
+		"mallbots.depot.BotSnapshot")
 )
+
+// The create-order saga: one goka group keyed by order id, reading the
+// order events (OrderCreated starts it) and its replies.
+var (
+	SagaGroup = goka.Group("mallbots.saga.createorder")
+	// SagaReplies carries the participants' results of the saga's commands
+	// and the saga clock's timeouts, keyed by order id.
+	SagaReplies = Topic{
+		Name: "mallbots.saga.replies", Partitions: AggregatePartitions, Cleanup: Delete,
+		Retention: 7 * 24 * time.Hour, Key: "the order id",
+		Values: []string{"mallbots.core.CommandResult", "mallbots.saga.StepTimedOut"},
+		Doc:    "replies to the create-order saga's commands, and its timeouts",
+	}
+	SagaTable = Topic{
+		Name: string(goka.GroupTable(SagaGroup)), Partitions: AggregatePartitions, Cleanup: Compact,
+		Key: "the order id", Values: []string{"mallbots.saga.CreateOrderSaga"},
+		Doc: "state of every create-order saga",
+	}
+)
+
+// Notifications: one goka group keyed by order id that sends each kind of
+// message at most once, and the topic the default sender records them on.
+var (
+	NotificationsGroup = goka.Group("mallbots.notifications")
+	NotificationsTable = Topic{
+		Name: string(goka.GroupTable(NotificationsGroup)), Partitions: AggregatePartitions, Cleanup: Compact,
+		Key: "the order id", Values: []string{"mallbots.notifications.NotificationState"},
+		Doc: "which notifications each order has had",
+	}
+	NotificationsSent = Topic{
+		Name: "mallbots.notifications.sent", Partitions: AggregatePartitions, Cleanup: Delete, Retention: Forever,
+		Key: "the order id", Values: []string{"mallbots.notifications.Notification"},
+		Doc: "every notification sent by the default sender",
+	}
+)
+
+// PoliciesGroup turns events into commands (event → command), stateless.
+const PoliciesGroup = goka.Group("mallbots.policies")
 
 // Shared topics.
 var (
@@ -142,7 +208,9 @@ const (
 )
 
 // Aggregates lists every aggregate type.
-func Aggregates() []Aggregate { return []Aggregate{Stores, Products} }
+func Aggregates() []Aggregate {
+	return []Aggregate{Stores, Products, Customers, Baskets, Orders, Payments, Invoices, ShoppingLists, Bots}
+}
 
 // All lists every topic of the catalogue.
 func All() []Topic {
@@ -150,7 +218,7 @@ func All() []Topic {
 	for _, a := range Aggregates() {
 		all = append(all, a.Commands, a.Events, a.Table)
 	}
-	return all
+	return append(all, SagaReplies, SagaTable, NotificationsTable, NotificationsSent)
 }
 
 // EventTopics lists the event log topics.
@@ -160,6 +228,19 @@ func EventTopics() []string {
 		out = append(out, a.Events.Name)
 	}
 	return out
+}
+
+// CommandTopic finds the command topic that carries a command type (Avro
+// full name).
+func CommandTopic(fullName string) (Topic, bool) {
+	for _, a := range Aggregates() {
+		for _, v := range a.Commands.Values {
+			if v == fullName {
+				return a.Commands, true
+			}
+		}
+	}
+	return Topic{}, false
 }
 
 // ByName finds a topic of the catalogue.
@@ -194,4 +275,8 @@ const (
 	// HeaderForwardedFrom marks a command re-emitted because it arrived on a
 	// partition its key does not hash to.
 	HeaderForwardedFrom = "mallbots-forwarded-from"
+	// HeaderReplyTo on a command asks its aggregate to also send the result
+	// to this topic (only SagaReplies is supported), keyed by HeaderReplyKey.
+	HeaderReplyTo  = "mallbots-reply-to"
+	HeaderReplyKey = "mallbots-reply-key"
 )

@@ -18,15 +18,12 @@ import (
 
 	"github.com/mallbots/mallbots/emitters"
 	"github.com/mallbots/mallbots/schemas"
-	"github.com/mallbots/mallbots/schemas/stores"
-	"github.com/mallbots/mallbots/views/state"
 )
 
 // Deps are what the API serves from.
 type Deps struct {
 	Commands *emitters.Commands
-	Stores   *state.View[stores.Store]
-	Products *state.View[stores.Product]
+	Views
 	// Ready reports nil when every component is ready (for /readyz).
 	Ready func() error
 	// Timeout bounds how long a write waits for its result; default 5 s.
@@ -48,6 +45,7 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
+	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")

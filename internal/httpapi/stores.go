@@ -107,12 +107,12 @@ func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
 }
 
 func (s *server) storeAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Stores.AwaitVersion(ctx, id, v)
+	_, err := s.Views.Stores.AwaitVersion(ctx, id, v)
 	return err
 }
 
 func (s *server) productAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Products.AwaitVersion(ctx, id, v)
+	_, err := s.Views.Products.AwaitVersion(ctx, id, v)
 	return err
 }
 
@@ -181,22 +181,22 @@ func (s *server) productCommand(build func(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *server) getStore(w http.ResponseWriter, r *http.Request) {
-	getOne(s, w, r, s.Stores, r.PathValue("id"), stores.ErrStoreNotFound, storeOut)
+	getOne(s, w, r, s.Views.Stores, r.PathValue("id"), stores.ErrStoreNotFound, storeOut)
 }
 
 func (s *server) listStores(participatingOnly bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		list(s, w, r, s.Stores, func(st contract.Store) bool { return !participatingOnly || st.Participating }, storeOut,
+		list(s, w, r, s.Views.Stores, func(st contract.Store) bool { return !participatingOnly || st.Participating }, storeOut,
 			func(a, b storeJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID })
 	}
 }
 
 func (s *server) getProduct(w http.ResponseWriter, r *http.Request, id string) {
-	getOne(s, w, r, s.Products, id, stores.ErrProductNotFound, productOut)
+	getOne(s, w, r, s.Views.Products, id, stores.ErrProductNotFound, productOut)
 }
 
 func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID string) {
-	store, err := s.Stores.Get(r.Context(), storeID)
+	store, err := s.Views.Stores.Get(r.Context(), storeID)
 	if err != nil {
 		s.internal(w, err)
 		return
@@ -205,7 +205,7 @@ func (s *server) listProducts(w http.ResponseWriter, r *http.Request, storeID st
 		writeError(w, http.StatusNotFound, stores.ErrStoreNotFound.Code, stores.ErrStoreNotFound.Message)
 		return
 	}
-	list(s, w, r, s.Products, func(p contract.Product) bool { return p.StoreID == storeID && !p.Removed }, productOut,
+	list(s, w, r, s.Views.Products, func(p contract.Product) bool { return p.StoreID == storeID && !p.Removed }, productOut,
 		func(a, b productJSON) bool { return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID })
 }
 

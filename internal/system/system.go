@@ -25,13 +25,10 @@ import (
 	"github.com/mallbots/mallbots/internal/httpapi"
 	"github.com/mallbots/mallbots/internal/registry"
 	"github.com/mallbots/mallbots/processors/engine"
-	"github.com/mallbots/mallbots/processors/stores"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
-	contractstores "github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/projections"
-	"github.com/mallbots/mallbots/views/state"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
@@ -288,7 +285,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
 	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog}
 	gc := s.gokaConfig()
-	for _, gg := range []*goka.GroupGraph{stores.StoreGroup(deps), stores.ProductGroup(deps)} {
+	for _, gg := range groups(deps) {
 		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
 		if err != nil {
 			return fmt.Errorf("processor %s: %w", gg.Group(), err)
@@ -300,22 +297,9 @@ func (s *System) startProcessors(ctx context.Context) error {
 }
 
 func (s *System) startAPI(ctx, runCtx context.Context) error {
-	gc := s.gokaConfig()
-	storesView, err := state.New[contractstores.Store](s.brokers, topics.Stores.Table, s.serde, gc.ViewOptions("api-stores")...)
+	views, err := s.startViews(runCtx)
 	if err != nil {
 		return err
-	}
-	productsView, err := state.New[contractstores.Product](s.brokers, topics.Products.Table, s.serde, gc.ViewOptions("api-products")...)
-	if err != nil {
-		return err
-	}
-	for _, v := range []interface {
-		Name() string
-		Recovered() bool
-		Run(context.Context) error
-	}{storesView, productsView} {
-		s.checks = append(s.checks, check{"view " + v.Name(), v.Recovered})
-		s.goRun(runCtx, "view "+v.Name(), v.Run)
 	}
 	results, err := emitters.NewResults(s.kafkaOpts(), s.serde, s.log)
 	if err != nil {
@@ -330,14 +314,14 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			return false
 		}
 	}})
-	s.cmds, err = emitters.New(s.brokers, s.serde, results, gc.EmitterOptions()...)
+	s.cmds, err = emitters.New(s.brokers, s.serde, results, s.gokaConfig().EmitterOptions()...)
 	if err != nil {
 		return err
 	}
 	cmds := s.cmds
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Stores: storesView, Products: productsView, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)

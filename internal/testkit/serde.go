@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +16,35 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
+var shared struct {
+	once   sync.Once
+	serde  *schemas.Serde
+	client *sr.Client
+	err    error
+}
+
 // Serde returns a Serde with every type of the contract registered on an
-// in-memory registry, and the registry client.
+// in-memory registry, and the registry client. One registry serves the
+// whole test binary: registering the contract takes a while and a Serde is
+// safe for concurrent use.
 func Serde(t testing.TB) (*schemas.Serde, *sr.Client) {
 	t.Helper()
-	reg := srfake.New()
-	t.Cleanup(reg.Close)
-	client, err := sr.NewClient(sr.URLs(reg.URL()))
-	if err != nil {
-		t.Fatal(err)
+	shared.once.Do(func() {
+		reg := srfake.New()
+		shared.client, shared.err = sr.NewClient(sr.URLs(reg.URL()))
+		if shared.err != nil {
+			return
+		}
+		var types []schemas.Type
+		if types, shared.err = contract.Types(); shared.err != nil {
+			return
+		}
+		shared.serde, shared.err = schemas.NewSerde(context.Background(), shared.client, types, topics.All())
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	types, err := contract.Types()
-	if err != nil {
-		t.Fatal(err)
-	}
-	serde, err := schemas.NewSerde(context.Background(), client, types, topics.All())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serde, client
+	return shared.serde, shared.client
 }
 
 // Eventually polls cond every few milliseconds until it holds or the

@@ -66,8 +66,11 @@ func State[S any](f Facts, table, key string) (S, bool) {
 type Rules[S any, C schemas.Command, E schemas.Event] struct {
 	// Type is the aggregate type ("store").
 	Type string
-	// Needs lists the other aggregates a command must see (optional).
-	Needs func(cmd C) []Ref
+	// Needs lists the other aggregates a command must see (optional). It is
+	// asked again with the facts found so far until it asks for nothing new,
+	// so a rule can follow a reference (a basket item's product, then that
+	// product's store).
+	Needs func(cmd C, facts Facts) []Ref
 	// Decide returns the events a command produces, or a *Rejection.
 	// current is nil when the aggregate does not exist yet.
 	Decide func(current *S, cmd C, facts Facts) ([]E, error)

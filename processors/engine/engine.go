@@ -60,6 +60,7 @@ func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, ru
 		goka.Output(goka.Stream(topics.Results.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(names.Commands.Name), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes)),
 	}
 	for _, t := range lookups {
 		edges = append(edges, goka.Lookup(goka.Table(t), new(codec.Bytes)))
@@ -204,6 +205,20 @@ func (h *handler[S, C, E]) emitResult(ctx goka.Context, res schemas.CommandResul
 		ctx.Fail(err)
 	}
 	ctx.Emit(goka.Stream(topics.Results.Name), res.CommandID, b)
+	// A command sent by the saga asks for its result as a reply too, keyed
+	// by the order so that it reaches the partition owning the saga.
+	headers := ctx.Headers()
+	if to := string(headers[topics.HeaderReplyTo]); to != "" {
+		if to != topics.SagaReplies.Name {
+			h.deps.Log.Warn("ignoring a reply-to topic other than the saga's", "reply_to", to, "command_id", res.CommandID)
+			return
+		}
+		key := string(headers[topics.HeaderReplyKey])
+		if key == "" {
+			key = res.CorrelationID
+		}
+		ctx.Emit(goka.Stream(topics.SagaReplies.Name), key, b)
+	}
 }
 
 func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos schemas.Position) (*schemas.Snapshot[S], error) {
@@ -222,22 +237,36 @@ func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos schemas.Position) (*sc
 	return snap, nil
 }
 
+// maxLookupRounds bounds how many times Needs is asked: a rule follows at
+// most a short chain of references.
+const maxLookupRounds = 4
+
 func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, error) {
 	if h.rules.Needs == nil {
 		return nil, nil
 	}
 	facts := aggregate.Facts{}
-	for _, ref := range h.rules.Needs(cmd) {
-		raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
-		if raw == nil {
-			facts[ref] = nil
-			continue
+	for range maxLookupRounds {
+		fresh := 0
+		for _, ref := range h.rules.Needs(cmd, facts) {
+			if _, seen := facts[ref]; seen {
+				continue
+			}
+			fresh++
+			raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+			if raw == nil {
+				facts[ref] = nil
+				continue
+			}
+			v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: ref.Table, Offset: -1}, raw)
+			if err != nil {
+				return nil, fmt.Errorf("look up %s in %s: %w", ref.Key, ref.Table, err)
+			}
+			facts[ref] = v
 		}
-		v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: ref.Table, Offset: -1}, raw)
-		if err != nil {
-			return nil, fmt.Errorf("look up %s in %s: %w", ref.Key, ref.Table, err)
+		if fresh == 0 {
+			break
 		}
-		facts[ref] = v
 	}
 	return facts, nil
 }

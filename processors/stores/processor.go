@@ -17,3 +17,8 @@ func StoreGroup(deps engine.Deps) *goka.GroupGraph {
 func ProductGroup(deps engine.Deps) *goka.GroupGraph {
 	return engine.Group(topics.Products, ProductRules, []string{topics.Stores.Table.Name}, deps)
 }
+
+// Groups are the goka groups of the stores context.
+func Groups(deps engine.Deps) []*goka.GroupGraph {
+	return []*goka.GroupGraph{StoreGroup(deps), ProductGroup(deps)}
+}

@@ -29,7 +29,7 @@ var ProductRules = aggregate.Rules[stores.Product, stores.ProductCommand, stores
 	Evolve: evolveProduct,
 }
 
-func productNeeds(cmd stores.ProductCommand) []aggregate.Ref {
+func productNeeds(cmd stores.ProductCommand, _ aggregate.Facts) []aggregate.Ref {
 	if c, ok := cmd.(*stores.AddProduct); ok && !blank(c.StoreID) {
 		return []aggregate.Ref{{Table: topics.Stores.Table.Name, Key: c.StoreID}}
 	}

@@ -4,14 +4,23 @@ package contract
 
 import (
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/core"
+	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/notifications"
+	"github.com/mallbots/mallbots/schemas/ordering"
+	"github.com/mallbots/mallbots/schemas/payments"
+	"github.com/mallbots/mallbots/schemas/saga"
 	"github.com/mallbots/mallbots/schemas/stores"
 )
 
 // Types returns every record type of every context.
 func Types() ([]schemas.Type, error) {
 	var all []schemas.Type
-	for _, load := range []func() ([]schemas.Type, error){core.Types, stores.Types} {
+	for _, load := range []func() ([]schemas.Type, error){
+		core.Types, stores.Types, customers.Types, baskets.Types, ordering.Types, payments.Types, depot.Types, saga.Types, notifications.Types,
+	} {
 		ts, err := load()
 		if err != nil {
 			return nil, err

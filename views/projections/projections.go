@@ -8,13 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
-	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -73,50 +73,76 @@ func eventRow(serde *schemas.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 	}}}, nil
 }
 
+// StateTable maps one aggregate's snapshots to its current-state table.
+type StateTable struct {
+	Aggregate topics.Aggregate
+	Table     warehouse.Table
+	// Row returns the row of a snapshot (a *schemas.Snapshot of the
+	// aggregate's state with Version > 0), in the table's column order.
+	Row func(snapshot any) ([]any, error)
+}
+
+// stateTables lists every context's current-state tables: one line per
+// context, its mappings in <context>.go.
+func stateTables() []StateTable {
+	return slices.Concat(
+		storesState(),
+	)
+}
+
 // State projects the state tables into the current-state tables.
 func State(serde *schemas.Serde) warehouse.Projection {
-	return warehouse.Projection{
-		Name:   "state",
-		Group:  topics.ProjectorState,
-		Topics: []string{topics.Stores.Table.Name, topics.Products.Table.Name},
-		Tables: []warehouse.Table{StoresTable, ProductsTable},
-		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return stateRow(serde, rec) },
+	byTopic := map[string]StateTable{}
+	p := warehouse.Projection{Name: "state", Group: topics.ProjectorState}
+	for _, st := range stateTables() {
+		byTopic[st.Aggregate.Table.Name] = st
+		p.Topics = append(p.Topics, st.Aggregate.Table.Name)
+		p.Tables = append(p.Tables, st.Table)
 	}
+	p.Map = func(rec *kgo.Record) ([]warehouse.Row, error) {
+		if rec.Value == nil {
+			return nil, nil // a tombstone: nothing deletes aggregates
+		}
+		st, ok := byTopic[rec.Topic]
+		if !ok {
+			return nil, fmt.Errorf("%s: no state projection", rec.Topic)
+		}
+		pos := schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+		v, err := serde.Decode(context.Background(), pos, rec.Value)
+		if err != nil {
+			return nil, err
+		}
+		if versioned, ok := v.(interface{ Versioned() int64 }); ok && versioned.Versioned() == 0 {
+			return nil, nil // only rejections recorded so far: no aggregate yet
+		}
+		values, err := st.Row(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pos, err)
+		}
+		return []warehouse.Row{{Table: st.Table.Name, Values: values}}, nil
+	}
+	return p
 }
 
-func stateRow(serde *schemas.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
-	if rec.Value == nil {
-		return nil, nil // a tombstone: nothing deletes aggregates
+// snapshotOf asserts the snapshot type a StateTable expects.
+func snapshotOf[S any](v any) (*schemas.Snapshot[S], error) {
+	s, ok := v.(*schemas.Snapshot[S])
+	if !ok {
+		return nil, fmt.Errorf("expected a %T, got %T", s, v)
 	}
-	pos := schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-	v, err := serde.Decode(context.Background(), pos, rec.Value)
-	if err != nil {
-		return nil, err
-	}
-	switch s := v.(type) {
-	case *stores.StoreSnapshot:
-		if s.Version == 0 {
-			return nil, nil
-		}
-		st := s.State
-		return []warehouse.Row{{Table: StoresTable.Name, Values: []any{
-			s.AggregateID, st.Name, st.Location, flag(st.Participating), uint64(s.Version), seconds(s.UpdatedAt)}}}, nil
-	case *stores.ProductSnapshot:
-		if s.Version == 0 {
-			return nil, nil
-		}
-		p := s.State
-		return []warehouse.Row{{Table: ProductsTable.Name, Values: []any{
-			s.AggregateID, p.StoreID, p.Name, p.Description, p.SKU, decimal.New(p.PriceCents, -2), flag(p.Removed), uint64(s.Version), seconds(s.UpdatedAt)}}}, nil
-	}
-	return nil, fmt.Errorf("%s: no projection for %T", pos, v)
+	return s, nil
 }
 
-func flag(b bool) uint8 {
+// Flag is ClickHouse's boolean: UInt8.
+func Flag(b bool) uint8 {
 	if b {
 		return 1
 	}
 	return 0
 }
 
-func seconds(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+// Seconds truncates a time to ClickHouse DateTime's precision, in UTC.
+func Seconds(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// Money turns cents into Decimal(18,2).
+func Money(cents int64) decimal.Decimal { return decimal.New(cents, -2) }

@@ -1,0 +1,55 @@
+// Package saga is the published contract of the saga context: the Go
+// types of its commands, events and records, and their Avro schemas (the
+// embedded .avsc files, namespace mallbots.saga).
+package saga
+
+import (
+	"embed"
+	"time"
+
+	"github.com/mallbots/mallbots/schemas"
+)
+
+//go:embed *.avsc
+var files embed.FS
+
+// StepTimedOut is a record of the saga contract.
+type StepTimedOut struct {
+	OrderID   string    `avro:"orderId"`
+	CommandID string    `avro:"commandId"`
+	Step      string    `avro:"step"`
+	At        time.Time `avro:"at"`
+}
+
+// CreateOrderSaga is a record of the saga contract.
+type CreateOrderSaga struct {
+	OrderID          string     `avro:"orderId"`
+	CustomerID       string     `avro:"customerId"`
+	PaymentID        string     `avro:"paymentId"`
+	Items            []SagaItem `avro:"items"`
+	TotalCents       int64      `avro:"totalCents"`
+	Step             string     `avro:"step"`
+	Status           string     `avro:"status"`
+	ShoppingListID   string     `avro:"shoppingListId"`
+	Reason           string     `avro:"reason"`
+	PendingCommandID string     `avro:"pendingCommandId"`
+	Deadline         time.Time  `avro:"deadline"`
+	StartedAt        time.Time  `avro:"startedAt"`
+	UpdatedAt        time.Time  `avro:"updatedAt"`
+	Version          int64      `avro:"version"`
+}
+
+// SagaItem is a record of the saga contract.
+type SagaItem struct {
+	ProductID string `avro:"productId"`
+	StoreID   string `avro:"storeId"`
+	Quantity  int32  `avro:"quantity"`
+}
+
+// Types returns the record types of the saga context.
+func Types() ([]schemas.Type, error) {
+	return schemas.LoadTypes(files, "mallbots.saga", map[string]func() any{
+		"StepTimedOut":    func() any { return new(StepTimedOut) },
+		"CreateOrderSaga": func() any { return new(CreateOrderSaga) },
+	}, nil)
+}

@@ -1,0 +1,28 @@
+package projections
+
+import (
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+func storesState() []StateTable {
+	return []StateTable{
+		{Aggregate: topics.Stores, Table: warehouse.StoresTable, Row: func(v any) ([]any, error) {
+			s, err := snapshotOf[stores.Store](v)
+			if err != nil {
+				return nil, err
+			}
+			st := s.State
+			return []any{s.AggregateID, st.Name, st.Location, Flag(st.Participating), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
+		}},
+		{Aggregate: topics.Products, Table: warehouse.ProductsTable, Row: func(v any) ([]any, error) {
+			s, err := snapshotOf[stores.Product](v)
+			if err != nil {
+				return nil, err
+			}
+			p := s.State
+			return []any{s.AggregateID, p.StoreID, p.Name, p.Description, p.SKU, Money(p.PriceCents), Flag(p.Removed), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
+		}},
+	}
+}
