@@ -12,9 +12,12 @@ package topics
 
 import (
 	"time"
-
-	"github.com/lovoo/goka"
 )
+
+// TableOf is the name of a goka group's table: goka names it
+// "<group>-table" (goka.GroupTable; a test checks they agree). The catalogue
+// spells it out so that the contract packages do not depend on goka.
+func TableOf(group string) string { return group + "-table" }
 
 // Cleanup is a topic's cleanup.policy.
 type Cleanup string
@@ -58,7 +61,7 @@ type Aggregate struct {
 	// Context is the bounded context ("stores"): the Avro namespace is
 	// "mallbots.<context>".
 	Context  string
-	Group    goka.Group
+	Group    string
 	Commands Topic
 	Events   Topic
 	// Table is goka's group table, the compacted log of current state.
@@ -66,7 +69,7 @@ type Aggregate struct {
 }
 
 func aggregate(typ, context, plural string, commands, events []string, state string) Aggregate {
-	group := goka.Group("mallbots." + plural)
+	group := "mallbots." + plural
 	key := "the " + typ + " id (UTF-8)"
 	return Aggregate{
 		Type:    typ,
@@ -83,7 +86,7 @@ func aggregate(typ, context, plural string, commands, events []string, state str
 			Doc: "the " + typ + " event log, kept forever",
 		},
 		Table: Topic{
-			Name: string(goka.GroupTable(group)), Partitions: AggregatePartitions,
+			Name: TableOf(group), Partitions: AggregatePartitions,
 			Cleanup: Compact, Key: key, Values: []string{state},
 			Doc: "current state of every " + typ + " (goka group table)",
 		},
@@ -141,7 +144,7 @@ var (
 // The create-order saga: one goka group keyed by order id, reading the
 // order events (OrderCreated starts it) and its replies.
 var (
-	SagaGroup = goka.Group("mallbots.saga.createorder")
+	SagaGroup = "mallbots.saga.createorder"
 	// SagaReplies carries the participants' results of the saga's commands
 	// and the saga clock's timeouts, keyed by order id.
 	SagaReplies = Topic{
@@ -151,7 +154,7 @@ var (
 		Doc:    "replies to the create-order saga's commands, and its timeouts",
 	}
 	SagaTable = Topic{
-		Name: string(goka.GroupTable(SagaGroup)), Partitions: AggregatePartitions, Cleanup: Compact,
+		Name: TableOf(SagaGroup), Partitions: AggregatePartitions, Cleanup: Compact,
 		Key: "the order id", Values: []string{"mallbots.saga.CreateOrderSaga"},
 		Doc: "state of every create-order saga",
 	}
@@ -160,9 +163,9 @@ var (
 // Notifications: one goka group keyed by order id that sends each kind of
 // message at most once, and the topic the default sender records them on.
 var (
-	NotificationsGroup = goka.Group("mallbots.notifications")
+	NotificationsGroup = "mallbots.notifications"
 	NotificationsTable = Topic{
-		Name: string(goka.GroupTable(NotificationsGroup)), Partitions: AggregatePartitions, Cleanup: Compact,
+		Name: TableOf(NotificationsGroup), Partitions: AggregatePartitions, Cleanup: Compact,
 		Key: "the order id", Values: []string{"mallbots.notifications.NotificationState"},
 		Doc: "which notifications each order has had",
 	}
@@ -174,7 +177,7 @@ var (
 )
 
 // PoliciesGroup turns events into commands (event → command), stateless.
-const PoliciesGroup = goka.Group("mallbots.policies")
+const PoliciesGroup = "mallbots.policies"
 
 // Shared topics.
 var (

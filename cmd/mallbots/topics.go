@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 )
 
 type topicsCmd struct {
@@ -38,7 +39,7 @@ type topicsApplyCmd struct{ kafkaFlags }
 func (c *topicsApplyCmd) Run() error { return c.withAdmin(apply) }
 
 func apply(ctx context.Context, adm *kadm.Client) error {
-	created, err := topics.Apply(ctx, adm, topics.All())
+	created, err := admin.Apply(ctx, adm, topics.All())
 	for _, name := range created {
 		fmt.Println("created", name)
 	}
@@ -54,7 +55,7 @@ type topicsCheckCmd struct{ kafkaFlags }
 func (c *topicsCheckCmd) Run() error { return c.withAdmin(check) }
 
 func check(ctx context.Context, adm *kadm.Client) error {
-	drift, err := topics.Check(ctx, adm, topics.All())
+	drift, err := admin.Check(ctx, adm, topics.All())
 	if err != nil {
 		return err
 	}

@@ -225,7 +225,6 @@ var rules = []rule{
 		applies:   under("processors/aggregate"),
 		forbidden: clients("goka", "sarama", "franz-go"),
 		known: []known{
-			{edge{"schemas", "topics"}, "topics imports goka (goka.Group, goka.GroupTable) and kadm (admin.go): keep the catalogue free of clients (group names as strings, Apply/Check in a package of their own)"},
 			{edge{"schemas", "github.com/twmb/franz-go/pkg/sr"}, "Serde (a registry client) shares package schemas with the contract types the core needs (schemas.Command, schemas.Event): give it a package of its own"},
 		},
 	},
@@ -233,9 +232,6 @@ var rules = []rule{
 		name:      "the schema contract (schemas/...) does not depend on goka or sarama",
 		applies:   under("schemas"),
 		forbidden: clients("goka", "sarama"),
-		known: []known{
-			{edge{"schemas", "topics"}, "topics imports goka for goka.Group and goka.GroupTable: name groups and tables with strings in the catalogue"},
-		},
 	},
 	{
 		name:    "a processor context reads another only through goka Lookup, never by import",

@@ -28,6 +28,7 @@ import (
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -198,7 +199,7 @@ func (s *System) applyTopics(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	created, err := topics.Apply(ctx, kadm.NewClient(cl), topics.All())
+	created, err := admin.Apply(ctx, kadm.NewClient(cl), topics.All())
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, ru
 	for _, t := range lookups {
 		edges = append(edges, goka.Lookup(goka.Table(t), new(codec.Bytes)))
 	}
-	return goka.DefineGroup(names.Group, edges...)
+	return goka.DefineGroup(goka.Group(names.Group), edges...)
 }
 
 type handler[S any, C schemas.Command, E schemas.Event] struct {

@@ -29,7 +29,7 @@ type wantGraph struct {
 // The engine may emit to further catalogue topics (replies to a saga).
 func aggregateGraph(a topics.Aggregate, lookups ...string) wantGraph {
 	return wantGraph{
-		group:   a.Group,
+		group:   goka.Group(a.Group),
 		input:   a.Commands.Name,
 		table:   a.Table.Name,
 		outputs: []string{a.Events.Name, topics.Results.Name, topics.DeadLetter.Name, a.Commands.Name},

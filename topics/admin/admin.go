@@ -1,4 +1,8 @@
-package topics
+// Package admin applies the topic catalogue to a broker with kadm: it
+// creates missing topics and reports drift. It is apart from the catalogue
+// so that the contract packages, which import the catalogue, do not depend
+// on a Kafka client.
+package admin
 
 import (
 	"context"
@@ -9,18 +13,20 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/mallbots/mallbots/topics"
 )
 
 // Configs returns the topic-level configs the catalogue sets on t.
-func (t Topic) Configs() map[string]string {
+func Configs(t topics.Topic) map[string]string {
 	cfg := map[string]string{"cleanup.policy": string(t.Cleanup)}
-	if t.Cleanup == Delete {
+	if t.Cleanup == topics.Delete {
 		ms := int64(-1)
-		if t.Retention != Forever {
+		if t.Retention != topics.Forever {
 			ms = t.Retention.Milliseconds()
 		}
 		cfg["retention.ms"] = strconv.FormatInt(ms, 10)
-		if t.Retention == Forever {
+		if t.Retention == topics.Forever {
 			cfg["retention.bytes"] = "-1"
 		}
 	}
@@ -30,7 +36,7 @@ func (t Topic) Configs() map[string]string {
 // Apply creates every topic of ts that does not exist yet and returns the
 // names it created. It never alters an existing topic: drift is for Check to
 // report and for an operator to resolve.
-func Apply(ctx context.Context, adm *kadm.Client, ts []Topic) ([]string, error) {
+func Apply(ctx context.Context, adm *kadm.Client, ts []topics.Topic) ([]string, error) {
 	existing, err := adm.ListTopics(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
@@ -40,7 +46,7 @@ func Apply(ctx context.Context, adm *kadm.Client, ts []Topic) ([]string, error) 
 		if existing.Has(t.Name) {
 			continue
 		}
-		resp, err := adm.CreateTopic(ctx, t.Partitions, -1, ptrs(t.Configs()), t.Name)
+		resp, err := adm.CreateTopic(ctx, t.Partitions, -1, ptrs(Configs(t)), t.Name)
 		if err == nil {
 			err = resp.Err
 		}
@@ -73,7 +79,7 @@ func (d Drift) String() string {
 // Check compares every topic of ts with the broker and lists the drift:
 // missing topics, partition counts and the configs the catalogue sets
 // (cleanup.policy, retention). An event topic with finite retention is drift.
-func Check(ctx context.Context, adm *kadm.Client, ts []Topic) ([]Drift, error) {
+func Check(ctx context.Context, adm *kadm.Client, ts []topics.Topic) ([]Drift, error) {
 	names := make([]string, len(ts))
 	for i, t := range ts {
 		names[i] = t.Name
@@ -120,7 +126,7 @@ func Check(ctx context.Context, adm *kadm.Client, ts []Topic) ([]Drift, error) {
 				got[c.Key] = *c.Value
 			}
 		}
-		want := t.Configs()
+		want := Configs(t)
 		keys := make([]string, 0, len(want))
 		for k := range want {
 			keys = append(keys, k)

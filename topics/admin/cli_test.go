@@ -1,4 +1,4 @@
-package topics_test
+package admin_test
 
 import (
 	"bytes"

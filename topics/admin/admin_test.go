@@ -1,4 +1,4 @@
-package topics_test
+package admin_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 )
 
 // These tests run Apply and Check against an in-process Kafka-protocol
@@ -97,16 +98,16 @@ func create(t *testing.T, adm *kadm.Client, name string, partitions int32, confi
 
 func apply(t *testing.T, adm *kadm.Client, ts []topics.Topic) []string {
 	t.Helper()
-	created, err := topics.Apply(ctxFor(t), adm, ts)
+	created, err := admin.Apply(ctxFor(t), adm, ts)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	return created
 }
 
-func check(t *testing.T, adm *kadm.Client) []topics.Drift {
+func check(t *testing.T, adm *kadm.Client) []admin.Drift {
 	t.Helper()
-	drift, err := topics.Check(ctxFor(t), adm, topics.All())
+	drift, err := admin.Check(ctxFor(t), adm, topics.All())
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -138,7 +139,7 @@ func TestApplyCreatesEveryTopicOfTheCatalogueWithItsSettings(t *testing.T) {
 		if got.partitions != int(tp.Partitions) {
 			t.Errorf("%s has %d partitions, the catalogue says %d", tp.Name, got.partitions, tp.Partitions)
 		}
-		for k, want := range tp.Configs() {
+		for k, want := range admin.Configs(tp) {
 			if got.configs[k] != want {
 				t.Errorf("%s: %s is %q, the catalogue says %q", tp.Name, k, got.configs[k], want)
 			}
@@ -218,7 +219,7 @@ func TestCheckReportsDrift(t *testing.T) {
 		name string
 		// given prepares the broker; Apply then creates everything else.
 		given func(t *testing.T, adm *kadm.Client) (skip string)
-		want  topics.Drift
+		want  admin.Drift
 		// says is what Drift.String must tell the operator.
 		says string
 	}{
@@ -227,16 +228,16 @@ func TestCheckReportsDrift(t *testing.T) {
 			given: func(*testing.T, *kadm.Client) string {
 				return topics.Products.Events.Name
 			},
-			want: topics.Drift{Topic: topics.Products.Events.Name, What: "missing"},
+			want: admin.Drift{Topic: topics.Products.Events.Name, What: "missing"},
 			says: "mallbots.products.events: missing (run `mallbots topics apply`)",
 		},
 		{
 			name: "a topic created with the wrong partition count",
 			given: func(t *testing.T, adm *kadm.Client) string {
-				create(t, adm, topics.Stores.Commands.Name, 2, topics.Stores.Commands.Configs())
+				create(t, adm, topics.Stores.Commands.Name, 2, admin.Configs(topics.Stores.Commands))
 				return ""
 			},
-			want: topics.Drift{Topic: topics.Stores.Commands.Name, What: "partitions", Want: "8", Got: "2"},
+			want: admin.Drift{Topic: topics.Stores.Commands.Name, What: "partitions", Want: "8", Got: "2"},
 			says: "mallbots.stores.commands: partitions is 2, the catalogue says 8",
 		},
 		{
@@ -246,7 +247,7 @@ func TestCheckReportsDrift(t *testing.T) {
 					map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "retention.bytes": "-1"})
 				return ""
 			},
-			want: topics.Drift{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: "604800000"},
+			want: admin.Drift{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: "604800000"},
 			says: "mallbots.stores.events: retention.ms is 604800000, the catalogue says -1",
 		},
 		{
@@ -256,7 +257,7 @@ func TestCheckReportsDrift(t *testing.T) {
 					map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "1073741824"})
 				return ""
 			},
-			want: topics.Drift{Topic: topics.Products.Events.Name, What: "retention.bytes", Want: "-1", Got: "1073741824"},
+			want: admin.Drift{Topic: topics.Products.Events.Name, What: "retention.bytes", Want: "-1", Got: "1073741824"},
 			says: "mallbots.products.events: retention.bytes is 1073741824, the catalogue says -1",
 		},
 		{
@@ -266,7 +267,7 @@ func TestCheckReportsDrift(t *testing.T) {
 					map[string]string{"cleanup.policy": "delete"})
 				return ""
 			},
-			want: topics.Drift{Topic: topics.Products.Table.Name, What: "cleanup.policy", Want: "compact", Got: "delete"},
+			want: admin.Drift{Topic: topics.Products.Table.Name, What: "cleanup.policy", Want: "compact", Got: "delete"},
 			says: "mallbots.products-table: cleanup.policy is delete, the catalogue says compact",
 		},
 	} {
@@ -307,7 +308,7 @@ func TestCheckReportsRetentionShortenedOnALiveEventLog(t *testing.T) {
 
 	drift := check(t, adm)
 
-	want := []topics.Drift{{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: week}}
+	want := []admin.Drift{{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: week}}
 	if !slices.Equal(drift, want) {
 		t.Fatalf("Check reports %v, want %v", drift, want)
 	}
@@ -321,9 +322,9 @@ func TestCheckReportsEveryTopicMissingOnAnEmptyBroker(t *testing.T) {
 
 	drift := check(t, adm)
 
-	var want []topics.Drift
+	var want []admin.Drift
 	for _, tp := range topics.All() {
-		want = append(want, topics.Drift{Topic: tp.Name, What: "missing"})
+		want = append(want, admin.Drift{Topic: tp.Name, What: "missing"})
 	}
 	if !slices.Equal(drift, want) {
 		t.Fatalf("Check on an empty broker reports %v, want %v", drift, want)
