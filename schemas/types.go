@@ -33,7 +33,7 @@ func (t Type) Latest() int { return len(t.Versions) }
 
 func (t Type) goType() reflect.Type { return reflect.TypeOf(t.New()).Elem() }
 
-var avscName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*)\.v([0-9]+)\.avsc$`)
+var avscName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.avsc$`)
 
 // LoadTypes builds the Types of one context from its embedded .avsc files,
 // named "<Record>.v<N>.avsc", and the Go constructor of each record. Every
