@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -27,8 +28,19 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	return []byte(fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)), nil
 }
 
+// moneyType lets decode name the field of a bad amount: encoding/json adds
+// the field to an *UnmarshalTypeError, not to other errors.
+var moneyType = reflect.TypeOf(Money(0))
+
 // UnmarshalJSON reads a JSON number with at most two decimal places.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if err := m.parse(b); err != nil {
+		return &json.UnmarshalTypeError{Value: err.Error(), Type: moneyType}
+	}
+	return nil
+}
+
+func (m *Money) parse(b []byte) error {
 	s := string(b)
 	if s == "null" || strings.HasPrefix(s, `"`) {
 		return errors.New("an amount must be a JSON number such as 9.99")
@@ -83,10 +95,14 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(into)
 	if err == nil {
-		if dec.More() {
+		// Anything after the object is an error; reading it may also hit
+		// the size limit, which must stay a 413.
+		if _, e := dec.Token(); e != io.EOF {
 			err = errors.New("the body must hold one JSON object")
-		} else if _, e := dec.Token(); e != io.EOF {
-			err = errors.New("the body must hold one JSON object")
+			var tooBig *http.MaxBytesError
+			if errors.As(e, &tooBig) {
+				err = e
+			}
 		}
 	}
 	if err == nil {
@@ -99,10 +115,16 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 	switch {
 	case errors.Is(err, io.EOF):
 		msg = "the request body is empty: send a JSON object"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "malformed JSON: the body ends before the object does"
 	case errors.As(err, &syntax):
 		msg = fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax)
+	case errors.As(err, &typ) && typ.Type == moneyType:
+		msg = fmt.Sprintf("field %q: %s", typ.Field, typ.Value)
+	case errors.As(err, &typ) && typ.Field == "":
+		msg = fmt.Sprintf("the body must be a JSON object, not a JSON %s", typ.Value)
 	case errors.As(err, &typ):
-		msg = fmt.Sprintf("field %q must be a %s, not a JSON %s", typ.Field, typ.Type, typ.Value)
+		msg = fmt.Sprintf("field %q must be a %s, not a JSON %s", typ.Field, jsonKind(typ.Type), typ.Value)
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body exceeds %d bytes", tooBig.Limit))
 		return false
@@ -113,4 +135,19 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 	}
 	writeError(w, http.StatusBadRequest, "bad_request", msg)
 	return false
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "object"
 }

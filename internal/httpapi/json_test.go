@@ -151,6 +151,10 @@ func TestDecodeRefusesBadBodiesSayingWhy(t *testing.T) {
 		{"an object and a stray bracket", `{"name":"a"}]`, 400, "bad_request", "one JSON object"},
 		{"an array", `[{"name":"a"}]`, 400, "bad_request", "not a JSON array"},
 		{"a body over 1 MiB", bodyOf(maxBody + 1), 413, "body_too_large", "exceeds 1048576 bytes"},
+		{"an object padded past 1 MiB", `{"name":"a"}` + strings.Repeat(" ", maxBody), 413, "body_too_large", "exceeds 1048576 bytes"},
+		{"a truncated object", `{"name":"x"`, 400, "bad_request", "the body ends before the object does"},
+		{"an array is not an object", `[{"name":"a"}]`, 400, "bad_request", "the body must be a JSON object"},
+		{"a bad amount names its field", `{"price":"9.99"}`, 400, "bad_request", `field "price"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := post(t, tc.body, new(command))
