@@ -271,13 +271,20 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 	return facts, nil
 }
 
-func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, pos schemas.Position, raw []byte, reason string) {
-	log.Warn("dead-lettering a command", "reason", reason)
+func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, _ schemas.Position, raw []byte, reason string) {
+	DeadLetter(ctx, log, h.names.Group, raw, reason)
+}
+
+// DeadLetter copies the record being handled (raw, its value) to
+// mallbots.deadletter with the reason and its origin in headers, so the
+// partition can go on. The group needs an output edge for that topic.
+func DeadLetter(ctx goka.Context, log *slog.Logger, group string, raw []byte, reason string) {
+	log.Warn("dead-lettering a record", "topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "key", ctx.Key(), "reason", reason)
 	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), raw, goka.WithCtxEmitHeaders(goka.Headers{
 		topics.HeaderDLQReason:    []byte(reason),
-		topics.HeaderDLQTopic:     []byte(pos.Topic),
-		topics.HeaderDLQPartition: []byte(strconv.Itoa(int(pos.Partition))),
-		topics.HeaderDLQOffset:    []byte(strconv.FormatInt(pos.Offset, 10)),
-		topics.HeaderDLQGroup:     []byte(h.names.Group),
+		topics.HeaderDLQTopic:     []byte(ctx.Topic()),
+		topics.HeaderDLQPartition: []byte(strconv.Itoa(int(ctx.Partition()))),
+		topics.HeaderDLQOffset:    []byte(strconv.FormatInt(ctx.Offset(), 10)),
+		topics.HeaderDLQGroup:     []byte(group),
 	}))
 }

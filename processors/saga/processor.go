@@ -1,0 +1,130 @@
+package saga
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/ordering"
+	sagas "github.com/mallbots/mallbots/schemas/saga"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Deps are what the saga's group needs.
+type Deps struct {
+	Serde *schemas.Serde
+	Log   *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// StepTimeout is how long a step waits for its reply; default
+	// DefaultStepTimeout.
+	StepTimeout time.Duration
+}
+
+// Group is the saga's goka group: keyed by order id, co-partitioned with
+// the order events and the replies.
+func Group(deps Deps) *goka.GroupGraph {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	if deps.StepTimeout == 0 {
+		deps.StepTimeout = DefaultStepTimeout
+	}
+	h := &handler{deps: deps, send: engine.Sender{Serde: deps.Serde}}
+	edges := []goka.Edge{
+		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), h.onOrderEvent),
+		goka.Input(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes), h.onReply),
+		goka.Persist(new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+	}
+	edges = append(edges, engine.CommandOutputs(topics.Customers, topics.ShoppingLists, topics.Payments, topics.Orders)...)
+	return goka.DefineGroup(goka.Group(topics.SagaGroup), edges...)
+}
+
+type handler struct {
+	deps Deps
+	send engine.Sender
+}
+
+func (h *handler) onOrderEvent(ctx goka.Context, msg any) {
+	v, ok := h.decode(ctx, msg)
+	if !ok {
+		return
+	}
+	created, ok := v.(*ordering.OrderCreated)
+	if !ok {
+		return // the saga starts on OrderCreated; the other order events are not for it
+	}
+	h.apply(ctx, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
+}
+
+func (h *handler) onReply(ctx goka.Context, msg any) {
+	v, ok := h.decode(ctx, msg)
+	if !ok {
+		return
+	}
+	raw, _ := msg.([]byte)
+	now := h.deps.Now()
+	switch in := v.(type) {
+	case *schemas.CommandResult:
+		h.apply(ctx, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
+	case *sagas.StepTimedOut:
+		h.apply(ctx, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
+	default:
+		engine.DeadLetter(ctx, h.deps.Log, topics.SagaGroup, raw, fmt.Sprintf("%T is not a saga reply", v))
+	}
+}
+
+func (h *handler) decode(ctx goka.Context, msg any) (any, bool) {
+	raw, _ := msg.([]byte)
+	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	v, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
+	if err != nil {
+		engine.DeadLetter(ctx, h.deps.Log, topics.SagaGroup, raw, err.Error())
+		return nil, false
+	}
+	return v, true
+}
+
+func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
+	raw, _ := ctx.Value().([]byte)
+	if raw == nil {
+		return nil
+	}
+	v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.SagaTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	if err != nil {
+		ctx.Fail(fmt.Errorf("read the saga of %s: %w", ctx.Key(), err))
+	}
+	s, ok := v.(*sagas.CreateOrderSaga)
+	if !ok {
+		ctx.Fail(fmt.Errorf("the saga table holds a %T for %s", v, ctx.Key()))
+	}
+	return s
+}
+
+func (h *handler) apply(ctx goka.Context, out Outcome) {
+	log := h.deps.Log.With("topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "order_id", ctx.Key())
+	if out.Next == nil {
+		log.Debug("saga input ignored", "why", out.Ignored)
+		return
+	}
+	b, err := h.deps.Serde.Encode(topics.SagaTable.Name, out.Next)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	ctx.SetValue(b)
+	for _, cmd := range out.Send {
+		if err := h.send.Send(ctx, cmd, out.Next.OrderID); err != nil {
+			ctx.Fail(err)
+		}
+	}
+	log.Debug("saga advanced", "status", out.Next.Status, "step", out.Next.Step, "reason", out.Next.Reason)
+}
