@@ -5,7 +5,9 @@ import (
 
 	"github.com/lovoo/goka"
 
+	"github.com/mallbots/mallbots/processors/baskets"
 	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/ordering"
 	"github.com/mallbots/mallbots/processors/stores"
 )
 
@@ -13,5 +15,7 @@ import (
 func groups(deps engine.Deps) []*goka.GroupGraph {
 	return slices.Concat(
 		stores.Groups(deps),
+		baskets.Groups(deps),
+		ordering.Groups(deps),
 	)
 }

@@ -1,0 +1,275 @@
+// Package baskets runs the baskets context: the Basket aggregate.
+// basket.go holds the pure rules (decide/evolve, no I/O); processor.go
+// builds the goka group on processors/engine, which looks up the customers,
+// products and stores tables for the rules (event-carried state transfer).
+package baskets
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas/baskets"
+	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// The basket's statuses: lower case, American spelling (domain.md).
+const (
+	StatusOpen       = "open"
+	StatusCanceled   = "canceled"
+	StatusCheckedOut = "checked_out"
+)
+
+// Basket rejections, with the exact texts of domain.md.
+var (
+	ErrCustomerIDBlank      = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
+	ErrBasketCannotModify   = aggregate.Reject(aggregate.Invalid, "basket_cannot_be_modified", "the basket cannot be modified")
+	ErrCustomerNotFound     = aggregate.Reject(aggregate.NotFound, "customer_not_found", "the customer does not exist")
+	ErrItemQuantityNegative = aggregate.Reject(aggregate.Invalid, "item_quantity_negative", "the item quantity cannot be negative")
+	// ErrProductNotLocated answers an unknown or removed product (and a
+	// product whose store the stores table does not hold): the basket
+	// cannot capture its names and price.
+	ErrProductNotLocated  = aggregate.Reject(aggregate.NotFound, "product_not_located", "product fallback failed: product was not located")
+	ErrBasketCannotCancel = aggregate.Reject(aggregate.Invalid, "basket_cannot_be_canceled", "the basket cannot be cancelled")
+	ErrBasketHasNoItems   = aggregate.Reject(aggregate.Invalid, "basket_has_no_items", "the basket has no items")
+	ErrPaymentIDBlank     = aggregate.Reject(aggregate.Invalid, "payment_id_blank", "the payment id cannot be blank")
+	// ErrBasketNotFound answers any command but StartBasket on an unknown
+	// basket (domain.md leaves the text open; this one follows the other
+	// aggregates' "the … does not exist").
+	ErrBasketNotFound = aggregate.Reject(aggregate.NotFound, "basket_not_found", "the basket does not exist")
+	// ErrItemQuantityTooLarge refuses an AddItem that would take a line past
+	// the wire format's int32 quantity (domain.md is silent; overflowing
+	// into a negative quantity would corrupt the basket).
+	ErrItemQuantityTooLarge = aggregate.Reject(aggregate.Invalid, "item_quantity_too_large", "the item quantity is too large")
+)
+
+// BasketRules are the Basket aggregate's rules. StartBasket sees the
+// customer through the customers table; AddItem sees the product through
+// the products table and then the product's store through the stores
+// table, and captures their names and the price on the line.
+var BasketRules = aggregate.Rules[baskets.Basket, baskets.BasketCommand, baskets.BasketEvent]{
+	Type:   topics.Baskets.Type,
+	Needs:  basketNeeds,
+	Decide: decideBasket,
+	Evolve: evolveBasket,
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func basketNeeds(cmd baskets.BasketCommand, facts aggregate.Facts) []aggregate.Ref {
+	switch c := cmd.(type) {
+	case *baskets.StartBasket:
+		if !blank(c.CustomerID) {
+			return []aggregate.Ref{{Table: topics.Customers.Table.Name, Key: c.CustomerID}}
+		}
+	case *baskets.AddItem:
+		if blank(c.ProductID) {
+			return nil
+		}
+		refs := []aggregate.Ref{{Table: topics.Products.Table.Name, Key: c.ProductID}}
+		if p, ok := aggregate.State[stores.Product](facts, topics.Products.Table.Name, c.ProductID); ok && !blank(p.StoreID) {
+			refs = append(refs, aggregate.Ref{Table: topics.Stores.Table.Name, Key: p.StoreID})
+		}
+		return refs
+	}
+	return nil
+}
+
+func decideBasket(b *baskets.Basket, cmd baskets.BasketCommand, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
+	if c, ok := cmd.(*baskets.StartBasket); ok {
+		return startBasket(b, c, facts)
+	}
+	if b == nil {
+		return nil, ErrBasketNotFound
+	}
+	switch c := cmd.(type) {
+	case *baskets.AddItem:
+		return addItem(b, c, facts)
+	case *baskets.RemoveItem:
+		return removeItem(b, c)
+	case *baskets.CancelBasket:
+		if b.Status != StatusOpen {
+			return nil, ErrBasketCannotCancel
+		}
+		return one[baskets.BasketEvent](&baskets.BasketCanceled{}), nil
+	case *baskets.CheckoutBasket:
+		return checkout(b, c)
+	}
+	return nil, fmt.Errorf("the basket aggregate does not handle %T", cmd)
+}
+
+func startBasket(b *baskets.Basket, c *baskets.StartBasket, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
+	switch {
+	case blank(c.CustomerID):
+		return nil, ErrCustomerIDBlank
+	case b != nil:
+		return nil, ErrBasketCannotModify
+	}
+	if _, ok := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID); !ok {
+		return nil, ErrCustomerNotFound
+	}
+	return one[baskets.BasketEvent](&baskets.BasketStarted{CustomerID: c.CustomerID}), nil
+}
+
+// addItem adds to a line. A product already in the basket keeps the names
+// and price captured when it was first added; the event carries that line
+// with the quantity added. Adding zero of a known product changes nothing.
+func addItem(b *baskets.Basket, c *baskets.AddItem, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
+	switch {
+	case b.Status != StatusOpen:
+		return nil, ErrBasketCannotModify
+	case c.Quantity < 0:
+		return nil, ErrItemQuantityNegative
+	}
+	line, inBasket := b.Items[c.ProductID]
+	if !inBasket {
+		var err error
+		if line, err = locate(c.ProductID, facts); err != nil {
+			return nil, err
+		}
+	} else if _, err := locate(c.ProductID, facts); err != nil {
+		return nil, err // removed since it was first added
+	}
+	if c.Quantity == 0 {
+		return nil, nil
+	}
+	if inBasket && int64(line.Quantity)+int64(c.Quantity) > math.MaxInt32 {
+		return nil, ErrItemQuantityTooLarge
+	}
+	line.Quantity = c.Quantity
+	return one[baskets.BasketEvent](&baskets.BasketItemAdded{Item: line}), nil
+}
+
+// locate builds a new line from the products and stores tables.
+func locate(productID string, facts aggregate.Facts) (baskets.BasketItem, error) {
+	p, ok := aggregate.State[stores.Product](facts, topics.Products.Table.Name, productID)
+	if !ok || p.Removed {
+		return baskets.BasketItem{}, ErrProductNotLocated
+	}
+	s, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, p.StoreID)
+	if !ok {
+		return baskets.BasketItem{}, ErrProductNotLocated
+	}
+	return baskets.BasketItem{ProductID: productID, StoreID: p.StoreID, StoreName: s.Name, ProductName: p.Name, PriceCents: p.PriceCents}, nil
+}
+
+// removeItem lowers a line's quantity; the event says how many actually
+// went (never more than the line held), and the line goes at zero.
+// Removing a product that is not in the basket, or zero of it, changes
+// nothing.
+func removeItem(b *baskets.Basket, c *baskets.RemoveItem) ([]baskets.BasketEvent, error) {
+	switch {
+	case b.Status != StatusOpen:
+		return nil, ErrBasketCannotModify
+	case c.Quantity < 0:
+		return nil, ErrItemQuantityNegative
+	}
+	line, ok := b.Items[c.ProductID]
+	if !ok || c.Quantity == 0 {
+		return nil, nil
+	}
+	return one[baskets.BasketEvent](&baskets.BasketItemRemoved{ProductID: c.ProductID, Quantity: min(c.Quantity, line.Quantity)}), nil
+}
+
+func checkout(b *baskets.Basket, c *baskets.CheckoutBasket) ([]baskets.BasketEvent, error) {
+	switch {
+	case b.Status != StatusOpen:
+		return nil, ErrBasketCannotModify
+	case len(b.Items) == 0:
+		return nil, ErrBasketHasNoItems
+	case blank(c.PaymentID):
+		return nil, ErrPaymentIDBlank
+	}
+	items := Lines(b)
+	return one[baskets.BasketEvent](&baskets.BasketCheckedOut{
+		CustomerID: b.CustomerID, PaymentID: c.PaymentID, Items: items, TotalCents: Total(items),
+	}), nil
+}
+
+// Lines returns a basket's lines in a stable order (by store name, product
+// name, product id): events must not depend on map iteration.
+func Lines(b *baskets.Basket) []baskets.BasketItem {
+	items := make([]baskets.BasketItem, 0, len(b.Items))
+	for _, it := range b.Items {
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, c := items[i], items[j]
+		if a.StoreName != c.StoreName {
+			return a.StoreName < c.StoreName
+		}
+		if a.ProductName != c.ProductName {
+			return a.ProductName < c.ProductName
+		}
+		return a.ProductID < c.ProductID
+	})
+	return items
+}
+
+// Total is the sum of price × quantity over the lines, in cents.
+func Total(items []baskets.BasketItem) int64 {
+	var total int64
+	for _, it := range items {
+		total += it.PriceCents * int64(it.Quantity)
+	}
+	return total
+}
+
+// Units is the number of units over the lines (the sum of quantities).
+func Units(items map[string]baskets.BasketItem) int64 {
+	var n int64
+	for _, it := range items {
+		n += int64(it.Quantity)
+	}
+	return n
+}
+
+func evolveBasket(b baskets.Basket, ev baskets.BasketEvent) (baskets.Basket, error) {
+	switch e := ev.(type) {
+	case *baskets.BasketStarted:
+		return baskets.Basket{ID: e.AggregateID, CustomerID: e.CustomerID, Items: map[string]baskets.BasketItem{}, Status: StatusOpen}, nil
+	case *baskets.BasketItemAdded:
+		items := copyItems(b.Items)
+		line, ok := items[e.Item.ProductID]
+		if !ok {
+			line = e.Item
+		} else {
+			line.Quantity += e.Item.Quantity
+		}
+		items[e.Item.ProductID] = line
+		b.Items = items
+	case *baskets.BasketItemRemoved:
+		items := copyItems(b.Items)
+		if line, ok := items[e.ProductID]; ok {
+			line.Quantity -= e.Quantity
+			if line.Quantity <= 0 {
+				delete(items, e.ProductID)
+			} else {
+				items[e.ProductID] = line
+			}
+		}
+		b.Items = items
+	case *baskets.BasketCanceled:
+		b.Status = StatusCanceled
+	case *baskets.BasketCheckedOut:
+		b.Status, b.PaymentID = StatusCheckedOut, e.PaymentID
+	default:
+		return b, fmt.Errorf("the basket aggregate cannot apply %T", ev)
+	}
+	return b, nil
+}
+
+// copyItems copies the lines: evolve never mutates the state it was given.
+func copyItems(in map[string]baskets.BasketItem) map[string]baskets.BasketItem {
+	out := make(map[string]baskets.BasketItem, len(in)+1)
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func one[E any](e E) []E { return []E{e} }
