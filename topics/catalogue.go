@@ -208,6 +208,8 @@ const (
 	ProjectorEvents = "mallbots.projector.events"
 	// ProjectorState projects the state tables into the current-state tables.
 	ProjectorState = "mallbots.projector.state"
+	// ProjectorNotifications projects the notifications sent.
+	ProjectorNotifications = "mallbots.projector.notifications"
 )
 
 // Aggregates lists every aggregate type.

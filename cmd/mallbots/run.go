@@ -26,6 +26,7 @@ type runCmd struct {
 	SyncWrites        bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
 	RequestTimeout    time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
 	SampleTraffic     bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
+	SagaStepTimeout   time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
 }
 
 func (r *runCmd) Run(log *slog.Logger) error {
@@ -38,6 +39,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		ClickHouse: r.Clickhouse, ClickHouseUser: os.Getenv("MALLBOTS_CLICKHOUSE_USER"),
 		ClickHousePassword: os.Getenv("MALLBOTS_CLICKHOUSE_PASSWORD"),
 		SyncWrites:         r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
+		SagaStepTimeout: r.SagaStepTimeout,
 	})
 	if err != nil {
 		return err

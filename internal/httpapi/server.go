@@ -24,6 +24,7 @@ import (
 type Deps struct {
 	Commands *emitters.Commands
 	Views
+	Sagas SagaReader
 	// Ready reports nil when every component is ready (for /readyz).
 	Ready func() error
 	// Timeout bounds how long a write waits for its result; default 5 s.
@@ -47,6 +48,9 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)
+	s.sagaRoutes(mux)
+	s.customerRoutes(mux)
+	s.paymentRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"time"
+
+	"github.com/mallbots/mallbots/processors/saga"
 )
 
 // Config says what to run and where. Empty external addresses mean the
@@ -44,6 +46,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// FlushInterval bounds how long the projector batches. Default 250 ms.
 	FlushInterval time.Duration
+	// SagaStepTimeout is how long a create-order saga step waits for its
+	// reply before it fails. Default 10 s.
+	SagaStepTimeout time.Duration
 
 	Log *slog.Logger
 }
@@ -61,6 +66,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.ClickHouseTCPAddr, "127.0.0.1:9000")
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 5 * time.Second
+	}
+	if c.SagaStepTimeout == 0 {
+		c.SagaStepTimeout = saga.DefaultStepTimeout
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 250 * time.Millisecond

@@ -25,6 +25,7 @@ import (
 	"github.com/mallbots/mallbots/internal/httpapi"
 	"github.com/mallbots/mallbots/internal/registry"
 	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/topics"
@@ -46,6 +47,7 @@ type System struct {
 	chConn   driver.Conn
 	serde    *schemas.Serde
 	cmds     *emitters.Commands
+	clock    *saga.Clock
 	http     *http.Server
 	httpAddr string
 
@@ -90,6 +92,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		{"schema registry", s.startRegistry},
 		{"clickhouse", s.startClickHouse},
 		{"processors", func(context.Context) error { return s.startProcessors(runCtx) }},
+		{"saga clock", func(context.Context) error { return s.startSagaClock(runCtx) }},
 		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
 		{"projections", func(context.Context) error { return s.startProjections(runCtx) }},
 	}
@@ -286,7 +289,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
 	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog}
 	gc := s.gokaConfig()
-	for _, gg := range groups(deps) {
+	for _, gg := range groups(deps, s.cfg) {
 		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
 		if err != nil {
 			return fmt.Errorf("processor %s: %w", gg.Group(), err)
@@ -322,7 +325,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	cmds := s.cmds
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)
@@ -339,7 +342,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 }
 
 func (s *System) startProjections(ctx context.Context) error {
-	for _, p := range []warehouse.Projection{projections.Events(s.serde), projections.State(s.serde)} {
+	for _, p := range []warehouse.Projection{projections.Events(s.serde), projections.State(s.serde), projections.Notifications(s.serde)} {
 		proj, err := warehouse.NewProjector(s.kafkaOpts(), s.chConn, p,
 			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log))
 		if err != nil {

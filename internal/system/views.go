@@ -26,7 +26,10 @@ func (s *System) startViews(ctx context.Context) (httpapi.Views, error) {
 		func() error { v.Orders, err = startView[ordering.Order](s, ctx, topics.Orders); return err },
 		func() error { v.Payments, err = startView[payments.Payment](s, ctx, topics.Payments); return err },
 		func() error { v.Invoices, err = startView[payments.Invoice](s, ctx, topics.Invoices); return err },
-		func() error { v.ShoppingLists, err = startView[depot.ShoppingList](s, ctx, topics.ShoppingLists); return err },
+		func() error {
+			v.ShoppingLists, err = startView[depot.ShoppingList](s, ctx, topics.ShoppingLists)
+			return err
+		},
 		func() error { v.Bots, err = startView[depot.Bot](s, ctx, topics.Bots); return err },
 	} {
 		if err := start(); err != nil {

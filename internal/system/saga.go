@@ -1,0 +1,21 @@
+package system
+
+import (
+	"context"
+
+	"github.com/mallbots/mallbots/processors/saga"
+)
+
+// startSagaClock starts the clock that times the saga's steps out; its
+// view of the saga table also serves GET /api/ordering/{id}/saga.
+func (s *System) startSagaClock(ctx context.Context) error {
+	gc := s.gokaConfig()
+	c, err := saga.NewClock(s.brokers, s.serde, s.log, gc.ViewOptions("saga-clock"), gc.EmitterOptions())
+	if err != nil {
+		return err
+	}
+	s.clock = c
+	s.checks = append(s.checks, check{"saga clock", c.Recovered})
+	s.goRun(ctx, "saga clock", c.Run)
+	return nil
+}

@@ -1,0 +1,144 @@
+package notifications
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/customers"
+	notes "github.com/mallbots/mallbots/schemas/notifications"
+	"github.com/mallbots/mallbots/schemas/ordering"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Sender delivers a notification from inside the group's callback.
+type Sender interface {
+	Send(ctx goka.Context, n *notes.Notification) error
+	// Outputs are the goka edges the sender emits to.
+	Outputs() []goka.Edge
+}
+
+// TopicSender records notifications on mallbots.notifications.sent, keyed
+// by order id; the warehouse projects them into ClickHouse.
+type TopicSender struct{ Serde *schemas.Serde }
+
+// Send implements Sender.
+func (s TopicSender) Send(ctx goka.Context, n *notes.Notification) error {
+	b, err := s.Serde.Encode(topics.NotificationsSent.Name, n)
+	if err != nil {
+		return err
+	}
+	ctx.Emit(goka.Stream(topics.NotificationsSent.Name), n.OrderID, b)
+	return nil
+}
+
+// Outputs implements Sender.
+func (TopicSender) Outputs() []goka.Edge {
+	return []goka.Edge{goka.Output(goka.Stream(topics.NotificationsSent.Name), new(codec.Bytes))}
+}
+
+// Deps are what the notifications group needs.
+type Deps struct {
+	Serde  *schemas.Serde
+	Sender Sender // default TopicSender
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Group is the notifications' goka group.
+func Group(d Deps) *goka.GroupGraph {
+	if d.Sender == nil {
+		d.Sender = TopicSender{Serde: d.Serde}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	edges := []goka.Edge{
+		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), d.handle),
+		goka.Persist(new(codec.Bytes)),
+		goka.Lookup(goka.Table(topics.Customers.Table.Name), new(codec.Bytes)),
+		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+	}
+	edges = append(edges, d.Sender.Outputs()...)
+	return goka.DefineGroup(goka.Group(topics.NotificationsGroup), edges...)
+}
+
+func (d Deps) handle(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	v, err := d.Serde.Decode(ctx.Context(), pos, raw)
+	if err != nil {
+		engine.DeadLetter(ctx, d.Log, topics.NotificationsGroup, raw, err.Error())
+		return
+	}
+	ev, ok := v.(schemas.Event)
+	if !ok {
+		engine.DeadLetter(ctx, d.Log, topics.NotificationsGroup, raw, fmt.Sprintf("%T is not an event", v))
+		return
+	}
+	state := d.state(ctx)
+	dec := Decide(state, ev, d.customer(ctx, customerOf(state, ev)), d.Now())
+	if dec.Next == nil {
+		d.Log.Debug("no notification", "order_id", ctx.Key(), "why", dec.Skipped)
+		return
+	}
+	b, err := d.Serde.Encode(topics.NotificationsTable.Name, dec.Next)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	ctx.SetValue(b)
+	if err := d.Sender.Send(ctx, dec.Send); err != nil {
+		ctx.Fail(fmt.Errorf("send the %s notification of %s: %w", dec.Send.Kind, dec.Send.OrderID, err))
+	}
+}
+
+func (d Deps) state(ctx goka.Context) *notes.NotificationState {
+	raw, _ := ctx.Value().([]byte)
+	if raw == nil {
+		return nil
+	}
+	v, err := d.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.NotificationsTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	s, _ := v.(*notes.NotificationState)
+	return s
+}
+
+func (d Deps) customer(ctx goka.Context, id string) *customers.Customer {
+	if id == "" {
+		return nil
+	}
+	raw, _ := ctx.Lookup(goka.Table(topics.Customers.Table.Name), id).([]byte)
+	if raw == nil {
+		return nil
+	}
+	v, err := d.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.Customers.Table.Name, Offset: -1}, raw)
+	if err != nil {
+		ctx.Fail(err)
+	}
+	snap, _ := v.(*schemas.Snapshot[customers.Customer])
+	if snap == nil || snap.Version == 0 {
+		return nil
+	}
+	return &snap.State
+}
+
+// customerOf is the order's customer: from OrderCreated, or remembered.
+func customerOf(state *notes.NotificationState, ev schemas.Event) string {
+	if c, ok := ev.(*ordering.OrderCreated); ok {
+		return c.CustomerID
+	}
+	if state != nil {
+		return state.CustomerID
+	}
+	return ""
+}
