@@ -18,6 +18,7 @@ type cli struct {
 
 	Run    runCmd    `cmd:"" help:"Run MallBots: broker, schema registry, ClickHouse, processors, views, projections and the HTTP API (embedded unless addresses are given)."`
 	Topics topicsCmd `cmd:"" help:"Create missing topics or report drift from the catalogue."`
+	Load   loadCmd   `cmd:"" help:"Simulate shoppers through the HTTP API, print progress and a summary, and compare it with ClickHouse."`
 }
 
 func main() {

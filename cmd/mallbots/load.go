@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mallbots/mallbots/internal/loadgen"
+)
+
+type loadCmd struct {
+	API          string        `help:"Base URL of the HTTP API." default:"http://127.0.0.1:8080" env:"MALLBOTS_API"`
+	Shoppers     int           `help:"How many shoppers to run." default:"100"`
+	Rate         float64       `help:"Shoppers started per second." default:"20"`
+	Concurrency  int           `help:"Shoppers in flight at most." default:"64"`
+	Disabled     float64       `help:"Share of shoppers disabled before checkout (order rejected: customer is not authorized)." default:"0.05"`
+	Underpay     float64       `help:"Share of shoppers authorizing less than their total (order rejected: payment cannot be confirmed)." default:"0.05"`
+	Cancel       float64       `help:"Share of shoppers canceling their approved order." default:"0.05"`
+	Remove       float64       `help:"Share of shoppers removing an item before checkout." default:"0.10"`
+	OrderTimeout time.Duration `help:"How long a shopper follows its order." default:"2m"`
+	Seed         uint64        `help:"Random seed (0: from the clock)."`
+	Clickhouse   string        `help:"ClickHouse native address to compare the summary with (empty: skip)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE_COMPARE"`
+}
+
+func (l *loadCmd) Run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := loadgen.Run(ctx, loadgen.Config{
+		API: l.API, Shoppers: l.Shoppers, Rate: l.Rate, Concurrency: l.Concurrency,
+		DisabledShare: l.Disabled, UnderpayShare: l.Underpay, CancelShare: l.Cancel, RemoveShare: l.Remove,
+		OrderTimeout: l.OrderTimeout, Seed: l.Seed, Progress: os.Stdout,
+	})
+	if err != nil && s.Shoppers == 0 {
+		return err
+	}
+	s.Print(os.Stdout)
+	if l.Clickhouse != "" {
+		same, err := loadgen.Compare(ctx, os.Stdout, l.Clickhouse, s, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		if !same {
+			return fmt.Errorf("the summary and ClickHouse disagree")
+		}
+		fmt.Println("ClickHouse agrees with the summary.")
+	}
+	if s.Errors > 0 || s.Stuck > 0 {
+		return fmt.Errorf("%d shoppers failed, %d orders did not finish", s.Errors, s.Stuck)
+	}
+	return err
+}

@@ -1,0 +1,198 @@
+// Package loadgen simulates shoppers against the HTTP API, as real clients
+// would: each registers, fills a basket from the mall's catalogue,
+// authorizes a payment, checks out, and follows the order to its end (pays
+// the invoice when it is ready). Some are disabled before checking out,
+// some authorize too little, some remove an item, some cancel their
+// approved order — so the rejections and compensations run too. It prints
+// progress every second and a summary, and can compare the summary with
+// ClickHouse.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Config says how much load to make.
+type Config struct {
+	// API is the HTTP API's base URL, e.g. http://127.0.0.1:8080.
+	API string
+	// Shoppers is how many shoppers to run; default 100.
+	Shoppers int
+	// Rate is how many shoppers start per second; default 20.
+	Rate float64
+	// Concurrency bounds the shoppers in flight; default 64.
+	Concurrency int
+	// The share of shoppers that are disabled before checkout, authorize
+	// less than their total, cancel their approved order, and remove an
+	// item before checkout. Defaults 0.05, 0.05, 0.05, 0.10.
+	DisabledShare, UnderpayShare, CancelShare, RemoveShare float64
+	// OrderTimeout bounds how long a shopper follows its order; default 2 min.
+	OrderTimeout time.Duration
+	// Stores and ProductsPerStore size the catalogue; defaults 5 and 4.
+	Stores, ProductsPerStore int
+	Seed                     uint64
+	// Progress receives a line per second and the summary; nil for none.
+	Progress io.Writer
+}
+
+func (c *Config) defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Shoppers, 100)
+	def(&c.Concurrency, 64)
+	def(&c.Stores, 5)
+	def(&c.ProductsPerStore, 4)
+	if c.Rate == 0 {
+		c.Rate = 20
+	}
+	if c.OrderTimeout == 0 {
+		c.OrderTimeout = 2 * time.Minute
+	}
+	if c.DisabledShare == 0 && c.UnderpayShare == 0 && c.CancelShare == 0 && c.RemoveShare == 0 {
+		c.DisabledShare, c.UnderpayShare, c.CancelShare, c.RemoveShare = 0.05, 0.05, 0.05, 0.10
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+}
+
+// Summary is what a run did.
+type Summary struct {
+	Shoppers, Finished                 int64
+	CommandsSent, Accepted, Rejected   int64
+	Unknown                            int64
+	OrdersCreated, Completed, Canceled int64
+	OrdersRejected, Stuck              int64
+	Errors                             int64
+	Duration                           time.Duration
+	// Orders are the ids of every order created, by final status.
+	Orders map[string]string
+}
+
+// Print writes the summary.
+func (s Summary) Print(w io.Writer) {
+	secs := s.Duration.Seconds()
+	rate := func(n int64) string { return fmt.Sprintf("%.1f/s", float64(n)/secs) }
+	fmt.Fprintf(w, "\nSummary after %s:\n", s.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "  shoppers        %6d (%d finished, %d with errors)\n", s.Shoppers, s.Finished, s.Errors)
+	fmt.Fprintf(w, "  commands sent   %6d  %s\n", s.CommandsSent, rate(s.CommandsSent))
+	fmt.Fprintf(w, "    accepted      %6d  %s\n", s.Accepted, rate(s.Accepted))
+	fmt.Fprintf(w, "    rejected      %6d  %s\n", s.Rejected, rate(s.Rejected))
+	fmt.Fprintf(w, "    no result yet %6d\n", s.Unknown)
+	fmt.Fprintf(w, "  orders created  %6d  %s\n", s.OrdersCreated, rate(s.OrdersCreated))
+	fmt.Fprintf(w, "    completed     %6d  %s\n", s.Completed, rate(s.Completed))
+	fmt.Fprintf(w, "    rejected      %6d\n", s.OrdersRejected)
+	fmt.Fprintf(w, "    canceled      %6d\n", s.Canceled)
+	fmt.Fprintf(w, "    not finished  %6d\n", s.Stuck)
+}
+
+// Run runs the shoppers and returns the summary.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	cfg.defaults()
+	c := &counters{}
+	cl := &client{base: cfg.API, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency}}, c: c}
+	start := time.Now()
+	mall, err := setupMall(ctx, cl, cfg)
+	if err != nil {
+		return Summary{}, fmt.Errorf("set up the mall: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "mall ready: %d stores, %d products; starting %d shoppers at %.0f/s\n", cfg.Stores, len(mall), cfg.Shoppers, cfg.Rate)
+
+	var (
+		mu     sync.Mutex
+		orders = map[string]string{}
+		errs   int64
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, cfg.Concurrency)
+	)
+	stopProgress := progress(ctx, cfg.Progress, c, start)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / cfg.Rate))
+	defer tick.Stop()
+	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed>>1|1))
+	for i := 0; i < cfg.Shoppers; i++ {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		plan := newPlan(rng, cfg, mall)
+		slots <- struct{}{}
+		wg.Add(1)
+		c.started.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			orderID, status, err := shop(ctx, cl, cfg, plan)
+			c.finished.Add(1)
+			mu.Lock()
+			defer mu.Unlock()
+			if orderID != "" {
+				orders[orderID] = status
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errs++
+				fmt.Fprintf(cfg.Progress, "shopper error: %v\n", err)
+			}
+		}()
+	}
+	wg.Wait()
+	stopProgress()
+	s := Summary{
+		Shoppers: c.started.Load(), Finished: c.finished.Load(), CommandsSent: c.sent.Load(), Accepted: c.accepted.Load(),
+		Rejected: c.rejected.Load(), Unknown: c.unknown.Load(), Errors: errs, Duration: time.Since(start), Orders: orders,
+	}
+	for _, status := range orders {
+		s.OrdersCreated++
+		switch status {
+		case "completed":
+			s.Completed++
+		case "rejected":
+			s.OrdersRejected++
+		case "canceled":
+			s.Canceled++
+		default:
+			s.Stuck++
+		}
+	}
+	return s, ctx.Err()
+}
+
+func progress(ctx context.Context, w io.Writer, c *counters, start time.Time) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				el := time.Since(start).Seconds()
+				fmt.Fprintf(w, "[%5.0fs] shoppers %d/%d done · commands %d (%.0f/s) accepted %d rejected %d · orders completed %d rejected %d canceled %d\n",
+					el, c.finished.Load(), c.started.Load(), c.sent.Load(), float64(c.sent.Load())/el, c.accepted.Load(), c.rejected.Load(),
+					c.completed.Load(), c.orderRejected.Load(), c.canceled.Load())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
