@@ -87,6 +87,8 @@ type StateTable struct {
 func stateTables() []StateTable {
 	return slices.Concat(
 		storesState(),
+		customersState(),
+		paymentsState(),
 	)
 }
 

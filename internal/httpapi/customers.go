@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mallbots/mallbots/processors/customers"
+	"github.com/mallbots/mallbots/schemas"
+	contract "github.com/mallbots/mallbots/schemas/customers"
+)
+
+type customerJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	SMSNumber string `json:"smsNumber"`
+	Enabled   bool   `json:"enabled"`
+	Version   int64  `json:"version"`
+}
+
+func customerOut(s *schemas.Snapshot[contract.Customer]) customerJSON {
+	c := s.State
+	return customerJSON{ID: s.AggregateID, Name: c.Name, SMSNumber: c.SMSNumber, Enabled: c.Enabled, Version: s.Version}
+}
+
+func (s *server) customerRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/customers", s.registerCustomer)
+	mux.HandleFunc("GET /api/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		getOne(s, w, r, s.Views.Customers, r.PathValue("id"), customers.ErrCustomerNotFound, customerOut)
+	})
+	mux.HandleFunc("PUT /api/customers/{id}/enable", s.customerCommand(func(http.ResponseWriter, *http.Request) (contract.CustomerCommand, bool) {
+		return &contract.EnableCustomer{}, true
+	}))
+	mux.HandleFunc("PUT /api/customers/{id}/disable", s.customerCommand(func(http.ResponseWriter, *http.Request) (contract.CustomerCommand, bool) {
+		return &contract.DisableCustomer{}, true
+	}))
+	mux.HandleFunc("PUT /api/customers/{id}/change-sms", s.customerCommand(func(w http.ResponseWriter, r *http.Request) (contract.CustomerCommand, bool) {
+		var in struct {
+			SMSNumber string `json:"smsNumber"`
+		}
+		ok := decode(w, r, &in)
+		return &contract.ChangeSmsNumber{SMSNumber: in.SMSNumber}, ok
+	}))
+}
+
+func (s *server) customerAwait(ctx context.Context, id string, v int64) error {
+	_, err := s.Views.Customers.AwaitVersion(ctx, id, v)
+	return err
+}
+
+func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ID        string `json:"id"`
+		Name      string `json:"name"`
+		SMSNumber string `json:"smsNumber"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	id, ok := newID(w, in.ID)
+	if !ok {
+		return
+	}
+	cmd := &contract.RegisterCustomer{Name: in.Name, SMSNumber: in.SMSNumber}
+	cmd.AggregateID = id
+	s.send(w, r, cmd, true, s.customerAwait)
+}
+
+// customerCommand builds a write route for an existing customer; build
+// reads the body (reporting its own 400) and says whether to go on.
+func (s *server) customerCommand(build func(w http.ResponseWriter, r *http.Request) (contract.CustomerCommand, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd, ok := build(w, r)
+		if !ok {
+			return
+		}
+		cmd.CommandMetadata().AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, s.customerAwait)
+	}
+}

@@ -1,0 +1,119 @@
+// Package payments runs the payments context: the Payment and Invoice
+// aggregates. payment.go and invoice.go are the pure rules (decide/evolve,
+// no I/O); processor.go builds their goka groups on processors/engine.
+//
+// Consumes mallbots.payments.commands (AuthorizePayment from the API,
+// ConfirmPayment from the create-order saga with a reply-to) and
+// mallbots.invoices.commands (CreateInvoice and CancelInvoice from the
+// policies, PayInvoice from the API); produces their events, snapshots in
+// their tables, results, saga replies and dead letters. The payment group
+// looks up the customers table (event-carried state) to check that an
+// authorization's customer exists.
+package payments
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/payments"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Payment rejections. The texts of domain.md are exact; where the domain is
+// silent (an id used twice, a missing customer) the texts follow the other
+// aggregates'. ConfirmPayment refuses every way with the domain's one text,
+// "payment cannot be confirmed", told apart by code and kind.
+var (
+	ErrPaymentAmountNotPositive = aggregate.Reject(aggregate.Invalid, "payment_amount_not_positive", "the payment amount must be positive")
+	ErrPaymentExists            = aggregate.Reject(aggregate.Invalid, "payment_exists", "the payment already exists")
+	ErrCustomerIDBlank          = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
+	// ErrCustomerNotFound is the customers context's text and code: an
+	// authorization needs a registered customer.
+	ErrCustomerNotFound = aggregate.Reject(aggregate.NotFound, "customer_not_found", "the customer does not exist")
+	// ErrPaymentNotFound answers every command but AuthorizePayment on an
+	// unknown payment (today only ConfirmPayment exists).
+	ErrPaymentNotFound = aggregate.Reject(aggregate.NotFound, "payment_not_found", "payment cannot be confirmed")
+	// ErrPaymentAmountExceeded refuses an order total above the amount
+	// authorized.
+	ErrPaymentAmountExceeded = aggregate.Reject(aggregate.Invalid, "payment_amount_exceeded", "payment cannot be confirmed")
+	// ErrPaymentUsedByAnotherOrder refuses to confirm a payment already
+	// confirmed for another order: one authorization pays one order.
+	ErrPaymentUsedByAnotherOrder = aggregate.Reject(aggregate.Invalid, "payment_confirmed_for_another_order", "payment cannot be confirmed")
+	// ErrPaymentOrderBlank refuses a confirmation that names no order.
+	ErrPaymentOrderBlank = aggregate.Reject(aggregate.Invalid, "payment_order_id_blank", "payment cannot be confirmed")
+)
+
+// PaymentRules are the Payment aggregate's rules.
+//
+// AuthorizePayment needs a registered customer: it looks the customer up
+// in the customers table (disabled customers may still authorize; whether
+// they may order is the saga's AuthorizeCustomer step). ConfirmPayment
+// confirms once per order: the saga may send it again for the same order
+// (a retried step with a new command id) and is answered "accepted" with no
+// new event; another order is refused.
+var PaymentRules = aggregate.Rules[payments.Payment, payments.PaymentCommand, payments.PaymentEvent]{
+	Type:   "payment",
+	Needs:  paymentNeeds,
+	Decide: decidePayment,
+	Evolve: evolvePayment,
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func paymentNeeds(cmd payments.PaymentCommand, _ aggregate.Facts) []aggregate.Ref {
+	if c, ok := cmd.(*payments.AuthorizePayment); ok && !blank(c.CustomerID) {
+		return []aggregate.Ref{{Table: topics.Customers.Table.Name, Key: c.CustomerID}}
+	}
+	return nil
+}
+
+func decidePayment(p *payments.Payment, cmd payments.PaymentCommand, facts aggregate.Facts) ([]payments.PaymentEvent, error) {
+	if c, ok := cmd.(*payments.AuthorizePayment); ok {
+		switch {
+		case p != nil:
+			return nil, ErrPaymentExists
+		case c.AmountCents <= 0:
+			return nil, ErrPaymentAmountNotPositive
+		case blank(c.CustomerID):
+			return nil, ErrCustomerIDBlank
+		}
+		if _, ok := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID); !ok {
+			return nil, ErrCustomerNotFound
+		}
+		return one[payments.PaymentEvent](&payments.PaymentAuthorized{CustomerID: c.CustomerID, AmountCents: c.AmountCents}), nil
+	}
+	if p == nil {
+		return nil, ErrPaymentNotFound
+	}
+	switch c := cmd.(type) {
+	case *payments.ConfirmPayment:
+		switch {
+		case blank(c.OrderID):
+			return nil, ErrPaymentOrderBlank
+		case p.Confirmed && p.OrderID != c.OrderID:
+			return nil, ErrPaymentUsedByAnotherOrder
+		case c.AmountCents > p.AmountCents:
+			return nil, ErrPaymentAmountExceeded
+		case p.Confirmed:
+			return nil, nil // confirmed for this order already: nothing new
+		}
+		return one[payments.PaymentEvent](&payments.PaymentConfirmed{OrderID: c.OrderID, AmountCents: c.AmountCents}), nil
+	}
+	return nil, fmt.Errorf("the payment aggregate does not handle %T", cmd)
+}
+
+func evolvePayment(p payments.Payment, ev payments.PaymentEvent) (payments.Payment, error) {
+	switch e := ev.(type) {
+	case *payments.PaymentAuthorized:
+		return payments.Payment{ID: e.AggregateID, CustomerID: e.CustomerID, AmountCents: e.AmountCents}, nil
+	case *payments.PaymentConfirmed:
+		p.Confirmed, p.OrderID = true, e.OrderID
+	default:
+		return p, fmt.Errorf("the payment aggregate cannot apply %T", ev)
+	}
+	return p, nil
+}
+
+func one[E any](e E) []E { return []E{e} }

@@ -1,0 +1,20 @@
+package projections
+
+import (
+	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+func customersState() []StateTable {
+	return []StateTable{
+		{Aggregate: topics.Customers, Table: warehouse.CustomersTable, Row: func(v any) ([]any, error) {
+			s, err := snapshotOf[customers.Customer](v)
+			if err != nil {
+				return nil, err
+			}
+			c := s.State
+			return []any{s.AggregateID, c.Name, c.SMSNumber, Flag(c.Enabled), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
+		}},
+	}
+}
