@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mallbots/mallbots/internal/system"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -15,5 +16,17 @@ func TestTheTopicTableInTheDocsIsTheCatalogue(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), topics.Markdown()) {
 		t.Fatalf("docs/topics.md is out of date: regenerate its table with `go run ./cmd/mallbots topics list`")
+	}
+}
+
+func TestTheComponentsFlagNamesEveryComponent(t *testing.T) {
+	help, err := os.ReadFile("run.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range system.ComponentNames() {
+		if !strings.Contains(string(help), " "+name+",") && !strings.Contains(string(help), " "+name+".\"") {
+			t.Errorf("the --components help does not name %q", name)
+		}
 	}
 }

@@ -51,10 +51,22 @@ func New(d Deps) http.Handler {
 	s.sagaRoutes(mux)
 	s.customerRoutes(mux)
 	s.paymentRoutes(mux)
+	s.basketRoutes(mux)
+	s.orderRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})
 	return s.logRequests(mux)
+}
+
+// Health serves only /healthz and /readyz: for an instance that runs other
+// components but not the API.
+func Health(ready func() error) http.Handler {
+	s := &server{Deps{Ready: ready}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return mux
 }
 
 func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {

@@ -50,6 +50,10 @@ type Config struct {
 	// reply before it fails. Default 10 s.
 	SagaStepTimeout time.Duration
 
+	// Components says what this instance runs (see components.go): nil or
+	// "all" is everything; names add, "-name" removes.
+	Components []string
+
 	Log *slog.Logger
 }
 
@@ -79,6 +83,9 @@ func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.RequestTimeout < 0 {
 		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if err := validComponents(c.Components); err != nil {
+		errs = append(errs, err)
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {

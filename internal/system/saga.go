@@ -9,10 +9,16 @@ import (
 // startSagaClock starts the clock that times the saga's steps out; its
 // view of the saga table also serves GET /api/ordering/{id}/saga.
 func (s *System) startSagaClock(ctx context.Context) error {
+	if !s.cfg.runs(ComponentSagaClock) && !s.cfg.runs(ComponentAPI) {
+		return nil
+	}
 	gc := s.gokaConfig()
 	c, err := saga.NewClock(s.brokers, s.serde, s.log, gc.ViewOptions("saga-clock"), gc.EmitterOptions())
 	if err != nil {
 		return err
+	}
+	if !s.cfg.runs(ComponentSagaClock) {
+		c.Quiet() // serving reads for the API only
 	}
 	s.clock = c
 	s.checks = append(s.checks, check{"saga clock", c.Recovered})

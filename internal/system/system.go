@@ -290,6 +290,9 @@ func (s *System) startProcessors(ctx context.Context) error {
 	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog}
 	gc := s.gokaConfig()
 	for _, gg := range groups(deps, s.cfg) {
+		if !s.cfg.runs(short(string(gg.Group()))) {
+			continue
+		}
 		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
 		if err != nil {
 			return fmt.Errorf("processor %s: %w", gg.Group(), err)
@@ -301,6 +304,10 @@ func (s *System) startProcessors(ctx context.Context) error {
 }
 
 func (s *System) startAPI(ctx, runCtx context.Context) error {
+	if !s.cfg.runs(ComponentAPI) {
+		// A role without the API still answers the health probes.
+		return s.serveHTTP(httpapi.Health(s.Ready))
+	}
 	views, err := s.startViews(runCtx)
 	if err != nil {
 		return err
@@ -326,6 +333,10 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
 	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	return s.serveHTTP(handler)
+}
+
+func (s *System) serveHTTP(handler http.Handler) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)
@@ -337,12 +348,15 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			s.fail("http", err)
 		}
 	}()
-	s.log.Info("HTTP API listening", "addr", "http://"+s.httpAddr)
+	s.log.Info("HTTP listening", "addr", "http://"+s.httpAddr)
 	return nil
 }
 
 func (s *System) startProjections(ctx context.Context) error {
 	for _, p := range []warehouse.Projection{projections.Events(s.serde), projections.State(s.serde), projections.Notifications(s.serde)} {
+		if !s.cfg.runs(projectionComponent(p.Name)) {
+			continue
+		}
 		proj, err := warehouse.NewProjector(s.kafkaOpts(), s.chConn, p,
 			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log))
 		if err != nil {
