@@ -54,6 +54,7 @@ type instance struct {
 	dataDir                   string
 	http, kafka, registry, ch string
 	logPath                   string
+	args                      []string // more flags for `mallbots run`
 }
 
 func freePort(t *testing.T) string {
@@ -80,8 +81,9 @@ func (in *instance) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.cmd = exec.Command(binary, "--log-level", "debug", "run", "--data-dir", in.dataDir, "--http-addr", in.http,
-		"--kafka-addr", in.kafka, "--registry-addr", in.registry, "--clickhouse-tcp-addr", in.ch)
+	args := append([]string{"--log-level", "debug", "run", "--data-dir", in.dataDir, "--http-addr", in.http,
+		"--kafka-addr", in.kafka, "--registry-addr", in.registry, "--clickhouse-tcp-addr", in.ch}, in.args...)
+	in.cmd = exec.Command(binary, args...)
 	in.cmd.Stdout, in.cmd.Stderr = logf, logf
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -278,4 +280,40 @@ func eventsPerAggregate(t *testing.T, broker, topic string) map[string]int {
 		}
 	}
 	return counts
+}
+
+// A participant that never answers: the payments processor is not running,
+// so ConfirmPayment gets no reply and the saga times out, compensates and
+// rejects the order with the reason.
+func TestASagaStepWithoutAReplyRejectsTheOrderAfterTheTimeout(t *testing.T) {
+	in := newInstance(t)
+	in.args = []string{"--components", "all,-payments", "--saga-step-timeout", "2s", "--request-timeout", "1s"}
+	in.start()
+	a := in.api()
+	customer := a.Do("POST", "/api/customers", map[string]any{"name": "Late Larry", "smsNumber": "+15550101"}).Expect(t, 201).S("id")
+	store := a.Do("POST", "/api/stores", map[string]any{"name": "Timeout Store", "location": "Level 1"}).Expect(t, 201).S("id")
+	product := a.Do("POST", "/api/stores/"+store+"/products", map[string]any{"name": "Clock", "price": 5}).Expect(t, 201).S("id")
+	basket := a.Do("POST", "/api/baskets", map[string]any{"customerId": customer}).Expect(t, 201).S("id")
+	a.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": product, "quantity": 1}).Expect(t, 200)
+	// Nobody handles payments: the authorization is accepted by Kafka only.
+	payment := uuid.NewString()
+	a.Do("POST", "/api/payments", map[string]any{"id": payment, "customerId": customer, "amount": 5}).Expect(t, http.StatusAccepted)
+	a.Do("PUT", "/api/baskets/"+basket+"/checkout", map[string]any{"paymentId": payment}).Expect(t, 200)
+
+	started := time.Now()
+	var order testkit.Response
+	testkit.Eventually(t, 30*time.Second, func() (bool, string) {
+		order = a.Do("GET", "/api/ordering/"+basket, nil)
+		return order.S("status") == "rejected", order.Raw
+	})
+	if want := "no reply to ConfirmPayment within 2s"; order.S("rejectionReason") != want {
+		t.Fatalf("reason %q, want %q", order.S("rejectionReason"), want)
+	}
+	t.Logf("rejected %s after checkout", time.Since(started).Round(100*time.Millisecond))
+	list := a.Do("GET", "/api/ordering/"+basket+"/saga", nil).Expect(t, 200).S("shoppingListId")
+	testkit.Eventually(t, 10*time.Second, func() (bool, string) {
+		l := a.Do("GET", "/api/depot/shopping/"+list, nil)
+		return l.S("status") == "canceled", l.Raw
+	})
+	in.stop()
 }
