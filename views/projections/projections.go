@@ -89,6 +89,8 @@ func stateTables() []StateTable {
 		storesState(),
 		customersState(),
 		paymentsState(),
+		basketsState(),
+		orderingState(),
 	)
 }
 

@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mallbots/mallbots/processors/baskets"
+	"github.com/mallbots/mallbots/schemas"
+	contract "github.com/mallbots/mallbots/schemas/baskets"
+)
+
+type basketJSON struct {
+	ID         string           `json:"id"`
+	CustomerID string           `json:"customerId"`
+	PaymentID  string           `json:"paymentId"`
+	Items      []basketItemJSON `json:"items"`
+	Total      Money            `json:"total"`
+	Status     string           `json:"status"`
+	Version    int64            `json:"version"`
+}
+
+// basketItemJSON is one line: names and price as captured when the product
+// was first added.
+type basketItemJSON struct {
+	ProductID   string `json:"productId"`
+	StoreID     string `json:"storeId"`
+	StoreName   string `json:"storeName"`
+	ProductName string `json:"productName"`
+	Price       Money  `json:"price"`
+	Quantity    int32  `json:"quantity"`
+}
+
+func basketOut(s *schemas.Snapshot[contract.Basket]) basketJSON {
+	lines := baskets.Lines(&s.State)
+	items := make([]basketItemJSON, len(lines))
+	for i, it := range lines {
+		items[i] = basketItemJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
+	}
+	b := s.State
+	return basketJSON{ID: s.AggregateID, CustomerID: b.CustomerID, PaymentID: b.PaymentID, Items: items, Total: Money(baskets.Total(lines)), Status: b.Status, Version: s.Version}
+}
+
+func (s *server) basketRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/baskets", s.startBasket)
+	mux.HandleFunc("GET /api/baskets/{id}", func(w http.ResponseWriter, r *http.Request) {
+		getOne(s, w, r, s.Views.Baskets, r.PathValue("id"), baskets.ErrBasketNotFound, basketOut)
+	})
+	mux.HandleFunc("PUT /api/baskets/{id}/addItem", s.basketCommand(func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool) {
+		product, quantity, ok := readItem(w, r)
+		return &contract.AddItem{ProductID: product, Quantity: quantity}, ok
+	}))
+	mux.HandleFunc("PUT /api/baskets/{id}/removeItem", s.basketCommand(func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool) {
+		product, quantity, ok := readItem(w, r)
+		return &contract.RemoveItem{ProductID: product, Quantity: quantity}, ok
+	}))
+	mux.HandleFunc("PUT /api/baskets/{id}/checkout", s.basketCommand(func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool) {
+		var in struct {
+			PaymentID string `json:"paymentId"`
+		}
+		ok := decode(w, r, &in)
+		return &contract.CheckoutBasket{PaymentID: in.PaymentID}, ok
+	}))
+	mux.HandleFunc("DELETE /api/baskets/{id}", s.basketCommand(func(http.ResponseWriter, *http.Request) (contract.BasketCommand, bool) {
+		return &contract.CancelBasket{}, true
+	}))
+}
+
+// readItem reads {"productId": …, "quantity": n}; both are required.
+func readItem(w http.ResponseWriter, r *http.Request) (string, int32, bool) {
+	var in struct {
+		ProductID string `json:"productId"`
+		Quantity  *int32 `json:"quantity"`
+	}
+	if !decode(w, r, &in) {
+		return "", 0, false
+	}
+	switch {
+	case in.ProductID == "":
+		writeError(w, http.StatusBadRequest, "bad_request", `productId is required, e.g. {"productId": "…", "quantity": 1}`)
+		return "", 0, false
+	case in.Quantity == nil:
+		writeError(w, http.StatusBadRequest, "bad_request", `quantity is required, e.g. {"productId": "…", "quantity": 1}`)
+		return "", 0, false
+	}
+	return in.ProductID, *in.Quantity, true
+}
+
+func (s *server) basketAwait(ctx context.Context, id string, v int64) error {
+	_, err := s.Views.Baskets.AwaitVersion(ctx, id, v)
+	return err
+}
+
+func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ID         string `json:"id"`
+		CustomerID string `json:"customerId"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	id, ok := newID(w, in.ID)
+	if !ok {
+		return
+	}
+	cmd := &contract.StartBasket{CustomerID: in.CustomerID}
+	cmd.AggregateID = id
+	s.send(w, r, cmd, true, s.basketAwait)
+}
+
+// basketCommand builds a write route for an existing basket; build reads
+// the body (reporting its own 400) and says whether to go on.
+func (s *server) basketCommand(build func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd, ok := build(w, r)
+		if !ok {
+			return
+		}
+		cmd.CommandMetadata().AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, s.basketAwait)
+	}
+}

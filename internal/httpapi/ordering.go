@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mallbots/mallbots/processors/ordering"
+	"github.com/mallbots/mallbots/schemas"
+	contract "github.com/mallbots/mallbots/schemas/ordering"
+)
+
+type orderJSON struct {
+	ID              string          `json:"id"`
+	CustomerID      string          `json:"customerId"`
+	PaymentID       string          `json:"paymentId"`
+	ShoppingListID  string          `json:"shoppingListId"`
+	InvoiceID       string          `json:"invoiceId"`
+	Items           []orderItemJSON `json:"items"`
+	Total           Money           `json:"total"`
+	Status          string          `json:"status"`
+	RejectionReason string          `json:"rejectionReason,omitempty"`
+	Version         int64           `json:"version"`
+}
+
+type orderItemJSON struct {
+	ProductID   string `json:"productId"`
+	StoreID     string `json:"storeId"`
+	StoreName   string `json:"storeName"`
+	ProductName string `json:"productName"`
+	Price       Money  `json:"price"`
+	Quantity    int32  `json:"quantity"`
+}
+
+func orderOut(s *schemas.Snapshot[contract.Order]) orderJSON {
+	o := s.State
+	items := make([]orderItemJSON, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = orderItemJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
+	}
+	out := orderJSON{ID: s.AggregateID, CustomerID: o.CustomerID, PaymentID: o.PaymentID, ShoppingListID: o.ShoppingListID,
+		InvoiceID: o.InvoiceID, Items: items, Total: Money(o.TotalCents), Status: o.Status, Version: s.Version}
+	if o.Status == ordering.StatusRejected {
+		out.RejectionReason = o.RejectionReason
+	}
+	return out
+}
+
+func (s *server) orderRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
+		getOne(s, w, r, s.Views.Orders, r.PathValue("id"), ordering.ErrOrderNotFound, orderOut)
+	})
+	mux.HandleFunc("DELETE /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
+		cmd := &contract.CancelOrder{}
+		cmd.AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, s.orderAwait)
+	})
+}
+
+func (s *server) orderAwait(ctx context.Context, id string, v int64) error {
+	_, err := s.Views.Orders.AwaitVersion(ctx, id, v)
+	return err
+}
