@@ -13,6 +13,7 @@ import (
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 // shopperCommand sends a command the way another context does (not through
@@ -237,4 +238,5 @@ func TestABasketAppearsInClickHouse(t *testing.T) {
 		ok := err == nil && cust == customer && pay == payment && status == "checked_out" && count == 3 && total == "29.97" && version == 3
 		return ok, fmt.Sprintf("basket row: %q %q %q %d %q v%d %v", cust, pay, status, count, total, version, err)
 	})
+	expectColumns(t, warehouse.BasketsTable)
 }

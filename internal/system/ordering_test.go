@@ -14,6 +14,7 @@ import (
 	"github.com/mallbots/mallbots/internal/testkit"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
 	contractpayments "github.com/mallbots/mallbots/schemas/payments"
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 var orderStatuses = []string{"pending", "approved", "ready", "completed", "rejected", "canceled"}
@@ -140,4 +141,5 @@ func TestAnOrderAppearsInClickHouse(t *testing.T) {
 		ok := err == nil && cust == customer && pay == payment && total == "19.98" && count == 2 && version >= 1 && slices.Contains(orderStatuses, status)
 		return ok, fmt.Sprintf("order row: %q %q %q %q %d v%d %v", cust, pay, total, status, count, version, err)
 	})
+	expectColumns(t, warehouse.OrdersTable)
 }
