@@ -95,6 +95,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		{"saga clock", func(context.Context) error { return s.startSagaClock(runCtx) }},
 		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
 		{"projections", func(context.Context) error { return s.startProjections(runCtx) }},
+		{"bots", func(context.Context) error { return s.startBots(runCtx) }},
 	}
 	for _, st := range steps {
 		t0 := time.Now()
@@ -287,7 +288,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog}
+	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace}
 	gc := s.gokaConfig()
 	for _, gg := range groups(deps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {

@@ -36,6 +36,13 @@ type Deps struct {
 	// EventLog reads the event log to reconcile redelivered commands (see
 	// reconcile.go); nil disables that, for goka's tester.
 	EventLog LogReader
+	// LookupGrace is how long a lookup that finds nothing is retried
+	// before the rules see "does not exist". A goka lookup table trails the
+	// API's views by milliseconds, so a client that registers a customer
+	// and at once starts a basket would otherwise be told the customer does
+	// not exist. Only misses wait. 0 (goka's tester) does not wait; the
+	// system runs with DefaultLookupGrace. See docs/adr/0008.
+	LookupGrace time.Duration
 }
 
 // Group builds the goka group graph of an aggregate: input its command
@@ -241,6 +248,22 @@ func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos schemas.Position) (*sc
 // most a short chain of references.
 const maxLookupRounds = 4
 
+// DefaultLookupGrace is the lookup grace the system runs with (Deps).
+const DefaultLookupGrace = 500 * time.Millisecond
+
+// lookupOne reads a key of another aggregate's table, giving a miss the
+// grace period to appear.
+func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte {
+	deadline := time.Now().Add(h.deps.LookupGrace)
+	for {
+		raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+		if raw != nil || !time.Now().Before(deadline) {
+			return raw
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, error) {
 	if h.rules.Needs == nil {
 		return nil, nil
@@ -253,7 +276,7 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 				continue
 			}
 			fresh++
-			raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+			raw := h.lookupOne(ctx, ref)
 			if raw == nil {
 				facts[ref] = nil
 				continue
