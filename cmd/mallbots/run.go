@@ -28,6 +28,17 @@ type runCmd struct {
 	SampleTraffic     bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
 	Components        []string      `help:"What this instance runs: all (default), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications." default:"all" env:"MALLBOTS_COMPONENTS"`
 	SagaStepTimeout   time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
+	Bots              int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
+	BotShoppingTime   time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
+}
+
+// botCount maps --bots=0 (no bots) to system.NoBots: a zero Config.Bots
+// means the default.
+func (r *runCmd) botCount() int {
+	if r.Bots <= 0 {
+		return system.NoBots
+	}
+	return r.Bots
 }
 
 func (r *runCmd) Run(log *slog.Logger) error {
@@ -41,6 +52,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		ClickHousePassword: os.Getenv("MALLBOTS_CLICKHOUSE_PASSWORD"),
 		SyncWrites:         r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
 		SagaStepTimeout: r.SagaStepTimeout,
+		Bots:            r.botCount(), BotShoppingTime: r.BotShoppingTime,
 	})
 	if err != nil {
 		return err

@@ -53,6 +53,7 @@ func New(d Deps) http.Handler {
 	s.paymentRoutes(mux)
 	s.basketRoutes(mux)
 	s.orderRoutes(mux)
+	s.depotRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})

@@ -49,6 +49,11 @@ type Config struct {
 	// SagaStepTimeout is how long a create-order saga step waits for its
 	// reply before it fails. Default 10 s.
 	SagaStepTimeout time.Duration
+	// Bots is the number of bots in the depot's pool (bot-1..bot-N).
+	// Default 3; NoBots (any negative number) runs no pool, as --bots=0 does.
+	Bots int
+	// BotShoppingTime is how long a bot shops for one list. Default 200 ms.
+	BotShoppingTime time.Duration
 
 	// Components says what this instance runs (see components.go): nil or
 	// "all" is everything; names add, "-name" removes.
@@ -74,6 +79,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SagaStepTimeout == 0 {
 		c.SagaStepTimeout = saga.DefaultStepTimeout
 	}
+	if c.Bots == 0 {
+		c.Bots = 3
+	}
+	if c.BotShoppingTime == 0 {
+		c.BotShoppingTime = 200 * time.Millisecond
+	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 250 * time.Millisecond
 	}
@@ -83,6 +94,9 @@ func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.RequestTimeout < 0 {
 		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if c.BotShoppingTime < 0 {
+		errs = append(errs, errors.New("the bots' shopping time cannot be negative"))
 	}
 	if err := validComponents(c.Components); err != nil {
 		errs = append(errs, err)

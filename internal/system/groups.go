@@ -7,6 +7,7 @@ import (
 
 	"github.com/mallbots/mallbots/processors/baskets"
 	"github.com/mallbots/mallbots/processors/customers"
+	"github.com/mallbots/mallbots/processors/depot"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/notifications"
 	"github.com/mallbots/mallbots/processors/ordering"
@@ -29,5 +30,6 @@ func groups(deps engine.Deps, cfg Config) []*goka.GroupGraph {
 		payments.Groups(deps),
 		baskets.Groups(deps),
 		ordering.Groups(deps),
+		depot.Groups(deps),
 	)
 }

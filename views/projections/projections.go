@@ -91,6 +91,7 @@ func stateTables() []StateTable {
 		paymentsState(),
 		basketsState(),
 		orderingState(),
+		depotState(),
 	)
 }
 

@@ -1,0 +1,178 @@
+// Package depot runs the depot context: the ShoppingList and Bot
+// aggregates. shoppinglist.go and bot.go are the pure rules (decide/evolve,
+// no I/O); processor.go builds their goka groups on processors/engine. The
+// bots themselves (the pool that takes available lists, shops and
+// completes them) are a Go component in processors/depot/bots.
+//
+// ShoppingList consumes mallbots.shoppinglists.commands (from the create-order
+// saga, the bots and the order-canceled policy), looks up the stores and
+// products tables to name each stop and item, and appends to
+// mallbots.shoppinglists.events. Bot consumes mallbots.bots.commands (from the
+// bots) and appends to mallbots.bots.events.
+package depot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// The statuses of a shopping list: pending → available → assigned →
+// completed, or canceled from any but completed.
+const (
+	StatusPending   = "pending"
+	StatusAvailable = "available"
+	StatusAssigned  = "assigned"
+	StatusCompleted = "completed"
+	StatusCanceled  = "canceled"
+)
+
+// ShoppingList rejections, with the exact texts of domain.md. Every refusal
+// of CreateShoppingList answers the domain's one text; the codes say why.
+var (
+	// ErrCannotCreate: a store or product of the order is unknown, the
+	// product was removed, or it is not sold by the store the line names.
+	ErrCannotCreate = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_created", "the shopping list cannot be created")
+	// ErrNoItems: no lines, a line without a store or product id, or a
+	// quantity below 1.
+	ErrNoItems = aggregate.Reject(aggregate.Invalid, "shopping_list_items_invalid", "the shopping list cannot be created")
+	// ErrOrderIDBlank: a shopping list belongs to an order.
+	ErrOrderIDBlank = aggregate.Reject(aggregate.Invalid, "shopping_list_order_id_blank", "the shopping list cannot be created")
+	// ErrShoppingListExists refuses CreateShoppingList with an id already
+	// used (400, like every "already exists" rule).
+	ErrShoppingListExists   = aggregate.Reject(aggregate.Invalid, "shopping_list_exists", "the shopping list already exists")
+	ErrShoppingListNotFound = aggregate.Reject(aggregate.NotFound, "shopping_list_not_found", "the shopping list does not exist")
+	ErrCannotInitiate       = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_initiated", "the shopping list cannot be initiated")
+	ErrCannotAssign         = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_assigned", "the shopping list cannot be assigned")
+	ErrCannotComplete       = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_completed", "the shopping list cannot be completed")
+	ErrCannotCancel         = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_canceled", "the shopping list cannot be canceled")
+	ErrBotIDBlank           = aggregate.Reject(aggregate.Invalid, "bot_id_blank", "the bot id cannot be blank")
+)
+
+// ShoppingListRules are the ShoppingList aggregate's rules. CreateShoppingList
+// sees each line's store and product through the stores and products tables
+// (event-carried state, read with goka Lookup).
+var ShoppingListRules = aggregate.Rules[depot.ShoppingList, depot.ShoppingListCommand, depot.ShoppingListEvent]{
+	Type:   topics.ShoppingLists.Type,
+	Needs:  shoppingListNeeds,
+	Decide: decideShoppingList,
+	Evolve: evolveShoppingList,
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func shoppingListNeeds(cmd depot.ShoppingListCommand, _ aggregate.Facts) []aggregate.Ref {
+	c, ok := cmd.(*depot.CreateShoppingList)
+	if !ok {
+		return nil
+	}
+	var refs []aggregate.Ref
+	for _, it := range c.Items {
+		if !blank(it.StoreID) {
+			refs = append(refs, aggregate.Ref{Table: topics.Stores.Table.Name, Key: it.StoreID})
+		}
+		if !blank(it.ProductID) {
+			refs = append(refs, aggregate.Ref{Table: topics.Products.Table.Name, Key: it.ProductID})
+		}
+	}
+	return refs
+}
+
+func decideShoppingList(l *depot.ShoppingList, cmd depot.ShoppingListCommand, facts aggregate.Facts) ([]depot.ShoppingListEvent, error) {
+	if c, ok := cmd.(*depot.CreateShoppingList); ok {
+		if l != nil {
+			return nil, ErrShoppingListExists
+		}
+		return createShoppingList(c, facts)
+	}
+	if l == nil {
+		return nil, ErrShoppingListNotFound
+	}
+	switch c := cmd.(type) {
+	case *depot.InitiateShopping:
+		if l.Status != StatusPending {
+			return nil, ErrCannotInitiate
+		}
+		return one[depot.ShoppingListEvent](&depot.ShoppingListInitiated{}), nil
+	case *depot.AssignShoppingList:
+		switch {
+		case blank(c.BotID):
+			return nil, ErrBotIDBlank
+		case l.Status == StatusAssigned && l.BotID == c.BotID:
+			return nil, nil // already this bot's: a retried assignment changes nothing
+		case l.Status != StatusAvailable:
+			return nil, ErrCannotAssign
+		}
+		return one[depot.ShoppingListEvent](&depot.ShoppingListAssigned{BotID: c.BotID}), nil
+	case *depot.CompleteShoppingList:
+		if l.Status != StatusAssigned {
+			return nil, ErrCannotComplete
+		}
+		return one[depot.ShoppingListEvent](&depot.ShoppingListCompleted{OrderID: l.OrderID}), nil
+	case *depot.CancelShoppingList:
+		if l.Status == StatusCompleted || l.Status == StatusCanceled {
+			return nil, ErrCannotCancel
+		}
+		return one[depot.ShoppingListEvent](&depot.ShoppingListCanceled{}), nil
+	}
+	return nil, fmt.Errorf("the shopping list aggregate does not handle %T", cmd)
+}
+
+// createShoppingList builds the stops: one per store, its items keyed by
+// product, the quantities of repeated lines added up.
+func createShoppingList(c *depot.CreateShoppingList, facts aggregate.Facts) ([]depot.ShoppingListEvent, error) {
+	if blank(c.OrderID) {
+		return nil, ErrOrderIDBlank
+	}
+	if len(c.Items) == 0 {
+		return nil, ErrNoItems
+	}
+	stops := map[string]depot.Stop{}
+	for _, it := range c.Items {
+		if blank(it.StoreID) || blank(it.ProductID) || it.Quantity < 1 {
+			return nil, ErrNoItems
+		}
+		store, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, it.StoreID)
+		if !ok {
+			return nil, ErrCannotCreate
+		}
+		product, ok := aggregate.State[stores.Product](facts, topics.Products.Table.Name, it.ProductID)
+		if !ok || product.Removed || product.StoreID != it.StoreID {
+			return nil, ErrCannotCreate
+		}
+		stop, ok := stops[it.StoreID]
+		if !ok {
+			stop = depot.Stop{StoreName: store.Name, StoreLocation: store.Location, Items: map[string]depot.StopItem{}}
+		}
+		item := stop.Items[it.ProductID]
+		item.ProductName = product.Name
+		item.Quantity += it.Quantity
+		stop.Items[it.ProductID] = item
+		stops[it.StoreID] = stop
+	}
+	return one[depot.ShoppingListEvent](&depot.ShoppingListCreated{OrderID: c.OrderID, Stops: stops}), nil
+}
+
+func evolveShoppingList(l depot.ShoppingList, ev depot.ShoppingListEvent) (depot.ShoppingList, error) {
+	switch e := ev.(type) {
+	case *depot.ShoppingListCreated:
+		return depot.ShoppingList{ID: e.AggregateID, OrderID: e.OrderID, Stops: e.Stops, Status: StatusPending}, nil
+	case *depot.ShoppingListInitiated:
+		l.Status, l.AvailableAt = StatusAvailable, e.OccurredAt
+	case *depot.ShoppingListAssigned:
+		l.Status, l.BotID = StatusAssigned, e.BotID
+	case *depot.ShoppingListCompleted:
+		l.Status = StatusCompleted
+	case *depot.ShoppingListCanceled:
+		l.Status = StatusCanceled
+	default:
+		return l, fmt.Errorf("the shopping list aggregate cannot apply %T", ev)
+	}
+	return l, nil
+}
+
+func one[E any](e E) []E { return []E{e} }
