@@ -190,6 +190,34 @@ func TestBotsCompleteTheListsThatBecomeAvailable(t *testing.T) {
 	})
 	expectColumns(t, warehouse.ShoppingListsTable)
 	expectColumns(t, warehouse.BotsTable)
+	logPickup(t, lists)
+}
+
+// logPickup reports how long the lists waited for a bot (available →
+// assigned), from the event history in ClickHouse.
+func logPickup(t *testing.T, lists []string) {
+	t.Helper()
+	var waits []int64
+	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
+		rows, err := clickhouseConn(t).Query(context.Background(), `
+			SELECT maxIf(occurred_at_ms, event_type = 'mallbots.depot.ShoppingListAssigned')
+			     - maxIf(occurred_at_ms, event_type = 'mallbots.depot.ShoppingListInitiated') AS wait
+			FROM mallbots.events FINAL WHERE has(?, aggregate_id) GROUP BY aggregate_id ORDER BY wait`, lists)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer rows.Close()
+		waits = waits[:0]
+		for rows.Next() {
+			var w int64
+			if err := rows.Scan(&w); err != nil {
+				return false, err.Error()
+			}
+			waits = append(waits, w)
+		}
+		return len(waits) == len(lists), fmt.Sprintf("%d of %d lists in the history", len(waits), len(lists))
+	})
+	t.Logf("lists waited for a bot (ms, sorted): %v", waits)
 }
 
 // A pool stopped while its bots are shopping leaves them active on their
