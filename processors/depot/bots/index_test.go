@@ -157,3 +157,22 @@ func TestConcurrentClaimsNeverShareAList(t *testing.T) {
 		}
 	}
 }
+
+// The cost of a choice grows with the log of the backlog: the index never
+// scans the table.
+func BenchmarkClaimFromABacklogOf100000Lists(b *testing.B) {
+	x := NewIndex()
+	for i := range 100_000 {
+		x.Observe(fmt.Sprintf("list-%06d", i), true, at(i%5000))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		id, ok := x.Claim()
+		if !ok {
+			b.Fatal("the backlog ran dry")
+		}
+		x.Unclaim(id) // still available: back in the queue
+		x.Observe(fmt.Sprintf("new-%d", i), true, at(6000+i))
+		x.Observe(fmt.Sprintf("new-%d", i), false, time.Time{})
+	}
+}
