@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +27,7 @@ type runCmd struct {
 	SyncWrites        bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
 	RequestTimeout    time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
 	SampleTraffic     bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
-	Components        []string      `help:"What this instance runs: all (default), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications." default:"all" env:"MALLBOTS_COMPONENTS"`
+	Components        string        `help:"What this instance runs: all (default), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications." default:"all" env:"MALLBOTS_COMPONENTS"`
 	SagaStepTimeout   time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
 	Bots              int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
 	BotShoppingTime   time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
@@ -53,6 +54,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		SyncWrites:         r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
 		SagaStepTimeout: r.SagaStepTimeout,
 		Bots:            r.botCount(), BotShoppingTime: r.BotShoppingTime,
+		Components: strings.Split(r.Components, ","),
 	})
 	if err != nil {
 		return err
