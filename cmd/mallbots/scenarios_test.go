@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"net/http"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +55,19 @@ func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
 		r := a.Do("GET", "/api/ordering/"+order, nil)
 		return r.S("status") == "completed", r.Raw
 	})
+
+	// Shoppers in numbers: every order ends completed, rejected or
+	// canceled, and the load generator's summary equals ClickHouse's counts.
+	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--shoppers", "300", "--rate", "60", "--seed", "7")
+	out, err := load.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mallbots load: %v\n%s", err, out)
+	}
+	for _, want := range []string{"not finished       0", "ClickHouse agrees with the summary."} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("mallbots load did not say %q:\n%s", want, out)
+		}
+	}
+	t.Logf("mallbots load:\n%s", out[strings.Index(string(out), "Summary"):])
 	in.stop()
 }
