@@ -17,6 +17,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -27,7 +28,7 @@ var ErrNoResultYet = errors.New("the command was sent but its result is not know
 
 // Commands produces commands.
 type Commands struct {
-	serde    *schemas.Serde
+	sd       *serde.Serde
 	results  *Results
 	routes   map[string]string // Avro full name → command topic
 	emitters map[string]*goka.Emitter
@@ -35,8 +36,8 @@ type Commands struct {
 
 // New creates one goka emitter per aggregate command topic. results may be
 // nil if only Send is used.
-func New(brokers []string, serde *schemas.Serde, results *Results, opts ...goka.EmitterOption) (*Commands, error) {
-	c := &Commands{serde: serde, results: results, routes: map[string]string{}, emitters: map[string]*goka.Emitter{}}
+func New(brokers []string, sd *serde.Serde, results *Results, opts ...goka.EmitterOption) (*Commands, error) {
+	c := &Commands{sd: sd, results: results, routes: map[string]string{}, emitters: map[string]*goka.Emitter{}}
 	for _, a := range topics.Aggregates() {
 		for _, name := range a.Commands.Values {
 			c.routes[name] = a.Commands.Name
@@ -82,7 +83,7 @@ func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (string, error
 	if meta.AggregateID == "" {
 		return id, errors.New("the command has no aggregate id")
 	}
-	t, ok := c.serde.TypeOf(cmd)
+	t, ok := c.sd.TypeOf(cmd)
 	if !ok {
 		return id, fmt.Errorf("%T is not a command of the contract", cmd)
 	}
@@ -90,7 +91,7 @@ func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (string, error
 	if !ok {
 		return id, fmt.Errorf("%s has no command topic in the catalogue", t.Name)
 	}
-	b, err := c.serde.Encode(topic, cmd)
+	b, err := c.sd.Encode(topic, cmd)
 	if err != nil {
 		return id, err
 	}

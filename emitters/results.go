@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -18,7 +19,7 @@ import (
 // the producer of a command may be any instance.
 type Results struct {
 	client *kgo.Client
-	serde  *schemas.Serde
+	sd     *serde.Serde
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -27,12 +28,12 @@ type Results struct {
 }
 
 // NewResults connects to Kafka. It reads nothing until Run.
-func NewResults(kafka []kgo.Opt, serde *schemas.Serde, log *slog.Logger) (*Results, error) {
+func NewResults(kafka []kgo.Opt, sd *serde.Serde, log *slog.Logger) (*Results, error) {
 	client, err := kgo.NewClient(append(append([]kgo.Opt(nil), kafka...), kgo.ClientID("mallbots-results"))...)
 	if err != nil {
 		return nil, fmt.Errorf("results consumer: %w", err)
 	}
-	return &Results{client: client, serde: serde, log: log, waiters: map[string][]chan schemas.CommandResult{}, ready: make(chan struct{})}, nil
+	return &Results{client: client, sd: sd, log: log, waiters: map[string][]chan schemas.CommandResult{}, ready: make(chan struct{})}, nil
 }
 
 // Ready is closed once Run is positioned at the end of every partition, so
@@ -75,7 +76,7 @@ func (r *Results) deliver(rec *kgo.Record) {
 	if len(ws) == 0 {
 		return
 	}
-	v, err := r.serde.Decode(context.Background(), schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+	v, err := r.sd.Decode(context.Background(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
 	if err != nil {
 		r.log.Error("undecodable result", "err", err)
 		return

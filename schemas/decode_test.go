@@ -15,21 +15,22 @@ import (
 
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
 
-var corruptAt = schemas.Position{Topic: "mallbots.stores.events", Partition: 3, Offset: 1042}
+var corruptAt = serde.Position{Topic: "mallbots.stores.events", Partition: 3, Offset: 1042}
 
 // validRecords encodes a populated value of every contract type, with
 // optional fields set and unset.
-func validRecords(t testing.TB, serde *schemas.Serde) [][]byte {
+func validRecords(t testing.TB, sd *serde.Serde) [][]byte {
 	t.Helper()
 	carried := carriers()
 	var out [][]byte
 	for _, typ := range contractTypes(t) {
 		for _, nilPointers := range []bool{false, true} {
-			b, err := serde.Encode(carried[typ.Name][0], populated(t, typ, nilPointers))
+			b, err := sd.Encode(carried[typ.Name][0], populated(t, typ, nilPointers))
 			if err != nil {
 				t.Fatalf("Encode %s: %v", typ.Name, err)
 			}
@@ -45,8 +46,8 @@ func idOf(b []byte) int { return int(binary.BigEndian.Uint32(b[1:5])) }
 // record was, never a panic and never a value.
 func TestDecodeRejectsCorruptInput(t *testing.T) {
 	ctx := context.Background()
-	serde, client := testkit.Serde(t)
-	created, err := serde.Encode(topics.Stores.Events.Name, populated(t, schemaType(t, "mallbots.stores.StoreCreated"), false))
+	sd, client := testkit.Serde(t)
+	created, err := sd.Encode(topics.Stores.Events.Name, populated(t, schemaType(t, "mallbots.stores.StoreCreated"), false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +81,9 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 		{name: "header without a body", input: created[:5]},
 		{name: "magic byte 1", input: with(created, 0, 1)},
 		{name: "magic byte 0xff", input: with(created, 0, 0xff)},
-		{name: "unknown schema id", input: frame(999_999, created[5:]), is: schemas.ErrUnknownSchema},
-		{name: "schema id 0", input: frame(0, created[5:]), is: schemas.ErrUnknownSchema},
-		{name: "schema id 2^32-1", input: frame(1<<32-1, created[5:]), is: schemas.ErrUnknownSchema},
+		{name: "unknown schema id", input: frame(999_999, created[5:]), is: serde.ErrUnknownSchema},
+		{name: "schema id 0", input: frame(0, created[5:]), is: serde.ErrUnknownSchema},
+		{name: "schema id 2^32-1", input: frame(1<<32-1, created[5:]), is: serde.ErrUnknownSchema},
 		{name: "trailing byte", input: append(append([]byte(nil), created...), 0)},
 		{name: "trailing record", input: append(append([]byte(nil), created...), created[5:]...)},
 		{name: "negative string length", input: frame(idOf(created), binary.AppendVarint(nil, -3))},
@@ -93,7 +94,7 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := serde.Decode(ctx, corruptAt, tc.input)
+			v, err := sd.Decode(ctx, corruptAt, tc.input)
 			requireDecodeError(t, err, corruptAt)
 			if v != nil {
 				t.Fatalf("Decode returned a value %#v with the error", v)
@@ -105,10 +106,10 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 	}
 
 	t.Run("every strict prefix of every valid record", func(t *testing.T) {
-		for _, valid := range validRecords(t, serde) {
-			name, _, _ := serde.Writer(ctx, valid)
+		for _, valid := range validRecords(t, sd) {
+			name, _, _ := sd.Writer(ctx, valid)
 			for n := range len(valid) {
-				v, err := serde.Decode(ctx, corruptAt, valid[:n])
+				v, err := sd.Decode(ctx, corruptAt, valid[:n])
 				if err == nil {
 					t.Fatalf("%s cut to %d of %d bytes decoded as %#v", name, n, len(valid), v)
 				}
@@ -120,7 +121,7 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 	t.Run("an optional field's union index out of range", func(t *testing.T) {
 		create := populated(t, schemaType(t, "mallbots.stores.CreateStore"), false).(*stores.CreateStore)
 		create.CommandID, create.AggregateID, create.CorrelationID, create.CausationID = "", "", "", ""
-		b, err := serde.Encode(topics.Stores.Commands.Name, create)
+		b, err := sd.Encode(topics.Stores.Commands.Name, create)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +130,7 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 		if b[unionAt] != 2 { // zigzag of index 1, "long"
 			t.Fatalf("byte %d is %#x, want the union index 1 (0x02); the layout changed", unionAt, b[unionAt])
 		}
-		_, err = serde.Decode(ctx, corruptAt, with(b, unionAt, 10))
+		_, err = sd.Decode(ctx, corruptAt, with(b, unionAt, 10))
 		requireDecodeError(t, err, corruptAt)
 	})
 }
@@ -138,9 +139,9 @@ func TestDecodeRejectsCorruptInput(t *testing.T) {
 // it: decoding returns an error at once instead of allocating gigabytes.
 func TestDecodeRefusesHugeCountsWithoutAllocating(t *testing.T) {
 	ctx := context.Background()
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	snapshot := populated(t, schemaType(t, "mallbots.stores.StoreSnapshot"), false)
-	valid, err := serde.Encode(topics.Stores.Table.Name, snapshot)
+	valid, err := sd.Encode(topics.Stores.Table.Name, snapshot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestDecodeRefusesHugeCountsWithoutAllocating(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := serde.Decode(ctx, corruptAt, input)
+			_, err := sd.Decode(ctx, corruptAt, input)
 			runtime.ReadMemStats(&after)
 			requireDecodeError(t, err, corruptAt)
 			if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 32<<20 {
@@ -204,19 +205,19 @@ func TestDecodeWithTheRegistryDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serde, err := schemas.NewSerde(ctx, client, contractTypes(t), topics.All())
+	sd, err := serde.New(ctx, client, contractTypes(t), topics.All())
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid := validRecords(t, serde)[0]
+	valid := validRecords(t, sd)[0]
 	reg.Close()
 
-	if _, err := serde.Decode(ctx, corruptAt, valid); err != nil {
+	if _, err := sd.Decode(ctx, corruptAt, valid); err != nil {
 		t.Fatalf("a schema registered at start needs no registry: %v", err)
 	}
-	_, err = serde.Decode(ctx, corruptAt, frame(4242, valid[5:]))
+	_, err = sd.Decode(ctx, corruptAt, frame(4242, valid[5:]))
 	requireDecodeError(t, err, corruptAt)
-	if errors.Is(err, schemas.ErrUnknownSchema) {
+	if errors.Is(err, serde.ErrUnknownSchema) {
 		t.Fatalf("an unreachable registry is not proof the id is unknown: %v", err)
 	}
 }
@@ -228,8 +229,8 @@ func TestDecodeWithTheRegistryDown(t *testing.T) {
 //	go test -run='^$' -fuzz=FuzzDecode -fuzztime=60s ./schemas/
 func FuzzDecode(f *testing.F) {
 	ctx := context.Background()
-	serde, _ := testkit.Serde(f)
-	for _, b := range validRecords(f, serde) {
+	sd, _ := testkit.Serde(f)
+	for _, b := range validRecords(f, sd) {
 		f.Add(b)
 	}
 	f.Add([]byte{})
@@ -239,7 +240,7 @@ func FuzzDecode(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		input := append([]byte(nil), b...)
-		v, err := serde.Decode(ctx, corruptAt, input)
+		v, err := sd.Decode(ctx, corruptAt, input)
 		if err != nil {
 			de := requireDecodeError(t, err, corruptAt)
 			if v != nil {
@@ -250,15 +251,15 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		typ, ok := serde.TypeOf(v)
+		typ, ok := sd.TypeOf(v)
 		if !ok {
 			t.Fatalf("Decode returned %T, which is no contract type", v)
 		}
-		again, err := serde.Encode(carried[typ.Name][0], v)
+		again, err := sd.Encode(carried[typ.Name][0], v)
 		if err != nil {
 			t.Fatalf("a decoded %s does not encode: %v", typ.Name, err)
 		}
-		w, err := serde.Decode(ctx, corruptAt, again)
+		w, err := sd.Decode(ctx, corruptAt, again)
 		if err != nil {
 			t.Fatalf("a re-encoded %s does not decode: %v", typ.Name, err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 )
 
 var update = flag.Bool("update", false, "write the missing fixtures of the latest versions under testdata/records (existing ones are never rewritten)")
@@ -32,7 +33,7 @@ func fixturePath(name string, version int) string {
 //	go test ./schemas -run TestPublishedVersionsStayReadable -update
 func TestPublishedVersionsStayReadable(t *testing.T) {
 	ctx := context.Background()
-	serde, client := testkit.Serde(t)
+	sd, client := testkit.Serde(t)
 	carried := carriers()
 	for _, typ := range contractTypes(t) {
 		topic := carried[typ.Name][0]
@@ -41,7 +42,7 @@ func TestPublishedVersionsStayReadable(t *testing.T) {
 			body, err := os.ReadFile(path)
 			switch {
 			case errors.Is(err, fs.ErrNotExist) && version == typ.Latest() && *update:
-				body = writeFixture(t, serde, topic, typ, path)
+				body = writeFixture(t, sd, topic, typ, path)
 			case errors.Is(err, fs.ErrNotExist) && version == typ.Latest():
 				// Not yet captured: a type still being written may change.
 				t.Logf("%s v%d has no fixture yet; write it with -update when it is published", typ.Name, version)
@@ -53,15 +54,15 @@ func TestPublishedVersionsStayReadable(t *testing.T) {
 				continue
 			}
 
-			registered, err := client.SchemaByVersion(ctx, schemas.Subject(topic, typ.Name), version)
+			registered, err := client.SchemaByVersion(ctx, serde.Subject(topic, typ.Name), version)
 			if err != nil {
 				t.Fatalf("%s v%d is not registered on %s: %v", typ.Name, version, topic, err)
 			}
 			b := frame(registered.ID, body)
-			if name, v, err := serde.Writer(ctx, b); err != nil || name != typ.Name || v != version {
+			if name, v, err := sd.Writer(ctx, b); err != nil || name != typ.Name || v != version {
 				t.Errorf("%s: Writer = %q v%d, %v; want %s v%d", path, name, v, err, typ.Name, version)
 			}
-			v, err := serde.Decode(ctx, schemas.Position{Topic: topic}, b)
+			v, err := sd.Decode(ctx, serde.Position{Topic: topic}, b)
 			if err != nil {
 				t.Errorf("%s no longer decodes: %v", path, err)
 				continue
@@ -69,7 +70,7 @@ func TestPublishedVersionsStayReadable(t *testing.T) {
 			if version != typ.Latest() {
 				continue
 			}
-			again, err := serde.Encode(topic, v)
+			again, err := sd.Encode(topic, v)
 			if err != nil {
 				t.Fatalf("%s: re-encode: %v", path, err)
 			}
@@ -80,9 +81,9 @@ func TestPublishedVersionsStayReadable(t *testing.T) {
 	}
 }
 
-func writeFixture(t *testing.T, serde *schemas.Serde, topic string, typ schemas.Type, path string) []byte {
+func writeFixture(t *testing.T, sd *serde.Serde, topic string, typ schemas.Type, path string) []byte {
 	t.Helper()
-	b, err := serde.Encode(topic, populated(t, typ, false))
+	b, err := sd.Encode(topic, populated(t, typ, false))
 	if err != nil {
 		t.Fatal(err)
 	}

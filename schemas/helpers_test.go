@@ -11,6 +11,7 @@ import (
 
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -125,13 +126,13 @@ func (f *filler) fill(v reflect.Value, path string) {
 	}
 }
 
-// requireDecodeError fails unless err is a *schemas.DecodeError at pos.
-func requireDecodeError(t testing.TB, err error, pos schemas.Position) *schemas.DecodeError {
+// requireDecodeError fails unless err is a *serde.DecodeError at pos.
+func requireDecodeError(t testing.TB, err error, pos serde.Position) *serde.DecodeError {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("want a *DecodeError at %s, got no error", pos)
 	}
-	var de *schemas.DecodeError
+	var de *serde.DecodeError
 	if !errors.As(err, &de) {
 		t.Fatalf("want a *DecodeError, got %T: %v", err, err)
 	}

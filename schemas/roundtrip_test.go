@@ -9,6 +9,7 @@ import (
 
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 )
 
 // Every record type of the contract survives Encode → Decode unchanged, on
@@ -16,7 +17,7 @@ import (
 // Confluent wire format under the id registered for its subject.
 func TestEveryContractTypeRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	serde, client := testkit.Serde(t)
+	sd, client := testkit.Serde(t)
 	carried := carriers()
 	for _, typ := range contractTypes(t) {
 		t.Run(typ.Name, func(t *testing.T) {
@@ -26,17 +27,17 @@ func TestEveryContractTypeRoundTrips(t *testing.T) {
 			for _, topic := range carried[typ.Name] {
 				for _, nilPointers := range []bool{false, true} {
 					want := populated(t, typ, nilPointers)
-					if got, ok := serde.TypeOf(want); !ok || got.Name != typ.Name {
+					if got, ok := sd.TypeOf(want); !ok || got.Name != typ.Name {
 						t.Fatalf("TypeOf(%T) = %v, %v; want %s", want, got, ok, typ.Name)
 					}
-					b, err := serde.Encode(topic, want)
+					b, err := sd.Encode(topic, want)
 					if err != nil {
 						t.Fatalf("Encode on %s: %v", topic, err)
 					}
 
 					// Wire format: magic byte 0, the big-endian id registered
 					// for the latest version under <topic>-<full name>, Avro.
-					subject := schemas.Subject(topic, typ.Name)
+					subject := serde.Subject(topic, typ.Name)
 					registered, err := client.SchemaByVersion(ctx, subject, typ.Latest())
 					if err != nil {
 						t.Fatalf("subject %s v%d is not registered: %v", subject, typ.Latest(), err)
@@ -47,16 +48,16 @@ func TestEveryContractTypeRoundTrips(t *testing.T) {
 					if id := int(binary.BigEndian.Uint32(b[1:5])); id != registered.ID {
 						t.Fatalf("bytes 1-4 carry schema id %d, want %d (%s v%d)", id, registered.ID, subject, typ.Latest())
 					}
-					if id, err := schemas.SchemaID(b); err != nil || id != registered.ID {
+					if id, err := serde.SchemaID(b); err != nil || id != registered.ID {
 						t.Fatalf("SchemaID = %d, %v; want %d", id, err, registered.ID)
 					}
-					name, version, err := serde.Writer(ctx, b)
+					name, version, err := sd.Writer(ctx, b)
 					if err != nil || name != typ.Name || version != typ.Latest() {
 						t.Fatalf("Writer = %q v%d, %v; want %q v%d", name, version, err, typ.Name, typ.Latest())
 					}
 
-					pos := schemas.Position{Topic: topic, Partition: 5, Offset: 77}
-					got, err := serde.Decode(ctx, pos, b)
+					pos := serde.Position{Topic: topic, Partition: 5, Offset: 77}
+					got, err := sd.Decode(ctx, pos, b)
 					if err != nil {
 						t.Fatalf("Decode: %v", err)
 					}
@@ -83,19 +84,19 @@ func TestEveryContractTypeRoundTrips(t *testing.T) {
 // very same bytes.
 func TestZeroValuesEncodeStably(t *testing.T) {
 	ctx := context.Background()
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	carried := carriers()
 	for _, typ := range contractTypes(t) {
 		topic := carried[typ.Name][0]
-		first, err := serde.Encode(topic, typ.New())
+		first, err := sd.Encode(topic, typ.New())
 		if err != nil {
 			t.Fatalf("Encode zero %s: %v", typ.Name, err)
 		}
-		v, err := serde.Decode(ctx, schemas.Position{Topic: topic}, first)
+		v, err := sd.Decode(ctx, serde.Position{Topic: topic}, first)
 		if err != nil {
 			t.Fatalf("Decode zero %s: %v", typ.Name, err)
 		}
-		second, err := serde.Encode(topic, v)
+		second, err := sd.Encode(topic, v)
 		if err != nil {
 			t.Fatalf("re-Encode zero %s: %v", typ.Name, err)
 		}
@@ -108,7 +109,7 @@ func TestZeroValuesEncodeStably(t *testing.T) {
 // Encode refuses a type on a topic that does not carry it, and a Go type
 // that is not part of the contract.
 func TestEncodeRefusesWhatTheCatalogueDoesNotAllow(t *testing.T) {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	types := contractTypes(t)
 	carried := carriers()
 	var someType schemas.Type
@@ -123,13 +124,13 @@ func TestEncodeRefusesWhatTheCatalogueDoesNotAllow(t *testing.T) {
 	if otherTopic == "" {
 		t.Fatal("found no topic that does not carry some type")
 	}
-	if _, err := serde.Encode(otherTopic, someType.New()); err == nil {
+	if _, err := sd.Encode(otherTopic, someType.New()); err == nil {
 		t.Fatalf("Encode %s on %s, which does not carry it: no error", someType.Name, otherTopic)
 	}
 	type stranger struct {
 		ID string `avro:"id"`
 	}
-	if _, err := serde.Encode(carried[someType.Name][0], &stranger{ID: "x"}); err == nil {
+	if _, err := sd.Encode(carried[someType.Name][0], &stranger{ID: "x"}); err == nil {
 		t.Fatal("Encode of a type outside the contract: no error")
 	}
 }

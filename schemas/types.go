@@ -31,7 +31,8 @@ type Type struct {
 // Latest is the current version number.
 func (t Type) Latest() int { return len(t.Versions) }
 
-func (t Type) goType() reflect.Type { return reflect.TypeOf(t.New()).Elem() }
+// GoType is the Go type the record maps to.
+func (t Type) GoType() reflect.Type { return reflect.TypeOf(t.New()).Elem() }
 
 var avscName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.avsc$`)
 

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -43,7 +44,7 @@ var errPoison = errors.New("poisoned thing")
 // its own in-memory registry, and counts what the upcaster and the registry
 // are asked.
 type thingFixture struct {
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	client  *sr.Client
 	upcasts []int           // the `from` of every upcast
 	fetches atomic.Int32    // GET /schemas/ids/{id}
@@ -89,7 +90,7 @@ func newThingFixture(t *testing.T) *thingFixture {
 	if len(types) != 1 || types[0].Name != "mallbots.test.Thing" || types[0].Latest() != 2 {
 		t.Fatalf("LoadTypes = %+v, want mallbots.test.Thing at v2", types)
 	}
-	fx.serde, err = schemas.NewSerde(context.Background(), client, types,
+	fx.sd, err = serde.New(context.Background(), client, types,
 		[]topics.Topic{{Name: thingsTopic, Values: []string{"mallbots.test.Thing"}}})
 	if err != nil {
 		t.Fatalf("NewSerde: %v", err)
@@ -127,7 +128,7 @@ func (fx *thingFixture) idOf(t *testing.T, version int) int {
 
 func (fx *thingFixture) decode(t *testing.T, b []byte) (*thing, error) {
 	t.Helper()
-	v, err := fx.serde.Decode(context.Background(), schemas.Position{Topic: thingsTopic, Partition: 1, Offset: 9}, b)
+	v, err := fx.sd.Decode(context.Background(), serde.Position{Topic: thingsTopic, Partition: 1, Offset: 9}, b)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func (fx *thingFixture) decode(t *testing.T, b []byte) (*thing, error) {
 
 func (fx *thingFixture) requireWriter(t *testing.T, b []byte, version int) {
 	t.Helper()
-	name, v, err := fx.serde.Writer(context.Background(), b)
+	name, v, err := fx.sd.Writer(context.Background(), b)
 	if err != nil || name != "mallbots.test.Thing" || v != version {
 		t.Fatalf("Writer = %q v%d, %v; want mallbots.test.Thing v%d", name, v, err, version)
 	}
@@ -165,7 +166,7 @@ func TestUpcastLiftsOlderVersions(t *testing.T) {
 		t.Fatalf("upcaster called with from = %v, want [1]", fx.upcasts)
 	}
 
-	current, err := fx.serde.Encode(thingsTopic, &thing{ID: "t2", Name: "Kite", Category: "toys"})
+	current, err := fx.sd.Encode(thingsTopic, &thing{ID: "t2", Name: "Kite", Category: "toys"})
 	if err != nil {
 		t.Fatalf("Encode: %v", err)
 	}
@@ -190,7 +191,7 @@ func TestUpcastErrorIsADecodeError(t *testing.T) {
 	fx := newThingFixture(t)
 	b := writeWith(t, fx.codecs[0], fx.idOf(t, 1), map[string]any{"id": "t1", "name": "poison"})
 	_, err := fx.decode(t, b)
-	requireDecodeError(t, err, schemas.Position{Topic: thingsTopic, Partition: 1, Offset: 9})
+	requireDecodeError(t, err, serde.Position{Topic: thingsTopic, Partition: 1, Offset: 9})
 	if !errors.Is(err, errPoison) {
 		t.Fatalf("error %v does not wrap the upcaster's", err)
 	}
@@ -283,7 +284,7 @@ func TestConcurrentDecodesOfANewSchema(t *testing.T) {
 	errs := make(chan error, 16)
 	for range 16 {
 		wg.Go(func() {
-			v, err := fx.serde.Decode(ctx, schemas.Position{Topic: thingsTopic}, b)
+			v, err := fx.sd.Decode(ctx, serde.Position{Topic: thingsTopic}, b)
 			if err == nil && *v.(*thing) != (thing{ID: "t5", Name: "Net"}) {
 				err = errors.New("wrong value")
 			}

@@ -224,9 +224,6 @@ var rules = []rule{
 		name:      "the pure core (processors/aggregate) uses no Kafka client",
 		applies:   under("processors/aggregate"),
 		forbidden: clients("goka", "sarama", "franz-go"),
-		known: []known{
-			{edge{"schemas", "github.com/twmb/franz-go/pkg/sr"}, "Serde (a registry client) shares package schemas with the contract types the core needs (schemas.Command, schemas.Event): give it a package of its own"},
-		},
 	},
 	{
 		name:      "the schema contract (schemas/...) does not depend on goka or sarama",

@@ -21,13 +21,13 @@ func (s *System) startBots(ctx context.Context) error {
 	cmds := s.cmds
 	var resultsReady <-chan struct{}
 	if cmds == nil {
-		results, err := emitters.NewResults(s.kafkaOpts(), s.serde, s.log)
+		results, err := emitters.NewResults(s.kafkaOpts(), s.sd, s.log)
 		if err != nil {
 			return err
 		}
 		s.goRun(ctx, "bot pool results", results.Run)
 		resultsReady = results.Ready()
-		if cmds, err = emitters.New(s.brokers, s.serde, results, s.gokaConfig().EmitterOptions()...); err != nil {
+		if cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...); err != nil {
 			return err
 		}
 		s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
@@ -36,7 +36,7 @@ func (s *System) startBots(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bot pool: %w", err)
 	}
-	feeds, err := bots.Views(pool, s.brokers, s.serde, s.gokaConfig().ViewOptions)
+	feeds, err := bots.Views(pool, s.brokers, s.sd, s.gokaConfig().ViewOptions)
 	if err != nil {
 		return err
 	}

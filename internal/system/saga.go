@@ -13,7 +13,7 @@ func (s *System) startSagaClock(ctx context.Context) error {
 		return nil
 	}
 	gc := s.gokaConfig()
-	c, err := saga.NewClock(s.brokers, s.serde, s.log, gc.ViewOptions("saga-clock"), gc.EmitterOptions())
+	c, err := saga.NewClock(s.brokers, s.sd, s.log, gc.ViewOptions("saga-clock"), gc.EmitterOptions())
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,8 @@ import (
 	"github.com/mallbots/mallbots/internal/registry"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/saga"
-	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
 	"github.com/mallbots/mallbots/views/projections"
@@ -45,7 +45,7 @@ type System struct {
 	regURL   string
 	ch       *chserver.Server
 	chConn   driver.Conn
-	serde    *schemas.Serde
+	sd       *serde.Serde
 	cmds     *emitters.Commands
 	clock    *saga.Clock
 	http     *http.Server
@@ -124,8 +124,8 @@ func (s *System) ClickHouseAddr() string {
 	return s.cfg.ClickHouse
 }
 
-// Serde is the system's Avro serde.
-func (s *System) Serde() *schemas.Serde { return s.serde }
+// Serde is the system's Avro sd.
+func (s *System) Serde() *serde.Serde { return s.sd }
 
 // Commands is the system's command producer.
 func (s *System) Commands() *emitters.Commands { return s.cmds }
@@ -235,7 +235,7 @@ func (s *System) startRegistry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.serde, err = schemas.NewSerde(ctx, client, types, topics.All())
+	s.sd, err = serde.New(ctx, client, types, topics.All())
 	return err
 }
 
@@ -288,7 +288,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	deps := engine.Deps{Serde: s.serde, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace}
+	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace}
 	gc := s.gokaConfig()
 	for _, gg := range groups(deps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {
@@ -313,7 +313,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := emitters.NewResults(s.kafkaOpts(), s.serde, s.log)
+	results, err := emitters.NewResults(s.kafkaOpts(), s.sd, s.log)
 	if err != nil {
 		return err
 	}
@@ -326,7 +326,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			return false
 		}
 	}})
-	s.cmds, err = emitters.New(s.brokers, s.serde, results, s.gokaConfig().EmitterOptions()...)
+	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...)
 	if err != nil {
 		return err
 	}
@@ -354,7 +354,7 @@ func (s *System) serveHTTP(handler http.Handler) error {
 }
 
 func (s *System) startProjections(ctx context.Context) error {
-	for _, p := range []warehouse.Projection{projections.Events(s.serde), projections.State(s.serde), projections.Notifications(s.serde)} {
+	for _, p := range []warehouse.Projection{projections.Events(s.sd), projections.State(s.sd), projections.Notifications(s.sd)} {
 		if !s.cfg.runs(projectionComponent(p.Name)) {
 			continue
 		}

@@ -40,7 +40,7 @@ func (s *System) startViews(ctx context.Context) (httpapi.Views, error) {
 }
 
 func startView[S any](s *System, ctx context.Context, a topics.Aggregate) (*state.View[S], error) {
-	v, err := state.New[S](s.brokers, a.Table, s.serde, s.gokaConfig().ViewOptions("api-"+a.Type)...)
+	v, err := state.New[S](s.brokers, a.Table, s.sd, s.gokaConfig().ViewOptions("api-"+a.Type)...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,12 +13,13 @@ import (
 
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
 var shared struct {
 	once   sync.Once
-	serde  *schemas.Serde
+	sd     *serde.Serde
 	client *sr.Client
 	err    error
 }
@@ -27,7 +28,7 @@ var shared struct {
 // in-memory registry, and the registry client. One registry serves the
 // whole test binary: registering the contract takes a while and a Serde is
 // safe for concurrent use.
-func Serde(t testing.TB) (*schemas.Serde, *sr.Client) {
+func Serde(t testing.TB) (*serde.Serde, *sr.Client) {
 	t.Helper()
 	shared.once.Do(func() {
 		reg := srfake.New()
@@ -39,12 +40,12 @@ func Serde(t testing.TB) (*schemas.Serde, *sr.Client) {
 		if types, shared.err = contract.Types(); shared.err != nil {
 			return
 		}
-		shared.serde, shared.err = schemas.NewSerde(context.Background(), shared.client, types, topics.All())
+		shared.sd, shared.err = serde.New(context.Background(), shared.client, types, topics.All())
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
-	return shared.serde, shared.client
+	return shared.sd, shared.client
 }
 
 // Eventually polls cond every few milliseconds until it holds or the

@@ -13,6 +13,7 @@ import (
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -23,15 +24,15 @@ import (
 type rig struct {
 	t       *testing.T
 	tt      *tester.Tester
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	events  *tester.QueueTracker
 	results *tester.QueueTracker
 }
 
 func newRig(t *testing.T) *rig {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 },
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 },
 		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -40,7 +41,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	go func() { _ = p.Run(ctx) }()
-	return &rig{t: t, tt: tt, serde: serde,
+	return &rig{t: t, tt: tt, sd: sd,
 		events:  tt.NewQueueTracker(topics.Baskets.Events.Name),
 		results: tt.NewQueueTracker(topics.Results.Name),
 	}
@@ -49,7 +50,7 @@ func newRig(t *testing.T) *rig {
 // put writes a snapshot into another aggregate's table.
 func (r *rig) put(table string, id string, snap any) {
 	r.t.Helper()
-	b, err := r.serde.Encode(table, snap)
+	b, err := r.sd.Encode(table, snap)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func (r *rig) put(table string, id string, snap any) {
 
 func (r *rig) send(cmd baskets.BasketCommand) {
 	r.t.Helper()
-	b, err := r.serde.Encode(topics.Baskets.Commands.Name, cmd)
+	b, err := r.sd.Encode(topics.Baskets.Commands.Name, cmd)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func (r *rig) nextEvent() baskets.BasketEvent {
 	if !ok {
 		r.t.Fatal("no basket event")
 	}
-	ev, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topics.Baskets.Events.Name}, v.([]byte))
+	ev, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Baskets.Events.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func (r *rig) nextResult() *schemas.CommandResult {
 	if !ok {
 		r.t.Fatal("no result")
 	}
-	res, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topics.Results.Name}, v.([]byte))
+	res, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Results.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func (r *rig) basket(id string) *baskets.BasketSnapshot {
 	if v == nil {
 		return nil
 	}
-	s, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topics.Baskets.Table.Name}, v.([]byte))
+	s, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Baskets.Table.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -19,16 +20,16 @@ import (
 type rig struct {
 	t       *testing.T
 	tt      *tester.Tester
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	events  *tester.QueueTracker
 	results *tester.QueueTracker
 	replies *tester.QueueTracker
 }
 
 func newRig(t *testing.T) *rig {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 },
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 },
 		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -39,7 +40,7 @@ func newRig(t *testing.T) *rig {
 		}
 		go func() { _ = p.Run(ctx) }()
 	}
-	return &rig{t: t, tt: tt, serde: serde,
+	return &rig{t: t, tt: tt, sd: sd,
 		events:  tt.NewQueueTracker(topics.Customers.Events.Name),
 		results: tt.NewQueueTracker(topics.Results.Name),
 		replies: tt.NewQueueTracker(topics.SagaReplies.Name),
@@ -48,7 +49,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) send(cmd schemas.Command, opts ...tester.EmitOption) {
 	r.t.Helper()
-	b, err := r.serde.Encode(topics.Customers.Commands.Name, cmd)
+	b, err := r.sd.Encode(topics.Customers.Commands.Name, cmd)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func (r *rig) send(cmd schemas.Command, opts ...tester.EmitOption) {
 
 func (r *rig) decode(topic string, v any) any {
 	r.t.Helper()
-	out, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topic}, v.([]byte))
+	out, err := r.sd.Decode(context.Background(), serde.Position{Topic: topic}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -21,7 +22,7 @@ import (
 type rig struct {
 	t       *testing.T
 	tt      *tester.Tester
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	events  map[string]*tester.QueueTracker
 	results *tester.QueueTracker
 	replies *tester.QueueTracker
@@ -30,9 +31,9 @@ type rig struct {
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 func newRig(t *testing.T) *rig {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 }, Now: func() time.Time { return now }}
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 }, Now: func() time.Time { return now }}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	for _, gg := range Groups(deps) {
@@ -42,7 +43,7 @@ func newRig(t *testing.T) *rig {
 		}
 		go func() { _ = p.Run(ctx) }()
 	}
-	return &rig{t: t, tt: tt, serde: serde,
+	return &rig{t: t, tt: tt, sd: sd,
 		events: map[string]*tester.QueueTracker{
 			topics.ShoppingLists.Events.Name: tt.NewQueueTracker(topics.ShoppingLists.Events.Name),
 			topics.Bots.Events.Name:          tt.NewQueueTracker(topics.Bots.Events.Name),
@@ -55,7 +56,7 @@ func newRig(t *testing.T) *rig {
 // publish puts a snapshot in another context's table.
 func (r *rig) publish(table string, key string, snap any) {
 	r.t.Helper()
-	b, err := r.serde.Encode(table, snap)
+	b, err := r.sd.Encode(table, snap)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func (r *rig) publish(table string, key string, snap any) {
 
 func (r *rig) send(topic string, cmd schemas.Command, opts ...tester.EmitOption) {
 	r.t.Helper()
-	b, err := r.serde.Encode(topic, cmd)
+	b, err := r.sd.Encode(topic, cmd)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func (r *rig) decode(q *tester.QueueTracker, topic string) any {
 	if !ok {
 		r.t.Fatalf("nothing on %s", topic)
 	}
-	d, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topic}, v.([]byte))
+	d, err := r.sd.Decode(context.Background(), serde.Position{Topic: topic}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func (r *rig) list(id string) *depot.ShoppingListSnapshot {
 	if v == nil {
 		return nil
 	}
-	d, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topics.ShoppingLists.Table.Name}, v.([]byte))
+	d, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.ShoppingLists.Table.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}

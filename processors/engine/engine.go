@@ -20,12 +20,13 @@ import (
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
 // Deps are what every aggregate group needs.
 type Deps struct {
-	Serde *schemas.Serde
+	Serde *serde.Serde
 	Log   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -84,7 +85,7 @@ type handler[S any, C schemas.Command, E schemas.Event] struct {
 
 func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
-	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	key := ctx.Key()
 	log := h.deps.Log.With("topic", pos.Topic, "partition", pos.Partition, "offset", pos.Offset, "aggregate_id", key)
 
@@ -228,12 +229,12 @@ func (h *handler[S, C, E]) emitResult(ctx goka.Context, res schemas.CommandResul
 	}
 }
 
-func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos schemas.Position) (*schemas.Snapshot[S], error) {
+func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos serde.Position) (*schemas.Snapshot[S], error) {
 	raw, _ := ctx.Value().([]byte)
 	if raw == nil {
 		return nil, nil
 	}
-	v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: h.names.Table.Name, Partition: pos.Partition, Offset: -1}, raw)
+	v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: h.names.Table.Name, Partition: pos.Partition, Offset: -1}, raw)
 	if err != nil {
 		return nil, fmt.Errorf("read the %s snapshot of %q: %w", h.names.Type, ctx.Key(), err)
 	}
@@ -281,7 +282,7 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 				facts[ref] = nil
 				continue
 			}
-			v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: ref.Table, Offset: -1}, raw)
+			v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: ref.Table, Offset: -1}, raw)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s in %s: %w", ref.Key, ref.Table, err)
 			}
@@ -294,7 +295,7 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 	return facts, nil
 }
 
-func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, _ schemas.Position, raw []byte, reason string) {
+func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, _ serde.Position, raw []byte, reason string) {
 	DeadLetter(ctx, log, h.names.Group, raw, reason)
 }
 

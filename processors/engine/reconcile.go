@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 )
 
 // After a crash or a rebalance, goka redelivers the commands since the
@@ -61,7 +62,7 @@ type sessions struct {
 // logged returns the events the log already holds for a command at this
 // position, by id and in order; both are nil for a new command (no check
 // was needed) or when reconciliation is off.
-func (h *handler[S, C, E]) logged(ctx goka.Context, pos schemas.Position, commandID string) (map[string]loggedEvent, []loggedEvent, error) {
+func (h *handler[S, C, E]) logged(ctx goka.Context, pos serde.Position, commandID string) (map[string]loggedEvent, []loggedEvent, error) {
 	if h.deps.EventLog == nil {
 		return nil, nil, nil
 	}
@@ -111,7 +112,7 @@ func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32
 	}
 	s.logged = map[string][]loggedEvent{}
 	for _, rec := range recs {
-		v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+		v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
 		if err != nil {
 			return err
 		}

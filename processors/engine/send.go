@@ -7,6 +7,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -26,7 +27,7 @@ func CommandOutputs(aggs ...topics.Aggregate) []goka.Edge {
 // what caused them, so a redelivered event sends the same command and the
 // aggregate answers it once.
 type Sender struct {
-	Serde *schemas.Serde
+	Serde *serde.Serde
 }
 
 // Send emits cmd. With a non-empty replyKey the aggregate also sends the

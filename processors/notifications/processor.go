@@ -13,6 +13,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/customers"
 	notes "github.com/mallbots/mallbots/schemas/notifications"
 	"github.com/mallbots/mallbots/schemas/ordering"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -25,7 +26,7 @@ type Sender interface {
 
 // TopicSender records notifications on mallbots.notifications.sent, keyed
 // by order id; the warehouse projects them into ClickHouse.
-type TopicSender struct{ Serde *schemas.Serde }
+type TopicSender struct{ Serde *serde.Serde }
 
 // Send implements Sender.
 func (s TopicSender) Send(ctx goka.Context, n *notes.Notification) error {
@@ -44,7 +45,7 @@ func (TopicSender) Outputs() []goka.Edge {
 
 // Deps are what the notifications group needs.
 type Deps struct {
-	Serde  *schemas.Serde
+	Serde  *serde.Serde
 	Sender Sender // default TopicSender
 	Log    *slog.Logger
 	Now    func() time.Time
@@ -73,7 +74,7 @@ func Group(d Deps) *goka.GroupGraph {
 
 func (d Deps) handle(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
-	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	v, err := d.Serde.Decode(ctx.Context(), pos, raw)
 	if err != nil {
 		engine.DeadLetter(ctx, d.Log, topics.NotificationsGroup, raw, err.Error())
@@ -105,7 +106,7 @@ func (d Deps) state(ctx goka.Context) *notes.NotificationState {
 	if raw == nil {
 		return nil
 	}
-	v, err := d.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.NotificationsTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	v, err := d.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.NotificationsTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(err)
 	}
@@ -121,7 +122,7 @@ func (d Deps) customer(ctx goka.Context, id string) *customers.Customer {
 	if raw == nil {
 		return nil
 	}
-	v, err := d.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.Customers.Table.Name, Offset: -1}, raw)
+	v, err := d.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.Customers.Table.Name, Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(err)
 	}

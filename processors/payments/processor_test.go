@@ -13,6 +13,7 @@ import (
 	"github.com/mallbots/mallbots/schemas"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/payments"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -22,16 +23,16 @@ import (
 type rig struct {
 	t       *testing.T
 	tt      *tester.Tester
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	events  map[string]*tester.QueueTracker
 	results *tester.QueueTracker
 	replies *tester.QueueTracker
 }
 
 func newRig(t *testing.T) *rig {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 },
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 },
 		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -42,7 +43,7 @@ func newRig(t *testing.T) *rig {
 		}
 		go func() { _ = p.Run(ctx) }()
 	}
-	return &rig{t: t, tt: tt, serde: serde,
+	return &rig{t: t, tt: tt, sd: sd,
 		events: map[string]*tester.QueueTracker{
 			topics.Payments.Events.Name: tt.NewQueueTracker(topics.Payments.Events.Name),
 			topics.Invoices.Events.Name: tt.NewQueueTracker(topics.Invoices.Events.Name),
@@ -54,7 +55,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) send(topic string, cmd schemas.Command, opts ...tester.EmitOption) {
 	r.t.Helper()
-	b, err := r.serde.Encode(topic, cmd)
+	b, err := r.sd.Encode(topic, cmd)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func (r *rig) send(topic string, cmd schemas.Command, opts ...tester.EmitOption)
 
 func (r *rig) decode(topic string, v any) any {
 	r.t.Helper()
-	out, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topic}, v.([]byte))
+	out, err := r.sd.Decode(context.Background(), serde.Position{Topic: topic}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func (r *rig) registered(id string) {
 	r.t.Helper()
 	snap := &contractcustomers.CustomerSnapshot{AggregateID: id, Version: 1, LastOffset: 0, UpdatedAt: time.Now().UTC(),
 		State: contractcustomers.Customer{ID: id, Name: "John Smith", SMSNumber: "555-0100", Enabled: true}}
-	b, err := r.serde.Encode(topics.Customers.Table.Name, snap)
+	b, err := r.sd.Encode(topics.Customers.Table.Name, snap)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -16,15 +17,15 @@ var Inputs = []topics.Aggregate{topics.Baskets, topics.ShoppingLists, topics.Ord
 
 // Group is the policies' goka group: stateless, one callback for every
 // event log it reads.
-func Group(serde *schemas.Serde, log *slog.Logger) *goka.GroupGraph {
+func Group(sd *serde.Serde, log *slog.Logger) *goka.GroupGraph {
 	if log == nil {
 		log = slog.Default()
 	}
-	send := engine.Sender{Serde: serde}
+	send := engine.Sender{Serde: sd}
 	cb := func(ctx goka.Context, msg any) {
 		raw, _ := msg.([]byte)
-		pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
-		v, err := serde.Decode(ctx.Context(), pos, raw)
+		pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+		v, err := sd.Decode(ctx.Context(), pos, raw)
 		if err != nil {
 			engine.DeadLetter(ctx, log, topics.PoliciesGroup, raw, err.Error())
 			return

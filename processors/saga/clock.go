@@ -11,8 +11,8 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/mallbots/mallbots/schemas"
 	sagas "github.com/mallbots/mallbots/schemas/saga"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -28,7 +28,7 @@ import (
 type Clock struct {
 	view    *goka.View
 	emitter *goka.Emitter
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	log     *slog.Logger
 	tick    time.Duration
 
@@ -53,8 +53,8 @@ const resend = 5 * time.Second
 
 // NewClock follows the saga table with a view built from viewOpts and
 // emits timeouts with an emitter built from emitterOpts.
-func NewClock(brokers []string, serde *schemas.Serde, log *slog.Logger, viewOpts []goka.ViewOption, emitterOpts []goka.EmitterOption) (*Clock, error) {
-	c := &Clock{serde: serde, log: log, tick: 200 * time.Millisecond, pending: map[string]pendingStep{}}
+func NewClock(brokers []string, sd *serde.Serde, log *slog.Logger, viewOpts []goka.ViewOption, emitterOpts []goka.EmitterOption) (*Clock, error) {
+	c := &Clock{sd: sd, log: log, tick: 200 * time.Millisecond, pending: map[string]pendingStep{}}
 	opts := append(append([]goka.ViewOption(nil), viewOpts...), goka.WithViewCallback(c.update))
 	v, err := goka.NewView(brokers, goka.Table(topics.SagaTable.Name), new(codec.Bytes), opts...)
 	if err != nil {
@@ -81,7 +81,7 @@ func (c *Clock) Get(ctx context.Context, orderID string) (*sagas.CreateOrderSaga
 	if b == nil {
 		return nil, nil
 	}
-	v, err := c.serde.Decode(ctx, schemas.Position{Topic: topics.SagaTable.Name, Offset: -1}, b)
+	v, err := c.sd.Decode(ctx, serde.Position{Topic: topics.SagaTable.Name, Offset: -1}, b)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (c *Clock) update(ctx goka.UpdateContext, s storage.Storage, key string, va
 		delete(c.pending, key)
 		return nil
 	}
-	v, err := c.serde.Decode(context.Background(), schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}, value)
+	v, err := c.sd.Decode(context.Background(), serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}, value)
 	if err != nil {
 		c.log.Error("the saga clock cannot read a saga; its timeout will not fire", "order_id", key, "err", err)
 		return nil
@@ -154,7 +154,7 @@ func (c *Clock) fire(now time.Time) {
 	}
 	c.mu.Unlock()
 	for _, t := range due {
-		b, err := c.serde.Encode(topics.SagaReplies.Name, &t)
+		b, err := c.sd.Encode(topics.SagaReplies.Name, &t)
 		if err != nil {
 			c.log.Error("encode a saga timeout", "err", err)
 			continue

@@ -12,12 +12,13 @@ import (
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	sagas "github.com/mallbots/mallbots/schemas/saga"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
 // Deps are what the saga's group needs.
 type Deps struct {
-	Serde *schemas.Serde
+	Serde *serde.Serde
 	Log   *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -85,7 +86,7 @@ func (h *handler) onReply(ctx goka.Context, msg any) {
 
 func (h *handler) decode(ctx goka.Context, msg any) (any, bool) {
 	raw, _ := msg.([]byte)
-	pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	v, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
 	if err != nil {
 		engine.DeadLetter(ctx, h.deps.Log, topics.SagaGroup, raw, err.Error())
@@ -99,7 +100,7 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 	if raw == nil {
 		return nil
 	}
-	v, err := h.deps.Serde.Decode(ctx.Context(), schemas.Position{Topic: topics.SagaTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.SagaTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(fmt.Errorf("read the saga of %s: %w", ctx.Key(), err))
 	}

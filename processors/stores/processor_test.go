@@ -12,6 +12,7 @@ import (
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -20,16 +21,16 @@ import (
 type rig struct {
 	t       *testing.T
 	tt      *tester.Tester
-	serde   *schemas.Serde
+	sd      *serde.Serde
 	events  map[string]*tester.QueueTracker
 	results *tester.QueueTracker
 	dlq     *tester.QueueTracker
 }
 
 func newRig(t *testing.T) *rig {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 },
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 },
 		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -40,7 +41,7 @@ func newRig(t *testing.T) *rig {
 		}
 		go func() { _ = p.Run(ctx) }()
 	}
-	return &rig{t: t, tt: tt, serde: serde,
+	return &rig{t: t, tt: tt, sd: sd,
 		events: map[string]*tester.QueueTracker{
 			topics.Stores.Events.Name:   tt.NewQueueTracker(topics.Stores.Events.Name),
 			topics.Products.Events.Name: tt.NewQueueTracker(topics.Products.Events.Name),
@@ -52,7 +53,7 @@ func newRig(t *testing.T) *rig {
 
 func (r *rig) send(topic string, cmd schemas.Command) {
 	r.t.Helper()
-	b, err := r.serde.Encode(topic, cmd)
+	b, err := r.sd.Encode(topic, cmd)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func (r *rig) nextEvent(topic string) schemas.Event {
 	if !ok {
 		r.t.Fatalf("no event on %s", topic)
 	}
-	ev, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topic}, v.([]byte))
+	ev, err := r.sd.Decode(context.Background(), serde.Position{Topic: topic}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func (r *rig) nextResult() *schemas.CommandResult {
 	if !ok {
 		r.t.Fatal("no result")
 	}
-	res, err := r.serde.Decode(context.Background(), schemas.Position{Topic: topics.Results.Name}, v.([]byte))
+	res, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Results.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func (r *rig) snapshot(a topics.Aggregate, id string) any {
 	if v == nil {
 		return nil
 	}
-	s, err := r.serde.Decode(context.Background(), schemas.Position{Topic: a.Table.Name}, v.([]byte))
+	s, err := r.sd.Decode(context.Background(), serde.Position{Topic: a.Table.Name}, v.([]byte))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -197,10 +198,10 @@ func TestGarbageIsDeadLetteredAndTheNextCommandProcessed(t *testing.T) {
 	r := newRig(t)
 	r.tt.Consume(topics.Stores.Commands.Name, "s1", []byte("definitely not avro"))
 	r.tt.Consume(topics.Stores.Commands.Name, "", []byte{0, 0, 0, 0, 1})
-	storeEvent, _ := r.serde.Encode(topics.Stores.Events.Name, &stores.StoreCreated{EventMeta: schemas.EventMeta{AggregateID: "s1"}})
+	storeEvent, _ := r.sd.Encode(topics.Stores.Events.Name, &stores.StoreCreated{EventMeta: schemas.EventMeta{AggregateID: "s1"}})
 	r.tt.Consume(topics.Stores.Commands.Name, "s1", storeEvent)
 	r.tt.Consume(topics.Stores.Commands.Name, "s1", []byte{0, 0, 0, 0x7f, 0x7f, 1, 2})
-	wrongKey, _ := r.serde.Encode(topics.Stores.Commands.Name, &stores.CreateStore{CommandMeta: meta("c0", "s2"), Name: "W", Location: "L"})
+	wrongKey, _ := r.sd.Encode(topics.Stores.Commands.Name, &stores.CreateStore{CommandMeta: meta("c0", "s2"), Name: "W", Location: "L"})
 	r.tt.Consume(topics.Stores.Commands.Name, "s1", wrongKey)
 
 	for _, want := range []string{"magic byte", "no key", "is not a store command", "unknown schema id", "is not the command's aggregateId"} {

@@ -37,12 +37,12 @@ type crash struct {
 }
 
 func afterCrash(t *testing.T, stateSurvived, eventSurvived bool) *crash {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	create := &stores.CreateStore{CommandMeta: meta("c1", "s1"), Name: "From the first run", Location: "L"}
 	ev := &stores.StoreCreated{Name: create.Name, Location: create.Location, EventMeta: schemas.EventMeta{
 		EventID: schemas.EventID("c1", 0), AggregateID: "s1", AggregateVersion: 1,
 		OccurredAt: time.Now(), CommandID: "c1", CausationID: "c1", CorrelationID: "c1"}}
-	evBytes, err := serde.Encode(topics.Stores.Events.Name, ev)
+	evBytes, err := sd.Encode(topics.Stores.Events.Name, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func afterCrash(t *testing.T, stateSurvived, eventSurvived bool) *crash {
 		log.events = []*kgo.Record{{Topic: topics.Stores.Events.Name, Key: []byte("s1"), Value: evBytes}}
 	}
 	tt := tester.New(t)
-	deps := engine.Deps{Serde: serde, Partitions: func(topics.Topic) int32 { return 1 }, EventLog: log}
+	deps := engine.Deps{Serde: sd, Partitions: func(topics.Topic) int32 { return 1 }, EventLog: log}
 	p, err := goka.NewProcessor(nil, StoreGroup(deps), goka.WithTester(tt))
 	if err != nil {
 		t.Fatal(err)
@@ -64,13 +64,13 @@ func afterCrash(t *testing.T, stateSurvived, eventSurvived bool) *crash {
 		snap := &stores.StoreSnapshot{AggregateID: "s1", Version: 1, LastOffset: 0, UpdatedAt: time.Now(),
 			Recent: []schemas.Applied{{CommandID: "c1", Offset: 0, Version: 1, ProcessedAt: time.Now(), Events: [][]byte{evBytes}}},
 			State:  stores.Store{ID: "s1", Name: create.Name, Location: "L"}}
-		b, err := serde.Encode(topics.Stores.Table.Name, snap)
+		b, err := sd.Encode(topics.Stores.Table.Name, snap)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tt.SetTableValue(goka.Table(topics.Stores.Table.Name), "s1", b)
 	}
-	r := &rig{t: t, tt: tt, serde: serde,
+	r := &rig{t: t, tt: tt, sd: sd,
 		events:  map[string]*tester.QueueTracker{topics.Stores.Events.Name: tt.NewQueueTracker(topics.Stores.Events.Name)},
 		results: tt.NewQueueTracker(topics.Results.Name),
 		dlq:     tt.NewQueueTracker(topics.DeadLetter.Name),

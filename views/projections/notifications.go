@@ -6,23 +6,23 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/mallbots/mallbots/schemas"
 	notes "github.com/mallbots/mallbots/schemas/notifications"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 // Notifications projects the default sender's record of every
 // notification into mallbots.notifications.
-func Notifications(serde *schemas.Serde) warehouse.Projection {
+func Notifications(sd *serde.Serde) warehouse.Projection {
 	return warehouse.Projection{
 		Name:   "notifications",
 		Group:  topics.ProjectorNotifications,
 		Topics: []string{topics.NotificationsSent.Name},
 		Tables: []warehouse.Table{warehouse.NotificationsTable},
 		Map: func(rec *kgo.Record) ([]warehouse.Row, error) {
-			pos := schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-			v, err := serde.Decode(context.Background(), pos, rec.Value)
+			pos := serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+			v, err := sd.Decode(context.Background(), pos, rec.Value)
 			if err != nil {
 				return nil, err
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -28,20 +29,20 @@ var (
 )
 
 // Events projects every event topic into mallbots.events.
-func Events(serde *schemas.Serde) warehouse.Projection {
+func Events(sd *serde.Serde) warehouse.Projection {
 	return warehouse.Projection{
 		Name:   "events",
 		Group:  topics.ProjectorEvents,
 		Topics: topics.EventTopics(),
 		Tables: []warehouse.Table{EventsTable},
-		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(serde, rec) },
+		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(sd, rec) },
 	}
 }
 
-func eventRow(serde *schemas.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
+func eventRow(sd *serde.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 	ctx := context.Background()
-	pos := schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-	v, err := serde.Decode(ctx, pos, rec.Value)
+	pos := serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+	v, err := sd.Decode(ctx, pos, rec.Value)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func eventRow(serde *schemas.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: %T is not an event", pos, v)
 	}
-	name, version, err := serde.Writer(ctx, rec.Value)
+	name, version, err := sd.Writer(ctx, rec.Value)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func stateTables() []StateTable {
 }
 
 // State projects the state tables into the current-state tables.
-func State(serde *schemas.Serde) warehouse.Projection {
+func State(sd *serde.Serde) warehouse.Projection {
 	byTopic := map[string]StateTable{}
 	p := warehouse.Projection{Name: "state", Group: topics.ProjectorState}
 	for _, st := range stateTables() {
@@ -112,8 +113,8 @@ func State(serde *schemas.Serde) warehouse.Projection {
 		if !ok {
 			return nil, fmt.Errorf("%s: no state projection", rec.Topic)
 		}
-		pos := schemas.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-		v, err := serde.Decode(context.Background(), pos, rec.Value)
+		pos := serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+		v, err := sd.Decode(context.Background(), pos, rec.Value)
 		if err != nil {
 			return nil, err
 		}

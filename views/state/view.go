@@ -13,6 +13,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -20,16 +21,16 @@ import (
 type View[S any] struct {
 	view  *goka.View
 	table topics.Topic
-	serde *schemas.Serde
+	sd    *serde.Serde
 }
 
 // New creates the view; Run fills it.
-func New[S any](brokers []string, table topics.Topic, serde *schemas.Serde, opts ...goka.ViewOption) (*View[S], error) {
+func New[S any](brokers []string, table topics.Topic, sd *serde.Serde, opts ...goka.ViewOption) (*View[S], error) {
 	v, err := goka.NewView(brokers, goka.Table(table.Name), new(codec.Bytes), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("view of %s: %w", table.Name, err)
 	}
-	return &View[S]{view: v, table: table, serde: serde}, nil
+	return &View[S]{view: v, table: table, sd: sd}, nil
 }
 
 // Run keeps the view up to date until ctx is done.
@@ -55,7 +56,7 @@ func (v *View[S]) decode(ctx context.Context, id string, raw any) (*schemas.Snap
 	if b == nil {
 		return nil, nil
 	}
-	d, err := v.serde.Decode(ctx, schemas.Position{Topic: v.table.Name, Partition: topics.PartitionFor(id, v.table.Partitions), Offset: -1}, b)
+	d, err := v.sd.Decode(ctx, serde.Position{Topic: v.table.Name, Partition: topics.PartitionFor(id, v.table.Partitions), Offset: -1}, b)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
 
-	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -22,8 +22,8 @@ import (
 //
 // opts are the views' options (gokart.Config.ViewOptions), given the
 // view's name; the storage builder and update callback are replaced.
-func Views(p *Pool, brokers []string, serde *schemas.Serde, opts func(name string) []goka.ViewOption) ([]Feed, error) {
-	lists, err := view(brokers, topics.ShoppingLists.Table, serde, opts("depot-bots-shoppinglists"), func(v any) {
+func Views(p *Pool, brokers []string, sd *serde.Serde, opts func(name string) []goka.ViewOption) ([]Feed, error) {
+	lists, err := view(brokers, topics.ShoppingLists.Table, sd, opts("depot-bots-shoppinglists"), func(v any) {
 		if snap, ok := v.(*depot.ShoppingListSnapshot); ok {
 			p.ObserveList(snap)
 		}
@@ -31,7 +31,7 @@ func Views(p *Pool, brokers []string, serde *schemas.Serde, opts func(name strin
 	if err != nil {
 		return nil, err
 	}
-	bots, err := view(brokers, topics.Bots.Table, serde, opts("depot-bots-bots"), func(v any) {
+	bots, err := view(brokers, topics.Bots.Table, sd, opts("depot-bots-bots"), func(v any) {
 		if snap, ok := v.(*depot.BotSnapshot); ok {
 			p.ObserveBot(snap)
 		}
@@ -42,13 +42,13 @@ func Views(p *Pool, brokers []string, serde *schemas.Serde, opts func(name strin
 	return []Feed{lists, bots}, nil
 }
 
-func view(brokers []string, table topics.Topic, serde *schemas.Serde, opts []goka.ViewOption, observe func(any), p *Pool) (*goka.View, error) {
+func view(brokers []string, table topics.Topic, sd *serde.Serde, opts []goka.ViewOption, observe func(any), p *Pool) (*goka.View, error) {
 	update := func(ctx goka.UpdateContext, _ storage.Storage, key string, value []byte) error {
 		if value == nil {
 			return nil // a tombstone: nothing deletes aggregates
 		}
-		pos := schemas.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
-		v, err := serde.Decode(context.Background(), pos, value)
+		pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+		v, err := sd.Decode(context.Background(), pos, value)
 		if err != nil {
 			// One bad record must not stop the bots: skip it, loudly.
 			p.cfg.Log.Error("bots: skipping an undecodable table record", "key", key, "err", err)

@@ -20,14 +20,14 @@ import (
 // The views feed the pool every record of the shopping lists and bots
 // tables: what they say is what the pool's bots do. Under goka's tester.
 func TestTheViewsFeedThePoolFromTheTables(t *testing.T) {
-	serde, _ := testkit.Serde(t)
+	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
 	f := newFakeDepot()
 	p, err := bots.New(bots.Config{Bots: 1, ShoppingTime: time.Millisecond, Commands: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	feeds, err := bots.Views(p, nil, serde, func(string) []goka.ViewOption { return []goka.ViewOption{goka.WithViewTester(tt)} })
+	feeds, err := bots.Views(p, nil, sd, func(string) []goka.ViewOption { return []goka.ViewOption{goka.WithViewTester(tt)} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestTheViewsFeedThePoolFromTheTables(t *testing.T) {
 
 	put := func(table string, key string, snap any) {
 		t.Helper()
-		b, err := serde.Encode(table, snap)
+		b, err := sd.Encode(table, snap)
 		if err != nil {
 			t.Fatal(err)
 		}

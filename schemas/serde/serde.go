@@ -1,4 +1,10 @@
-package schemas
+// Package serde encodes and decodes MallBots records in the Confluent wire
+// format against a schema registry: it registers the contract's schemas
+// (TopicRecordNameStrategy), writes with the latest version, and reads any
+// writer schema by id, upcasting older versions. It is apart from the
+// contract (package schemas) so that the pure domain code, which uses the
+// contract's types, does not depend on a registry client.
+package serde
 
 import (
 	"context"
@@ -12,6 +18,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -50,7 +57,7 @@ type writer struct {
 }
 
 type reader struct {
-	typ     *Type
+	typ     *schemas.Type
 	version int // 0: a schema registered by someone else; no upcaster applies
 	codec   *goavro.Codec
 }
@@ -62,27 +69,27 @@ type reader struct {
 // has not seen), upcasting older versions of our own types.
 type Serde struct {
 	client  *sr.Client
-	byName  map[string]*Type
-	byGo    map[reflect.Type]*Type
+	byName  map[string]*schemas.Type
+	byGo    map[reflect.Type]*schemas.Type
 	writers map[string]map[string]writer // topic → type name → writer
 	mu      sync.RWMutex
 	readers map[int]*reader
 }
 
-// NewSerde registers the value types of every topic in ts with the registry.
+// New registers the value types of every topic in ts with the registry.
 // Every value name a topic lists must be among types.
-func NewSerde(ctx context.Context, client *sr.Client, types []Type, ts []topics.Topic) (*Serde, error) {
+func New(ctx context.Context, client *sr.Client, types []schemas.Type, ts []topics.Topic) (*Serde, error) {
 	s := &Serde{
 		client:  client,
-		byName:  map[string]*Type{},
-		byGo:    map[reflect.Type]*Type{},
+		byName:  map[string]*schemas.Type{},
+		byGo:    map[reflect.Type]*schemas.Type{},
 		writers: map[string]map[string]writer{},
 		readers: map[int]*reader{},
 	}
 	for i := range types {
 		t := &types[i]
 		s.byName[t.Name] = t
-		s.byGo[t.goType()] = t
+		s.byGo[t.GoType()] = t
 	}
 	for _, topic := range ts {
 		for _, name := range topic.Values {
@@ -101,7 +108,7 @@ func NewSerde(ctx context.Context, client *sr.Client, types []Type, ts []topics.
 // Subject is the TopicRecordNameStrategy subject of a record type on a topic.
 func Subject(topic, fullName string) string { return topic + "-" + fullName }
 
-func (s *Serde) register(ctx context.Context, topic string, t *Type) error {
+func (s *Serde) register(ctx context.Context, topic string, t *schemas.Type) error {
 	subject := Subject(topic, t.Name)
 	for v, text := range t.Versions {
 		codec, err := goavro.NewCodec(text)
@@ -124,7 +131,7 @@ func (s *Serde) register(ctx context.Context, topic string, t *Type) error {
 }
 
 // TypeOf returns the Type of a Go value (or pointer to one).
-func (s *Serde) TypeOf(v any) (*Type, bool) {
+func (s *Serde) TypeOf(v any) (*schemas.Type, bool) {
 	t, ok := s.byGo[reflect.Indirect(reflect.ValueOf(v)).Type()]
 	return t, ok
 }
@@ -140,7 +147,7 @@ func (s *Serde) Encode(topic string, v any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("encode %s: topic %s does not carry it (see the topics catalogue)", t.Name, topic)
 	}
-	native, err := ToNative(v)
+	native, err := schemas.ToNative(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t.Name, err)
 	}
@@ -205,7 +212,7 @@ func (s *Serde) decode(ctx context.Context, b []byte) (any, error) {
 		}
 	}
 	out := r.typ.New()
-	if err := FromNative(rec, out); err != nil {
+	if err := schemas.FromNative(rec, out); err != nil {
 		return nil, fmt.Errorf("%s (schema id %d): %w", r.typ.Name, id, err)
 	}
 	return out, nil
