@@ -78,8 +78,16 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		if err := sample.Run(ctx, "http://"+sys.HTTPAddr(), os.Stdout); err != nil {
 			log.Error("sample traffic failed", "err", err)
 		}
-		fmt.Fprintf(os.Stdout, "\nWhere to look:\n  curl http://%s/api/stores\n  clickhouse-client --port %s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n  clickhouse-client --port %s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n  data: %s\nPress Ctrl-C to stop.\n",
-			sys.HTTPAddr(), port(sys.ClickHouseAddr()), port(sys.ClickHouseAddr()), r.DataDir)
+		ch := port(sys.ClickHouseAddr())
+		fmt.Fprintf(os.Stdout, "\nWhere to look:\n"+
+			"  curl http://%[1]s/api/stores\n"+
+			"  clickhouse-client --port %[2]s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n"+
+			"  clickhouse-client --port %[2]s --query 'SELECT status, count() FROM mallbots.orders FINAL GROUP BY status'\n"+
+			"  clickhouse-client --port %[2]s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n"+
+			"  clickhouse-client --port %[2]s --query 'SELECT kind, text FROM mallbots.notifications FINAL ORDER BY sent_at'\n"+
+			"  more shoppers: bin/mallbots load --api http://%[1]s --clickhouse %[3]s --shoppers 100\n"+
+			"  data: %[4]s\nPress Ctrl-C to stop.\n",
+			sys.HTTPAddr(), ch, sys.ClickHouseAddr(), r.DataDir)
 	}
 	select {
 	case <-ctx.Done():

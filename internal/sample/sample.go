@@ -63,6 +63,7 @@ func Run(ctx context.Context, baseURL string, out io.Writer) error {
 		{"Waldorf Books", "Level 1, north wing", []product{{"The Hobbit", 12.50}, {"Dune", 9.99}}},
 		{"Nic & Naks", "Level 2, food court", []product{{"Wizard w/ crystal", 9.98}, {"Dragon figurine", 24.00}}},
 	}
+	var shelf []string // product ids, for the shopper below
 	for _, s := range catalogue {
 		store, err := c.call(ctx, "POST", "/api/stores", map[string]any{"name": s.name, "location": s.location})
 		if err != nil {
@@ -78,8 +79,9 @@ func Run(ctx context.Context, baseURL string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
+			pid, _ := prod["id"].(string)
+			shelf = append(shelf, pid)
 			if i == 0 {
-				pid, _ := prod["id"].(string)
 				if _, err := c.call(ctx, "PUT", "/api/stores/products/"+pid+"/increasePrice", map[string]any{"price": p.price + 1}); err != nil {
 					return err
 				}
@@ -88,5 +90,93 @@ func Run(ctx context.Context, baseURL string, out io.Writer) error {
 	}
 	// A rule at work: a store needs a name.
 	_, _ = c.call(ctx, "POST", "/api/stores", map[string]any{"name": "", "location": "nowhere"})
-	return nil
+	return c.shop(ctx, shelf)
+}
+
+// shop takes one customer through the mall: basket, payment, checkout, the
+// saga and the bots, the invoice paid at pickup.
+func (c *client) shop(ctx context.Context, shelf []string) error {
+	fmt.Fprintln(c.out, "\nA shopper:")
+	customer, err := c.call(ctx, "POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"})
+	if err != nil {
+		return err
+	}
+	customerID, _ := customer["id"].(string)
+	basket, err := c.call(ctx, "POST", "/api/baskets", map[string]any{"customerId": customerID})
+	if err != nil {
+		return err
+	}
+	basketID, _ := basket["id"].(string)
+	for _, pid := range []string{shelf[1], shelf[2]} {
+		if _, err := c.call(ctx, "PUT", "/api/baskets/"+basketID+"/addItem", map[string]any{"productId": pid, "quantity": 2}); err != nil {
+			return err
+		}
+	}
+	b, err := c.call(ctx, "GET", "/api/baskets/"+basketID, nil)
+	if err != nil {
+		return err
+	}
+	payment, err := c.call(ctx, "POST", "/api/payments", map[string]any{"customerId": customerID, "amount": b["total"]})
+	if err != nil {
+		return err
+	}
+	paymentID, _ := payment["id"].(string)
+	if _, err := c.call(ctx, "PUT", "/api/baskets/"+basketID+"/checkout", map[string]any{"paymentId": paymentID}); err != nil {
+		return err
+	}
+	order := "/api/ordering/" + basketID
+	if err := c.await(ctx, order, "ready"); err != nil {
+		return err
+	}
+	if _, err := c.call(ctx, "GET", order+"/saga", nil); err != nil {
+		return err
+	}
+	if err := c.await(ctx, "/api/payments/invoices/"+basketID, "pending"); err != nil {
+		return err
+	}
+	if _, err := c.call(ctx, "PUT", "/api/payments/invoices/"+basketID+"/pay", nil); err != nil {
+		return err
+	}
+	return c.await(ctx, order, "completed")
+}
+
+// await polls a resource until its status is want, printing each change.
+func (c *client) await(ctx context.Context, path, want string) error {
+	deadline := time.Now().Add(time.Minute)
+	seen := ""
+	for time.Now().Before(deadline) {
+		r, err := c.get(ctx, path)
+		if err != nil {
+			return err
+		}
+		if st, _ := r["status"].(string); st != seen && st != "" {
+			seen = st
+			fmt.Fprintf(c.out, "  GET %s → status %s\n", path, st)
+		}
+		if seen == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not reach %s within a minute", path, want)
+}
+
+// get reads quietly.
+func (c *client) get(ctx context.Context, path string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out, nil
 }
