@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mallbots/mallbots/internal/testkit"
@@ -74,7 +76,11 @@ func TestPublishedVersionsStayReadable(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: re-encode: %v", path, err)
 			}
-			if !bytes.Equal(again, b) {
+			// Avro writes a map's entries in Go's random map order, so bytes
+			// are compared only for records without maps; with maps, the
+			// length and the value read back must agree.
+			back, err := sd.Decode(ctx, serde.Position{Topic: topic}, again)
+			if err != nil || len(again) != len(b) || !reflect.DeepEqual(back, v) || (!strings.Contains(typ.Versions[version-1], `"map"`) && !bytes.Equal(again, b)) {
 				t.Errorf("%s decodes and re-encodes differently: the wire format of a published version changed\n was: %x\n now: %x", path, b, again)
 			}
 		}
