@@ -136,6 +136,7 @@ func evolveOrder(o ordering.Order, ev ordering.OrderEvent) (ordering.Order, erro
 		return ordering.Order{
 			ID: e.AggregateID, CustomerID: e.CustomerID, PaymentID: e.PaymentID,
 			Items: append([]ordering.OrderItem(nil), e.Items...), TotalCents: e.TotalCents, Status: StatusPending,
+			CreatedAt: e.OccurredAt,
 		}, nil
 	case *ordering.OrderApproved:
 		o.Status, o.ShoppingListID = StatusApproved, e.ShoppingListID

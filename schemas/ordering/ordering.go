@@ -5,6 +5,7 @@ package ordering
 
 import (
 	"embed"
+	"time"
 
 	"github.com/mallbots/mallbots/schemas"
 )
@@ -45,6 +46,9 @@ type Order struct {
 	TotalCents      int64       `avro:"totalCents"`
 	Status          string      `avro:"status"`
 	RejectionReason string      `avro:"rejectionReason"`
+	// CreatedAt is when OrderCreated occurred (OrderSnapshot v2; zero when
+	// an upcast v1 snapshot no longer knew it).
+	CreatedAt time.Time `avro:"createdAt"`
 }
 
 // CreateOrder: create the order of a checked-out basket; aggregateId is the basket id.
@@ -153,5 +157,7 @@ func Types() ([]schemas.Type, error) {
 		"OrderReadied":   func() any { return new(OrderReadied) },
 		"OrderCompleted": func() any { return new(OrderCompleted) },
 		"OrderSnapshot":  func() any { return new(OrderSnapshot) },
-	}, nil)
+	}, map[string]func(int, map[string]any) (map[string]any, error){
+		"OrderSnapshot": upcastOrderSnapshot,
+	})
 }
