@@ -39,8 +39,8 @@ func validComponents(list []string) error {
 	known := ComponentNames()
 	for _, c := range list {
 		name := strings.TrimPrefix(c, "-")
-		if name != "all" && !slices.Contains(known, name) {
-			return fmt.Errorf("unknown component %q: choose from all, %s (prefix a name with - to leave it out)", c, strings.Join(known, ", "))
+		if name != "all" && name != "none" && !slices.Contains(known, name) {
+			return fmt.Errorf("unknown component %q: choose from all, none, %s (prefix a name with - to leave it out)", c, strings.Join(known, ", "))
 		}
 	}
 	return nil
@@ -48,7 +48,9 @@ func validComponents(list []string) error {
 
 // runs says whether this instance runs a component: everything by default;
 // with a list, the names it adds ("all" adds every one) minus the names it
-// removes ("-name").
+// removes ("-name"). "none" runs only the embedded infrastructure (broker,
+// registry, ClickHouse) and the health endpoints: a broker for other
+// instances.
 func (c Config) runs(name string) bool {
 	if len(c.Components) == 0 {
 		return true

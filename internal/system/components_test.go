@@ -18,6 +18,8 @@ func TestComponentsSelectWhatAnInstanceRuns(t *testing.T) {
 		{[]string{"api", "projection.events"}, "api", true},
 		{[]string{"api", "projection.events"}, "orders", false},
 		{[]string{"-api", "api"}, "api", true},
+		{[]string{"none"}, "api", false},
+		{[]string{"none"}, "orders", false},
 	} {
 		if got := (Config{Components: tc.list}).runs(tc.name); got != tc.runs {
 			t.Errorf("%v runs %s = %v, want %v", tc.list, tc.name, got, tc.runs)
