@@ -1,0 +1,180 @@
+// Package enginetest runs the goka groups that processors/engine builds
+// under goka's tester, so that a context's processor tests read as
+// specifications: send a command, then read the events, the result, the
+// saga reply, the dead letter and the snapshot it left, all decoded.
+//
+// It consumes a context's production group constructor (Groups) and the
+// contract's Serde (internal/testkit); it produces a Rig, typed helpers
+// around it, and the graph assertion every aggregate group must pass
+// (AssertAggregateGraph). It is test support, like goka's tester: only
+// tests import it.
+package enginetest
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/tester"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Rig runs a context's groups under one goka tester. Its helpers fail the
+// test on what they cannot do (encode, decode, find the next record).
+type Rig struct {
+	t     testing.TB
+	tt    *tester.Tester
+	sd    *serde.Serde
+	deps  engine.Deps
+	run   map[string]bool                 // the types of the aggregates whose groups run
+	queue map[string]*tester.QueueTracker // by topic: events, results, replies, dead letters
+}
+
+// Option changes how New builds the rig.
+type Option func(*config)
+
+type config struct {
+	now    func() time.Time
+	log    engine.LogReader
+	tables []func(*Rig)
+}
+
+// WithClock sets the groups' clock (engine.Deps.Now); default: always
+// 2026-11-22 12:00 UTC, the time Meta issues commands at.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithEventLog gives the groups an event log to reconcile redelivered
+// commands against (engine.Deps.EventLog); default none, which turns
+// reconciliation off. See EventLog.
+func WithEventLog(log engine.LogReader) Option { return func(c *config) { c.log = log } }
+
+// WithSnapshot puts snap in a's table, keyed by its aggregate id, before
+// the test sends anything: the state a previous run or another context
+// left. SetSnapshot does the same in the middle of a test.
+func WithSnapshot[S any](a topics.Aggregate, snap *schemas.Snapshot[S]) Option {
+	return func(c *config) { c.tables = append(c.tables, func(r *Rig) { SetSnapshot(r, a, snap) }) }
+}
+
+// issuedAt is the default clock's one time.
+var issuedAt = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// New starts the groups that groups (a context's production constructor,
+// e.g. stores.Groups) builds, on engine.Deps fit for goka's tester: one
+// partition, no lookup grace (a miss is a miss at once), the test's log,
+// and the options' clock and event log. The groups stop when the test ends.
+func New(t testing.TB, groups func(engine.Deps) []*goka.GroupGraph, opts ...Option) *Rig {
+	t.Helper()
+	cfg := config{now: func() time.Time { return issuedAt }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sd, _ := testkit.Serde(t)
+	deps := engine.Deps{
+		Serde:       sd,
+		Log:         slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Now:         cfg.now,
+		Partitions:  func(topics.Topic) int32 { return 1 }, // goka's tester runs one partition
+		EventLog:    cfg.log,
+		LookupGrace: 0,
+	}
+	r := &Rig{t: t, tt: tester.New(t), sd: sd, deps: deps, run: map[string]bool{}, queue: map[string]*tester.QueueTracker{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	for _, gg := range groups(deps) {
+		p, err := goka.NewProcessor(nil, gg, goka.WithTester(r.tt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = p.Run(ctx) }()
+		if a, ok := aggregateOf(gg); ok {
+			r.run[a.Type] = true
+			r.track(a.Events.Name)
+		}
+	}
+	r.track(topics.Results.Name)
+	r.track(topics.SagaReplies.Name)
+	r.track(topics.DeadLetter.Name)
+	for _, set := range cfg.tables {
+		set(r)
+	}
+	return r
+}
+
+func aggregateOf(gg *goka.GroupGraph) (topics.Aggregate, bool) {
+	for _, a := range topics.Aggregates() {
+		if goka.Group(a.Group) == gg.Group() {
+			return a, true
+		}
+	}
+	return topics.Aggregate{}, false
+}
+
+func (r *Rig) track(topic string) { r.queue[topic] = r.tt.NewQueueTracker(topic) }
+
+// Now is the groups' clock.
+func (r *Rig) Now() time.Time { return r.deps.Now() }
+
+// Encode encodes v as a record of topic, as a producer would, with the
+// contract's Serde (internal/testkit); the rig uses the same.
+func Encode(t testing.TB, topic topics.Topic, v any) []byte {
+	t.Helper()
+	sd, _ := testkit.Serde(t)
+	b, err := sd.Encode(topic.Name, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (r *Rig) decode(topic string, raw any) any {
+	r.t.Helper()
+	v, err := r.sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, raw.([]byte))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return v
+}
+
+// Send sends cmd to its aggregate's command topic (found through the
+// catalogue), keyed by its aggregate id, and waits until the groups have
+// handled it. FromSaga makes it a command of the saga.
+func (r *Rig) Send(cmd schemas.Command, opts ...tester.EmitOption) {
+	r.t.Helper()
+	typ, ok := r.sd.TypeOf(cmd)
+	if !ok {
+		r.t.Fatalf("%T is not a record of the contract", cmd)
+	}
+	topic, ok := topics.CommandTopic(typ.Name)
+	if !ok {
+		r.t.Fatalf("%s has no command topic in the catalogue", typ.Name)
+	}
+	r.SendRaw(topic, cmd.CommandMetadata().AggregateID, Encode(r.t, topic, cmd), opts...)
+}
+
+// SendRaw puts a record as it is on topic, for what no honest producer
+// sends: garbage, a missing key, an event on a command topic.
+func (r *Rig) SendRaw(topic topics.Topic, key string, value []byte, opts ...tester.EmitOption) {
+	r.t.Helper()
+	r.tt.Consume(topic.Name, key, value, opts...)
+}
+
+// FromSaga is how the create-order saga sends a command: it asks for the
+// result as a reply on mallbots.saga.replies keyed by the order.
+func FromSaga(orderID string) tester.EmitOption {
+	return tester.WithHeaders(goka.Headers{
+		topics.HeaderReplyTo:  []byte(topics.SagaReplies.Name),
+		topics.HeaderReplyKey: []byte(orderID),
+	})
+}
+
+// Meta is the metadata of a command issued now by the default clock.
+func Meta(commandID, aggregateID string) schemas.CommandMeta {
+	return schemas.CommandMeta{CommandID: commandID, AggregateID: aggregateID, IssuedAt: issuedAt}
+}
