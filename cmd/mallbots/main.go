@@ -19,6 +19,7 @@ type cli struct {
 	Run    runCmd    `cmd:"" help:"Run MallBots: broker, schema registry, ClickHouse, processors, views, projections and the HTTP API (embedded unless addresses are given)."`
 	Topics topicsCmd `cmd:"" help:"Create missing topics or report drift from the catalogue."`
 	Load   loadCmd   `cmd:"" help:"Simulate shoppers through the HTTP API, print progress and a summary, and compare it with ClickHouse."`
+	Chaos  chaosCmd  `cmd:"" help:"Inject a fault under load (kill -9, broker or ClickHouse restarts, poison input, duplicates) and report what was lost or doubled."`
 	Replay replayCmd `cmd:"" help:"Rebuild a ClickHouse projection or a state table from the event log, or show an aggregate at an instant."`
 }
 

@@ -1,0 +1,145 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mallbots/mallbots/internal/loadgen"
+)
+
+// Config configures a scenario run.
+type Config struct {
+	// Binary is the mallbots binary to run (default: this executable).
+	Binary string
+	// Dir holds the processes' data dirs (default: a temporary directory,
+	// removed afterwards when the run passed).
+	Dir string
+	// Rounds is how many faults to inject where a scenario repeats one.
+	Rounds int
+	// Workers drive acknowledged commands (default 6).
+	Workers int
+	// Shoppers run the whole mall in the background (0: none).
+	Shoppers int
+	Out      io.Writer
+	Seed     uint64
+}
+
+func (c *Config) defaults() error {
+	if c.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.Binary = exe
+	}
+	if c.Workers == 0 {
+		c.Workers = 6
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
+	}
+	if c.Dir == "" {
+		dir, err := os.MkdirTemp("", "mallbots-chaos-")
+		if err != nil {
+			return err
+		}
+		c.Dir = dir
+	}
+	return nil
+}
+
+func (c *Config) logf(format string, args ...any) {
+	fmt.Fprintf(c.Out, "  "+format+"\n", args...)
+}
+
+// load runs the ledger driver and, if asked, background shoppers against
+// the API of p until stop is called; stop returns once they have stopped.
+func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ledger = &Ledger{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&Driver{API: api, Workers: cfg.Workers, Ledger: ledger}).Run(ctx)
+	}()
+	if cfg.Shoppers > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Shoppers are background load: the faults make some of them
+			// fail, which the ledger's checks do not depend on.
+			_, _ = loadgen.Run(ctx, loadgen.Config{API: api(), Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+		}()
+	}
+	return ledger, func() { cancel(); wg.Wait() }
+}
+
+// pause waits a random time between min and max, or until ctx ends.
+func pause(ctx context.Context, rng *rand.Rand, min, max time.Duration) {
+	d := min + time.Duration(rng.Int64N(int64(max-min)+1))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// KillLoop kills the whole process with SIGKILL at random moments under
+// load, Rounds times, restarting it each time on the same data dir.
+func KillLoop(ctx context.Context, cfg Config) (Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return Report{}, err
+	}
+	r := Report{Scenario: fmt.Sprintf("kill -9 of the whole process, %d times, under load", cfg.Rounds)}
+	start := time.Now()
+	p, err := NewProc("mallbots", cfg.Binary, cfg.Dir)
+	if err != nil {
+		return r, err
+	}
+	if err := p.Start(ctx, 2*time.Minute); err != nil {
+		return r, err
+	}
+	defer p.Stop()
+	ledger, stop := load(&cfg, p.API)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
+	for i := 1; i <= cfg.Rounds && ctx.Err() == nil; i++ {
+		pause(ctx, rng, 1*time.Second, 4*time.Second)
+		before := len(ledger.Acked())
+		if err := p.Kill9(); err != nil {
+			stop()
+			return r, err
+		}
+		r.Faults++
+		t0 := time.Now()
+		if err := p.Start(ctx, 2*time.Minute); err != nil {
+			stop()
+			return r, err
+		}
+		cfg.logf("kill %d/%d after %d acknowledged commands; ready again in %s", i, cfg.Rounds, before, time.Since(t0).Round(100*time.Millisecond))
+	}
+	pause(ctx, rng, 2*time.Second, 2*time.Second)
+	stop()
+	err = Check(ctx, &r, p, ledger)
+	r.Duration = time.Since(start)
+	return r, err
+}
+
+// Run runs a scenario by name.
+func Run(ctx context.Context, name string, cfg Config) (Report, error) {
+	scenarios := map[string]func(context.Context, Config) (Report, error){
+		"kill9": KillLoop,
+	}
+	run, ok := scenarios[name]
+	if !ok {
+		return Report{}, fmt.Errorf("no scenario %q", name)
+	}
+	return run(ctx, cfg)
+}
