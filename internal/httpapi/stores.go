@@ -30,6 +30,8 @@ type productJSON struct {
 	Price       Money  `json:"price"`
 	Removed     bool   `json:"removed"`
 	Version     int64  `json:"version"`
+	// Category is "" for a product added without one (or before v2).
+	Category string `json:"category"`
 }
 
 func storeOut(s *schemas.Snapshot[contract.Store]) storeJSON {
@@ -38,7 +40,7 @@ func storeOut(s *schemas.Snapshot[contract.Store]) storeJSON {
 
 func productOut(p *schemas.Snapshot[contract.Product]) productJSON {
 	st := p.State
-	return productJSON{ID: p.AggregateID, StoreID: st.StoreID, Name: st.Name, Description: st.Description, SKU: st.SKU, Price: Money(st.PriceCents), Removed: st.Removed, Version: p.Version}
+	return productJSON{ID: p.AggregateID, StoreID: st.StoreID, Name: st.Name, Description: st.Description, SKU: st.SKU, Price: Money(st.PriceCents), Removed: st.Removed, Version: p.Version, Category: st.Category}
 }
 
 func (s *server) storeRoutes(mux *http.ServeMux) {
@@ -150,6 +152,7 @@ func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ID, Name, Description, SKU string
 		Price                      *Money `json:"price"`
+		Category                   string `json:"category"` // optional
 	}
 	if !decode(w, r, &in) {
 		return
@@ -162,7 +165,7 @@ func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cmd := &contract.AddProduct{StoreID: r.PathValue("storeId"), Name: in.Name, Description: in.Description, SKU: in.SKU, PriceCents: int64(*in.Price)}
+	cmd := &contract.AddProduct{StoreID: r.PathValue("storeId"), Name: in.Name, Description: in.Description, SKU: in.SKU, PriceCents: int64(*in.Price), Category: in.Category}
 	cmd.AggregateID = id
 	s.send(w, r, cmd, true, s.productAwait)
 }

@@ -49,7 +49,7 @@ func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate
 		if _, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, c.StoreID); !ok {
 			return nil, ErrStoreNotFound
 		}
-		return one[stores.ProductEvent](&stores.ProductAdded{StoreID: c.StoreID, Name: c.Name, Description: c.Description, SKU: c.SKU, PriceCents: c.PriceCents}), nil
+		return one[stores.ProductEvent](&stores.ProductAdded{StoreID: c.StoreID, Name: c.Name, Description: c.Description, SKU: c.SKU, PriceCents: c.PriceCents, Category: c.Category}), nil
 	}
 	switch {
 	case p == nil:
@@ -85,7 +85,7 @@ func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate
 func evolveProduct(p stores.Product, ev stores.ProductEvent) (stores.Product, error) {
 	switch e := ev.(type) {
 	case *stores.ProductAdded:
-		return stores.Product{ID: e.AggregateID, StoreID: e.StoreID, Name: e.Name, Description: e.Description, SKU: e.SKU, PriceCents: e.PriceCents}, nil
+		return stores.Product{ID: e.AggregateID, StoreID: e.StoreID, Name: e.Name, Description: e.Description, SKU: e.SKU, PriceCents: e.PriceCents, Category: e.Category}, nil
 	case *stores.ProductRebranded:
 		p.Name, p.Description = e.Name, e.Description
 	case *stores.ProductPriceIncreased:

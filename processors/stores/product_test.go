@@ -29,6 +29,10 @@ func TestProductRules(t *testing.T) {
 	aggregatetest.Run(t, ProductRules, []productSpec{
 		{Name: "given store Nic & Naks exists, adding Wizard w/ crystal at 9.98 succeeds",
 			When: addWizard(998), Facts: storeExists, Then: []stores.ProductEvent{added(998)}},
+		{Name: "a product added with a category carries it in its event (AddProduct v2)",
+			When:  &stores.AddProduct{StoreID: "store-1", Name: "Wizard w/ crystal", SKU: "WZ-1", PriceCents: 998, Category: "toys"},
+			Facts: storeExists,
+			Then:  []stores.ProductEvent{&stores.ProductAdded{StoreID: "store-1", Name: "Wizard w/ crystal", SKU: "WZ-1", PriceCents: 998, Category: "toys"}}},
 		{Name: "a free product is allowed",
 			When: addWizard(0), Facts: storeExists, Then: []stores.ProductEvent{added(0)}},
 		{Name: "adding a product to an unknown store fails",

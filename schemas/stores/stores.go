@@ -53,6 +53,8 @@ type Product struct {
 	SKU         string `avro:"sku"`
 	PriceCents  int64  `avro:"priceCents"`
 	Removed     bool   `avro:"removed"`
+	// Category is added in ProductSnapshot v2; a v1 snapshot reads as "".
+	Category string `avro:"category"`
 }
 
 // StoreSnapshot and ProductSnapshot are the state-table records.
@@ -100,6 +102,8 @@ type (
 		Description string `avro:"description"`
 		SKU         string `avro:"sku"`
 		PriceCents  int64  `avro:"priceCents"`
+		// Category is added in AddProduct v2 and optional ("" for none).
+		Category string `avro:"category"`
 	}
 	RebrandProduct struct {
 		schemas.CommandMeta
@@ -126,6 +130,8 @@ type (
 		Description string `avro:"description"`
 		SKU         string `avro:"sku"`
 		PriceCents  int64  `avro:"priceCents"`
+		// Category is added in ProductAdded v2; a v1 event reads as "".
+		Category string `avro:"category"`
 	}
 	ProductRebranded struct {
 		schemas.EventMeta
@@ -168,6 +174,11 @@ func (*ProductPriceDecreased) productEvent() {}
 func (*ProductRemoved) productEvent()        {}
 
 // Types returns the record types of the stores context.
+//
+// AddProduct, ProductAdded and ProductSnapshot have a v2 that adds a
+// category (string, default ""). They need no upcaster: a record written with
+// v1 is decoded with its own schema, has no category field, and the mapper
+// leaves Category at its Go zero value, "" — the very default v2 declares.
 func Types() ([]schemas.Type, error) {
 	return schemas.LoadTypes(files, "mallbots.stores", map[string]func() any{
 		"CreateStore":                func() any { return new(CreateStore) },

@@ -22,7 +22,7 @@ func storesState() []StateTable {
 				return nil, err
 			}
 			p := s.State
-			return []any{s.AggregateID, p.StoreID, p.Name, p.Description, p.SKU, Money(p.PriceCents), Flag(p.Removed), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
+			return []any{s.AggregateID, p.StoreID, p.Name, p.Description, p.SKU, Money(p.PriceCents), Flag(p.Removed), uint64(s.Version), Seconds(s.UpdatedAt), p.Category}, nil
 		}},
 	}
 }

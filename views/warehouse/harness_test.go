@@ -143,7 +143,7 @@ func mapEvent(rec *kgo.Record) ([]warehouse.Row, error) {
 		}},
 		{Table: "products", Values: []any{
 			agg, "store-1", "name", "description", "sku-" + agg,
-			decimal.New(int64(version)*125, -2), uint8(0), version, at,
+			decimal.New(int64(version)*125, -2), uint8(0), version, at, "",
 		}},
 	}, nil
 }

@@ -80,7 +80,8 @@ var bootstrap = []string{
 //
 // A migration interrupted between its statements and its record is applied
 // again next time, so every statement is idempotent (IF NOT EXISTS and the
-// like). A version recorded by a newer binary and unknown to this one is
+// like; an ALTER TABLE … ADD COLUMN, which 18.16 cannot write with IF NOT
+// EXISTS, counts as done when its column exists: see addcolumn.go). A version recorded by a newer binary and unknown to this one is
 // logged and left alone: migrations only add.
 func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) (applied []string, err error) {
 	if log == nil {
@@ -107,7 +108,7 @@ func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) (applied [
 		}
 		began := time.Now()
 		for i, stmt := range m.Statements {
-			if err := conn.Exec(ctx, stmt); err != nil {
+			if err := conn.Exec(ctx, stmt); err != nil && !columnAlreadyAdded(ctx, conn, stmt, err) {
 				return applied, fmt.Errorf("warehouse: migration %s, statement %d of %d: %w (fix the migration or the server; applied so far: %v)",
 					m.Version, i+1, len(m.Statements), err, applied)
 			}

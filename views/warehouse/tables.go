@@ -24,5 +24,6 @@ var (
 	// ProductsTable holds each product's current state.
 	ProductsTable = Table{Name: "products", Columns: []string{
 		"id", "store_id", "name", "description", "sku", "price", "removed", "version", "updated_at",
+		"category", // 0020: added after the others, so it is last
 	}}
 )
