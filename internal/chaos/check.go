@@ -207,17 +207,26 @@ func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
 			latest[a.AggregateType+"/"+a.AggregateID] = a
 		}
 	}
-	for key, a := range latest {
-		got, err := apiVersion(ctx, p, a)
-		if err != nil {
-			return err
-		}
-		if want := int64(len(byAgg[key])); got != want {
-			r.StateMismatch++
-			if r.StateMismatch <= 5 {
-				r.Problems = append(r.Problems, fmt.Sprintf("%s: the API says v%d, the log has %d events", key, got, want))
+	// The state the API serves follows the log: give redeliveries and
+	// views a minute to converge before counting a difference.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var problems []string
+		for key, a := range latest {
+			got, err := apiVersion(ctx, p, a)
+			if err != nil {
+				return err
+			}
+			if want := int64(len(byAgg[key])); got != want {
+				problems = append(problems, fmt.Sprintf("%s: the API says v%d, the log has %d events", key, got, want))
 			}
 		}
+		if len(problems) == 0 || time.Now().After(deadline) {
+			r.StateMismatch = len(problems)
+			r.Problems = append(r.Problems, problems[:min(len(problems), 5)]...)
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	return checkClickHouse(ctx, r, p)
 }

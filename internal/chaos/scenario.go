@@ -135,7 +135,11 @@ func KillLoop(ctx context.Context, cfg Config) (Report, error) {
 // Run runs a scenario by name.
 func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 	scenarios := map[string]func(context.Context, Config) (Report, error){
-		"kill9": KillLoop,
+		"kill9":         KillLoop,
+		"two-instances": TwoInstances,
+		"broker":        BrokerRestart(false),
+		"broker-sync":   BrokerRestart(true),
+		"clickhouse":    ClickHouseOutage,
 	}
 	run, ok := scenarios[name]
 	if !ok {

@@ -298,8 +298,9 @@ func (s *System) startProcessors(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("processor %s: %w", gg.Group(), err)
 		}
-		s.checks = append(s.checks, check{"processor " + string(gg.Group()), p.Recovered})
-		s.goRun(ctx, "processor "+string(gg.Group()), p.Run)
+		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: p}
+		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
+		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
 	}
 	return nil
 }
