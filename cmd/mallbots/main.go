@@ -21,6 +21,9 @@ type cli struct {
 	Load   loadCmd   `cmd:"" help:"Simulate shoppers through the HTTP API, print progress and a summary, and compare it with ClickHouse."`
 	Chaos  chaosCmd  `cmd:"" help:"Inject a fault under load (kill -9, broker or ClickHouse restarts, poison input, duplicates) and report what was lost or doubled."`
 	Replay replayCmd `cmd:"" help:"Rebuild a ClickHouse projection or a state table from the event log, or show an aggregate at an instant."`
+	Verify verifyCmd `cmd:"" help:"Check the event log (versions 1..n per aggregate, no gap, no conflicting duplicate) and every state table against it; exits non-zero on any discrepancy."`
+
+	Schemas schemasCmd `cmd:"" help:"Check the Avro contract against a live schema registry."`
 }
 
 func main() {
