@@ -13,6 +13,8 @@ type replayCmd struct {
 	Table          string    `help:"Rebuild an aggregate's state table (its goka group, e.g. mallbots.orders) from its event topic." xor:"what"`
 	Aggregate      string    `help:"Print one aggregate as the log says it was, TYPE/ID (e.g. order/3f0c…); with --until." xor:"what"`
 	Until          time.Time `help:"With --aggregate: the instant (RFC 3339); default now."`
+	Force          bool      `help:"With --table: write the live table even while its group has active members."`
+	DryRun         bool      `help:"With --table: rebuild and compare, but leave the live table alone."`
 	Brokers        []string  `help:"Kafka bootstrap brokers." default:"127.0.0.1:9092" env:"MALLBOTS_BROKERS"`
 	SchemaRegistry string    `help:"Schema registry URL." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
 	Clickhouse     string    `help:"ClickHouse native address (for --projection)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE"`

@@ -1,13 +1,122 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-// replayTable rebuilds a state table from its event log (issue 5 builds it).
-func (r *replayCmd) replayTable() error {
-	return errors.New("mallbots replay --table is not available yet")
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mallbots/mallbots/internal/replay"
+	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// openEventLog connects a reader of the event log and the state tables.
+func openEventLog(ctx context.Context, brokers []string, registry string) (*replay.Log, error) {
+	client, err := sr.NewClient(sr.URLs(registry))
+	if err != nil {
+		return nil, err
+	}
+	types, err := contract.Types()
+	if err != nil {
+		return nil, err
+	}
+	sd, err := serde.New(ctx, client, types, topics.All())
+	if err != nil {
+		return nil, fmt.Errorf("reach the schema registry at %s (--schema-registry): %w", registry, err)
+	}
+	return replay.New(sd, kgo.SeedBrokers(brokers...))
 }
 
-// timeTravel prints an aggregate as it was at an instant (issue 5 builds it).
+// replayTable rebuilds a state table from its event log, compares it with
+// the live one and swaps it in (docs/adr/0010).
+func (r *replayCmd) replayTable() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := openEventLog(ctx, r.Brokers, r.SchemaRegistry)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	rep, err := l.Rebuild(ctx, r.Table, replay.RebuildOptions{Force: r.Force, DryRun: r.DryRun, Progress: os.Stdout})
+	if rep != nil {
+		printRebuild(os.Stdout, rep, r.DryRun)
+	}
+	if err != nil {
+		return err
+	}
+	if r.DryRun && len(rep.Differences) > 0 {
+		return fmt.Errorf("%s differs from its rebuild in %d aggregates (dry run: nothing written; %s holds the rebuild)", rep.Table, len(rep.Differences), rep.Topic)
+	}
+	return nil
+}
+
+func printRebuild(w io.Writer, r *replay.RebuildReport, dryRun bool) {
+	if len(r.ActiveMembers) > 0 {
+		fmt.Fprintf(w, "group %s has active members: %s\n", r.Group, strings.Join(r.ActiveMembers, ", "))
+	}
+	fmt.Fprintf(w, "%s: %d events (%d redelivered copies skipped) → %d snapshots in %s\n", r.Group, r.Events, r.Duplicates, r.Rebuilt, r.Topic)
+	fmt.Fprintf(w, "live %s: %d snapshots, %d equal to their rebuild, %d differ\n", r.Table, r.Live, r.Matching, len(r.Differences))
+	for i, d := range r.Differences {
+		if i == replay.MaxListed {
+			fmt.Fprintf(w, "  … and %d more\n", len(r.Differences)-i)
+			break
+		}
+		fmt.Fprintln(w, "  "+d.String())
+	}
+	for _, d := range r.LogProblems {
+		fmt.Fprintln(w, "  log: "+d.String())
+	}
+	switch {
+	case r.Swapped && len(r.Differences) == 0:
+		fmt.Fprintf(w, "nothing to swap: %s already equals the log (took %s)\n", r.Table, r.Took.Round(time.Millisecond))
+	case r.Swapped:
+		fmt.Fprintf(w, "swapped: %d rebuilt snapshots and %d tombstones written onto %s, which now equals the log (took %s)\n", r.Written, r.Removed, r.Table, r.Took.Round(time.Millisecond))
+	case dryRun:
+		fmt.Fprintf(w, "dry run: %s left as it was (took %s)\n", r.Table, r.Took.Round(time.Millisecond))
+	}
+}
+
+// timeTravel prints an aggregate as the log says it was at an instant.
 func (r *replayCmd) timeTravel() error {
-	return errors.New("mallbots replay --aggregate is not available yet")
+	typ, id, ok := strings.Cut(r.Aggregate, "/")
+	if !ok || typ == "" || id == "" {
+		return fmt.Errorf("--aggregate is TYPE/ID, e.g. order/3f0c…; types: %s", strings.Join(replay.Types(), ", "))
+	}
+	at := r.Until
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	l, err := openEventLog(ctx, r.Brokers, r.SchemaRegistry)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	p, err := l.AsOf(ctx, typ, id, at)
+	var notYet *replay.NotYetError
+	if errors.As(err, &notYet) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("read the history of %s: %w", r.Aggregate, err)
+	}
+	out, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(out))
+	fmt.Fprintf(os.Stderr, "v%d of %d, from %d records of partition %d read in %s\n", p.Version, p.LatestVersion, p.Scanned, p.Partition, p.Took.Round(time.Millisecond))
+	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/mallbots/mallbots/internal/gokart"
 	"github.com/mallbots/mallbots/internal/httpapi"
 	"github.com/mallbots/mallbots/internal/registry"
+	"github.com/mallbots/mallbots/internal/replay"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas/contract"
@@ -334,7 +335,13 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	cmds := s.cmds
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	history, err := replay.New(s.sd, s.kafkaOpts()...)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
+
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
 	return s.serveHTTP(handler)
 }
 

@@ -1,0 +1,161 @@
+package replay
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
+)
+
+// logged is one event as the log holds it.
+type logged struct {
+	ev  schemas.Event
+	raw []byte
+	pos serde.Position
+}
+
+// stream folds one aggregate's events in the order the log holds them and
+// guards the log's promise on the way: versions 1..n, each once. A copy of
+// an event (same id, same version: a redelivery re-emitted it) is skipped
+// and counted; a different event with a version already taken is a
+// conflict; an event ahead of its turn waits for the versions before it
+// (and is an order problem when they come later, a gap when they never
+// do). State is folded in version order either way.
+type stream struct {
+	k  kind
+	id string
+	// until, when set, stops applying at the first event (in version order)
+	// that occurred after it: the state as it was at that instant.
+	until time.Time
+	// keepRecent remembers the last commands' events, for a rebuilt
+	// snapshot's window (snapshot.go).
+	keepRecent bool
+
+	version int64    // every version 1..version has been seen
+	ids     []string // the event id of each version, by version-1
+	offsets []int64  // where each version was first seen, by version-1
+	ahead   map[int64]logged
+
+	state   any
+	applied int64     // the version state is at (≤ version)
+	lastAt  time.Time // when the last applied event occurred
+	firstAt time.Time // when v1 occurred
+	halted  bool      // past until, or the rules refused an event
+	recent  []schemas.Applied
+
+	duplicates int64
+	problems   []Discrepancy
+}
+
+func newStream(k kind, id string) *stream { return &stream{k: k, id: id} }
+
+func (s *stream) problem(p Problem, pos serde.Position, format string, args ...any) {
+	s.problems = append(s.problems, Discrepancy{Type: s.k.names().Type, ID: s.id, Problem: p, Where: pos.String(), Detail: fmt.Sprintf(format, args...)})
+}
+
+// add takes the next event of the aggregate in log order.
+func (s *stream) add(l logged) {
+	m := l.ev.EventMetadata()
+	v := m.AggregateVersion
+	switch {
+	case v < 1:
+		s.problem(ProblemVersion, l.pos, "event %s has version %d; versions start at 1", m.EventID, v)
+	case v <= s.version:
+		if s.ids[v-1] == m.EventID {
+			s.duplicates++
+			return
+		}
+		s.problem(ProblemConflict, l.pos, "v%d is event %s here and event %s at offset %d", v, m.EventID, s.ids[v-1], s.offsets[v-1])
+	case v == s.version+1:
+		if len(s.ahead) > 0 {
+			s.problem(ProblemOrder, l.pos, "v%d is logged after v%d (offset %d)", v, s.lowestAhead(), s.ahead[s.lowestAhead()].pos.Offset)
+		}
+		s.accept(l)
+		for next, ok := s.ahead[s.version+1]; ok; next, ok = s.ahead[s.version+1] {
+			delete(s.ahead, s.version+1)
+			s.accept(next)
+		}
+	default:
+		if first, ok := s.ahead[v]; ok {
+			if first.ev.EventMetadata().EventID == m.EventID {
+				s.duplicates++
+				return
+			}
+			s.problem(ProblemConflict, l.pos, "v%d is event %s here and event %s at offset %d", v, m.EventID, first.ev.EventMetadata().EventID, first.pos.Offset)
+			return
+		}
+		if s.ahead == nil {
+			s.ahead = map[int64]logged{}
+		}
+		s.ahead[v] = l
+	}
+}
+
+func (s *stream) lowestAhead() int64 {
+	low := int64(-1)
+	for v := range s.ahead {
+		if low < 0 || v < low {
+			low = v
+		}
+	}
+	return low
+}
+
+// accept takes the next version in sequence and applies it unless halted.
+func (s *stream) accept(l logged) {
+	m := l.ev.EventMetadata()
+	s.version++
+	s.ids = append(s.ids, m.EventID)
+	s.offsets = append(s.offsets, l.pos.Offset)
+	if s.version == 1 {
+		s.firstAt = m.OccurredAt
+	}
+	if s.halted || (!s.until.IsZero() && m.OccurredAt.After(s.until)) {
+		s.halted = true
+		return
+	}
+	next, err := s.k.evolve(s.state, l.ev)
+	if err != nil {
+		s.problem(ProblemEvolve, l.pos, "v%d (%T): %v", s.version, l.ev, err)
+		s.halted = true
+		return
+	}
+	s.state, s.applied, s.lastAt = next, s.version, m.OccurredAt
+	if s.keepRecent {
+		s.remember(m, l.raw)
+	}
+}
+
+// remember keeps the events of the aggregate's last commands, byte for
+// byte, as the engine's window would hold them (without their command
+// offsets, which the log does not know).
+func (s *stream) remember(m *schemas.EventMeta, raw []byte) {
+	b := append([]byte(nil), raw...)
+	if n := len(s.recent); n > 0 && s.recent[n-1].CommandID == m.CommandID {
+		s.recent[n-1].Events = append(s.recent[n-1].Events, b)
+		s.recent[n-1].Version = m.AggregateVersion
+		return
+	}
+	s.recent = append(s.recent, schemas.Applied{
+		CommandID: m.CommandID, Offset: -1, Version: m.AggregateVersion,
+		ProcessedAt: m.OccurredAt, Events: [][]byte{b},
+	})
+	if len(s.recent) > aggregate.MinWindow {
+		s.recent = s.recent[len(s.recent)-aggregate.MinWindow:]
+	}
+}
+
+// finish reports the versions that never came: a gap before every event
+// still waiting for its turn.
+func (s *stream) finish() {
+	if len(s.ahead) == 0 {
+		return
+	}
+	low := s.lowestAhead()
+	s.problem(ProblemGap, s.ahead[low].pos, "v%d..v%d are missing: the log holds v1..v%d, then v%d", s.version+1, low-1, s.version, low)
+}
+
+// sound says whether the log of the aggregate kept its promises.
+func (s *stream) sound() bool { return len(s.problems) == 0 }
