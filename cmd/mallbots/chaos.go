@@ -30,7 +30,10 @@ func (c *chaosCmd) Run() error {
 	}
 	r.Print(os.Stdout)
 	if !r.OK() {
-		return fmt.Errorf("%s: something was lost or doubled", c.Scenario)
+		return fmt.Errorf("%s: something was lost or doubled; the processes' data and logs are in %s", c.Scenario, r.Dir)
+	}
+	if c.Dir == "" {
+		_ = os.RemoveAll(r.Dir)
 	}
 	return nil
 }

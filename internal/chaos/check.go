@@ -24,6 +24,7 @@ import (
 // must be zero.
 type Report struct {
 	Scenario      string
+	Dir           string // where the processes kept their data and logs
 	Duration      time.Duration
 	Faults        int   // crashes, stops, injections
 	Sent          int64 // HTTP command requests, retries included

@@ -128,7 +128,7 @@ func KillLoop(ctx context.Context, cfg Config) (Report, error) {
 	pause(ctx, rng, 2*time.Second, 2*time.Second)
 	stop()
 	err = Check(ctx, &r, p, ledger)
-	r.Duration = time.Since(start)
+	r.Duration, r.Dir = time.Since(start), cfg.Dir
 	return r, err
 }
 
@@ -140,6 +140,8 @@ func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 		"broker":        BrokerRestart(false),
 		"broker-sync":   BrokerRestart(true),
 		"clickhouse":    ClickHouseOutage,
+		"poison":        Poison,
+		"duplicates":    Duplicates,
 	}
 	run, ok := scenarios[name]
 	if !ok {

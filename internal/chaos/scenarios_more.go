@@ -67,7 +67,7 @@ func TwoInstances(ctx context.Context, cfg Config) (Report, error) {
 	r.Extra = append(r.Extra, fmt.Sprintf("acknowledged by the end: %d", len(ledger.Acked())))
 	stop()
 	err = Check(ctx, &r, a, ledger)
-	r.Duration = time.Since(start)
+	r.Duration, r.Dir = time.Since(start), cfg.Dir
 	return r, err
 }
 
@@ -133,7 +133,7 @@ func BrokerRestart(sync bool) func(context.Context, Config) (Report, error) {
 		check := *broker
 		check.HTTP = app.HTTP
 		err = Check(ctx, &r, &check, ledger)
-		r.Duration = time.Since(start)
+		r.Duration, r.Dir = time.Since(start), cfg.Dir
 		return r, err
 	}
 }
@@ -179,7 +179,7 @@ func ClickHouseOutage(ctx context.Context, cfg Config) (Report, error) {
 	pause(ctx, rng, 3*time.Second, 3*time.Second)
 	stop()
 	err = Check(ctx, &r, p, ledger)
-	r.Duration = time.Since(start)
+	r.Duration, r.Dir = time.Since(start), cfg.Dir
 	return r, err
 }
 
