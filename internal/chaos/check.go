@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/mallbots/mallbots/internal/replay"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -42,12 +43,13 @@ type Report struct {
 	Conflicts     int      // (aggregate, version) with two different events
 	StateMismatch int      // aggregates whose API version differs from the log
 	CHMismatch    int      // 1 when ClickHouse's events differ from the log
+	Verify        int      // discrepancies mallbots verify finds (log, state tables)
 	Problems      []string
 }
 
 // OK says whether nothing was lost or doubled.
 func (r Report) OK() bool {
-	return r.Lost+r.Doubled+r.DupRecords+r.Gaps+r.Conflicts+r.StateMismatch+r.CHMismatch == 0 && len(r.Problems) == 0
+	return r.Lost+r.Doubled+r.DupRecords+r.Gaps+r.Conflicts+r.StateMismatch+r.CHMismatch+r.Verify == 0 && len(r.Problems) == 0
 }
 
 // Print writes the report.
@@ -59,8 +61,8 @@ func (r Report) Print(w io.Writer) {
 	for _, e := range r.Extra {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
-	fmt.Fprintf(w, "  lost %d · doubled %d · duplicate records %d · version gaps %d · conflicts %d · state ≠ log %d · ClickHouse ≠ log %d\n",
-		r.Lost, r.Doubled, r.DupRecords, r.Gaps, r.Conflicts, r.StateMismatch, r.CHMismatch)
+	fmt.Fprintf(w, "  lost %d · doubled %d · duplicate records %d · version gaps %d · conflicts %d · API state ≠ log %d · ClickHouse ≠ log %d · verify discrepancies %d\n",
+		r.Lost, r.Doubled, r.DupRecords, r.Gaps, r.Conflicts, r.StateMismatch, r.CHMismatch, r.Verify)
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
 	}
@@ -229,7 +231,39 @@ func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	return checkClickHouse(ctx, r, p)
+	if err := checkClickHouse(ctx, r, p); err != nil {
+		return err
+	}
+	return verify(ctx, r, p, sd)
+}
+
+// verify runs mallbots verify's checks (the log's versions, every state
+// table against the fold of its events) once every group has caught up.
+func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
+	if err := drained(ctx, p.Kafka, time.Minute); err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
+	l, err := replay.New(sd, kgo.SeedBrokers(p.Kafka))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	rep, err := l.Verify(ctx, replay.VerifyOptions{})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var events int64
+	var aggregates, snapshots int
+	for _, t := range rep.Types {
+		events, aggregates, snapshots = events+int64(t.Events), aggregates+int(t.Aggregates), snapshots+int(t.Snapshots)
+	}
+	d := rep.Discrepancies()
+	r.Verify = len(d)
+	r.Extra = append(r.Extra, fmt.Sprintf("verify: %d events of %d aggregates, %d snapshots, %d discrepancies", events, aggregates, snapshots, len(d)))
+	for i := 0; i < len(d) && i < 5; i++ {
+		r.Problems = append(r.Problems, "verify: "+d[i].String())
+	}
+	return nil
 }
 
 func apiVersion(ctx context.Context, p *Proc, a Acked) (int64, error) {
