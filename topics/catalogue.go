@@ -210,6 +210,9 @@ const (
 	ProjectorState = "mallbots.projector.state"
 	// ProjectorNotifications projects the notifications sent.
 	ProjectorNotifications = "mallbots.projector.notifications"
+	// ProjectorAnalytics projects the order and basket events into the
+	// analytics fact tables (docs/analytics.md).
+	ProjectorAnalytics = "mallbots.projector.analytics"
 )
 
 // Aggregates lists every aggregate type.

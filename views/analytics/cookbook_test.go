@@ -1,0 +1,159 @@
+package analytics_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/mallbots/mallbots/internal/chserver"
+	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/views/analytics"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+func cookbook(t *testing.T) []analytics.Query {
+	t.Helper()
+	path, err := analytics.FindCookbook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := analytics.LoadCookbook(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qs
+}
+
+func fixture(t *testing.T) (*analytics.History, analytics.Params) {
+	t.Helper()
+	h, err := analytics.Fixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, analytics.FixtureParams(h)
+}
+
+func TestEveryCookbookQueryHasAGoFigure(t *testing.T) {
+	var names []string
+	for _, q := range cookbook(t) {
+		names = append(names, q.Name)
+	}
+	slices.Sort(names)
+	if figures := analytics.Figures(); !slices.Equal(names, figures) {
+		t.Fatalf("the cookbook's queries %v and the Go figures %v differ: every query needs a figure in views/analytics/figures.go and every figure a query", names, figures)
+	}
+}
+
+func TestCookbookParametersBind(t *testing.T) {
+	at := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, q := range cookbook(t) {
+		sql, err := q.Bind(analytics.Params{"instant": at, "basket_id": "it's", "type": "order", "id": "o-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range q.Params {
+			want := map[string]string{
+				"instant": "toDateTime('2027-01-02 03:04:05', 'UTC') AS instant", "basket_id": `'it\'s' AS basket_id`,
+				"type": "'order' AS type", "id": "'o-1' AS id",
+			}[p]
+			if want == "" {
+				t.Errorf("query %s has a parameter %q this test does not know", q.Name, p)
+			} else if !contains(sql, want) {
+				t.Errorf("query %s bound: want %q in\n%s", q.Name, want, sql)
+			}
+		}
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) > 0 && len(s) >= len(sub) && indexOf(s, sub) >= 0 }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// The fixture makes every query return rows, so that the comparisons below
+// compare something.
+func TestTheFixtureGivesEveryQueryRows(t *testing.T) {
+	h, p := fixture(t)
+	for _, name := range analytics.Figures() {
+		r, err := analytics.Expected(name, h, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r) == 0 {
+			t.Errorf("%s: the fixture gives no rows; extend analytics.Fixture", name)
+		}
+	}
+}
+
+// Every cookbook query, run on ClickHouse 18.16 as the analyst over the
+// fixture's rows, returns what the Go figures compute from the fixture's
+// events.
+func TestCookbookOnClickHouse18(t *testing.T) {
+	srv := chtest.Start(t)
+	ctx := context.Background()
+	admin := open(t, srv, chserver.DefaultUser)
+	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
+		t.Fatal(err)
+	}
+	h, p := fixture(t)
+	rows, err := analytics.WarehouseRows(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Insert(ctx, open(t, srv, chserver.WriterUser)); err != nil {
+		t.Fatal(err)
+	}
+	analyst := open(t, srv, chserver.AnalystUser)
+	for _, q := range cookbook(t) {
+		t.Run(q.Name, func(t *testing.T) {
+			sql, err := q.Bind(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := analytics.Run(ctx, analyst, sql)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, sql)
+			}
+			compare(t, q.Name, h, p, got)
+		})
+	}
+}
+
+// compare checks a query's result against its Go figure.
+func compare(t *testing.T, name string, h *analytics.History, p analytics.Params, got analytics.Result) {
+	t.Helper()
+	want, err := analytics.Expected(name, h, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := analytics.Normalize(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := analytics.Normalize(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := analytics.Diff(w, g); d != "" {
+		t.Errorf("%s: ClickHouse and the Go figure differ:\n%s", name, d)
+	}
+}
+
+func open(t *testing.T, srv *chserver.Server, user string) clickhouse.Conn {
+	t.Helper()
+	conn, err := clickhouse.Open(srv.Options(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}

@@ -1,0 +1,27 @@
+// Runs SQL statements on chDB (current ClickHouse, embedded) for the Go test
+// chdb_test.go: reads a JSON array of statements on stdin, runs them in
+// order in one session stored in the directory given as the first argument,
+// and writes a JSON array of {"csv": result} or {"error": message}, one per
+// statement, on stdout. It stops at the first error. The chdb package is
+// found through NODE_PATH (deploy/scripts/setup installs it).
+"use strict";
+const { Session } = require("chdb");
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error("usage: node chdb.js SESSION_DIR < statements.json");
+  process.exit(2);
+}
+const statements = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const session = new Session(dir);
+const out = [];
+for (const sql of statements) {
+  try {
+    out.push({ csv: session.query(sql, "CSVWithNames") });
+  } catch (e) {
+    out.push({ error: String(e && e.message ? e.message : e) });
+    break;
+  }
+}
+if (typeof session.cleanup === "function") session.cleanup();
+process.stdout.write(JSON.stringify(out));
