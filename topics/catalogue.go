@@ -208,6 +208,8 @@ const (
 	ProjectorEvents = "mallbots.projector.events"
 	// ProjectorState projects the state tables into the current-state tables.
 	ProjectorState = "mallbots.projector.state"
+	// ProjectorSearch projects the orders table into the order search table.
+	ProjectorSearch = "mallbots.projector.search"
 	// ProjectorNotifications projects the notifications sent.
 	ProjectorNotifications = "mallbots.projector.notifications"
 	// ProjectorAnalytics projects the order and basket events into the

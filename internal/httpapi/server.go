@@ -25,6 +25,8 @@ type Deps struct {
 	Commands *emitters.Commands
 	Views
 	Sagas SagaReader
+	// Search answers POST /api/search/orders and GET /api/search/orders/{id}; nil: 503.
+	Search OrderSearch
 	// History reads aggregates as the event log says they were (history.go).
 	History HistoryReader
 	// Ready reports nil when every component is ready (for /readyz).
@@ -56,6 +58,7 @@ func New(d Deps) http.Handler {
 	s.basketRoutes(mux)
 	s.orderRoutes(mux)
 	s.depotRoutes(mux)
+	s.searchRoutes(mux)
 	s.historyRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")

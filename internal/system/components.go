@@ -29,7 +29,7 @@ func ComponentNames() []string {
 	}
 	names = append(names, short(topics.SagaGroup), short(topics.PoliciesGroup), short(topics.NotificationsGroup),
 		ComponentSagaClock, ComponentAPI, ComponentBotPool,
-		projectionComponent("events"), projectionComponent("state"), projectionComponent("notifications"))
+		projectionComponent("events"), projectionComponent("state"), projectionComponent("notifications"), projectionComponent("search"))
 	return names
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
 	"github.com/mallbots/mallbots/views/projections"
+	"github.com/mallbots/mallbots/views/search"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
@@ -341,7 +342,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
 	return s.serveHTTP(handler)
 }
 
@@ -362,7 +363,7 @@ func (s *System) serveHTTP(handler http.Handler) error {
 }
 
 func (s *System) startProjections(ctx context.Context) error {
-	for _, p := range []warehouse.Projection{projections.Events(s.sd), projections.State(s.sd), projections.Notifications(s.sd)} {
+	for _, p := range []warehouse.Projection{projections.Events(s.sd), projections.State(s.sd), projections.Notifications(s.sd), projections.Search(s.sd)} {
 		if !s.cfg.runs(projectionComponent(p.Name)) {
 			continue
 		}
