@@ -269,7 +269,7 @@ func awaitResults(ctx context.Context, broker string, ids []string, within time.
 	defer cl.Close()
 	found := 0
 	deadline := time.Now().Add(within)
-	for found < len(want) && time.Now().Before(deadline) {
+	for len(want) > 0 && time.Now().Before(deadline) {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		fetches := cl.PollFetches(pctx)
 		cancel()
