@@ -9,7 +9,7 @@ import (
 // (--projection), an aggregate's state table (--table), or one aggregate as
 // it was at an instant (--aggregate with --until).
 type replayCmd struct {
-	Projection     string    `help:"Rebuild a ClickHouse projection from the log into a new table and swap it in (events, state, notifications, …)." xor:"what"`
+	Projection     string    `help:"Rebuild a ClickHouse projection (events, state, notifications, search, analytics) or one of its tables (e.g. orders) from the log into new tables and swap them in; the live projection keeps running." xor:"what"`
 	Table          string    `help:"Rebuild an aggregate's state table (its goka group, e.g. mallbots.orders) from its event topic." xor:"what"`
 	Aggregate      string    `help:"Print one aggregate as the log says it was, TYPE/ID (e.g. order/3f0c…); with --until." xor:"what"`
 	Until          time.Time `help:"With --aggregate: the instant (RFC 3339); default now."`

@@ -29,6 +29,9 @@ type Deps struct {
 	Search OrderSearch
 	// History reads aggregates as the event log says they were (history.go).
 	History HistoryReader
+	// Projections reports the ClickHouse projections' lag for
+	// GET /api/projections (projections.go); nil: 503.
+	Projections ProjectionsReader
 	// Ready reports nil when every component is ready (for /readyz).
 	Ready func() error
 	// Timeout bounds how long a write waits for its result; default 5 s.
@@ -60,6 +63,7 @@ func New(d Deps) http.Handler {
 	s.depotRoutes(mux)
 	s.searchRoutes(mux)
 	s.historyRoutes(mux)
+	s.projectionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})

@@ -29,7 +29,8 @@ func ComponentNames() []string {
 	}
 	names = append(names, short(topics.SagaGroup), short(topics.PoliciesGroup), short(topics.NotificationsGroup),
 		ComponentSagaClock, ComponentAPI, ComponentBotPool,
-		projectionComponent("events"), projectionComponent("state"), projectionComponent("notifications"), projectionComponent("search"))
+		projectionComponent("events"), projectionComponent("state"), projectionComponent("notifications"), projectionComponent("search"),
+		projectionComponent("analytics"))
 	return names
 }
 

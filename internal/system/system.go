@@ -60,6 +60,10 @@ type System struct {
 	errOnce sync.Once
 	err     error
 	closers []func(context.Context) error
+
+	// projections are the projections this instance runs (projections.go).
+	projMu      sync.Mutex
+	projections []projectionRef
 }
 
 type check struct {
@@ -342,7 +346,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: &projectionsReport{s: s}, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
 	return s.serveHTTP(handler)
 }
 
@@ -363,7 +367,7 @@ func (s *System) serveHTTP(handler http.Handler) error {
 }
 
 func (s *System) startProjections(ctx context.Context) error {
-	for _, p := range []warehouse.Projection{projections.Events(s.sd), projections.State(s.sd), projections.Notifications(s.sd), projections.Search(s.sd)} {
+	for _, p := range projections.All(s.sd) {
 		if !s.cfg.runs(projectionComponent(p.Name)) {
 			continue
 		}
@@ -373,6 +377,9 @@ func (s *System) startProjections(ctx context.Context) error {
 			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}
 		s.checks = append(s.checks, check{"projection " + p.Name, proj.Ready})
+		s.projMu.Lock()
+		s.projections = append(s.projections, projectionRef{p, proj})
+		s.projMu.Unlock()
 		s.goRun(ctx, "projection "+p.Name, proj.Run)
 	}
 	return nil

@@ -84,7 +84,10 @@ func Rebuild(ctx context.Context, kafka []kgo.Opt, ch driver.Conn, p Projection,
 	}
 	if !cfg.keepReplaced {
 		for _, t := range r.res.Tables {
-			if err := ch.Exec(ctx, "DROP TABLE IF EXISTS "+Database+".`"+t.Replaced+"`"); err != nil {
+			t0 := time.Now()
+			err := ch.Exec(ctx, "DROP TABLE IF EXISTS "+Database+".`"+t.Replaced+"`")
+			cfg.log.Debug("rebuild: dropped the replaced table", "table", t.Replaced, "took", time.Since(t0))
+			if err != nil {
 				return r.res, fmt.Errorf("warehouse: rebuild %s: the rebuilt tables are live; dropping %s failed: %w (drop it by hand)", p.Name, t.Replaced, err)
 			}
 		}

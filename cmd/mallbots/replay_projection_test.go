@@ -1,0 +1,117 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+)
+
+// `mallbots replay --projection orders` on a populated system, while it
+// runs, ends with an orders table equal to the live one, row for row.
+func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
+	in := newInstance(t)
+	in.start()
+	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--shoppers", "40", "--rate", "40", "--seed", "11")
+	if out, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("mallbots load: %v\n%s", err, out)
+	}
+	waitForNoLag(t, in, "state")
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{in.ch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	before := finalRows(t, conn, "orders")
+	if len(before) < 40 {
+		t.Fatalf("only %d orders before the rebuild, want at least 40", len(before))
+	}
+
+	replay := exec.Command(binary, "replay", "--projection", "orders", "--brokers", in.kafka,
+		"--schema-registry", "http://"+in.registry, "--clickhouse", in.ch)
+	out, err := replay.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mallbots replay --projection orders: %v\n%s", err, out)
+	}
+	for _, want := range []string{"rebuilding state (orders) from mallbots.orders-table", "copy ", "· done", "orders: ", "swapped in"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the replay did not print %q:\n%s", want, out)
+		}
+	}
+	t.Logf("mallbots replay --projection orders:\n%s", out)
+
+	after := finalRows(t, conn, "orders")
+	if !slices.Equal(before, after) {
+		t.Errorf("the rebuilt orders table differs from the live one: %d rows before, %d after", len(before), len(after))
+	}
+	var leftovers uint64
+	if err := conn.QueryRow(context.Background(),
+		"SELECT count() FROM system.tables WHERE database = 'mallbots' AND name LIKE 'orders\\_%'").Scan(&leftovers); err != nil || leftovers != 0 {
+		t.Errorf("tables left behind by the rebuild: %d (%v)", leftovers, err)
+	}
+	in.stop()
+}
+
+// waitForNoLag polls GET /api/projections until the projection has no lag.
+func waitForNoLag(t *testing.T, in *instance, projection string) {
+	t.Helper()
+	testkit.Eventually(t, 60*time.Second, func() (bool, string) {
+		resp, err := http.Get("http://" + in.http + "/api/projections")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var rep struct {
+			Projections []struct {
+				Name      string
+				LagEvents int64
+			}
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+			return false, err.Error()
+		}
+		for _, p := range rep.Projections {
+			if p.Name == projection {
+				return p.LagEvents == 0, fmt.Sprintf("%s lags %d events", projection, p.LagEvents)
+			}
+		}
+		return false, "no projection " + projection + " in the report"
+	})
+}
+
+// finalRows is a table's rows under FINAL, as text, sorted.
+func finalRows(t *testing.T, conn clickhouse.Conn, table string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT * FROM mallbots."+table+" FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(rows.ColumnTypes()))
+		for i, c := range rows.ColumnTypes() {
+			vals[i] = reflect.New(c.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, v := range vals {
+			fmt.Fprintf(&b, "%v|", reflect.ValueOf(v).Elem().Interface())
+		}
+		out = append(out, b.String())
+	}
+	slices.Sort(out)
+	return out
+}
