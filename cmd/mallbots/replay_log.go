@@ -49,6 +49,10 @@ func (r *replayCmd) replayTable() error {
 	}
 	defer l.Close()
 	rep, err := l.Rebuild(ctx, r.Table, replay.RebuildOptions{Force: r.Force, DryRun: r.DryRun, Progress: os.Stdout})
+	var active *replay.GroupActiveError
+	if errors.As(err, &active) {
+		return err // nothing was read: the message says what to do
+	}
 	if rep != nil {
 		printRebuild(os.Stdout, rep, r.DryRun)
 	}
@@ -56,7 +60,7 @@ func (r *replayCmd) replayTable() error {
 		return err
 	}
 	if r.DryRun && len(rep.Differences) > 0 {
-		return fmt.Errorf("%s differs from its rebuild in %d aggregates (dry run: nothing written; %s holds the rebuild)", rep.Table, len(rep.Differences), rep.Topic)
+		return fmt.Errorf("%s differs from its rebuild in %s (dry run: nothing written; %s holds the rebuild)", rep.Table, replay.Count(len(rep.Differences), "aggregate", "aggregates"), rep.Topic)
 	}
 	return nil
 }
@@ -81,7 +85,8 @@ func printRebuild(w io.Writer, r *replay.RebuildReport, dryRun bool) {
 	case r.Swapped && len(r.Differences) == 0:
 		fmt.Fprintf(w, "nothing to swap: %s already equals the log (took %s)\n", r.Table, r.Took.Round(time.Millisecond))
 	case r.Swapped:
-		fmt.Fprintf(w, "swapped: %d rebuilt snapshots and %d tombstones written onto %s, which now equals the log (took %s)\n", r.Written, r.Removed, r.Table, r.Took.Round(time.Millisecond))
+		fmt.Fprintf(w, "swapped: %s and %s written onto %s, which now equals the log (took %s)\n",
+			replay.Count(r.Written, "rebuilt snapshot", "rebuilt snapshots"), replay.Count(r.Removed, "tombstone", "tombstones"), r.Table, r.Took.Round(time.Millisecond))
 	case dryRun:
 		fmt.Fprintf(w, "dry run: %s left as it was (took %s)\n", r.Table, r.Took.Round(time.Millisecond))
 	}

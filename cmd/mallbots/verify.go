@@ -50,7 +50,7 @@ func (v *verifyCmd) Run() error {
 		rep.Print(os.Stdout)
 	}
 	if n := len(rep.Discrepancies()); n > 0 {
-		return fmt.Errorf("%d discrepancies between the log's promises and what it and the state tables hold", n)
+		return fmt.Errorf("%s between the log's promises and what it and the state tables hold", replay.Count(n, "discrepancy", "discrepancies"))
 	}
 	return nil
 }

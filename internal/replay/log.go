@@ -91,8 +91,13 @@ func total(spans map[int32]span) int64 {
 }
 
 // read calls fn for every record of the spans, in offset order within each
-// partition (partitions interleave). It returns fn's first error.
-func (l *Log) read(ctx context.Context, topic string, spans map[int32]span, fn func(*kgo.Record) error) error {
+// partition (partitions interleave), and moves m (nil for none) along. It
+// returns fn's first error.
+func (l *Log) read(ctx context.Context, topic string, spans map[int32]span, m *meter, fn func(*kgo.Record) error) error {
+	next := map[int32]int64{}
+	for p, s := range spans {
+		next[p] = s.from
+	}
 	want := map[int32]kgo.Offset{}
 	for p, s := range spans {
 		if s.to > s.from {
@@ -125,6 +130,10 @@ func (l *Log) read(ctx context.Context, topic string, spans map[int32]span, fn f
 					break
 				}
 				ferr = fn(rec)
+				if m != nil {
+					m.add(rec.Offset + 1 - next[fp.Partition])
+				}
+				next[fp.Partition] = rec.Offset + 1
 			}
 			if n := len(fp.Records); n > 0 && fp.Records[n-1].Offset >= end-1 {
 				delete(want, fp.Partition)

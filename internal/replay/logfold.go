@@ -52,9 +52,8 @@ func (l *Log) foldLog(ctx context.Context, k kind, o foldOptions) (*logFold, err
 	f := newLogFold(k, l.sd, o)
 	f.checkStarts(topic.Name, spans)
 	m := startMeter(o.progress, "read "+topic.Name, total(spans))
-	err = l.read(ctx, topic.Name, spans, func(rec *kgo.Record) error {
+	err = l.read(ctx, topic.Name, spans, m, func(rec *kgo.Record) error {
 		f.record(ctx, rec)
-		m.add(1)
 		return nil
 	})
 	m.finish()

@@ -9,16 +9,18 @@ import (
 	"time"
 )
 
-// meter counts the records a long read has handled and, with a writer,
-// prints how far it is every second and once at the end.
+// meter counts how far a long read or write is and, with a writer, prints
+// it every second and once at the end. Progress is in offsets (a compacted
+// topic has fewer records than offsets); records are counted apart.
 type meter struct {
-	w     io.Writer
-	label string
-	total int64
-	start time.Time
-	done  atomic.Int64
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	w       io.Writer
+	label   string
+	total   int64
+	start   time.Time
+	done    atomic.Int64
+	records atomic.Int64
+	stop    chan struct{}
+	wg      sync.WaitGroup
 }
 
 func startMeter(w io.Writer, label string, total int64) *meter {
@@ -43,15 +45,18 @@ func startMeter(w io.Writer, label string, total int64) *meter {
 	return m
 }
 
-func (m *meter) add(n int64) { m.done.Add(n) }
+// add counts one record that moved the position by n offsets.
+func (m *meter) add(n int64) {
+	m.done.Add(n)
+	m.records.Add(1)
+}
 
 func (m *meter) print() {
-	done := m.done.Load()
 	pct := 100.0
 	if m.total > 0 {
-		pct = 100 * float64(done) / float64(m.total)
+		pct = 100 * float64(m.done.Load()) / float64(m.total)
 	}
-	fmt.Fprintf(m.w, "%s: %d/%d (%.0f%%) in %s\n", m.label, done, m.total, pct, time.Since(m.start).Round(time.Millisecond))
+	fmt.Fprintf(m.w, "%s: %3.0f%%, %d records, %s\n", m.label, pct, m.records.Load(), time.Since(m.start).Round(time.Millisecond))
 }
 
 // finish stops the ticker and prints the final count.
@@ -59,6 +64,7 @@ func (m *meter) finish() {
 	close(m.stop)
 	m.wg.Wait()
 	if m.w != nil {
+		m.done.Store(m.total)
 		m.print()
 	}
 }

@@ -57,8 +57,8 @@ type GroupActiveError struct {
 }
 
 func (e *GroupActiveError) Error() string {
-	return fmt.Sprintf("group %s has %d active member(s) (%s): stop it first (e.g. restart with `mallbots run --components all,-%s`), or pass --force to write its table anyway",
-		e.Group, len(e.Members), strings.Join(e.Members, ", "), strings.TrimPrefix(e.Group, "mallbots."))
+	return fmt.Sprintf("group %s has %s (%s): stop it first (e.g. restart with `mallbots run --components all,-%s`), or pass --force to write its table anyway",
+		e.Group, Count(len(e.Members), "active member", "active members"), strings.Join(e.Members, ", "), strings.TrimPrefix(e.Group, "mallbots."))
 }
 
 // Rebuild rebuilds a group's state table from its event topic: it folds
@@ -99,7 +99,7 @@ func (l *Log) Rebuild(ctx context.Context, group string, o RebuildOptions) (*Reb
 	}
 	r.Events, r.Duplicates, r.LogProblems = f.records, f.duplicates(), f.allProblems()
 	if len(r.LogProblems) > 0 {
-		return r, fmt.Errorf("the log of %s has %d discrepancies (first: %s): refusing to rebuild a table from it; run `mallbots verify`", a.Type, len(r.LogProblems), r.LogProblems[0])
+		return r, fmt.Errorf("the log of %s has %s (first: %s): refusing to rebuild a table from it; run `mallbots verify`", a.Type, Count(len(r.LogProblems), "discrepancy", "discrepancies"), r.LogProblems[0])
 	}
 	rebuilt, live, err := l.writeRebuild(ctx, k, f.snapshots(committed), o.Progress)
 	if err != nil {

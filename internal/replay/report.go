@@ -67,7 +67,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintln(w, "no discrepancies: every aggregate's versions are 1..n in its log, and every state table equals the fold of its events")
 		return
 	}
-	fmt.Fprintf(w, "%d discrepancies\n", len(all))
+	fmt.Fprintln(w, Count(len(all), "discrepancy", "discrepancies"))
 	for i, d := range all {
 		if i == MaxListed {
 			fmt.Fprintf(w, "  … and %d more\n", len(all)-MaxListed)
@@ -75,4 +75,12 @@ func (r *Report) Print(w io.Writer) {
 		}
 		fmt.Fprintln(w, "  "+d.String())
 	}
+}
+
+// Count says "1 discrepancy", "2 discrepancies".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -42,8 +42,7 @@ func (l *Log) readTable(ctx context.Context, k kind, name string, progress io.Wr
 func (l *Log) readTableSpans(ctx context.Context, k kind, name string, spans map[int32]span, progress io.Writer) (*table, error) {
 	t := &table{name: name, entries: map[string]*tableEntry{}}
 	m := startMeter(progress, "read "+name, total(spans))
-	err := l.read(ctx, name, spans, func(rec *kgo.Record) error {
-		m.add(1)
+	err := l.read(ctx, name, spans, m, func(rec *kgo.Record) error {
 		t.records++
 		if rec.Value == nil {
 			delete(t.entries, string(rec.Key))

@@ -72,7 +72,7 @@ func (l *Log) swap(ctx context.Context, k kind, rebuilt *table, r *RebuildReport
 		return err
 	}
 	if _, still := compare(k, values(rebuilt), live); len(still) > 0 {
-		return fmt.Errorf("after the swap %s still differs from the rebuild in %d aggregates (first: %s): was the group running?", a.Table.Name, len(still), still[0])
+		return fmt.Errorf("after the swap %s still differs from the rebuild in %s (first: %s): was the group running?", a.Table.Name, Count(len(still), "aggregate", "aggregates"), still[0])
 	}
 	r.Swapped = true
 	return nil
