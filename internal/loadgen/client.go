@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // counters are what the summary reports.
@@ -34,9 +36,26 @@ type reply struct {
 func (r reply) s(k string) string { v, _ := r.body[k].(string); return v }
 
 // write sends a command request and counts it: 2xx accepted, 4xx
-// rejected; anything else (202 included: no result in time) is unknown.
+// rejected; anything else is unknown. A request that fails in transport or
+// gets no result in time (202, 5xx) is sent again with the same
+// Idempotency-Key, as a careful client does: the command is applied once.
 func (cl *client) write(ctx context.Context, method, path string, body any) (reply, error) {
-	r, err := cl.do(ctx, method, path, body)
+	key := uuid.NewString()
+	var r reply
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return r, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+			}
+		}
+		r, err = cl.do(ctx, method, path, body, "Idempotency-Key", key)
+		if err == nil && r.status != http.StatusAccepted && r.status < 500 {
+			break
+		}
+	}
 	if err != nil {
 		return r, err
 	}
@@ -56,7 +75,7 @@ func (cl *client) read(ctx context.Context, path string) (reply, error) {
 	return cl.do(ctx, http.MethodGet, path, nil)
 }
 
-func (cl *client) do(ctx context.Context, method, path string, body any) (reply, error) {
+func (cl *client) do(ctx context.Context, method, path string, body any, headers ...string) (reply, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -70,6 +89,9 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (reply,
 		return reply{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := cl.http.Do(req)
 	if err != nil {
 		return reply{}, fmt.Errorf("%s %s: %w", method, path, err)
