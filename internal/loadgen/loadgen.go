@@ -152,6 +152,15 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	wg.Wait()
 	stopProgress()
+	// A shopper that gave up (a timeout) recorded the status it last saw;
+	// the order may have moved on since: take its status now.
+	for id, status := range orders {
+		if status != "completed" && status != "rejected" && status != "canceled" {
+			if r, err := cl.read(context.Background(), "/api/ordering/"+id); err == nil && r.s("status") != "" {
+				orders[id] = r.s("status")
+			}
+		}
+	}
 	s := Summary{
 		Shoppers: c.started.Load(), Finished: c.finished.Load(), CommandsSent: c.sent.Load(), Accepted: c.accepted.Load(),
 		Rejected: c.rejected.Load(), Unknown: c.unknown.Load(), Errors: errs, Duration: time.Since(start), Orders: orders,
