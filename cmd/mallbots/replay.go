@@ -18,6 +18,7 @@ type replayCmd struct {
 	Brokers        []string  `help:"Kafka bootstrap brokers." default:"127.0.0.1:9092" env:"MALLBOTS_BROKERS"`
 	SchemaRegistry string    `help:"Schema registry URL." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
 	Clickhouse     string    `help:"ClickHouse native address (for --projection)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE"`
+	kafkaSecurity
 }
 
 func (r *replayCmd) Run() error {

@@ -12,9 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
-
 	"github.com/mallbots/mallbots/internal/replay"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -22,8 +19,12 @@ import (
 )
 
 // openEventLog connects a reader of the event log and the state tables.
-func openEventLog(ctx context.Context, brokers []string, registry string) (*replay.Log, error) {
-	client, err := sr.NewClient(sr.URLs(registry))
+func openEventLog(ctx context.Context, sec kafkaSecurity, brokers []string, registry string) (*replay.Log, error) {
+	kafka, err := sec.kgoOpts(brokers)
+	if err != nil {
+		return nil, err
+	}
+	client, err := registryClient(registry)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,7 @@ func openEventLog(ctx context.Context, brokers []string, registry string) (*repl
 	if err != nil {
 		return nil, fmt.Errorf("reach the schema registry at %s (--schema-registry): %w", registry, err)
 	}
-	return replay.New(sd, kgo.SeedBrokers(brokers...))
+	return replay.New(sd, kafka...)
 }
 
 // replayTable rebuilds a state table from its event log, compares it with
@@ -43,7 +44,7 @@ func openEventLog(ctx context.Context, brokers []string, registry string) (*repl
 func (r *replayCmd) replayTable() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := openEventLog(ctx, r.Brokers, r.SchemaRegistry)
+	l, err := openEventLog(ctx, r.kafkaSecurity, r.Brokers, r.SchemaRegistry)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (r *replayCmd) timeTravel() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := openEventLog(ctx, r.Brokers, r.SchemaRegistry)
+	l, err := openEventLog(ctx, r.kafkaSecurity, r.Brokers, r.SchemaRegistry)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -42,13 +40,17 @@ func (r *replayCmd) replayProjection() error {
 	if err != nil {
 		return err
 	}
-	user := os.Getenv("MALLBOTS_CLICKHOUSE_USER")
-	if user == "" {
-		user = "default"
+	user, password, err := clickHouseCredentials("default")
+	if err != nil {
+		return err
+	}
+	kafka, err := r.kgoOpts(r.Brokers)
+	if err != nil {
+		return err
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr: []string{r.Clickhouse}, DialTimeout: 5 * time.Second,
-		Auth: clickhouse.Auth{Username: user, Password: os.Getenv("MALLBOTS_CLICKHOUSE_PASSWORD")},
+		Auth: clickhouse.Auth{Username: user, Password: password},
 	})
 	if err != nil {
 		return err
@@ -60,7 +62,7 @@ func (r *replayCmd) replayProjection() error {
 
 	what := p.Name + " (" + strings.Join(tables, ", ") + ")"
 	fmt.Printf("rebuilding %s from %s\n", what, strings.Join(topicsOf(p, tables), ", "))
-	res, err := warehouse.Rebuild(ctx, []kgo.Opt{kgo.SeedBrokers(r.Brokers...)}, conn, p,
+	res, err := warehouse.Rebuild(ctx, kafka, conn, p,
 		warehouse.RebuildTables(tables...), warehouse.RebuildSources(projections.Sources(p)),
 		warehouse.RebuildLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 		warehouse.RebuildProgressFunc(time.Second, func(pr warehouse.RebuildProgress) { printProgress(os.Stdout, pr) }))
@@ -79,7 +81,7 @@ func (r *replayCmd) replayProjection() error {
 }
 
 func openSerde(ctx context.Context, registry string) (*serde.Serde, error) {
-	client, err := sr.NewClient(sr.URLs(registry))
+	client, err := registryClient(registry)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,10 @@ type runCmd struct {
 	SagaStepTimeout   time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
 	Bots              int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
 	BotShoppingTime   time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
+	KafkaSASL         bool          `name:"kafka-sasl" help:"The embedded broker requires SASL (SCRAM-SHA-512 unless --kafka-sasl-mechanism says) with the credentials of MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD (or their _FILE twins)." env:"MALLBOTS_KAFKA_SASL"`
+	InstanceID        string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
+	HotStandby        bool          `name:"hot-standby" help:"Keep every partition of each processor group's table up to date here, not only the assigned ones, and recover them before joining the group: a partition taken over from a failed instance needs no table recovery. Costs a full copy of each table per instance." env:"MALLBOTS_HOT_STANDBY"`
+	kafkaSecurity
 }
 
 // botCount maps --bots=0 (no bots) to system.NoBots: a zero Config.Bots
@@ -46,12 +50,21 @@ func (r *runCmd) Run(log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	kafka, err := r.config()
+	if err != nil {
+		return err
+	}
+	sec, err := secrets(envRegistryUser, envRegistryPassword, envClickHouseUser, envClickHousePass)
+	if err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Config{
 		DataDir: r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
-		ClickHouse: r.Clickhouse, ClickHouseUser: os.Getenv("MALLBOTS_CLICKHOUSE_USER"),
-		ClickHousePassword: os.Getenv("MALLBOTS_CLICKHOUSE_PASSWORD"),
-		SyncWrites:         r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
+		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
+		Kafka: kafka, KafkaSASL: r.KafkaSASL, RegistryUser: sec[0], RegistryPassword: sec[1],
+		InstanceID: r.InstanceID, HotStandby: r.HotStandby,
+		SyncWrites: r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
 		SagaStepTimeout: r.SagaStepTimeout,
 		Bots:            r.botCount(), BotShoppingTime: r.BotShoppingTime,
 		Components: strings.Split(r.Components, ","),

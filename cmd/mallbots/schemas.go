@@ -33,7 +33,7 @@ type schemasCheckCmd struct {
 }
 
 func (c *schemasCheckCmd) Run() error {
-	cl, err := sr.NewClient(sr.URLs(c.SchemaRegistry))
+	cl, err := registryClient(c.SchemaRegistry)
 	if err != nil {
 		return err
 	}

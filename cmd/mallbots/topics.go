@@ -20,11 +20,16 @@ type topicsCmd struct {
 
 type kafkaFlags struct {
 	Brokers []string `help:"Kafka bootstrap brokers." default:"127.0.0.1:9092" env:"MALLBOTS_BROKERS"`
+	kafkaSecurity
 }
 
 // withAdmin runs fn with an admin client and a 30-second deadline.
 func (f kafkaFlags) withAdmin(fn func(ctx context.Context, adm *kadm.Client) error) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.Brokers...))
+	opts, err := f.kgoOpts(f.Brokers)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}

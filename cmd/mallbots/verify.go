@@ -19,6 +19,7 @@ type verifyCmd struct {
 	SchemaRegistry string   `help:"Schema registry URL." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
 	JSON           bool     `help:"Print the report as JSON."`
 	Quiet          bool     `help:"No progress lines on stderr."`
+	kafkaSecurity
 }
 
 // Run reads every event topic and state table once and prints the report;
@@ -27,7 +28,7 @@ type verifyCmd struct {
 func (v *verifyCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := openEventLog(ctx, v.Brokers, v.SchemaRegistry)
+	l, err := openEventLog(ctx, v.kafkaSecurity, v.Brokers, v.SchemaRegistry)
 	if err != nil {
 		return err
 	}

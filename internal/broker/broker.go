@@ -6,14 +6,19 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/kafkaauth"
 )
 
 // Config configures the embedded broker.
@@ -27,12 +32,18 @@ type Config struct {
 	SyncWrites bool
 	// CompactEvery is how often compacted topics are compacted; default 1 min.
 	CompactEvery time.Duration
-	Log          *slog.Logger
+	// SASL, when it names a mechanism, makes the broker require SASL: its
+	// user is a superuser (kafkaauth.Config.BrokerOpts). The users are
+	// exactly these at every start: the users file a previous run
+	// persisted under Dir is removed first.
+	SASL kafkaauth.Config
+	Log  *slog.Logger
 }
 
 // Broker is a running embedded broker.
 type Broker struct {
 	cluster *kfake.Cluster
+	client  []kgo.Opt // what a client of this broker needs (SASL)
 }
 
 // Start starts the broker and waits until it answers.
@@ -73,11 +84,17 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())
 	}
+	// kfake restores persisted users over the configured ones; the
+	// configured credentials are the truth here.
+	if err := os.Remove(filepath.Join(cfg.Dir, "sasl.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reset the embedded broker's users: %w", err)
+	}
+	opts = append(opts, cfg.SASL.BrokerOpts()...)
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.Dir, err)
 	}
-	b := &Broker{cluster: c}
+	b := &Broker{cluster: c, client: cfg.SASL.KgoOpts()}
 	if err := b.ping(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -86,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 }
 
 func (b *Broker) ping(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}, b.client...)...)
 	if err != nil {
 		return err
 	}

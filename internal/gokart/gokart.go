@@ -31,7 +31,14 @@ type Config struct {
 	ClientID string
 	// Sarama, when set, adjusts the sarama config last (SASL, TLS).
 	Sarama func(*sarama.Config)
-	Log    *slog.Logger
+	// HotStandby gives processors goka's WithHotStandby and
+	// WithRecoverAhead: every partition of the group's table is kept up to
+	// date locally (the unassigned ones passively) and recovered before the
+	// processor joins the group, so a partition taken over in a rebalance
+	// needs no table recovery. Default off: it costs a full copy of each
+	// table per instance.
+	HotStandby bool
+	Log        *slog.Logger
 }
 
 // Sarama returns the sarama config every goka client uses.
@@ -113,7 +120,7 @@ func (c Config) topicManagerBuilder() goka.TopicManagerBuilder {
 
 // ProcessorOptions are the options of the goka processor of group.
 func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
-	return []goka.ProcessorOption{
+	opts := []goka.ProcessorOption{
 		goka.WithHasher(topics.Hasher()),
 		goka.WithProducerBuilder(c.producerBuilder()),
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
@@ -123,6 +130,10 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
+	if c.HotStandby {
+		opts = append(opts, goka.WithHotStandby(), goka.WithRecoverAhead())
+	}
+	return opts
 }
 
 // ViewOptions are the options of a goka view; name separates the local

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mallbots/mallbots/internal/kafkaauth"
 	"github.com/mallbots/mallbots/processors/saga"
 )
 
@@ -39,6 +40,26 @@ type Config struct {
 	// ClickHouseUser and ClickHousePassword authenticate the projector on an
 	// external ClickHouse (from the environment, never from flags).
 	ClickHouseUser, ClickHousePassword string
+
+	// Kafka is how every Kafka client of this instance authenticates and
+	// encrypts (SASL, TLS; security.go). Zero: plaintext, no SASL.
+	Kafka kafkaauth.Config
+	// KafkaSASL makes the embedded broker require SASL with Kafka's
+	// credentials (mechanism SCRAM-SHA-512 unless Kafka.Mechanism says).
+	KafkaSASL bool
+	// RegistryUser and RegistryPassword authenticate to an external schema
+	// registry with HTTP basic auth (from the environment or files only).
+	RegistryUser, RegistryPassword string
+	// InstanceID names this instance in its Kafka client ids
+	// ("mallbots-<id>-<group>"), so that a consumer group's description shows
+	// which instance owns which partitions. Default: the host name.
+	InstanceID string
+	// HotStandby keeps every partition of each processor group's table up to
+	// date on this instance, not only the assigned ones, and recovers them
+	// before joining the group (goka's WithHotStandby and WithRecoverAhead):
+	// a partition taken over from a failed instance needs no table recovery.
+	// It costs a full copy of each table per instance (disk, network).
+	HotStandby bool
 
 	// SyncWrites makes the embedded broker fsync every batch.
 	SyncWrites bool
@@ -101,6 +122,8 @@ func (c Config) withDefaults() (Config, error) {
 	if err := validComponents(c.Components); err != nil {
 		errs = append(errs, err)
 	}
+	c, secErrs := c.withSecurity()
+	errs = append(errs, secErrs...)
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {
 		errs = append(errs, err)

@@ -177,7 +177,9 @@ func (s *System) goRun(ctx context.Context, name string, fn func(context.Context
 	}()
 }
 
-func (s *System) kafkaOpts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(s.brokers...)} }
+func (s *System) kafkaOpts() []kgo.Opt {
+	return append([]kgo.Opt{kgo.SeedBrokers(s.brokers...)}, s.cfg.Kafka.KgoOpts()...)
+}
 
 func (s *System) startKafka(ctx context.Context) error {
 	if len(s.cfg.Brokers) > 0 {
@@ -192,7 +194,7 @@ func (s *System) startKafka(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, Log: s.log})
+	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, SASL: s.saslOfEmbedded(), Log: s.log})
 	if err != nil {
 		return err
 	}
@@ -233,7 +235,7 @@ func (s *System) startRegistry(ctx context.Context) error {
 		}
 	}
 	s.regURL = url
-	client, err := sr.NewClient(sr.URLs(url))
+	client, err := sr.NewClient(s.cfg.registryOpts(url)...)
 	if err != nil {
 		return err
 	}
@@ -282,7 +284,8 @@ func (s *System) startClickHouse(ctx context.Context) error {
 }
 
 func (s *System) gokaConfig() gokart.Config {
-	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log}
+	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
+		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, HotStandby: s.cfg.HotStandby}
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
