@@ -66,8 +66,10 @@ func OrderSearchRow(s *ordering.OrderSnapshot) []any {
 	}
 	created, createdMs := Instant(o.CreatedAt)
 	updated, updatedMs := Instant(s.UpdatedAt)
+	stores, products := distinct(storeIDs), distinct(productIDs)
 	return []any{
-		s.AggregateID, o.CustomerID, distinct(storeIDs), distinct(productIDs),
+		s.AggregateID, o.CustomerID, warehouse.SearchKey(o.CustomerID),
+		stores, warehouse.SearchKeys(stores), products, warehouse.SearchKeys(products),
 		productIDs, productNames, storeIDs, storeNames, prices, quantities,
 		Money(o.TotalCents), o.Status, created, createdMs, updated, updatedMs, uint64(s.Version),
 	}

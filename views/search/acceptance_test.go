@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 // The acceptance runs this on 100,000 orders:
@@ -89,6 +91,26 @@ func TestSearchReturnsWhatABruteForceFilterOverTheStreamReturns(t *testing.T) {
 		len(l.orders), l.records, len(l.customers), l.produced.Round(time.Millisecond), l.projected.Round(time.Millisecond))
 	ctx := context.Background()
 
+	t.Run("the table has the columns Go declares", func(t *testing.T) {
+		rows, err := l.admin.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ?",
+			warehouse.Database, warehouse.OrderSearchTable.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, name)
+		}
+		if !slices.Equal(got, warehouse.OrderSearchTable.Columns) {
+			t.Fatalf("mallbots.order_search has %v, Go declares %v", got, warehouse.OrderSearchTable.Columns)
+		}
+	})
+
 	t.Run("one current row per order", func(t *testing.T) {
 		var rows, distinct uint64
 		if err := l.admin.QueryRow(ctx, "SELECT count(), uniqExact(order_id) FROM mallbots.order_search FINAL").Scan(&rows, &distinct); err != nil {
@@ -116,6 +138,10 @@ func TestSearchReturnsWhatABruteForceFilterOverTheStreamReturns(t *testing.T) {
 		}
 	})
 
+	// Narrow windows: every search that has many candidates goes through
+	// the wider windows and, when they fall short, the search without one.
+	narrow := *l
+	narrow.q = &Querier{conn: l.q.conn, windowRows: 1}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range cases(l.mall) {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,8 +150,10 @@ func TestSearchReturnsWhatABruteForceFilterOverTheStreamReturns(t *testing.T) {
 				t.Fatal("the case selects nothing: pick other values")
 			}
 			t.Logf("%d orders match", len(want))
-			walk(t, l, c, want)
-			resume(t, l, c, want, rng)
+			for _, l := range []*loaded{l, &narrow} {
+				walk(t, l, c, want)
+				resume(t, l, c, want, rng)
+			}
 		})
 	}
 }

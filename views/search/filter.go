@@ -85,6 +85,9 @@ type page struct {
 	Filter
 	limit int
 	after *key // nil on the first page
+	// exact compares ids as strings rather than by key: slower, needed
+	// only when two ids share a key (see Querier.Search).
+	exact bool
 }
 
 // compile validates r and resolves its defaults and cursor.

@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 func TestTheFirstPageOfEveryOrderReadsOnlyTheKeysBeforeTheRows(t *testing.T) {
-	st := pageSQL(page{limit: 20})
+	st := pageSQL(page{limit: 20}, nil)
 	want := `SELECT order_id, customer_id, item_product_ids, item_product_names, item_store_ids, item_store_names, item_prices, item_quantities, total, status, created_at_ms, updated_at_ms, version
 FROM mallbots.order_search FINAL
 PREWHERE order_id IN (
@@ -38,15 +40,15 @@ func TestEveryFilterIsBoundAndTheStatusIsFilteredAfterFinal(t *testing.T) {
 		MinTotal:      money(1999), MaxTotal: money(5000),
 		Status: "ready",
 	}, limit: 50, after: &key{CreatedMs: 3000, OrderID: aProduct}}
-	st := pageSQL(p)
+	st := pageSQL(p, nil)
 	inner := `    SELECT order_id
     FROM mallbots.order_search FINAL
-    PREWHERE customer_id = ?
+    PREWHERE customer_key = ?
       AND created_at_ms > 0
       AND created_at_ms >= ?
       AND created_at_ms < ?
-      AND hasAny(store_ids, ?)
-      AND hasAny(product_ids, ?)
+      AND hasAny(store_keys, ?)
+      AND hasAny(product_keys, ?)
       AND total >= toDecimal64(?, 2)
       AND total <= toDecimal64(?, 2)
       AND (created_at_ms < ? OR (created_at_ms = ? AND order_id < ?))
@@ -56,7 +58,8 @@ func TestEveryFilterIsBoundAndTheStatusIsFilteredAfterFinal(t *testing.T) {
 	if !strings.Contains(st.String(), inner) {
 		t.Fatalf("SQL:\n%s\nwant the inner select:\n%s", st, inner)
 	}
-	want := []any{aCustomer, uint64(1001), uint64(5000), []string{aCustomer, aStore}, []string{aProduct},
+	want := []any{warehouse.SearchKey(aCustomer), uint64(1001), uint64(5000),
+		warehouse.SearchKeys([]string{aCustomer, aStore}), warehouse.SearchKeys([]string{aProduct}),
 		"19.99", "50.00", uint64(3000), uint64(3000), aProduct, "ready", 51}
 	if !reflect.DeepEqual(st.args, want) {
 		t.Fatalf("args\n%#v\nwant\n%#v", st.args, want)
@@ -71,10 +74,23 @@ func TestEveryFilterIsBoundAndTheStatusIsFilteredAfterFinal(t *testing.T) {
 	}
 }
 
-func TestAnOrderIsReadByItsKey(t *testing.T) {
+// An exact page compares the ids themselves, for when two share a key.
+func TestAnExactPageComparesTheIDs(t *testing.T) {
+	st := pageSQL(page{Filter: Filter{CustomerID: aCustomer, StoreIDs: []string{aStore}, ProductIDs: []string{aProduct}}, limit: 1, exact: true}, nil)
+	want := "    PREWHERE customer_id = ?\n      AND hasAny(store_ids, ?)\n      AND hasAny(product_ids, ?)\n"
+	if !strings.Contains(st.String(), want) || !reflect.DeepEqual(st.args, []any{aCustomer, []string{aStore}, []string{aProduct}, 2}) {
+		t.Fatalf("SQL:\n%s\nargs %v", st, st.args)
+	}
+}
+
+func TestAnOrderIsReadByItsKeyWithItsCustomersName(t *testing.T) {
 	st := orderSQL(aCustomer)
-	if !strings.HasSuffix(st.String(), "FROM mallbots.order_search FINAL\nPREWHERE order_id = ?") || !reflect.DeepEqual(st.args, []any{aCustomer}) {
-		t.Fatalf("SQL %s with %v", st, st.args)
+	want := "SELECT " + orderColumns + `,
+    (SELECT any(name) FROM mallbots.customers PREWHERE id IN (SELECT customer_id FROM mallbots.order_search PREWHERE order_id = ?))
+FROM mallbots.order_search FINAL
+PREWHERE order_id = ?`
+	if st.String() != want || !reflect.DeepEqual(st.args, []any{aCustomer, aCustomer}) {
+		t.Fatalf("SQL:\n%s\nwant:\n%s\nargs %v", st, want, st.args)
 	}
 }
 
@@ -108,5 +124,35 @@ func TestDecimalText(t *testing.T) {
 		if got := decimalText(cents); got != want {
 			t.Errorf("decimalText(%d) = %s, want %s", cents, got, want)
 		}
+	}
+}
+
+// The probe reads the same candidates as the page, without FINAL.
+func TestTheProbeCountsTheNewestCandidatesWithoutFinal(t *testing.T) {
+	p := page{Filter: Filter{StoreIDs: []string{aStore}, Status: "ready"}, limit: 20, after: &key{CreatedMs: 9, OrderID: aProduct}}
+	st := probeSQL(p, 1050)
+	want := `SELECT count(), min(created_at_ms)
+FROM (
+    SELECT created_at_ms
+    FROM mallbots.order_search
+    PREWHERE hasAny(store_keys, ?)
+      AND (created_at_ms < ? OR (created_at_ms = ? AND order_id < ?))
+    ORDER BY created_at_ms DESC
+    LIMIT ?
+)`
+	if st.String() != want {
+		t.Fatalf("SQL:\n%s\nwant:\n%s", st, want)
+	}
+	if !reflect.DeepEqual(st.args, []any{warehouse.SearchKeys([]string{aStore}), uint64(9), uint64(9), aProduct, 1050}) {
+		t.Fatalf("args %v", st.args)
+	}
+}
+
+func TestAWindowIsOneMoreCandidateCondition(t *testing.T) {
+	from := uint64(1234)
+	st := pageSQL(page{Filter: Filter{Status: "ready"}, limit: 20}, &from)
+	if !strings.Contains(st.String(), "    PREWHERE created_at_ms >= ?\n    WHERE status = ?\n") ||
+		!reflect.DeepEqual(st.args, []any{uint64(1234), "ready", 21}) {
+		t.Fatalf("SQL:\n%s\nargs %v", st, st.args)
 	}
 }

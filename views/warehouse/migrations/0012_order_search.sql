@@ -11,8 +11,13 @@
 -- passes or fails together. status, updated_at and version change, so a
 -- filter on them belongs in WHERE, after FINAL.
 --
--- store_ids and product_ids are the distinct ids of the items (sorted), for
--- hasAny filters. The item_* arrays are parallel, one element per order
+-- store_ids and product_ids are the distinct ids of the items (sorted).
+-- customer_key, store_keys and product_keys are the same ids hashed to
+-- UInt64 (64-bit FNV-1a of the id's bytes, warehouse.SearchKey): filters
+-- scan eight bytes per id instead of 36 characters (measured in the ADR:
+-- hasAny over a million orders' store ids took ~0.4 s as strings), and the
+-- search checks the rows it returns against the ids themselves, since two
+-- ids may share a key. The item_* arrays are parallel, one element per order
 -- line, in the order's line order (plain arrays rather than Nested: the
 -- same column names on 18.16 and current releases, and plain identifiers
 -- for column-listed inserts).
@@ -33,8 +38,11 @@ CREATE TABLE IF NOT EXISTS mallbots.order_search
 (
     order_id           String,
     customer_id        String,
+    customer_key       UInt64,
     store_ids          Array(String),
+    store_keys         Array(UInt64),
     product_ids        Array(String),
+    product_keys       Array(UInt64),
     item_product_ids   Array(String),
     item_product_names Array(String),
     item_store_ids     Array(String),
