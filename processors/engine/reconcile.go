@@ -43,7 +43,11 @@ type LogReader interface {
 const logMargin = time.Minute
 
 type session struct {
-	ctx          context.Context // goka's context of one partition assignment
+	// done identifies one partition assignment: the Done channel of goka's
+	// context for it. Not the context itself: a callback wrapper (tracing)
+	// hands each record a context derived from it, and derived value
+	// contexts share their parent's Done channel.
+	done         <-chan struct{}
 	suspectBelow int64
 	logged       map[string][]loggedEvent // by command id; nil until loaded
 }
@@ -92,14 +96,14 @@ func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session,
 	if h.sessions.by == nil {
 		h.sessions.by = map[int32]*session{}
 	}
-	if s, ok := h.sessions.by[partition]; ok && s.ctx == ctx.Context() {
+	if s, ok := h.sessions.by[partition]; ok && s.done == ctx.Context().Done() {
 		return s, nil
 	}
 	end, err := h.deps.EventLog.EndOffset(ctx.Context(), h.names.Commands.Name, partition)
 	if err != nil {
 		return nil, fmt.Errorf("find the end of %s/%d: %w", h.names.Commands.Name, partition, err)
 	}
-	s := &session{ctx: ctx.Context(), suspectBelow: end}
+	s := &session{done: ctx.Context().Done(), suspectBelow: end}
 	h.sessions.by[partition] = s
 	return s, nil
 }
