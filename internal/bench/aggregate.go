@@ -1,0 +1,76 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+// aggregateStage loads the Customer aggregate's command topic and counts
+// completions as results appended (one per command).
+func (e *env) aggregateStage(ctx context.Context, name string, d time.Duration, limit int64, next func() (key, value, id []byte)) (stageResult, error) {
+	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
+	if err != nil {
+		return stageResult{}, err
+	}
+	defer p.close()
+	st := e.stageOf(name, d)
+	st.limit = limit
+	st.produce = func(ctx context.Context) {
+		k, v, _ := next()
+		p.produce(ctx, topics.Customers.Commands.Name, k, v)
+	}
+	st.flush = p.flush
+	st.complete = func(ctx context.Context) (int64, error) { return e.kafka.endSum(ctx, topics.Results.Name) }
+	res, err := st.run(ctx)
+	e.sent += p.acked.Load()
+	if err != nil {
+		return res, err
+	}
+	if !res.drained {
+		return res, fmt.Errorf("%s: %d of %d commands have a result: %w", name, res.done, res.produced, errLoss)
+	}
+	return res, nil
+}
+
+// register starts the instance running the Customer aggregate alone and
+// registers Keys customers through it.
+func (e *env) register(ctx context.Context) error {
+	s, took, err := e.instance(ctx, "aggregate", []string{"customers"})
+	if err != nil {
+		return err
+	}
+	e.agg = s
+	e.keysInTable = e.cfg.Keys
+	e.out.line("  the aggregate instance was ready in %s", took.Round(time.Millisecond))
+	i := 0
+	res, err := e.aggregateStage(ctx, "register", 24*time.Hour, int64(e.cfg.Keys), func() ([]byte, []byte, []byte) {
+		k, v, id := e.wl.Register(i)
+		i++
+		return k, v, id
+	})
+	if err != nil {
+		return err
+	}
+	rate := float64(res.produced) / res.took.Seconds()
+	e.report.add(Figure{Name: "aggregate.registrations", What: "RegisterCustomer commands → results, aggregates created per second",
+		Value: rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: ratio(rate, e.baseline2Rate),
+		Note: fmt.Sprintf("%d customers in %s", res.produced, res.took.Round(time.Millisecond))})
+	return nil
+}
+
+// aggregateThroughput loads the Customer aggregate alone (no ClickHouse)
+// with ChangeSmsNumber commands spread over the registered customers.
+func (e *env) aggregateThroughput(ctx context.Context) error {
+	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.Change)
+	if err != nil {
+		return err
+	}
+	r := ratio(res.rate, e.baseline2Rate)
+	e.report.add(Figure{Name: "aggregate.throughput", What: "aggregate processor alone: commands → results, commands/s",
+		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,
+		Target: "≥ 0.8 × baseline 2", Met: ptr(r >= 0.8), Note: fmt.Sprintf("%d commands", res.produced)})
+	return nil
+}

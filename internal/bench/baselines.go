@@ -1,0 +1,203 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/gokart"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// The baselines run on the same broker as the pipeline, on topics of the
+// same partition count, fed the same records (the Customer commands of the
+// workload, same keys and sizes).
+
+func (e *env) benchTopic(name string) string { return fmt.Sprintf("bench.%08x.%s", e.wl.run, name) }
+
+// feed produces ChangeSmsNumber records of the workload to topic.
+func (e *env) feed(p *producer, topic string) func(context.Context) {
+	return func(ctx context.Context) {
+		k, v, _ := e.wl.Change()
+		p.produce(ctx, topic, k, v)
+	}
+}
+
+// throughputStage runs a sustained stage that feeds topic and counts
+// completions as the records appended to done.
+func (e *env) throughputStage(ctx context.Context, name, topic, done string, d time.Duration) (stageResult, error) {
+	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
+	if err != nil {
+		return stageResult{}, err
+	}
+	defer p.close()
+	st := e.stageOf(name, d)
+	st.produce = e.feed(p, topic)
+	st.flush = p.flush
+	st.complete = func(ctx context.Context) (int64, error) { return e.kafka.endSum(ctx, done) }
+	res, err := st.run(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !res.drained {
+		return res, fmt.Errorf("%s completed %d of %d records: %w", name, res.done, res.produced, errLoss)
+	}
+	return res, nil
+}
+
+// baseline1 is a raw franz-go consume→produce loop: a consumer group
+// member that produces every record it reads to another topic (franz-go's
+// defaults: acks from all in-sync replicas, idempotent, 10 ms linger).
+func (e *env) baseline1(ctx context.Context) error {
+	in, out := e.benchTopic("raw.in"), e.benchTopic("raw.out")
+	for _, t := range []string{in, out} {
+		if err := e.kafka.createTopic(ctx, t, topics.AggregatePartitions, false); err != nil {
+			return err
+		}
+	}
+	assigned := make(chan struct{})
+	var once sync.Once
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.brokers...), kgo.ConsumerGroup(e.benchTopic("raw")),
+		kgo.ConsumeTopics(in), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) { once.Do(func() { close(assigned) }) }))
+	if err != nil {
+		return err
+	}
+	loopCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for loopCtx.Err() == nil {
+			fs := cl.PollRecords(loopCtx, 10_000)
+			fs.EachRecord(func(r *kgo.Record) {
+				cl.Produce(loopCtx, &kgo.Record{Topic: out, Key: r.Key, Value: r.Value}, nil)
+			})
+		}
+	})
+	defer func() { stop(); wg.Wait(); cl.Close() }()
+	select {
+	case <-assigned:
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("the consume→produce loop got no partitions in 30s")
+	}
+	res, err := e.throughputStage(ctx, "baseline 1", in, out, e.cfg.StageDuration)
+	if err != nil {
+		return err
+	}
+	e.report.add(Figure{Name: "baseline1.throughput", What: "raw franz-go consume→produce loop, records/s",
+		Value: res.rate, Unit: "rec/s", Note: fmt.Sprintf("%d records", res.produced)})
+	e.baseline1Rate = res.rate
+	return nil
+}
+
+// baseline2 is a minimal goka processor: one input, one table holding a
+// counter per key, with the processors' sarama configuration (gokart).
+func (e *env) baseline2(ctx context.Context) error {
+	group := goka.Group(e.benchTopic("counter"))
+	in := e.benchTopic("counter.in")
+	table := string(goka.GroupTable(group))
+	if err := e.kafka.createTopic(ctx, in, topics.AggregatePartitions, false); err != nil {
+		return err
+	}
+	if err := e.kafka.createTopic(ctx, table, topics.AggregatePartitions, true); err != nil {
+		return err
+	}
+	gg := goka.DefineGroup(group,
+		goka.Input(goka.Stream(in), new(codec.Bytes), func(ctx goka.Context, _ any) {
+			var n int64
+			if v, ok := ctx.Value().(int64); ok {
+				n = v
+			}
+			ctx.SetValue(n + 1)
+		}),
+		goka.Persist(new(codec.Int64)),
+	)
+	gc := gokart.Config{Brokers: e.kafka.brokers, StateDir: filepath.Join(e.dir, "baseline2"), Log: e.cfg.Log}
+	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(runCtx) }()
+	defer func() { stop(); <-errc }()
+	for !p.Recovered() {
+		select {
+		case err := <-errc:
+			errc <- err
+			return fmt.Errorf("the goka counter stopped: %w", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	res, err := e.throughputStage(ctx, "baseline 2", in, table, e.cfg.StageDuration)
+	if err != nil {
+		return err
+	}
+	e.report.add(Figure{Name: "baseline2.throughput", What: "goka processor with one counter table, records/s",
+		Value: res.rate, Unit: "rec/s", Baseline: e.baseline1Rate, BaselineName: "baseline 1", Ratio: ratio(res.rate, e.baseline1Rate),
+		Note: fmt.Sprintf("%d records", res.produced)})
+	e.baseline2Rate = res.rate
+	return nil
+}
+
+// baseline4 replays a table topic from its start to its end offsets into
+// a map with a raw franz-go consumer, and returns the distinct keys and how
+// long it took.
+func (e *env) baseline4(ctx context.Context, topic string) (int, time.Duration, error) {
+	t0 := time.Now()
+	ends, err := e.kafka.ends(ctx, topic)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := map[int32]kgo.Offset{}
+	remaining := 0
+	for p, end := range ends {
+		if end > 0 {
+			start[p] = kgo.NewOffset().AtStart()
+			remaining++
+		}
+	}
+	m := map[string][]byte{}
+	if remaining == 0 {
+		return 0, time.Since(t0), nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.brokers...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cl.Close()
+	for remaining > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return 0, 0, ctx.Err()
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return 0, 0, ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Value == nil {
+				delete(m, string(r.Key))
+			} else {
+				m[string(r.Key)] = r.Value
+			}
+			if r.Offset == ends[r.Partition]-1 {
+				remaining--
+			}
+		})
+	}
+	return len(m), time.Since(t0), nil
+}
+
+func ratio(v, base float64) float64 {
+	if base == 0 {
+		return 0
+	}
+	return v / base
+}

@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+// projectorFlush is the projector's flush interval the system runs with
+// (system.Config.FlushInterval's default), the first term of the lag target.
+const projectorFlush = 250 * time.Millisecond
+
+// pipeline loads the whole path: commands → the Customer aggregate →
+// events and snapshots → the projector → rows in ClickHouse. A command is
+// complete when its event's row is visible in mallbots.events. Meanwhile
+// it samples the events projection's lag (the age of the oldest event
+// ClickHouse does not have yet, as GET /api/projections reports it) and
+// times a batch insert of the projector's size into a copy of the events
+// table, the second term of the lag target.
+func (e *env) pipeline(ctx context.Context) error {
+	if e.agg != nil { // the recovery phase was skipped
+		if err := shutdown(e.agg); err != nil {
+			return err
+		}
+		e.agg = nil
+	}
+	before, err := e.eventRows(ctx)
+	if err != nil {
+		return err
+	}
+	s, took, err := e.instance(ctx, "aggregate", e.cfg.Components)
+	if err != nil {
+		return err
+	}
+	e.agg = s
+	after, err := e.eventRows(ctx)
+	if err != nil {
+		return err
+	}
+	e.out.line("  pipeline instance ready in %s (projected the %s events already logged)", took.Round(time.Millisecond), thousands(float64(after-before)))
+
+	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	st := e.stageOf("pipeline", e.cfg.Duration)
+	st.poll = 200 * time.Millisecond
+	st.produce = func(ctx context.Context) {
+		k, v, _ := e.wl.Change()
+		p.produce(ctx, topics.Customers.Commands.Name, k, v)
+	}
+	st.flush = p.flush
+	st.complete = e.eventRows
+
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var lags []float64
+	var inserts []time.Duration
+	var probeErr error
+	steadyFrom := time.Now().Add(st.warmup)
+	wg.Go(func() { lags = e.sampleLag(sampleCtx, steadyFrom) })
+	wg.Go(func() { inserts, probeErr = e.probeInserts(sampleCtx, steadyFrom, st.duration-st.warmup) })
+	res, err := st.run(ctx)
+	stopSampling()
+	wg.Wait()
+	e.sent += p.acked.Load()
+	if err != nil {
+		return err
+	}
+	if !res.drained {
+		return fmt.Errorf("pipeline: %d of %d commands visible in ClickHouse after the drain: %w", res.done, res.produced, errLoss)
+	}
+	r := ratio(res.rate, e.baseline2Rate)
+	e.report.add(Figure{Name: "pipeline.throughput", What: "commands → aggregate → events → rows visible in ClickHouse, commands/s",
+		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,
+		Target: "≥ 0.5 × baseline 2 for 5 min", Met: ptr(r >= 0.5),
+		Note: fmt.Sprintf("%d commands over %s (components %s)%s", res.produced, e.cfg.Duration, strings.Join(e.cfg.Components, ","),
+			map[bool]string{true: "", false: "; sustained for less than the target's 5 min (--duration 5m)"}[e.cfg.Duration >= 5*time.Minute])})
+	e.lagFigure(lags, inserts, probeErr)
+	return nil
+}
+
+// eventRows counts the rows of mallbots.events (parts' row counts: cheap;
+// a duplicate would count twice until merged, which checkLoss catches).
+func (e *env) eventRows(ctx context.Context) (int64, error) {
+	var n uint64
+	if err := e.ch.QueryRow(ctx, "SELECT count() FROM mallbots.events").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count mallbots.events: %w", err)
+	}
+	return int64(n), nil
+}
+
+// sampleLag asks Kafka every half second how old the oldest customer event
+// the events projection has not committed is, from steadyFrom on.
+func (e *env) sampleLag(ctx context.Context, steadyFrom time.Time) []float64 {
+	var out []float64
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+		}
+		if time.Now().Before(steadyFrom) {
+			continue
+		}
+		lags, err := warehouse.MeasureLag(ctx, []kgo.Opt{kgo.SeedBrokers(e.kafka.brokers...)}, topics.ProjectorEvents,
+			[]string{topics.Customers.Events.Name}, 2*time.Second)
+		if err != nil {
+			continue
+		}
+		worst := 0.0
+		for _, l := range lags {
+			worst = max(worst, l.Seconds)
+		}
+		out = append(out, worst*1000)
+	}
+}
+
+// probeInserts times three batch inserts of the projector's batch size into
+// a copy of mallbots.events, spread over the steady part of the load.
+func (e *env) probeInserts(ctx context.Context, from time.Time, span time.Duration) ([]time.Duration, error) {
+	const probe = "mallbots.bench_insert_probe"
+	if err := e.ch.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+probe+" AS mallbots.events"); err != nil {
+		return nil, err
+	}
+	defer func() { _ = e.ch.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+probe) }()
+	var out []time.Duration
+	for i := 1; i <= 3; i++ {
+		at := from.Add(span * time.Duration(i) / 4)
+		select {
+		case <-ctx.Done():
+			return out, nil
+		case <-time.After(time.Until(at)):
+		}
+		rows, err := e.batchRows(ctx)
+		if err != nil {
+			return out, err
+		}
+		t0 := time.Now()
+		if err := e.insertRows(ctx, probe, rows); err != nil {
+			return out, err
+		}
+		out = append(out, time.Since(t0))
+		e.lagRows = len(rows)
+	}
+	return out, nil
+}
+
+// batchRows reads as many recent event rows as the projector puts in one
+// batch at the current rate: what arrives in one flush interval, at most
+// the projector's 10,000 rows.
+func (e *env) batchRows(ctx context.Context) ([][]any, error) {
+	n0, err := e.eventRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
+	n1, err := e.eventRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size := min(max(int((n1-n0)*int64(projectorFlush)/int64(time.Second)), 1), 10_000)
+	cols := "`" + strings.Join(warehouse.EventsTable.Columns, "`, `") + "`"
+	rs, err := e.ch.Query(ctx, fmt.Sprintf("SELECT %s FROM mallbots.events LIMIT %d", cols, size))
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out [][]any
+	for rs.Next() {
+		var (
+			id, typ, aggType, aggID, cmd, corr, cause, payload, topic string
+			schemaVersion, partition                                  uint32
+			version, occurredMs, offset                               uint64
+			occurred                                                  time.Time
+		)
+		if err := rs.Scan(&id, &typ, &schemaVersion, &aggType, &aggID, &version, &occurred, &occurredMs, &cmd, &corr, &cause, &payload, &topic, &partition, &offset); err != nil {
+			return nil, err
+		}
+		out = append(out, []any{id, typ, schemaVersion, aggType, aggID, version, occurred, occurredMs, cmd, corr, cause, payload, topic, partition, offset})
+	}
+	return out, rs.Err()
+}
+
+func (e *env) insertRows(ctx context.Context, table string, rows [][]any) error {
+	b, err := e.ch.PrepareBatch(ctx, "INSERT INTO "+table+" (`"+strings.Join(warehouse.EventsTable.Columns, "`, `")+"`)")
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := b.Append(r...); err != nil {
+			_ = b.Abort()
+			return err
+		}
+	}
+	return b.Send()
+}
+
+func (e *env) lagFigure(lags []float64, inserts []time.Duration, probeErr error) {
+	if probeErr != nil {
+		e.report.Warnings = append(e.report.Warnings, "insert probe: "+probeErr.Error())
+	}
+	if len(lags) == 0 {
+		e.report.Warnings = append(e.report.Warnings, "no projection lag sample: the pipeline ran shorter than its warm-up")
+		return
+	}
+	slices.Sort(lags)
+	p99 := lags[max(int(float64(len(lags))*0.99+0.999999)-1, 0)]
+	f := Figure{Name: "projection.lag.p99", What: "events projection lag p99 under the pipeline's load (age of the oldest event not yet committed to ClickHouse)",
+		Value: p99, Unit: "ms"}
+	if len(inserts) > 0 {
+		slices.Sort(inserts)
+		insert := ms(inserts[len(inserts)/2])
+		base := ms(projectorFlush) + 2*insert
+		f.Baseline, f.BaselineName, f.Ratio = base, "flush + 2 × insert", ratio(p99, base)
+		f.Target, f.Met = "≤ flush interval + 2 × one batch insert", ptr(p99 <= base)
+		f.Note = fmt.Sprintf("%d samples, max %.0f ms; one insert of %d rows took %.1f ms (median of %d, under load); flush interval %s",
+			len(lags), lags[len(lags)-1], e.lagRows, insert, len(inserts), projectorFlush)
+	}
+	e.report.add(f)
+}
