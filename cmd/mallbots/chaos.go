@@ -11,18 +11,20 @@ import (
 )
 
 type chaosCmd struct {
-	Scenario string `help:"Which fault to inject: ${enum}." enum:"kill9,two-instances,broker,broker-sync,clickhouse,poison,duplicates" required:""`
+	Scenario string `help:"Which fault to inject: ${enum}." enum:"kill9,two-instances,three-instances,broker,broker-sync,clickhouse,poison,duplicates" required:""`
 	Rounds   int    `help:"How many times to inject it, where the scenario repeats (kill9)." default:"20"`
 	Workers  int    `help:"Workers sending acknowledged commands." default:"6"`
 	Shoppers int    `help:"Background shoppers running the whole mall (0: none)." default:"100"`
 	Dir      string `help:"Where the processes keep their data (default: a temporary directory)."`
 	Seed     uint64 `help:"Random seed (0: from the clock)."`
+	// HotStandby is for three-instances: compare handover with and without.
+	HotStandby bool `name:"hot-standby" help:"three-instances: run the processor instances with --hot-standby."`
 }
 
 func (c *chaosCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := chaos.Config{Rounds: c.Rounds, Workers: c.Workers, Shoppers: c.Shoppers, Dir: c.Dir, Seed: c.Seed, Out: os.Stdout}
+	cfg := chaos.Config{Rounds: c.Rounds, Workers: c.Workers, Shoppers: c.Shoppers, Dir: c.Dir, Seed: c.Seed, HotStandby: c.HotStandby, Out: os.Stdout}
 	fmt.Printf("chaos: %s\n", c.Scenario)
 	r, err := chaos.Run(ctx, c.Scenario, cfg)
 	if err != nil {

@@ -91,3 +91,10 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 	scenario(t, "clickhouse", chaos.Config{Rounds: 1, Shoppers: 50})
 }
+
+func TestKill9OfOneOfThreeProcessorInstances(t *testing.T) {
+	if !*full {
+		t.Skip("part of the full fault run: go test ./internal/chaos -chaos")
+	}
+	scenario(t, "three-instances", chaos.Config{Rounds: 2, Shoppers: 100})
+}

@@ -25,8 +25,11 @@ type Config struct {
 	Workers int
 	// Shoppers run the whole mall in the background (0: none).
 	Shoppers int
-	Out      io.Writer
-	Seed     uint64
+	// HotStandby runs the processor instances with --hot-standby
+	// (three-instances).
+	HotStandby bool
+	Out        io.Writer
+	Seed       uint64
 }
 
 func (c *Config) defaults() error {
@@ -135,13 +138,14 @@ func KillLoop(ctx context.Context, cfg Config) (Report, error) {
 // Run runs a scenario by name.
 func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 	scenarios := map[string]func(context.Context, Config) (Report, error){
-		"kill9":         KillLoop,
-		"two-instances": TwoInstances,
-		"broker":        BrokerRestart(false),
-		"broker-sync":   BrokerRestart(true),
-		"clickhouse":    ClickHouseOutage,
-		"poison":        Poison,
-		"duplicates":    Duplicates,
+		"kill9":           KillLoop,
+		"two-instances":   TwoInstances,
+		"three-instances": ThreeInstances,
+		"broker":          BrokerRestart(false),
+		"broker-sync":     BrokerRestart(true),
+		"clickhouse":      ClickHouseOutage,
+		"poison":          Poison,
+		"duplicates":      Duplicates,
 	}
 	run, ok := scenarios[name]
 	if !ok {

@@ -17,7 +17,7 @@ type product struct {
 func setupMall(ctx context.Context, cl *client, cfg Config) ([]product, error) {
 	var mall []product
 	for s := 0; s < cfg.Stores; s++ {
-		r, err := cl.must(ctx, "POST", "/api/stores", map[string]any{"name": fmt.Sprintf("Load Store %d", s+1), "location": fmt.Sprintf("Level %d", s%3+1)}, 201, "create a store")
+		r, err := cl.must(ctx, "POST", "/api/stores", map[string]any{"id": uuid.NewString(), "name": fmt.Sprintf("Load Store %d", s+1), "location": fmt.Sprintf("Level %d", s%3+1)}, 201, "create a store")
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +28,7 @@ func setupMall(ctx context.Context, cl *client, cfg Config) ([]product, error) {
 		for p := 0; p < cfg.ProductsPerStore; p++ {
 			cents := int64(199 + 250*p + 37*s)
 			r, err := cl.must(ctx, "POST", "/api/stores/"+store+"/products", map[string]any{
-				"name": fmt.Sprintf("Item %d-%d", s+1, p+1), "description": "load test", "sku": fmt.Sprintf("LD-%d-%d", s+1, p+1), "price": money(cents)}, 201, "add a product")
+				"id": uuid.NewString(), "name": fmt.Sprintf("Item %d-%d", s+1, p+1), "description": "load test", "sku": fmt.Sprintf("LD-%d-%d", s+1, p+1), "price": money(cents)}, 201, "add a product")
 			if err != nil {
 				return nil, err
 			}
@@ -75,12 +75,12 @@ func money(cents int64) float64 { return float64(cents) / 100 }
 // shop runs one shopper to the end of its order and returns the order id
 // and its final status.
 func shop(ctx context.Context, cl *client, cfg Config, p plan) (string, string, error) {
-	r, err := cl.must(ctx, "POST", "/api/customers", map[string]any{"name": "Shopper " + uuid.NewString()[:8], "smsNumber": "+1555" + fmt.Sprint(rand.IntN(10_000_000))}, 201, "register")
+	r, err := cl.must(ctx, "POST", "/api/customers", map[string]any{"id": uuid.NewString(), "name": "Shopper " + uuid.NewString()[:8], "smsNumber": "+1555" + fmt.Sprint(rand.IntN(10_000_000))}, 201, "register")
 	if err != nil {
 		return "", "", err
 	}
 	customer := r.s("id")
-	if r, err = cl.must(ctx, "POST", "/api/baskets", map[string]any{"customerId": customer}, 201, "start a basket"); err != nil {
+	if r, err = cl.must(ctx, "POST", "/api/baskets", map[string]any{"id": uuid.NewString(), "customerId": customer}, 201, "start a basket"); err != nil {
 		return "", "", err
 	}
 	basket := r.s("id")
@@ -102,7 +102,7 @@ func shop(ctx context.Context, cl *client, cfg Config, p plan) (string, string, 
 	if p.underpay {
 		amount = total - 1
 	}
-	if r, err = cl.must(ctx, "POST", "/api/payments", map[string]any{"customerId": customer, "amount": money(amount)}, 201, "authorize a payment"); err != nil {
+	if r, err = cl.must(ctx, "POST", "/api/payments", map[string]any{"id": uuid.NewString(), "customerId": customer, "amount": money(amount)}, 201, "authorize a payment"); err != nil {
 		return "", "", err
 	}
 	payment := r.s("id")

@@ -82,7 +82,7 @@ func (h *handler[S, C, E]) logged(ctx goka.Context, pos serde.Position, commandI
 			return nil, nil, err
 		}
 	}
-	evs := s.logged[commandID]
+	evs := s.logged[loggedKey(string(ctx.Key()), commandID)]
 	present := make(map[string]loggedEvent, len(evs))
 	for _, e := range evs {
 		present[e.id] = e
@@ -125,14 +125,22 @@ func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32
 			return fmt.Errorf("%s/%d@%d holds a %T, not an event", rec.Topic, rec.Partition, rec.Offset, v)
 		}
 		m := ev.EventMetadata()
-		if dupOf(s.logged[m.CommandID], m.EventID) {
+		k := loggedKey(m.AggregateID, m.CommandID)
+		if dupOf(s.logged[k], m.EventID) {
 			continue
 		}
-		s.logged[m.CommandID] = append(s.logged[m.CommandID], loggedEvent{id: m.EventID, value: rec.Value, event: ev})
+		s.logged[k] = append(s.logged[k], loggedEvent{id: m.EventID, value: rec.Value, event: ev})
 	}
 	h.deps.Log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", partition, "events", len(recs), "since", since)
 	return nil
 }
+
+// loggedKey indexes the log's tail by aggregate and command: a client that
+// reuses one command id (Idempotency-Key) for two aggregates must not make
+// the one adopt the events of the other (seen with three instances: a
+// retried creation without an id became a second aggregate under the same
+// command id).
+func loggedKey(aggregateID, commandID string) string { return aggregateID + "\x00" + commandID }
 
 func dupOf(evs []loggedEvent, id string) bool {
 	for _, e := range evs {

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+// manifests are deploy/k8s decoded strictly (an unknown field, e.g. a
+// misspelt one, is an error) into the API's own types.
+type manifests struct {
+	files        []string
+	kustomized   []string
+	configMaps   map[string]corev1.ConfigMap
+	statefulSets map[string]appsv1.StatefulSet
+	deployments  map[string]appsv1.Deployment
+	jobs         map[string]batchv1.Job
+	services     map[string]corev1.Service
+	pdbs         []policyv1.PodDisruptionBudget
+	hpas         []autoscalingv2.HorizontalPodAutoscaler
+}
+
+func loadManifests(t *testing.T) manifests {
+	t.Helper()
+	dir := filepath.Join("..", "..", "deploy", "k8s")
+	m := manifests{configMaps: map[string]corev1.ConfigMap{}, statefulSets: map[string]appsv1.StatefulSet{},
+		deployments: map[string]appsv1.Deployment{}, jobs: map[string]batchv1.Job{}, services: map[string]corev1.Service{}}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no manifests in %s: %v", dir, err)
+	}
+	for _, path := range paths {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(path)
+		if name == "kustomization.yaml" {
+			var k struct {
+				APIVersion string   `json:"apiVersion"`
+				Kind       string   `json:"kind"`
+				Namespace  string   `json:"namespace"`
+				Resources  []string `json:"resources"`
+			}
+			if err := yaml.UnmarshalStrict(raw, &k); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			m.kustomized = k.Resources
+			continue
+		}
+		m.files = append(m.files, name)
+		for i, doc := range bytes.Split(raw, []byte("\n---")) {
+			var tm metav1.TypeMeta
+			if err := yaml.Unmarshal(doc, &tm); err != nil {
+				t.Fatalf("%s document %d: %v", name, i+1, err)
+			}
+			strict := func(into any) {
+				if err := yaml.UnmarshalStrict(doc, into); err != nil {
+					t.Fatalf("%s document %d (%s): %v", name, i+1, tm.Kind, err)
+				}
+			}
+			switch tm.Kind {
+			case "Namespace":
+				strict(&corev1.Namespace{})
+			case "ConfigMap":
+				var v corev1.ConfigMap
+				strict(&v)
+				m.configMaps[v.Name] = v
+			case "StatefulSet":
+				var v appsv1.StatefulSet
+				strict(&v)
+				m.statefulSets[v.Name] = v
+			case "Deployment":
+				var v appsv1.Deployment
+				strict(&v)
+				m.deployments[v.Name] = v
+			case "Job":
+				var v batchv1.Job
+				strict(&v)
+				m.jobs[v.Name] = v
+			case "Service":
+				var v corev1.Service
+				strict(&v)
+				m.services[v.Name] = v
+			case "PodDisruptionBudget":
+				var v policyv1.PodDisruptionBudget
+				strict(&v)
+				m.pdbs = append(m.pdbs, v)
+			case "HorizontalPodAutoscaler":
+				var v autoscalingv2.HorizontalPodAutoscaler
+				strict(&v)
+				m.hpas = append(m.hpas, v)
+			default:
+				t.Fatalf("%s document %d: unexpected kind %q", name, i+1, tm.Kind)
+			}
+		}
+	}
+	return m
+}
+
+// TestKubernetesManifestsAreConsistentWithTheBinary checks deploy/k8s: the
+// same rules as for docker-compose.yml (every container a valid mallbots
+// invocation with its real environment, secrets from the Secret only, every
+// component deployed), plus the Kubernetes shape: processors as
+// StatefulSets with volumes for their state, the API and projections as
+// Deployments, probes on /healthz and /readyz, resources, disruption
+// budgets, and an autoscaler capped at the partition count.
+func TestKubernetesManifestsAreConsistentWithTheBinary(t *testing.T) {
+	m := loadManifests(t)
+	for _, f := range m.files {
+		if !slices.Contains(m.kustomized, f) {
+			t.Errorf("kustomization.yaml does not list %s", f)
+		}
+	}
+	type workload struct {
+		kind, name string
+		labels     map[string]string
+		pod        corev1.PodTemplateSpec
+		claims     []corev1.PersistentVolumeClaim
+		replicas   int32
+	}
+	var workloads []workload
+	for _, s := range m.statefulSets {
+		workloads = append(workloads, workload{"StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template, s.Spec.VolumeClaimTemplates, ptrOr(s.Spec.Replicas)})
+		if _, ok := m.services[s.Spec.ServiceName]; !ok {
+			t.Errorf("StatefulSet %s: no Service %s", s.Name, s.Spec.ServiceName)
+		}
+	}
+	for _, d := range m.deployments {
+		workloads = append(workloads, workload{"Deployment", d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template, nil, ptrOr(d.Spec.Replicas)})
+	}
+	var runs [][]string
+	roles := map[string]string{} // component → kind
+	for _, w := range workloads {
+		where := w.kind + " " + w.name
+		for k, v := range w.labels {
+			if w.pod.Labels[k] != v {
+				t.Errorf("%s: the selector %s=%s does not match the pod template", where, k, v)
+			}
+		}
+		if len(w.pod.Spec.Containers) != 1 {
+			t.Fatalf("%s: %d containers, want 1", where, len(w.pod.Spec.Containers))
+		}
+		c := w.pod.Spec.Containers[0]
+		inv := containerInvocation(t, m, where, c, w.pod.Spec.Volumes)
+		got := checkInvocation(t, inv)
+		if got.command != "run" {
+			t.Errorf("%s: runs mallbots %s, want run", where, got.command)
+			continue
+		}
+		runs = append(runs, got.components)
+		for _, comp := range got.components {
+			roles[comp] = w.kind
+		}
+		if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("%s: the liveness probe must GET /healthz", where)
+		}
+		if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+			t.Errorf("%s: the readiness probe must GET /readyz", where)
+		}
+		if c.StartupProbe == nil || c.StartupProbe.HTTPGet == nil || c.StartupProbe.HTTPGet.Path != "/healthz" {
+			t.Errorf("%s: a startup probe on /healthz must hold liveness back while the tables recover", where)
+		}
+		for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+			if p != nil && p.HTTPGet != nil && p.HTTPGet.Port.String() != "http" {
+				t.Errorf("%s: a probe asks port %s, not the named port http", where, p.HTTPGet.Port.String())
+			}
+		}
+		if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
+			t.Errorf("%s: want one port named http on 8080 (MALLBOTS_HTTP_ADDR), have %v", where, c.Ports)
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s: requests (cpu, memory) and a memory limit are required", where)
+		}
+		sc := w.pod.Spec.SecurityContext
+		if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+			t.Errorf("%s: pods run as non-root", where)
+		}
+		data := false
+		for _, vm := range c.VolumeMounts {
+			if vm.MountPath == "/var/lib/mallbots" {
+				data = true
+				if w.kind == "StatefulSet" && !slices.ContainsFunc(w.claims, func(p corev1.PersistentVolumeClaim) bool { return p.Name == vm.Name }) {
+					t.Errorf("%s: the data directory is not on a volume claim template", where)
+				}
+			}
+		}
+		if !data {
+			t.Errorf("%s: nothing mounted at the data directory /var/lib/mallbots (read-only root)", where)
+		}
+		if !slices.ContainsFunc(m.pdbs, func(p policyv1.PodDisruptionBudget) bool { return matches(p.Spec.Selector, w.pod.Labels) }) && w.replicas > 1 {
+			t.Errorf("%s: %d replicas without a PodDisruptionBudget", where, w.replicas)
+		}
+	}
+	for comp, kind := range roles {
+		switch {
+		case isProcessorGroup(comp) && kind != "StatefulSet":
+			t.Errorf("the processor group %s runs in a %s, want a StatefulSet (volumes for its state)", comp, kind)
+		case (comp == "api" || strings.HasPrefix(comp, "projection.")) && kind != "Deployment":
+			t.Errorf("%s runs in a %s, want a Deployment", comp, kind)
+		}
+	}
+	coversEveryComponent(t, "deploy/k8s", runs)
+	for _, s := range m.statefulSets {
+		if isProcessorGroup(firstComponent(s.Spec.Template)) && ptrOr(s.Spec.Replicas) < 2 {
+			t.Errorf("StatefulSet %s: processors run at least 2 replicas", s.Name)
+		}
+	}
+
+	// The one-shot job creates the topics and applies the migrations.
+	var jobCommands []string
+	for _, j := range m.jobs {
+		spec := j.Spec.Template.Spec
+		for _, c := range append(append([]corev1.Container(nil), spec.InitContainers...), spec.Containers...) {
+			got := checkInvocation(t, containerInvocation(t, m, "Job "+j.Name+" container "+c.Name, c, spec.Volumes))
+			jobCommands = append(jobCommands, got.command)
+		}
+	}
+	for _, want := range []string{"topics apply", "migrate"} {
+		if !slices.Contains(jobCommands, want) {
+			t.Errorf("no Job runs mallbots %s", want)
+		}
+	}
+
+	// The autoscaler targets the processors, on lag, capped at the partitions.
+	if len(m.hpas) == 0 {
+		t.Fatal("no HorizontalPodAutoscaler")
+	}
+	for _, h := range m.hpas {
+		target := h.Spec.ScaleTargetRef
+		if _, ok := m.statefulSets[target.Name]; target.Kind != "StatefulSet" || !ok {
+			t.Errorf("HPA %s scales %s %s, which is not a StatefulSet here", h.Name, target.Kind, target.Name)
+			continue
+		}
+		if h.Spec.MaxReplicas > topics.AggregatePartitions {
+			t.Errorf("HPA %s: maxReplicas %d is more than the %d partitions per group: the extra replicas would own nothing", h.Name, h.Spec.MaxReplicas, topics.AggregatePartitions)
+		}
+		if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2 {
+			t.Errorf("HPA %s: minReplicas below 2", h.Name)
+		}
+		lag := false
+		for _, mt := range h.Spec.Metrics {
+			if mt.External != nil && mt.External.Metric.Name == "mallbots_consumer_group_lag" {
+				lag = true
+				for _, e := range mt.External.Metric.Selector.MatchExpressions {
+					for _, g := range e.Values {
+						if !isProcessorGroup(strings.TrimPrefix(g, "mallbots.")) {
+							t.Errorf("HPA %s: selects group %s, not a processor group", h.Name, g)
+						}
+					}
+				}
+			}
+		}
+		if !lag {
+			t.Errorf("HPA %s: no external metric mallbots_consumer_group_lag", h.Name)
+		}
+	}
+}
+
+// containerInvocation is a container's command line and environment, the
+// ConfigMaps it reads resolved; secret files must be on a mounted Secret.
+func containerInvocation(t *testing.T, m manifests, where string, c corev1.Container, volumes []corev1.Volume) invocation {
+	t.Helper()
+	if len(c.Command) > 0 {
+		t.Errorf("%s: the image's entrypoint is the binary; give the subcommand as args", where)
+	}
+	inv := invocation{where: where, args: c.Args, env: map[string]string{}}
+	for _, from := range c.EnvFrom {
+		if from.ConfigMapRef == nil {
+			t.Errorf("%s: envFrom other than a ConfigMap", where)
+			continue
+		}
+		cm, ok := m.configMaps[from.ConfigMapRef.Name]
+		if !ok {
+			t.Errorf("%s: no ConfigMap %s", where, from.ConfigMapRef.Name)
+		}
+		for k, v := range cm.Data {
+			inv.env[k] = v
+		}
+	}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom == nil:
+			inv.env[e.Name] = e.Value
+		case e.ValueFrom.SecretKeyRef != nil:
+			inv.secretRefs = append(inv.secretRefs, e.Name)
+		case e.ValueFrom.FieldRef != nil:
+			inv.env[e.Name] = "pod-0"
+		}
+	}
+	mounts := map[string]string{} // path → secret
+	for _, vm := range c.VolumeMounts {
+		for _, v := range volumes {
+			if v.Name == vm.Name && v.Secret != nil {
+				mounts[vm.MountPath] = v.Secret.SecretName
+			}
+		}
+	}
+	for name, value := range inv.env {
+		if !strings.HasSuffix(name, "_FILE") {
+			continue
+		}
+		if mounts[filepath.Dir(value)] == "" {
+			t.Errorf("%s: %s=%s is not in a mounted Secret", where, name, value)
+		}
+	}
+	return inv
+}
+
+// firstComponent is the first component a pod runs.
+func firstComponent(pod corev1.PodTemplateSpec) string {
+	for i, a := range pod.Spec.Containers[0].Args {
+		if a == "--components" && i+1 < len(pod.Spec.Containers[0].Args) {
+			return strings.Split(pod.Spec.Containers[0].Args[i+1], ",")[0]
+		}
+	}
+	return ""
+}
+
+func matches(sel *metav1.LabelSelector, labels map[string]string) bool {
+	if sel == nil || len(sel.MatchLabels) == 0 {
+		return false
+	}
+	for k, v := range sel.MatchLabels {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func ptrOr(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
