@@ -16,6 +16,7 @@ type topicsCmd struct {
 	Apply topicsApplyCmd `cmd:"" help:"Create every missing topic of the catalogue (never alters existing ones)."`
 	Check topicsCheckCmd `cmd:"" help:"Report topics that are missing or differ from the catalogue; exits non-zero on drift."`
 	List  topicsListCmd  `cmd:"" help:"Print the catalogue as a Markdown table."`
+	Copy  topicsCopyCmd  `cmd:"" help:"Copy the event log from --from-brokers into the empty topics of --brokers, each record into its key's partition there (raising the partition count)."`
 }
 
 type kafkaFlags struct {
