@@ -10,12 +10,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mallbots/mallbots/internal/tracing"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
@@ -76,9 +81,13 @@ func Prepare(cmd schemas.Command) string {
 	return m.CommandID
 }
 
-// Send produces cmd and returns once Kafka acknowledged it.
-func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (string, error) {
-	id := Prepare(cmd)
+// Send produces cmd and returns once Kafka acknowledged it. When ctx holds
+// a span (the HTTP request's), Send traces the send as its child and puts
+// the trace context in the record's headers (traceparent), so the
+// aggregate's processing continues the trace; the tracer is the span's
+// own provider, so Send needs none of its own.
+func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (id string, err error) {
+	id = Prepare(cmd)
 	meta := cmd.CommandMetadata()
 	if meta.AggregateID == "" {
 		return id, errors.New("the command has no aggregate id")
@@ -95,7 +104,25 @@ func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (string, error
 	if err != nil {
 		return id, err
 	}
-	promise, err := c.emitters[topic].Emit(meta.AggregateID, b)
+	name := t.Name[strings.LastIndex(t.Name, ".")+1:]
+	ctx, span := trace.SpanFromContext(ctx).TracerProvider().Tracer(tracing.Name).Start(ctx, "send "+name,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", topic), attribute.String("messaging.kafka.message.key", meta.AggregateID),
+			attribute.String("mallbots.command", name), attribute.String("mallbots.command_id", id)))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
+	var headers goka.Headers
+	if span.SpanContext().IsValid() {
+		headers = goka.Headers{}
+		tracing.Inject(ctx, tracing.GokaHeaders(headers))
+	}
+	promise, err := c.emitters[topic].EmitWithHeaders(meta.AggregateID, b, headers)
 	if err != nil {
 		return id, fmt.Errorf("send %s to %s: %w", t.Name, topic, err)
 	}

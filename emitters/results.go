@@ -78,12 +78,13 @@ func (r *Results) deliver(rec *kgo.Record) {
 	}
 	v, err := r.sd.Decode(context.Background(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
 	if err != nil {
-		r.log.Error("undecodable result", "err", err)
+		r.log.Error("undecodable result", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "command_id", string(rec.Key), "err", err)
 		return
 	}
 	res, ok := v.(*schemas.CommandResult)
 	if !ok {
-		r.log.Error("not a result on the results topic", "type", fmt.Sprintf("%T", v))
+		r.log.Error("not a result on the results topic", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset,
+			"command_id", string(rec.Key), "type", fmt.Sprintf("%T", v))
 		return
 	}
 	for _, w := range ws {

@@ -34,6 +34,7 @@ type runCmd struct {
 	KafkaSASL         bool          `name:"kafka-sasl" help:"The embedded broker requires SASL (SCRAM-SHA-512 unless --kafka-sasl-mechanism says) with the credentials of MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD (or their _FILE twins)." env:"MALLBOTS_KAFKA_SASL"`
 	InstanceID        string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
 	HotStandby        bool          `name:"hot-standby" help:"Keep every partition of each processor group's table up to date here, not only the assigned ones, and recover them before joining the group: a partition taken over from a failed instance needs no table recovery. Costs a full copy of each table per instance." env:"MALLBOTS_HOT_STANDBY"`
+	OtlpEndpoint      string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
 	kafkaSecurity
 }
 
@@ -68,6 +69,8 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		SagaStepTimeout: r.SagaStepTimeout,
 		Bots:            r.botCount(), BotShoppingTime: r.BotShoppingTime,
 		Components: strings.Split(r.Components, ","),
+
+		OTLPEndpoint: r.OtlpEndpoint,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type Deps struct {
 	// Timeout bounds how long a write waits for its result; default 5 s.
 	Timeout time.Duration
 	Log     *slog.Logger
+	// Observability serves /metrics, times requests and traces them
+	// (observe.go); the zero value does none of it.
+	Observability
 }
 
 type server struct{ Deps }
@@ -53,6 +56,7 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
+	d.routeMetrics(mux)
 	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)
 	s.sagaRoutes(mux)
@@ -67,17 +71,19 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})
-	return s.logRequests(mux)
+	return d.observe(s.logRequests(mux))
 }
 
-// Health serves only /healthz and /readyz: for an instance that runs other
-// components but not the API.
-func Health(ready func() error) http.Handler {
+// Health serves only /healthz and /readyz (and /metrics when obs has a
+// metrics handler): for an instance that runs other components but not
+// the API.
+func Health(ready func() error, obs Observability) http.Handler {
 	s := &server{Deps{Ready: ready}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
-	return mux
+	obs.routeMetrics(mux)
+	return obs.observe(mux)
 }
 
 func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {

@@ -21,7 +21,7 @@ func (s *System) startBots(ctx context.Context) error {
 	cmds := s.cmds
 	var resultsReady <-chan struct{}
 	if cmds == nil {
-		results, err := emitters.NewResults(s.kafkaOpts(), s.sd, s.log)
+		results, err := emitters.NewResults(s.kafkaClientOpts("botpool-results"), s.sd, s.log)
 		if err != nil {
 			return err
 		}

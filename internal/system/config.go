@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mallbots/mallbots/internal/kafkaauth"
 	"github.com/mallbots/mallbots/processors/saga"
 )
@@ -75,6 +77,13 @@ type Config struct {
 	Bots int
 	// BotShoppingTime is how long a bot shops for one list. Default 200 ms.
 	BotShoppingTime time.Duration
+
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to this
+	// collector URL (e.g. http://otel-collector:4318); empty: no export.
+	OTLPEndpoint string
+	// TracerProvider, when set, traces with it instead (tests record spans
+	// in memory); it wins over OTLPEndpoint.
+	TracerProvider trace.TracerProvider
 
 	// Components says what this instance runs (see components.go): nil or
 	// "all" is everything; names add, "-name" removes.

@@ -21,9 +21,9 @@ import (
 func groups(deps engine.Deps, cfg Config) []*goka.GroupGraph {
 	return slices.Concat(
 		[]*goka.GroupGraph{
-			saga.Group(saga.Deps{Serde: deps.Serde, Log: deps.Log, StepTimeout: cfg.SagaStepTimeout}),
-			policies.Group(deps.Serde, deps.Log),
-			notifications.Group(notifications.Deps{Serde: deps.Serde, Log: deps.Log}),
+			saga.Group(saga.Deps{Serde: deps.Serde, Log: deps.Log, StepTimeout: cfg.SagaStepTimeout, Tracer: deps.Tracer, Metrics: deps.Metrics}),
+			policies.Group(deps.Serde, deps.Log, deps.Tracer),
+			notifications.Group(notifications.Deps{Serde: deps.Serde, Log: deps.Log, Tracer: deps.Tracer}),
 		},
 		stores.Groups(deps),
 		customers.Groups(deps),

@@ -22,6 +22,7 @@ func (s *System) startSagaClock(ctx context.Context) error {
 	}
 	s.clock = c
 	s.checks = append(s.checks, check{"saga clock", c.Recovered})
+	s.metrics.WatchView("saga-clock", c.Stats, c.Recovered)
 	s.goRun(ctx, "saga clock", c.Run)
 	return nil
 }

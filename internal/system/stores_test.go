@@ -55,6 +55,8 @@ func runMain(m *testing.M) int {
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+
+		TracerProvider: tracerProvider(), // observability_test.go
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the system:", err)

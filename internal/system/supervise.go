@@ -37,6 +37,14 @@ func (s *supervisedProcessor) Recovered() bool {
 	return s.p != nil && s.p.Recovered()
 }
 
+// Stats are goka's figures for the current processor.
+func (s *supervisedProcessor) Stats(ctx context.Context) *goka.ProcessorStats {
+	s.mu.Lock()
+	p := s.p
+	s.mu.Unlock()
+	return p.StatsWithContext(ctx)
+}
+
 // Run runs the processor until ctx ends, restarting it with backoff.
 func (s *supervisedProcessor) Run(ctx context.Context) error {
 	backoff := time.Second

@@ -17,12 +17,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mallbots/mallbots/emitters"
 	"github.com/mallbots/mallbots/internal/broker"
 	"github.com/mallbots/mallbots/internal/chserver"
 	"github.com/mallbots/mallbots/internal/gokart"
 	"github.com/mallbots/mallbots/internal/httpapi"
+	"github.com/mallbots/mallbots/internal/metrics"
 	"github.com/mallbots/mallbots/internal/registry"
 	"github.com/mallbots/mallbots/internal/replay"
 	"github.com/mallbots/mallbots/processors/engine"
@@ -64,6 +66,12 @@ type System struct {
 	// projections are the projections this instance runs (projections.go).
 	projMu      sync.Mutex
 	projections []projectionRef
+	report      *projectionsReport
+
+	// metrics is this system's registry (observability.go); tp traces,
+	// nil when tracing is off.
+	metrics *metrics.Metrics
+	tp      trace.TracerProvider
 }
 
 type check struct {
@@ -79,7 +87,8 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{})}
+	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{}), metrics: metrics.New()}
+	s.report = &projectionsReport{s: s}
 	defer func() {
 		if err != nil {
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -93,10 +102,12 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"tracing", s.startTracing},
 		{"kafka", s.startKafka},
 		{"topics", s.applyTopics},
 		{"schema registry", s.startRegistry},
 		{"clickhouse", s.startClickHouse},
+		{"metrics", s.startMetrics},
 		{"processors", func(context.Context) error { return s.startProcessors(runCtx) }},
 		{"saga clock", func(context.Context) error { return s.startSagaClock(runCtx) }},
 		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
@@ -224,7 +235,7 @@ func (s *System) applyTopics(ctx context.Context) error {
 func (s *System) startRegistry(ctx context.Context) error {
 	url := s.cfg.SchemaRegistry
 	if url == "" {
-		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaOpts(), Topic: topics.Schemas.Name, Log: s.log})
+		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaClientOpts("registry"), Topic: topics.Schemas.Name, Log: s.log})
 		if err != nil {
 			return err
 		}
@@ -292,12 +303,12 @@ func (s *System) startProcessors(ctx context.Context) error {
 	if err := prepareLocalState(s.cfg.dir("goka"), s.log); err != nil {
 		return err
 	}
-	eventLog, err := engine.NewKafkaLog(s.kafkaOpts()...)
+	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
 	if err != nil {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace}
+	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, Tracer: s.tp, Metrics: s.metrics}
 	gc := s.gokaConfig()
 	for _, gg := range groups(deps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {
@@ -309,6 +320,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 		}
 		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: p}
 		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
+		s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
 		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
 	}
 	return nil
@@ -317,13 +329,13 @@ func (s *System) startProcessors(ctx context.Context) error {
 func (s *System) startAPI(ctx, runCtx context.Context) error {
 	if !s.cfg.runs(ComponentAPI) {
 		// A role without the API still answers the health probes.
-		return s.serveHTTP(httpapi.Health(s.Ready))
+		return s.serveHTTP(httpapi.Health(s.Ready, s.observability()))
 	}
 	views, err := s.startViews(runCtx)
 	if err != nil {
 		return err
 	}
-	results, err := emitters.NewResults(s.kafkaOpts(), s.sd, s.log)
+	results, err := emitters.NewResults(s.kafkaClientOpts("results"), s.sd, s.log)
 	if err != nil {
 		return err
 	}
@@ -343,13 +355,13 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	cmds := s.cmds
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
-	history, err := replay.New(s.sd, s.kafkaOpts()...)
+	history, err := replay.New(s.sd, s.kafkaClientOpts("history")...)
 	if err != nil {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: &projectionsReport{s: s}, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: s.report, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability()})
 	return s.serveHTTP(handler)
 }
 
@@ -374,8 +386,8 @@ func (s *System) startProjections(ctx context.Context) error {
 		if !s.cfg.runs(projectionComponent(p.Name)) {
 			continue
 		}
-		proj, err := warehouse.NewProjector(s.kafkaOpts(), s.chConn, p,
-			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log))
+		proj, err := warehouse.NewProjector(s.kafkaClientOpts("projector."+p.Name), s.chConn, p,
+			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log), warehouse.WithTracer(s.tp))
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name, err)
 		}

@@ -45,6 +45,7 @@ func startView[S any](s *System, ctx context.Context, a topics.Aggregate) (*stat
 		return nil, err
 	}
 	s.checks = append(s.checks, check{"view " + v.Name(), v.Recovered})
+	s.metrics.WatchView("api-"+a.Type, v.Stats, v.Recovered)
 	s.goRun(ctx, "view "+v.Name(), v.Run)
 	return v, nil
 }

@@ -10,14 +10,20 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mallbots/mallbots/internal/metrics"
+	"github.com/mallbots/mallbots/internal/tracing"
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -44,6 +50,13 @@ type Deps struct {
 	// not exist. Only misses wait. 0 (goka's tester) does not wait; the
 	// system runs with DefaultLookupGrace. See docs/adr/0008.
 	LookupGrace time.Duration
+	// Tracer traces each command (a span per record, continuing the
+	// trace its headers carry, passed on to the events, results and
+	// snapshot it writes); nil: no spans, incoming trace context still
+	// passed on.
+	Tracer trace.TracerProvider
+	// Metrics counts the commands decided and repeated; nil: nothing.
+	Metrics *metrics.Metrics
 }
 
 // Group builds the goka group graph of an aggregate: input its command
@@ -61,8 +74,9 @@ func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, ru
 		deps.Partitions = func(t topics.Topic) int32 { return t.Partitions }
 	}
 	h := &handler[S, C, E]{names: names, rules: rules, deps: deps}
+	deps.Metrics.Aggregate(names.Type)
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(names.Commands.Name), new(codec.Bytes), h.handle),
+		goka.Input(goka.Stream(names.Commands.Name), new(codec.Bytes), tracing.Process(deps.Tracer, names.Group, h.handle)),
 		goka.Persist(new(codec.Bytes)),
 		goka.Output(goka.Stream(names.Events.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.Results.Name), new(codec.Bytes)),
@@ -87,7 +101,7 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	key := ctx.Key()
-	log := h.deps.Log.With("topic", pos.Topic, "partition", pos.Partition, "offset", pos.Offset, "aggregate_id", key)
+	log := RecordLog(h.deps.Log, ctx, "aggregate_id")
 
 	if key == "" {
 		h.deadLetter(ctx, log, pos, raw, "the record has no key: the key must be the "+h.names.Type+" id")
@@ -113,6 +127,11 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 		return
 	}
 	meta := cmd.CommandMetadata()
+	name := h.commandName(cmd)
+	span := tracing.Span(ctx)
+	span.SetName("handle " + name)
+	span.SetAttributes(attribute.String("mallbots.aggregate_type", h.names.Type), attribute.String("mallbots.command", name),
+		attribute.String("mallbots.command_id", meta.CommandID))
 	switch {
 	case meta.CommandID == "":
 		h.deadLetter(ctx, log, pos, raw, "the command has no commandId")
@@ -148,16 +167,19 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	}
 	switch {
 	case out.Skip:
+		h.deps.Metrics.CommandRepeated(h.names.Type, "skipped")
 		log.Debug("command handled before; skipping", "command_id", meta.CommandID)
 	case out.Replay != nil && out.Replay.Offset != pos.Offset:
 		// A client retry (same command id, new record): the original record
 		// emitted the events, or will again if it is itself redelivered.
+		h.deps.Metrics.CommandRepeated(h.names.Type, "retry")
 		log.Debug("retried command: answering its result again", "command_id", meta.CommandID)
-		h.emitResult(ctx, out.Result)
+		h.emitResult(ctx, log, out.Result)
 	case out.Replay != nil:
 		// The same record again, after a crash or rebalance: its state write
 		// may be ahead of the table topic and its events may be missing from
 		// the log, so re-write the one and emit what the other lacks.
+		h.deps.Metrics.CommandRepeated(h.names.Type, "redelivery")
 		log.Info("redelivered command: re-writing the state and emitting what the log lacks", "command_id", meta.CommandID, "logged", len(present))
 		ctx.SetValue(ctx.Value())
 		for i, ev := range out.Replay.Events {
@@ -165,18 +187,62 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 				ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
 			}
 		}
-		h.emitResult(ctx, out.Result)
+		h.emitResult(ctx, log, out.Result)
 	default:
 		if len(logged) > 0 {
 			log.Info("redelivered command whose state was lost: adopting its logged events", "command_id", meta.CommandID, "logged", len(logged))
 		}
-		h.apply(ctx, out, present)
+		h.apply(ctx, log, out, present)
+		h.decided(span, log, name, out)
 	}
+}
+
+// decided counts, traces and logs a command decided for the first time.
+func (h *handler[S, C, E]) decided(span trace.Span, log *slog.Logger, command string, out aggregate.Outcome[S, E]) {
+	res := out.Result
+	h.deps.Metrics.CommandDecided(h.names.Type, command, res.Accepted, res.Code)
+	events := make([]string, len(out.Events))
+	for i, ev := range out.Events {
+		events[i] = h.typeName(ev)
+	}
+	span.SetAttributes(attribute.Bool("mallbots.accepted", res.Accepted), attribute.StringSlice("mallbots.events", events),
+		attribute.Int64("mallbots.aggregate_version", res.Version))
+	if !res.Accepted {
+		span.SetAttributes(attribute.String("mallbots.rejection_code", res.Code))
+	}
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("command decided", "command", command, "command_id", res.CommandID, "accepted", res.Accepted,
+			"code", res.Code, "version", res.Version, "events", events)
+	}
+}
+
+// commandName is the command's record name without its namespace
+// ("CheckoutBasket").
+func (h *handler[S, C, E]) commandName(cmd C) string { return h.typeName(cmd) }
+
+func (h *handler[S, C, E]) typeName(v any) string {
+	t, ok := h.deps.Serde.TypeOf(v)
+	if !ok {
+		return fmt.Sprintf("%T", v)
+	}
+	return t.Name[strings.LastIndex(t.Name, ".")+1:]
+}
+
+// RecordLog returns log with the record a goka callback is handling: its
+// topic, partition and offset, its key under idKey ("aggregate_id",
+// "order_id"), and its trace id when it is traced. Every processing log
+// line of a callback goes through it.
+func RecordLog(log *slog.Logger, ctx goka.Context, idKey string) *slog.Logger {
+	args := []any{"topic", string(ctx.Topic()), "partition", ctx.Partition(), "offset", ctx.Offset(), idKey, ctx.Key()}
+	if sc := trace.SpanContextFromContext(ctx.Context()); sc.IsValid() {
+		args = append(args, "trace_id", sc.TraceID().String())
+	}
+	return log.With(args...)
 }
 
 // apply writes a new outcome; present are the events the log already
 // holds (kept byte for byte, not emitted again).
-func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E], present map[string]loggedEvent) {
+func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggregate.Outcome[S, E], present map[string]loggedEvent) {
 	encoded := make([][]byte, len(out.Events))
 	emit := make([]bool, len(out.Events))
 	for i, ev := range out.Events {
@@ -204,10 +270,10 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, out aggregate.Outcome[S, E], 
 			ctx.Emit(goka.Stream(h.names.Events.Name), ctx.Key(), b)
 		}
 	}
-	h.emitResult(ctx, out.Result)
+	h.emitResult(ctx, log, out.Result)
 }
 
-func (h *handler[S, C, E]) emitResult(ctx goka.Context, res schemas.CommandResult) {
+func (h *handler[S, C, E]) emitResult(ctx goka.Context, log *slog.Logger, res schemas.CommandResult) {
 	b, err := h.deps.Serde.Encode(topics.Results.Name, &res)
 	if err != nil {
 		ctx.Fail(err)
@@ -218,7 +284,7 @@ func (h *handler[S, C, E]) emitResult(ctx goka.Context, res schemas.CommandResul
 	headers := ctx.Headers()
 	if to := string(headers[topics.HeaderReplyTo]); to != "" {
 		if to != topics.SagaReplies.Name {
-			h.deps.Log.Warn("ignoring a reply-to topic other than the saga's", "reply_to", to, "command_id", res.CommandID)
+			log.Warn("ignoring a reply-to topic other than the saga's", "reply_to", to, "command_id", res.CommandID)
 			return
 		}
 		key := string(headers[topics.HeaderReplyKey])
@@ -301,9 +367,10 @@ func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, _ serd
 
 // DeadLetter copies the record being handled (raw, its value) to
 // mallbots.deadletter with the reason and its origin in headers, so the
-// partition can go on. The group needs an output edge for that topic.
+// partition can go on. The group needs an output edge for that topic. log
+// is the callback's RecordLog: the line names the record.
 func DeadLetter(ctx goka.Context, log *slog.Logger, group string, raw []byte, reason string) {
-	log.Warn("dead-lettering a record", "topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "key", ctx.Key(), "reason", reason)
+	log.Warn("dead-lettering a record", "group", group, "reason", reason)
 	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), raw, goka.WithCtxEmitHeaders(goka.Headers{
 		topics.HeaderDLQReason:    []byte(reason),
 		topics.HeaderDLQTopic:     []byte(ctx.Topic()),

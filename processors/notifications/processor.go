@@ -7,7 +7,9 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mallbots/mallbots/internal/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
@@ -49,6 +51,9 @@ type Deps struct {
 	Sender Sender // default TopicSender
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Tracer traces each order event (a span per record, continuing its
+	// trace, passed on to the notification it sends); nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // Group is the notifications' goka group.
@@ -63,7 +68,7 @@ func Group(d Deps) *goka.GroupGraph {
 		d.Now = time.Now
 	}
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), d.handle),
+		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), tracing.Process(d.Tracer, topics.NotificationsGroup, d.handle)),
 		goka.Persist(new(codec.Bytes)),
 		goka.Lookup(goka.Table(topics.Customers.Table.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
@@ -77,18 +82,20 @@ func (d Deps) handle(ctx goka.Context, msg any) {
 	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	v, err := d.Serde.Decode(ctx.Context(), pos, raw)
 	if err != nil {
-		engine.DeadLetter(ctx, d.Log, topics.NotificationsGroup, raw, err.Error())
+		engine.DeadLetter(ctx, engine.RecordLog(d.Log, ctx, "order_id"), topics.NotificationsGroup, raw, err.Error())
 		return
 	}
 	ev, ok := v.(schemas.Event)
 	if !ok {
-		engine.DeadLetter(ctx, d.Log, topics.NotificationsGroup, raw, fmt.Sprintf("%T is not an event", v))
+		engine.DeadLetter(ctx, engine.RecordLog(d.Log, ctx, "order_id"), topics.NotificationsGroup, raw, fmt.Sprintf("%T is not an event", v))
 		return
 	}
 	state := d.state(ctx)
 	dec := Decide(state, ev, d.customer(ctx, customerOf(state, ev)), d.Now())
 	if dec.Next == nil {
-		d.Log.Debug("no notification", "order_id", ctx.Key(), "why", dec.Skipped)
+		if d.Log.Enabled(ctx.Context(), slog.LevelDebug) {
+			engine.RecordLog(d.Log, ctx, "order_id").Debug("no notification", "why", dec.Skipped)
+		}
 		return
 	}
 	b, err := d.Serde.Encode(topics.NotificationsTable.Name, dec.Next)

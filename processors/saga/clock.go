@@ -71,6 +71,9 @@ func NewClock(brokers []string, sd *serde.Serde, log *slog.Logger, viewOpts []go
 // Recovered says whether the clock has caught up with the saga table.
 func (c *Clock) Recovered() bool { return c.view.Recovered() }
 
+// Stats are goka's figures for the clock's view of the saga table.
+func (c *Clock) Stats(ctx context.Context) *goka.ViewStats { return c.view.Stats(ctx) }
+
 // Get reads the saga of an order (nil when there is none).
 func (c *Clock) Get(ctx context.Context, orderID string) (*sagas.CreateOrderSaga, error) {
 	raw, err := c.view.Get(orderID)
@@ -105,7 +108,8 @@ func (c *Clock) update(ctx goka.UpdateContext, s storage.Storage, key string, va
 	}
 	v, err := c.sd.Decode(context.Background(), serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}, value)
 	if err != nil {
-		c.log.Error("the saga clock cannot read a saga; its timeout will not fire", "order_id", key, "err", err)
+		c.log.Error("the saga clock cannot read a saga; its timeout will not fire",
+			"topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "order_id", key, "err", err)
 		return nil
 	}
 	saga, _ := v.(*sagas.CreateOrderSaga)

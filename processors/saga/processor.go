@@ -3,11 +3,16 @@ package saga
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mallbots/mallbots/internal/metrics"
+	"github.com/mallbots/mallbots/internal/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/ordering"
@@ -25,6 +30,12 @@ type Deps struct {
 	// StepTimeout is how long a step waits for its reply; default
 	// DefaultStepTimeout.
 	StepTimeout time.Duration
+	// Tracer traces each input (a span per record, continuing its trace,
+	// passed on to the commands the saga sends); nil: no spans.
+	Tracer trace.TracerProvider
+	// Metrics counts sagas started and decided, and step timeouts; nil:
+	// nothing.
+	Metrics *metrics.Metrics
 }
 
 // Group is the saga's goka group: keyed by order id, co-partitioned with
@@ -40,9 +51,10 @@ func Group(deps Deps) *goka.GroupGraph {
 		deps.StepTimeout = DefaultStepTimeout
 	}
 	h := &handler{deps: deps, send: engine.Sender{Serde: deps.Serde}}
+	deps.Metrics.SagaSteps(append(slices.Clone(forward), StepCancelShoppingList, StepRejectOrder)...)
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), h.onOrderEvent),
-		goka.Input(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes), h.onReply),
+		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), tracing.Process(deps.Tracer, topics.SagaGroup, h.onOrderEvent)),
+		goka.Input(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes), tracing.Process(deps.Tracer, topics.SagaGroup, h.onReply)),
 		goka.Persist(new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
 	}
@@ -64,7 +76,8 @@ func (h *handler) onOrderEvent(ctx goka.Context, msg any) {
 	if !ok {
 		return // the saga starts on OrderCreated; the other order events are not for it
 	}
-	h.apply(ctx, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
+	tracing.Span(ctx).SetName("saga start OrderCreated")
+	h.apply(ctx, nil, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
 }
 
 func (h *handler) onReply(ctx goka.Context, msg any) {
@@ -76,11 +89,13 @@ func (h *handler) onReply(ctx goka.Context, msg any) {
 	now := h.deps.Now()
 	switch in := v.(type) {
 	case *schemas.CommandResult:
-		h.apply(ctx, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
+		tracing.Span(ctx).SetName("saga reply " + in.AggregateType)
+		h.apply(ctx, in, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
 	case *sagas.StepTimedOut:
-		h.apply(ctx, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
+		tracing.Span(ctx).SetName("saga timeout " + in.Step)
+		h.apply(ctx, in, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
 	default:
-		engine.DeadLetter(ctx, h.deps.Log, topics.SagaGroup, raw, fmt.Sprintf("%T is not a saga reply", v))
+		engine.DeadLetter(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, fmt.Sprintf("%T is not a saga reply", v))
 	}
 }
 
@@ -89,7 +104,7 @@ func (h *handler) decode(ctx goka.Context, msg any) (any, bool) {
 	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 	v, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
 	if err != nil {
-		engine.DeadLetter(ctx, h.deps.Log, topics.SagaGroup, raw, err.Error())
+		engine.DeadLetter(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, err.Error())
 		return nil, false
 	}
 	return v, true
@@ -111,8 +126,10 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 	return s
 }
 
-func (h *handler) apply(ctx goka.Context, out Outcome) {
-	log := h.deps.Log.With("topic", ctx.Topic(), "partition", ctx.Partition(), "offset", ctx.Offset(), "order_id", ctx.Key())
+// apply stores the outcome of input (the reply or timeout; nil for
+// OrderCreated) and sends its commands.
+func (h *handler) apply(ctx goka.Context, input any, out Outcome) {
+	log := engine.RecordLog(h.deps.Log, ctx, "order_id")
 	if out.Next == nil {
 		log.Debug("saga input ignored", "why", out.Ignored)
 		return
@@ -127,5 +144,42 @@ func (h *handler) apply(ctx goka.Context, out Outcome) {
 			ctx.Fail(err)
 		}
 	}
+	h.observe(ctx, input, out.Next)
 	log.Debug("saga advanced", "status", out.Next.Status, "step", out.Next.Step, "reason", out.Next.Reason)
+}
+
+// observe counts and traces what an input decided: a saga started, a step
+// timed out, the order approved, or a failure that rejects it (counted when
+// it starts the compensation, with the reply's rejection code or
+// step_timeout as the reason).
+func (h *handler) observe(ctx goka.Context, input any, next *sagas.CreateOrderSaga) {
+	span := tracing.Span(ctx)
+	span.SetAttributes(attribute.String("mallbots.saga_status", next.Status), attribute.String("mallbots.saga_step", next.Step))
+	switch in := input.(type) {
+	case nil:
+		h.deps.Metrics.SagaStarted()
+	case *sagas.StepTimedOut:
+		h.deps.Metrics.SagaStepTimedOut(in.Step)
+		if slices.Contains(forward, in.Step) {
+			h.deps.Metrics.SagaDecided(false, "step_timeout")
+		}
+	case *schemas.CommandResult:
+		switch {
+		case next.Status == StatusApproved:
+			h.deps.Metrics.SagaDecided(true, "")
+		case !in.Accepted && next.Status == StatusCompensating && isForward(in.CommandID, next.OrderID):
+			h.deps.Metrics.SagaDecided(false, in.Code)
+		}
+	}
+}
+
+// isForward says whether commandID is a forward step's command of order
+// (not a compensation's).
+func isForward(commandID, orderID string) bool {
+	for _, st := range forward {
+		if StepCommandID(orderID, st) == commandID {
+			return true
+		}
+	}
+	return false
 }

@@ -42,6 +42,9 @@ func (v *View[S]) Recovered() bool { return v.view.Recovered() }
 // Name is the table the view reads.
 func (v *View[S]) Name() string { return v.table.Name }
 
+// Stats are goka's figures for the view (partitions, states, records read).
+func (v *View[S]) Stats(ctx context.Context) *goka.ViewStats { return v.view.Stats(ctx) }
+
 // Get returns the snapshot of id, or nil when there is none.
 func (v *View[S]) Get(ctx context.Context, id string) (*schemas.Snapshot[S], error) {
 	raw, err := v.view.Get(id)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // batch is the records fetched since the last commit, with their rows.
@@ -19,7 +20,8 @@ type batch struct {
 
 type entry struct {
 	rec  *kgo.Record
-	rows []Row // nil once skipped
+	rows []Row      // nil once skipped
+	span trace.Span // the record's projection span (trace.go); nil when untraced
 }
 
 func (b *batch) len() int { return len(b.entries) }
@@ -74,7 +76,7 @@ func (p *Projector) add(b *batch, rec *kgo.Record) {
 		p.skip(rec, err)
 		rows = nil
 	}
-	b.entries = append(b.entries, entry{rec: rec, rows: rows})
+	b.entries = append(b.entries, entry{rec: rec, rows: rows, span: p.traceRecord(rec)})
 	b.rows += len(rows)
 	if ns := rec.Timestamp.UnixNano(); b.oldest == 0 || ns < b.oldest {
 		b.oldest = ns
@@ -125,7 +127,7 @@ func (p *Projector) flush(ctx context.Context, cl *kgo.Client, b *batch) error {
 		}
 		p.stats.insertFailures.Add(1)
 		p.log.Warn("ClickHouse refused the batch; keeping it and retrying",
-			"attempt", attempt, "retry_in", wait, "records", b.len(), "rows", b.rows, "err", err)
+			"attempt", attempt, "retry_in", wait, "records", b.len(), "rows", b.rows, "positions", b.positions(), "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -224,8 +226,9 @@ func (p *Projector) commit(ctx context.Context, cl *kgo.Client, b *batch) {
 	if err := cl.CommitRecords(cctx, b.lastPerPartition()...); err != nil {
 		p.stats.commitFailures.Add(1)
 		p.log.Warn("commit failed after the rows landed; the records will be redelivered and collapse",
-			"records", b.len(), "err", err)
+			"records", b.len(), "positions", b.positions(), "err", err)
 	}
+	b.endSpans(nil)
 	if b.len() > 0 {
 		p.rowsPerRecord = (b.rows + b.len() - 1) / b.len()
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Option configures a Projector.
@@ -21,6 +22,7 @@ type config struct {
 	onMapError      func(*kgo.Record, error)
 	lagRefresh      time.Duration
 	shutdownTimeout time.Duration
+	tracer          trace.Tracer // nil: no tracing (WithTracer)
 }
 
 func defaultConfig() config {

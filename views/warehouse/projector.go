@@ -167,7 +167,8 @@ func (p *Projector) finish(ctx context.Context, cl *kgo.Client, b *batch) {
 	defer cancel()
 	if err := p.insertAll(sctx, b); err != nil {
 		p.log.Warn("stopping with a batch ClickHouse did not accept; it stays uncommitted and is redelivered at the next start",
-			"records", b.len(), "rows", b.rows, "err", err)
+			"records", b.len(), "rows", b.rows, "positions", b.positions(), "err", err)
+		b.endSpans(err)
 		return
 	}
 	p.commit(sctx, cl, b)
@@ -193,5 +194,5 @@ func (p *Projector) Lag() (events int64, seconds float64) {
 
 func (p *Projector) logMapError(rec *kgo.Record, err error) {
 	p.log.Error("skipping a record the projection cannot map; fix the mapper or route such records to a dead-letter topic with WithOnMapError",
-		"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
+		"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "aggregate_id", string(rec.Key), "err", err)
 }
