@@ -201,6 +201,10 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 func (h *handler[S, C, E]) decided(span trace.Span, log *slog.Logger, command string, out aggregate.Outcome[S, E]) {
 	res := out.Result
 	h.deps.Metrics.CommandDecided(h.names.Type, command, res.Accepted, res.Code)
+	debug := log.Enabled(context.Background(), slog.LevelDebug)
+	if !span.IsRecording() && !debug {
+		return
+	}
 	events := make([]string, len(out.Events))
 	for i, ev := range out.Events {
 		events[i] = h.typeName(ev)
@@ -210,7 +214,7 @@ func (h *handler[S, C, E]) decided(span trace.Span, log *slog.Logger, command st
 	if !res.Accepted {
 		span.SetAttributes(attribute.String("mallbots.rejection_code", res.Code))
 	}
-	if log.Enabled(context.Background(), slog.LevelDebug) {
+	if debug {
 		log.Debug("command decided", "command", command, "command_id", res.CommandID, "accepted", res.Accepted,
 			"code", res.Code, "version", res.Version, "events", events)
 	}
