@@ -22,6 +22,7 @@ type cli struct {
 	Chaos  chaosCmd  `cmd:"" help:"Inject a fault under load (kill -9, broker or ClickHouse restarts, poison input, duplicates) and report what was lost or doubled."`
 	Replay replayCmd `cmd:"" help:"Rebuild a ClickHouse projection or a state table from the event log, or show an aggregate at an instant."`
 	Verify verifyCmd `cmd:"" help:"Check the event log (versions 1..n per aggregate, no gap, no conflicting duplicate) and every state table against it; exits non-zero on any discrepancy."`
+	Bench  benchCmd  `cmd:"" help:"Measure throughput, latency, recovery, projection lag and memory on the embedded stack next to raw baselines from the same run; prints a table (--json FILE for JSON)."`
 
 	Schemas schemasCmd `cmd:"" help:"Check the Avro contract against a live schema registry."`
 	Migrate migrateCmd `cmd:"" help:"Apply the ClickHouse migrations embedded in the binary (the one-shot job of a distributed deployment)."`

@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// The aggregate callback's cost per command, without goka or a broker: decode
+// the command, decode the snapshot, Execute, encode the events, the
+// snapshot and the result. The window of recent commands is the snapshot's
+// variable part (docs/adr/0004), so the state is given with 0, 16 (what
+// every aggregate with 16 commands or more carries) and 128 (the most)
+// entries. Run: go test ./processors/engine -run '^$' -bench . -benchmem
+
+// benchRules mirror the Customer aggregate's (processors/customers imports
+// this package, so its rules cannot be used here).
+var benchRules = aggregate.Rules[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
+	Type: "customer",
+	Decide: func(c *customers.Customer, cmd customers.CustomerCommand, _ aggregate.Facts) ([]customers.CustomerEvent, error) {
+		switch cmd := cmd.(type) {
+		case *customers.RegisterCustomer:
+			return []customers.CustomerEvent{&customers.CustomerRegistered{Name: cmd.Name, SMSNumber: cmd.SMSNumber}}, nil
+		case *customers.ChangeSmsNumber:
+			return []customers.CustomerEvent{&customers.CustomerSmsChanged{SMSNumber: cmd.SMSNumber}}, nil
+		}
+		return nil, fmt.Errorf("unexpected %T", cmd)
+	},
+	Evolve: func(c customers.Customer, ev customers.CustomerEvent) (customers.Customer, error) {
+		switch e := ev.(type) {
+		case *customers.CustomerRegistered:
+			return customers.Customer{ID: e.AggregateID, Name: e.Name, SMSNumber: e.SMSNumber, Enabled: true}, nil
+		case *customers.CustomerSmsChanged:
+			c.SMSNumber = e.SMSNumber
+			return c, nil
+		}
+		return c, fmt.Errorf("unexpected %T", ev)
+	},
+}
+
+const benchKey = "8f0c3a52-6b1d-4c0e-9a5e-2f6d1b7c9e01"
+
+func BenchmarkHandle(b *testing.B) {
+	sd, _ := testkit.Serde(b)
+	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
+		names: topics.Customers, rules: benchRules,
+		deps: Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+			Partitions: func(topics.Topic) int32 { return 1 }},
+	}
+	now := time.Now().UTC()
+	encode := func(topic string, v any) []byte {
+		raw, err := sd.Encode(topic, v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return raw
+	}
+	command := func(i int) []byte {
+		meta := schemas.CommandMeta{CommandID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i), AggregateID: benchKey, IssuedAt: now}
+		return encode(topics.Customers.Commands.Name, &customers.ChangeSmsNumber{CommandMeta: meta, SMSNumber: fmt.Sprintf("%012d", i)})
+	}
+	snapshot := func(recent int) []byte {
+		snap := &customers.CustomerSnapshot{AggregateID: benchKey, Version: int64(recent + 1), LastOffset: int64(recent), UpdatedAt: now,
+			State: customers.Customer{ID: benchKey, Name: "John Smith", SMSNumber: "555-0100", Enabled: true}}
+		for i := range recent {
+			id := fmt.Sprintf("d0000000-0000-4000-8000-%012d", i)
+			ev := encode(topics.Customers.Events.Name, &customers.CustomerSmsChanged{SMSNumber: "555-0100", EventMeta: schemas.EventMeta{
+				EventID: schemas.EventID(id, 0), AggregateID: benchKey, AggregateVersion: int64(i + 2), OccurredAt: now, CommandID: id, CausationID: id, CorrelationID: id}})
+			snap.Recent = append(snap.Recent, schemas.Applied{CommandID: id, Offset: int64(i), Version: int64(i + 2), ProcessedAt: now, Events: [][]byte{ev}})
+		}
+		return encode(topics.Customers.Table.Name, snap)
+	}
+	for _, recent := range []int{0, 16, 128} {
+		state := snapshot(recent)
+		b.Run(fmt.Sprintf("recent=%d", recent), func(b *testing.B) {
+			cmds := make([][]byte, 1024)
+			for i := range cmds {
+				cmds[i] = command(i)
+			}
+			ctx := &benchContext{ctx: context.Background(), key: benchKey, value: state}
+			b.SetBytes(int64(len(state)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				ctx.offset = int64(1000 + i)
+				h.handle(ctx, cmds[i%len(cmds)])
+			}
+			b.StopTimer()
+			if ctx.set != b.N || ctx.emitted != 2*b.N {
+				b.Fatalf("%d state writes and %d emits for %d commands: want one write, one event and one result each", ctx.set, ctx.emitted, b.N)
+			}
+		})
+	}
+}
+
+// benchContext is the least goka.Context the callback needs: one key, a
+// fixed stored value (so the window keeps its size), counted writes.
+type benchContext struct {
+	ctx     context.Context
+	key     string
+	offset  int64
+	value   any
+	set     int
+	emitted int
+}
+
+func (c *benchContext) Topic() goka.Stream                  { return goka.Stream(topics.Customers.Commands.Name) }
+func (c *benchContext) Key() string                         { return c.key }
+func (c *benchContext) Partition() int32                    { return 0 }
+func (c *benchContext) Offset() int64                       { return c.offset }
+func (c *benchContext) Group() goka.Group                   { return goka.Group(topics.Customers.Group) }
+func (c *benchContext) Value() any                          { return c.value }
+func (c *benchContext) Headers() goka.Headers               { return nil }
+func (c *benchContext) SetValue(any, ...goka.ContextOption) { c.set++ }
+func (c *benchContext) Delete(...goka.ContextOption)        {}
+func (c *benchContext) Timestamp() time.Time                { return time.Now() }
+func (c *benchContext) Join(goka.Table) any                 { return nil }
+func (c *benchContext) Lookup(goka.Table, string) any       { return nil }
+func (c *benchContext) Emit(goka.Stream, string, any, ...goka.ContextOption) {
+	c.emitted++
+}
+func (c *benchContext) Loopback(string, any, ...goka.ContextOption) {}
+func (c *benchContext) Fail(err error)                              { panic(err) }
+func (c *benchContext) Context() context.Context                    { return c.ctx }
+func (c *benchContext) DeferCommit() func(error)                    { return func(error) {} }
