@@ -1,0 +1,27 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+// A measurement is taken again only for a broker pause that overlapped it.
+func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	w := &brokerWatch{pauses: []span{{at(0), at(300)}, {at(1000), at(3000)}, {at(5000), at(5400)}}}
+	for _, c := range []struct {
+		from, to int
+		want     time.Duration
+	}{
+		{400, 900, 0},
+		{400, 1200, 2 * time.Second},
+		{2900, 5100, 2 * time.Second},
+		{3100, 6000, 400 * time.Millisecond},
+		{6000, 9000, 0},
+	} {
+		if got := w.longest(at(c.from), at(c.to)); got != c.want {
+			t.Errorf("longest(%d ms, %d ms) = %s, want %s", c.from, c.to, got, c.want)
+		}
+	}
+}
