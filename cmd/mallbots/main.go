@@ -45,6 +45,7 @@ func run() error {
 	)
 	log := newLogger(c.LogLevel, c.LogFormat)
 	slog.SetDefault(log)
+	servePprof(log)
 	return k.Run(log)
 }
 

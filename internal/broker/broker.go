@@ -30,8 +30,12 @@ type Config struct {
 	// SyncWrites fsyncs every produced batch: survives a machine crash, not
 	// only a process crash, at about half the throughput (architecture.md).
 	SyncWrites bool
-	// CompactEvery is how often compacted topics are compacted; default 1 min.
+	// CompactEvery is how often the compactor checks whether the compacted
+	// topics are dirty enough to compact (compactor.go); default 10 s.
 	CompactEvery time.Duration
+	// MinDirtyBytes is how much the compacted topics must have grown since
+	// the last compaction, at least, before another; default 8 MiB.
+	MinDirtyBytes int64
 	// SASL, when it names a mechanism, makes the broker require SASL: its
 	// user is a superuser (kafkaauth.Config.BrokerOpts). The users are
 	// exactly these at every start: the users file a previous run
@@ -44,6 +48,9 @@ type Config struct {
 type Broker struct {
 	cluster *kfake.Cluster
 	client  []kgo.Opt // what a client of this broker needs (SASL)
+
+	compacting    chan struct{} // closed when the compactor has stopped
+	stopCompactor func()
 }
 
 // Start starts the broker and waits until it answers.
@@ -52,7 +59,10 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		cfg.Addr = "127.0.0.1:9092"
 	}
 	if cfg.CompactEvery == 0 {
-		cfg.CompactEvery = time.Minute
+		cfg.CompactEvery = 10 * time.Second
+	}
+	if cfg.MinDirtyBytes == 0 {
+		cfg.MinDirtyBytes = 8 << 20
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -77,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		}),
 		kfake.DataDir(cfg.Dir),
 		kfake.BrokerConfigs(map[string]string{
-			"log.cleaner.backoff.ms": strconv.FormatInt(cfg.CompactEvery.Milliseconds(), 10),
+			"log.cleaner.backoff.ms": strconv.FormatInt(neverMs, 10), // the compactor decides
 		}),
 		kfake.WithLogger(logger{cfg.Log}),
 	}
@@ -99,6 +109,22 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		c.Close()
 		return nil, err
 	}
+	comp, admin, err := newCompactor(b, cfg)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("embedded broker: compactor: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.compacting = make(chan struct{})
+	b.stopCompactor = func() {
+		cancel()
+		<-b.compacting
+		admin.Close()
+	}
+	go func() {
+		defer close(b.compacting)
+		comp.run(runCtx)
+	}()
 	return b, nil
 }
 
@@ -120,7 +146,10 @@ func (b *Broker) ping(ctx context.Context) error {
 func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
 
 // Close stops the broker, flushing its state to disk.
-func (b *Broker) Close() { b.cluster.Close() }
+func (b *Broker) Close() {
+	b.stopCompactor()
+	b.cluster.Close()
+}
 
 // Cluster exposes kfake for tests (faults, compaction on demand).
 func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }

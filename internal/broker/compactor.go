@@ -1,0 +1,129 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// kfake compacts on its request goroutine: every compacted topic is read
+// back from disk twice and rewritten, and meanwhile the broker answers
+// nothing. On its own timer (log.cleaner.backoff.ms) that froze the broker
+// for 1.5–3 s once a minute in `mallbots bench`, longer as the state tables
+// grew, whether or not anything had changed (docs/benchmarks.md). So the
+// broker's timer is off and the compactor below decides, as Kafka's
+// log cleaner does with min.cleanable.dirty.ratio = 0.5: it compacts when
+// the compacted topics have at least doubled since the last compaction
+// (and grown by MinDirtyBytes at least). Each compaction then reads at most
+// twice what was written since the previous one, so its cost is paid by
+// the writes, and a table that does not change is not read again.
+
+// neverMs is kfake's compaction interval when the compactor decides.
+const neverMs = int64(100 * 365 * 24 * time.Hour / time.Millisecond)
+
+type compactor struct {
+	cluster  *kfake.Cluster
+	admin    *kadm.Client
+	every    time.Duration
+	minDirty int64
+	log      *slog.Logger
+	// clean is the compacted topics' size after the last compaction.
+	clean int64
+}
+
+// run checks every c.every until ctx ends.
+func (c *compactor) run(ctx context.Context) {
+	t := time.NewTicker(c.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.check(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("the embedded broker's compaction check failed; it is tried again", "component", "kafka", "err", err)
+		}
+	}
+}
+
+// check compacts when the compacted topics are dirty enough and says
+// whether it did. Retention (time and size) is applied at every check: it
+// only drops whole batches by their metadata, without reading them.
+func (c *compactor) check(ctx context.Context) (bool, error) {
+	c.cluster.ApplyRetention()
+	size, err := c.compactedBytes(ctx)
+	if err != nil {
+		return false, err
+	}
+	if dirty := size - c.clean; dirty < max(c.clean, c.minDirty) {
+		return false, nil
+	}
+	began := time.Now()
+	c.cluster.Compact()
+	took := time.Since(began)
+	after, err := c.compactedBytes(ctx)
+	if err != nil {
+		return true, err
+	}
+	c.clean = after
+	c.log.Info("compacted the compacted topics (the broker answered nothing meanwhile)", "component", "kafka",
+		"bytes_before", size, "bytes_after", after, "took", took.Round(time.Millisecond))
+	return true, nil
+}
+
+// compactedBytes is the size of every topic with cleanup.policy compact.
+func (c *compactor) compactedBytes(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	listed, err := c.admin.ListTopics(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list topics: %w", err)
+	}
+	if len(listed) == 0 {
+		return 0, nil
+	}
+	configs, err := c.admin.DescribeTopicConfigs(ctx, listed.Names()...)
+	if err != nil {
+		return 0, fmt.Errorf("describe topic configs: %w", err)
+	}
+	compacted := map[string]bool{}
+	for _, rc := range configs {
+		for _, cfg := range rc.Configs {
+			if cfg.Key == "cleanup.policy" && cfg.Value != nil && strings.Contains(*cfg.Value, "compact") {
+				compacted[rc.Name] = true
+			}
+		}
+	}
+	if len(compacted) == 0 {
+		return 0, nil
+	}
+	dirs, err := c.admin.DescribeAllLogDirs(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("describe log dirs: %w", err)
+	}
+	var total int64
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
+			if compacted[p.Topic] {
+				total += p.Size
+			}
+		})
+	})
+	return total, nil
+}
+
+// newCompactor connects the compactor's admin client to the broker.
+func newCompactor(b *Broker, cfg Config) (*compactor, *kgo.Client, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}, b.client...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &compactor{cluster: b.cluster, admin: kadm.NewClient(cl), every: cfg.CompactEvery, minDirty: cfg.MinDirtyBytes, log: cfg.Log}, cl, nil
+}

@@ -1,0 +1,109 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The embedded broker compacts a compacted topic when it has at least
+// doubled since the last compaction, as Kafka's cleaner does at its default
+// dirty ratio of 0.5, and leaves it alone otherwise: kfake answers nothing
+// while it compacts, so compacting an unchanged table every minute froze
+// the broker for nothing.
+func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, Log: log}
+	b, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("table"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	compact := "compact"
+	if _, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "table"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "log"); err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("v", 200)
+	// write produces n records, each its own batch, over 10 keys.
+	write := func(topic string, n int) {
+		t.Helper()
+		for i := range n {
+			r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "key-%d", i%10), Value: []byte(value)}
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	comp, admin, err := newCompactor(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	size := func() int64 {
+		t.Helper()
+		n, err := comp.compactedBytes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	write("table", 200)
+	write("log", 2000) // not compacted: its size does not count
+	before := size()
+	if did, err := comp.check(ctx); err != nil || !did {
+		t.Fatalf("200 records over 10 keys, never compacted: check = %v, %v; want a compaction", did, err)
+	}
+	after := size()
+	if after >= before/4 {
+		t.Fatalf("compaction left %d of %d bytes; 10 keys survive of 200 records", after, before)
+	}
+	if did, _ := comp.check(ctx); did {
+		t.Fatal("compacted again with nothing written")
+	}
+	write("table", 2) // less than the clean size: not dirty enough
+	if did, _ := comp.check(ctx); did {
+		t.Fatalf("compacted after %d bytes were added to %d clean", size()-after, after)
+	}
+	write("table", 50)
+	if did, err := comp.check(ctx); err != nil || !did {
+		t.Fatalf("the table more than doubled (%d clean, %d now): check = %v, %v; want a compaction", after, size(), did, err)
+	}
+
+	// The records kept are the last of each key.
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.ConsumeTopics("table"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	seen := map[string]int{}
+	for len(seen) < 10 {
+		fs := consumer.PollFetches(pctx)
+		if pctx.Err() != nil {
+			t.Fatalf("read %d keys back", len(seen))
+		}
+		fs.EachRecord(func(r *kgo.Record) { seen[string(r.Key)]++ })
+	}
+	if n := len(seen); n != 10 {
+		t.Fatalf("%d keys after compaction, want 10", n)
+	}
+}
