@@ -161,17 +161,18 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 //   - NoCompression: snapshots are Avro with UUIDs, which snappy barely
 //     shrinks; compressing at every flush and compaction and decompressing
 //     every block read cost more CPU than the disk it saved.
-//   - A 1 MiB write buffer instead of 4: LevelDB allocates each store's
+//   - A 2 MiB write buffer instead of 4: LevelDB allocates each store's
 //     memtable at its full size when it opens the store and again at every
 //     flush, so 180 stores held 720 MiB whatever their content (a heap
 //     profile of `mallbots run` with 16 MiB showed 2.8 GiB of memtables).
-//     Smaller memtables flush more often; the aggregate's benchmark did not
-//     move (docs/benchmarks.md).
+//     Smaller memtables flush more often and leave more level-0 tables for
+//     a Get to search: the aggregate alone did 16.1k commands/s with 4 MiB,
+//     15.7k with 2 MiB, 12.4k with 1 MiB (docs/benchmarks.md).
 func leveldbOptions() *opt.Options {
 	return &opt.Options{
 		DisableSeeksCompaction: true,
 		Compression:            opt.NoCompression,
-		WriteBuffer:            1 * opt.MiB,
+		WriteBuffer:            2 * opt.MiB,
 	}
 }
 
