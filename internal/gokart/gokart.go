@@ -127,7 +127,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions())),
+		goka.WithStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer))),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
@@ -144,7 +144,7 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 		goka.WithViewHasher(topics.Hasher()),
 		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithViewStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "views", name), leveldbOptions())),
+		goka.WithViewStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer))),
 		goka.WithViewClientID(c.ClientID + "-view-" + name),
 		goka.WithViewLogger(c.logger("goka view " + name)),
 		goka.WithViewAutoReconnect(),
@@ -168,13 +168,22 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 //     Smaller memtables flush more often and leave more level-0 tables for
 //     a Get to search: the aggregate alone did 16.1k commands/s with 4 MiB,
 //     15.7k with 2 MiB, 12.4k with 1 MiB (docs/benchmarks.md).
-func leveldbOptions() *opt.Options {
+func leveldbOptions(writeBuffer int) *opt.Options {
 	return &opt.Options{
 		DisableSeeksCompaction: true,
 		Compression:            opt.NoCompression,
-		WriteBuffer:            2 * opt.MiB,
+		WriteBuffer:            writeBuffer,
 	}
 }
+
+// The write buffers: a processor's store takes a Get and a Set per command,
+// a view's only the table's updates (and its recovery). LevelDB keeps a
+// second memtable of the same size pooled for the next flush, so each store
+// holds twice its buffer once it has flushed.
+const (
+	processorWriteBuffer = 2 * opt.MiB
+	viewWriteBuffer      = opt.MiB / 2
+)
 
 // EmitterOptions are the options of a goka emitter.
 func (c Config) EmitterOptions() []goka.EmitterOption {
