@@ -36,6 +36,9 @@ type Config struct {
 	// MinDirtyBytes is how much the compacted topics must have grown since
 	// the last compaction, at least, before another; default 8 MiB.
 	MinDirtyBytes int64
+	// MinCompactInterval is the least time between two compactions (the
+	// broker answers nothing while it compacts); default 5 min, -1 for none.
+	MinCompactInterval time.Duration
 	// SASL, when it names a mechanism, makes the broker require SASL: its
 	// user is a superuser (kafkaauth.Config.BrokerOpts). The users are
 	// exactly these at every start: the users file a previous run
@@ -60,6 +63,9 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	if cfg.CompactEvery == 0 {
 		cfg.CompactEvery = 10 * time.Second
+	}
+	if cfg.MinCompactInterval == 0 {
+		cfg.MinCompactInterval = 5 * time.Minute
 	}
 	if cfg.MinDirtyBytes == 0 {
 		cfg.MinDirtyBytes = 8 << 20

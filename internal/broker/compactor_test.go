@@ -21,7 +21,7 @@ import (
 func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, Log: log}
+	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, MinCompactInterval: -1, Log: log}
 	b, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +85,17 @@ func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 	write("table", 50)
 	if did, err := comp.check(ctx); err != nil || !did {
 		t.Fatalf("the table more than doubled (%d clean, %d now): check = %v, %v; want a compaction", after, size(), did, err)
+	}
+
+	// Never two compactions closer than the minimum interval.
+	comp.minInterval = time.Hour
+	write("table", 500)
+	if did, _ := comp.check(ctx); did {
+		t.Fatal("compacted again within the minimum interval")
+	}
+	comp.minInterval = 0
+	if did, err := comp.check(ctx); err != nil || !did {
+		t.Fatalf("the table more than doubled, the interval is over: check = %v, %v; want a compaction", did, err)
 	}
 
 	// The records kept are the last of each key.
