@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -87,6 +88,11 @@ func (r *runCmd) Run(log *slog.Logger) error {
 	if err := waitReady(ctx, sys, log); err != nil {
 		return err
 	}
+	// Starting reads a lot once: the embedded broker indexes every segment,
+	// the stores recover their tables. Go hands freed memory back to the
+	// operating system only gradually, so without this the process kept
+	// its start-up peak resident for minutes (docs/benchmarks.md).
+	debug.FreeOSMemory()
 	log.Info("MallBots is ready",
 		"api", "http://"+sys.HTTPAddr(), "kafka", sys.Brokers(), "schema_registry", sys.RegistryURL(),
 		"clickhouse", sys.ClickHouseAddr())
