@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/internal/replay"
-	"github.com/mallbots/mallbots/schemas/contract"
-	"github.com/mallbots/mallbots/schemas/serde"
-	"github.com/mallbots/mallbots/topics"
 )
 
 // openEventLog connects a reader of the event log and the state tables.
@@ -24,17 +21,9 @@ func openEventLog(ctx context.Context, sec kafkaSecurity, brokers []string, regi
 	if err != nil {
 		return nil, err
 	}
-	client, err := registryClient(registry)
+	sd, err := openSerde(ctx, registry)
 	if err != nil {
 		return nil, err
-	}
-	types, err := contract.Types()
-	if err != nil {
-		return nil, err
-	}
-	sd, err := serde.New(ctx, client, types, topics.All())
-	if err != nil {
-		return nil, fmt.Errorf("reach the schema registry at %s (--schema-registry): %w", registry, err)
 	}
 	return replay.New(sd, kafka...)
 }

@@ -34,28 +34,9 @@ func (p *Projector) monitor(ctx context.Context, adm *kadm.Client) {
 // beyond the log start, where nothing is committed) and latches Ready once
 // every partition has reached the end offset it had at the first refresh.
 func (p *Projector) refreshLag(ctx context.Context, adm *kadm.Client, targets map[string]map[int32]int64) (map[string]map[int32]int64, error) {
-	ends, err := adm.ListEndOffsets(ctx, p.proj.Topics...)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, positions, err := groupPositions(ctx, adm, p.proj.Group, p.proj.Topics)
 	if err != nil {
-		return targets, fmt.Errorf("list end offsets: %w", err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, p.proj.Topics...)
-	if err == nil {
-		err = starts.Error()
-	}
-	if err != nil {
-		return targets, fmt.Errorf("list start offsets: %w", err)
-	}
-	committed, err := adm.FetchOffsetsForTopics(ctx, p.proj.Group, p.proj.Topics...)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		// A group that has never committed: some brokers say so, Kafka
-		// answers with no offsets. Either way nothing is committed.
-		committed, err = nil, nil
-	}
-	if err != nil {
-		return targets, fmt.Errorf("fetch committed offsets of %s: %w", p.proj.Group, err)
+		return targets, err
 	}
 	if targets == nil {
 		targets = map[string]map[int32]int64{}
@@ -69,13 +50,7 @@ func (p *Projector) refreshLag(ctx context.Context, adm *kadm.Client, targets ma
 	var lag int64
 	caughtUp := true
 	ends.Each(func(end kadm.ListedOffset) {
-		pos := int64(0)
-		if s, ok := starts.Lookup(end.Topic, end.Partition); ok {
-			pos = s.Offset
-		}
-		if c, ok := committed.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At > pos {
-			pos = c.At
-		}
+		pos := positions(end.Topic, end.Partition)
 		lag += max(end.Offset-pos, 0)
 		if target, ok := targets[end.Topic][end.Partition]; ok && pos < target {
 			caughtUp = false
@@ -87,4 +62,43 @@ func (p *Projector) refreshLag(ctx context.Context, adm *kadm.Client, targets ma
 		p.log.Info("projection caught up with the records present at start")
 	}
 	return targets, nil
+}
+
+// groupPositions lists the end offsets of topics and returns, with them,
+// where group is on each partition: its committed offset, or the log start
+// where it has committed nothing (or committed below the start).
+func groupPositions(ctx context.Context, adm *kadm.Client, group string, topics []string) (kadm.ListedOffsets, func(topic string, partition int32) int64, error) {
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, topics...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list start offsets: %w", err)
+	}
+	committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// A group that has never committed: some brokers say so, Kafka
+		// answers with no offsets. Either way nothing is committed.
+		committed, err = nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch committed offsets of %s: %w", group, err)
+	}
+	return ends, func(topic string, partition int32) int64 {
+		pos := int64(0)
+		if s, ok := starts.Lookup(topic, partition); ok {
+			pos = s.Offset
+		}
+		if c, ok := committed.Lookup(topic, partition); ok && c.Err == nil && c.At > pos {
+			pos = c.At
+		}
+		return pos
+	}, nil
 }

@@ -2,13 +2,11 @@ package warehouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -47,26 +45,9 @@ func MeasureLag(ctx context.Context, kafka []kgo.Opt, group string, topics []str
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(ctx, topics...)
-	if err == nil {
-		err = ends.Error()
-	}
+	ends, positions, err := groupPositions(ctx, adm, group, topics)
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: measure lag of %s: list end offsets: %w", group, err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, topics...)
-	if err == nil {
-		err = starts.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: measure lag of %s: list start offsets: %w", group, err)
-	}
-	committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		committed, err = nil, nil // a group that never committed
-	}
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: measure lag of %s: fetch committed offsets: %w", group, err)
+		return nil, fmt.Errorf("warehouse: measure lag of %s: %w", group, err)
 	}
 	byTopic := map[string]*TopicLag{}
 	for _, t := range topics {
@@ -74,13 +55,7 @@ func MeasureLag(ctx context.Context, kafka []kgo.Opt, group string, topics []str
 	}
 	oldest := map[string]map[int32]kgo.Offset{} // the first record not committed
 	ends.Each(func(end kadm.ListedOffset) {
-		pos := int64(0)
-		if s, ok := starts.Lookup(end.Topic, end.Partition); ok {
-			pos = s.Offset
-		}
-		if c, ok := committed.Lookup(end.Topic, end.Partition); ok && c.Err == nil && c.At > pos {
-			pos = c.At
-		}
+		pos := positions(end.Topic, end.Partition)
 		if n := end.Offset - pos; n > 0 {
 			byTopic[end.Topic].Events += n
 			if oldest[end.Topic] == nil {
