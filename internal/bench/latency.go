@@ -253,9 +253,10 @@ func (e *env) latencyFigures(rate int, got, base percentiles) {
 }
 
 // The embedded broker (kfake) compacts its compacted topics (the goka
-// tables) every log.cleaner.backoff.ms, a minute here, on the goroutine that
-// serves every request: while it reads and rewrites them it answers no one,
-// for 1.5 to 3 s in a --keys 20000 run, longer as the tables grow. Such a
+// tables) on the goroutine that serves every request (when
+// internal/broker's compactor decides: the tables doubled, at most every
+// 5 minutes): while it reads and rewrites them it answers no one, for 1.5
+// to 3 s in a --keys 20000 run, longer as the tables grow. Such a
 // pause stops a command and a baseline round trip alike, but it lands in
 // one of the measurements at random, and a few seconds without a reply are
 // the p99 of the one it lands in. So a measurement that overlapped a pause
