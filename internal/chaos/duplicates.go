@@ -18,16 +18,8 @@ import (
 // same partition, same bytes), newest first. Every copy must change
 // nothing: no new event, no state change, no order moving.
 func Duplicates(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.defaults(); err != nil {
-		return Report{}, err
-	}
-	r := Report{Scenario: "duplicated and reordered delivery of commands and saga replies"}
-	start := time.Now()
-	p, err := NewProc("mallbots", cfg.Binary, cfg.Dir)
+	r, start, p, err := startSingle(ctx, &cfg, "duplicated and reordered delivery of commands and saga replies")
 	if err != nil {
-		return r, err
-	}
-	if err := p.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer p.Stop()

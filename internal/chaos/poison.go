@@ -37,16 +37,8 @@ type poisonRecord struct {
 // reason (the misrouted command forwarded and applied), every following
 // command answered, every bad request refused with a 4xx and a message.
 func Poison(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.defaults(); err != nil {
-		return Report{}, err
-	}
-	r := Report{Scenario: "poison input on every command topic and the HTTP API"}
-	start := time.Now()
-	p, err := NewProc("mallbots", cfg.Binary, cfg.Dir)
+	r, start, p, err := startSingle(ctx, &cfg, "poison input on every command topic and the HTTP API")
 	if err != nil {
-		return r, err
-	}
-	if err := p.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer p.Stop()

@@ -86,6 +86,41 @@ func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
 	return ledger, func() { cancel(); wg.Wait() }
 }
 
+// startProc prepares a process under cfg's binary and directory (NewProc)
+// and starts it, waiting up to two minutes until it is ready. The caller
+// stops it.
+func startProc(ctx context.Context, cfg *Config, name string, args ...string) (*Proc, error) {
+	p, err := NewProc(name, cfg.Binary, cfg.Dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Start(ctx, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// startSingle sets up a scenario that runs one whole `mallbots` process:
+// it applies cfg's defaults, names the scenario in r, notes when it
+// started and starts the process. On an error r is what the scenario
+// returns (the zero Report when the defaults failed); otherwise the caller
+// stops p.
+func startSingle(ctx context.Context, cfg *Config, scenario string) (r Report, start time.Time, p *Proc, err error) {
+	if err := cfg.defaults(); err != nil {
+		return Report{}, time.Time{}, nil, err
+	}
+	r = Report{Scenario: scenario}
+	start = time.Now()
+	p, err = startProc(ctx, cfg, "mallbots")
+	return r, start, p, err
+}
+
+// usingInfraOf are the flags that make a process use the embedded broker,
+// registry and managed ClickHouse of p instead of its own.
+func usingInfraOf(p *Proc) []string {
+	return []string{"--brokers", p.Kafka, "--schema-registry", "http://" + p.Reg, "--clickhouse", p.CH}
+}
+
 // pause waits a random time between min and max, or until ctx ends.
 func pause(ctx context.Context, rng *rand.Rand, min, max time.Duration) {
 	d := min + time.Duration(rng.Int64N(int64(max-min)+1))
@@ -98,16 +133,8 @@ func pause(ctx context.Context, rng *rand.Rand, min, max time.Duration) {
 // KillLoop kills the whole process with SIGKILL at random moments under
 // load, Rounds times, restarting it each time on the same data dir.
 func KillLoop(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.defaults(); err != nil {
-		return Report{}, err
-	}
-	r := Report{Scenario: fmt.Sprintf("kill -9 of the whole process, %d times, under load", cfg.Rounds)}
-	start := time.Now()
-	p, err := NewProc("mallbots", cfg.Binary, cfg.Dir)
+	r, start, p, err := startSingle(ctx, &cfg, fmt.Sprintf("kill -9 of the whole process, %d times, under load", cfg.Rounds))
 	if err != nil {
-		return r, err
-	}
-	if err := p.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer p.Stop()

@@ -25,20 +25,13 @@ func TwoInstances(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r := Report{Scenario: "kill -9 of one of two processor instances sharing partitions, under load"}
 	start := time.Now()
-	a, err := NewProc("a", cfg.Binary, cfg.Dir)
+	a, err := startProc(ctx, &cfg, "a")
 	if err != nil {
-		return r, err
-	}
-	if err := a.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer a.Stop()
-	b, err := NewProc("b", cfg.Binary, cfg.Dir, "--brokers", a.Kafka, "--schema-registry", "http://"+a.Reg, "--clickhouse", a.CH,
-		"--components", processorGroups)
+	b, err := startProc(ctx, &cfg, "b", append(usingInfraOf(a), "--components", processorGroups)...)
 	if err != nil {
-		return r, err
-	}
-	if err := b.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer b.Stop()
@@ -87,19 +80,13 @@ func BrokerRestart(sync bool) func(context.Context, Config) (Report, error) {
 		}
 		r := Report{Scenario: "broker kill -9 and restart under load (" + mode + ")"}
 		start := time.Now()
-		broker, err := NewProc("broker", cfg.Binary, cfg.Dir, args...)
+		broker, err := startProc(ctx, &cfg, "broker", args...)
 		if err != nil {
-			return r, err
-		}
-		if err := broker.Start(ctx, 2*time.Minute); err != nil {
 			return r, err
 		}
 		defer broker.Stop()
-		app, err := NewProc("app", cfg.Binary, cfg.Dir, "--brokers", broker.Kafka, "--schema-registry", "http://"+broker.Reg, "--clickhouse", broker.CH)
+		app, err := startProc(ctx, &cfg, "app", usingInfraOf(broker)...)
 		if err != nil {
-			return r, err
-		}
-		if err := app.Start(ctx, 2*time.Minute); err != nil {
 			return r, err
 		}
 		defer app.Stop()
@@ -142,16 +129,8 @@ func BrokerRestart(sync bool) func(context.Context, Config) (Report, error) {
 // seconds under load and lets it go on (SIGCONT): the projector waits,
 // retries, keeps its place and catches up.
 func ClickHouseOutage(ctx context.Context, cfg Config) (Report, error) {
-	if err := cfg.defaults(); err != nil {
-		return Report{}, err
-	}
-	r := Report{Scenario: "ClickHouse unavailable for 30 s under load"}
-	start := time.Now()
-	p, err := NewProc("mallbots", cfg.Binary, cfg.Dir)
+	r, start, p, err := startSingle(ctx, &cfg, "ClickHouse unavailable for 30 s under load")
 	if err != nil {
-		return r, err
-	}
-	if err := p.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer p.Stop()

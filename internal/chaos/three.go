@@ -46,22 +46,15 @@ func ThreeInstances(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r := Report{Scenario: "kill -9 of one of three processor instances sharing partitions, under load" + standby}
 	start := time.Now()
-	a, err := NewProc("a", cfg.Binary, cfg.Dir, append([]string{"--instance-id", "a"}, extra...)...)
+	a, err := startProc(ctx, &cfg, "a", append([]string{"--instance-id", "a"}, extra...)...)
 	if err != nil {
-		return r, err
-	}
-	if err := a.Start(ctx, 2*time.Minute); err != nil {
 		return r, err
 	}
 	defer a.Stop()
 	procs := map[string]*Proc{"a": a}
 	for _, name := range []string{"b", "c"} {
-		p, err := NewProc(name, cfg.Binary, cfg.Dir, append([]string{"--brokers", a.Kafka, "--schema-registry", "http://" + a.Reg,
-			"--clickhouse", a.CH, "--components", processorGroups, "--instance-id", name}, extra...)...)
+		p, err := startProc(ctx, &cfg, name, append(append(usingInfraOf(a), "--components", processorGroups, "--instance-id", name), extra...)...)
 		if err != nil {
-			return r, err
-		}
-		if err := p.Start(ctx, 2*time.Minute); err != nil {
 			return r, err
 		}
 		defer p.Stop()
