@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/mallbots/mallbots/internal/chserver/chtest"
 	"github.com/mallbots/mallbots/internal/testkit"
 )
 
@@ -32,7 +32,7 @@ func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	before := finalRows(t, conn, "orders")
+	before := chtest.FinalRows(t, conn, "orders")
 	if len(before) < 40 {
 		t.Fatalf("only %d orders before the rebuild, want at least 40", len(before))
 	}
@@ -50,7 +50,7 @@ func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
 	}
 	t.Logf("mallbots replay --projection orders:\n%s", out)
 
-	after := finalRows(t, conn, "orders")
+	after := chtest.FinalRows(t, conn, "orders")
 	if !slices.Equal(before, after) {
 		t.Errorf("the rebuilt orders table differs from the live one: %d rows before, %d after", len(before), len(after))
 	}
@@ -87,31 +87,4 @@ func waitForNoLag(t *testing.T, in *instance, projection string) {
 		}
 		return false, "no projection " + projection + " in the report"
 	})
-}
-
-// finalRows is a table's rows under FINAL, as text, sorted.
-func finalRows(t *testing.T, conn clickhouse.Conn, table string) []string {
-	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT * FROM mallbots."+table+" FINAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(rows.ColumnTypes()))
-		for i, c := range rows.ColumnTypes() {
-			vals[i] = reflect.New(c.ScanType()).Interface()
-		}
-		if err := rows.Scan(vals...); err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, v := range vals {
-			fmt.Fprintf(&b, "%v|", reflect.ValueOf(v).Elem().Interface())
-		}
-		out = append(out, b.String())
-	}
-	slices.Sort(out)
-	return out
 }

@@ -2,8 +2,6 @@ package warehouse_test
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -16,33 +14,6 @@ import (
 	"github.com/mallbots/mallbots/internal/chserver/chtest"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
-
-// tableRows is a table's rows under FINAL, as text, sorted.
-func tableRows(t testing.TB, conn driver.Conn, table string) []string {
-	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT * FROM mallbots."+table+" FINAL")
-	if err != nil {
-		t.Fatalf("read %s: %v", table, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(rows.Columns()))
-		for i, c := range rows.ColumnTypes() {
-			vals[i] = reflect.New(c.ScanType()).Interface()
-		}
-		if err := rows.Scan(vals...); err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, v := range vals {
-			fmt.Fprintf(&b, "%v|", reflect.ValueOf(v).Elem().Interface())
-		}
-		out = append(out, b.String())
-	}
-	slices.Sort(out)
-	return out
-}
 
 // leftovers lists the tables a rebuild may leave behind.
 func leftovers(t testing.TB, conn driver.Conn) []string {
@@ -122,7 +93,7 @@ func TestRebuildEqualsTheLiveTablesWhileTheProjectionRuns(t *testing.T) {
 	eventually(t, wait, "a fresh projection caught up", func() bool { return kafka.committed(t, "g-fresh") == int64(produced) })
 	fresh.stop(t)
 	for _, table := range []string{"events", "products"} {
-		got, want := tableRows(t, admin, table), tableRows(t, open(t, srv2, chserver.DefaultUser), table)
+		got, want := chtest.FinalRows(t, admin, table), chtest.FinalRows(t, open(t, srv2, chserver.DefaultUser), table)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s after the rebuild has %d rows, a fresh projection %d; they differ", table, len(got), len(want))
 		}
@@ -146,7 +117,7 @@ func TestRebuildOneTable(t *testing.T) {
 	// an events row the log does not explain: the rebuild must keep it.
 	exec(t, admin, "INSERT INTO mallbots.products (id, store_id, name, description, sku, price, removed, version, updated_at) SELECT 'stray', 's', 'n', 'd', 'k', toDecimal64(1, 2), 0, 1, now()")
 	exec(t, admin, "INSERT INTO mallbots.events (event_id, aggregate_type, aggregate_id, aggregate_version) SELECT 'stray', 'test', 'stray', 1")
-	before := tableRows(t, admin, "products")
+	before := chtest.FinalRows(t, admin, "products")
 
 	res, err := warehouse.Rebuild(context.Background(), kafka.opts(), admin, eventsProjection("g-one"),
 		warehouse.RebuildTables("products"), warehouse.RebuildLogger(chtest.Logger(t)))
@@ -156,7 +127,7 @@ func TestRebuildOneTable(t *testing.T) {
 	if len(res.Tables) != 1 || res.Tables[0].Name != "products" || res.Tables[0].Rows != 500 {
 		t.Errorf("result = %+v, want products rebuilt from 500 rows", res)
 	}
-	after := tableRows(t, admin, "products")
+	after := chtest.FinalRows(t, admin, "products")
 	if len(before) != 21 || len(after) != 20 || slices.ContainsFunc(after, func(r string) bool { return strings.HasPrefix(r, "stray|") }) {
 		t.Errorf("products: %d rows before (with a stray one), %d after; want 21, then the 20 the log explains", len(before), len(after))
 	}
