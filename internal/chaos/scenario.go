@@ -88,13 +88,15 @@ func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
 
 // startProc prepares a process under cfg's binary and directory (NewProc)
 // and starts it, waiting up to two minutes until it is ready. The caller
-// stops it.
+// stops it; one that did not become ready is stopped here, since the
+// caller gets no process to stop.
 func startProc(ctx context.Context, cfg *Config, name string, args ...string) (*Proc, error) {
 	p, err := NewProc(name, cfg.Binary, cfg.Dir, args...)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.Start(ctx, 2*time.Minute); err != nil {
+		_ = p.Stop()
 		return nil, err
 	}
 	return p, nil
