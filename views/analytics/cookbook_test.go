@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,22 +62,11 @@ func TestCookbookParametersBind(t *testing.T) {
 			}[p]
 			if want == "" {
 				t.Errorf("query %s has a parameter %q this test does not know", q.Name, p)
-			} else if !contains(sql, want) {
+			} else if !strings.Contains(sql, want) {
 				t.Errorf("query %s bound: want %q in\n%s", q.Name, want, sql)
 			}
 		}
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) > 0 && len(s) >= len(sub) && indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // The fixture makes every query return rows, so that the comparisons below

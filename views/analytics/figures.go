@@ -3,12 +3,13 @@ package analytics
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/ordering"
 )
@@ -42,12 +43,7 @@ var figures = map[string]figure{
 
 // Figures names every query the package can compute.
 func Figures() []string {
-	names := make([]string, 0, len(figures))
-	for n := range figures {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(figures))
 }
 
 // Expected computes the cookbook query name's result from h.
@@ -61,11 +57,36 @@ func Expected(name string, h *History, p Params) (Result, error) {
 
 // order is what the order events say about one order.
 type order struct {
-	id       string
-	lines    []ordering.OrderItem
-	reached  map[string]time.Time // milestone → when it first happened
-	reason   string
-	rejected bool
+	id      string
+	lines   []ordering.OrderItem
+	reached map[string]time.Time // milestone → when it first happened
+	reason  string               // why it was rejected, if it was
+}
+
+// has reports whether the order reached the milestone.
+func (o *order) has(milestone string) bool {
+	_, ok := o.reached[milestone]
+	return ok
+}
+
+// milestone names the step of an order's life that an order event
+// records, or returns "" for any other event.
+func milestone(e schemas.Event) string {
+	switch e.(type) {
+	case *ordering.OrderCreated:
+		return "created"
+	case *ordering.OrderApproved:
+		return "approved"
+	case *ordering.OrderReadied:
+		return "ready"
+	case *ordering.OrderCompleted:
+		return "completed"
+	case *ordering.OrderRejected:
+		return "rejected"
+	case *ordering.OrderCanceled:
+		return "canceled"
+	}
+	return ""
 }
 
 // orders folds the order events, keyed by order id.
@@ -82,23 +103,15 @@ func orders(h *History) map[string]*order {
 			o = &order{id: m.AggregateID, reached: map[string]time.Time{}}
 			out[m.AggregateID] = o
 		}
-		var milestone string
 		switch ev := oe.(type) {
 		case *ordering.OrderCreated:
-			milestone, o.lines = "created", ev.Items
-		case *ordering.OrderApproved:
-			milestone = "approved"
-		case *ordering.OrderReadied:
-			milestone = "ready"
-		case *ordering.OrderCompleted:
-			milestone = "completed"
+			o.lines = ev.Items
 		case *ordering.OrderRejected:
-			milestone, o.reason, o.rejected = "rejected", ev.Reason, true
-		case *ordering.OrderCanceled:
-			milestone = "canceled"
+			o.reason = ev.Reason
 		}
-		if at, seen := o.reached[milestone]; !seen || m.OccurredAt.Before(at) {
-			o.reached[milestone] = m.OccurredAt
+		ms := milestone(oe)
+		if at, seen := o.reached[ms]; !seen || m.OccurredAt.Before(at) {
+			o.reached[ms] = m.OccurredAt
 		}
 	}
 	return out
@@ -106,36 +119,43 @@ func orders(h *History) map[string]*order {
 
 func money(cents int64) decimal.Decimal { return decimal.New(cents, -2) }
 
-func salesByStoreAndDay(h *History, _ Params) (Result, error) {
-	type key struct {
-		day         Day
-		store, name string
-	}
-	type sums struct {
-		orders        map[string]bool
-		units, amount int64
-	}
-	by := map[key]*sums{}
+// lineSums are the totals of the completed orders' lines that share a key.
+type lineSums struct {
+	orders        map[string]bool // the distinct order ids
+	units, amount int64
+}
+
+// completedLines sums the lines of the completed orders by key, which
+// gets the day the order completed and the line.
+func completedLines[K comparable](h *History, key func(completed Day, l ordering.OrderItem) K) map[K]*lineSums {
+	by := map[K]*lineSums{}
 	for _, o := range orders(h) {
 		done, ok := o.reached["completed"]
 		if !ok {
 			continue
 		}
 		for _, l := range o.lines {
-			k := key{dayOf(done), l.StoreID, l.StoreName}
-			if by[k] == nil {
-				by[k] = &sums{orders: map[string]bool{}}
+			k := key(dayOf(done), l)
+			s := by[k]
+			if s == nil {
+				s = &lineSums{orders: map[string]bool{}}
+				by[k] = s
 			}
-			by[k].orders[o.id] = true
-			by[k].units += int64(l.Quantity)
-			by[k].amount += l.PriceCents * int64(l.Quantity)
+			s.orders[o.id] = true
+			s.units += int64(l.Quantity)
+			s.amount += l.PriceCents * int64(l.Quantity)
 		}
 	}
-	keys := make([]key, 0, len(by))
-	for k := range by {
-		keys = append(keys, k)
+	return by
+}
+
+func salesByStoreAndDay(h *History, _ Params) (Result, error) {
+	type key struct {
+		day         Day
+		store, name string
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	by := completedLines(h, func(day Day, l ordering.OrderItem) key { return key{day, l.StoreID, l.StoreName} })
+	keys := slices.SortedFunc(maps.Keys(by), func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(by[b].amount, by[a].amount),
 			cmp.Compare(a.store, b.store), cmp.Compare(a.name, b.name))
 	})
@@ -149,30 +169,8 @@ func salesByStoreAndDay(h *History, _ Params) (Result, error) {
 
 func topProducts(h *History, _ Params) (Result, error) {
 	type key struct{ product, name, store string }
-	type sums struct {
-		orders        map[string]bool
-		units, amount int64
-	}
-	by := map[key]*sums{}
-	for _, o := range orders(h) {
-		if _, ok := o.reached["completed"]; !ok {
-			continue
-		}
-		for _, l := range o.lines {
-			k := key{l.ProductID, l.ProductName, l.StoreName}
-			if by[k] == nil {
-				by[k] = &sums{orders: map[string]bool{}}
-			}
-			by[k].orders[o.id] = true
-			by[k].units += int64(l.Quantity)
-			by[k].amount += l.PriceCents * int64(l.Quantity)
-		}
-	}
-	keys := make([]key, 0, len(by))
-	for k := range by {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b key) int {
+	by := completedLines(h, func(_ Day, l ordering.OrderItem) key { return key{l.ProductID, l.ProductName, l.StoreName} })
+	keys := slices.SortedFunc(maps.Keys(by), func(a, b key) int {
 		return cmp.Or(cmp.Compare(by[b].units, by[a].units), cmp.Compare(by[b].amount, by[a].amount),
 			cmp.Compare(a.product, b.product), cmp.Compare(a.name, b.name), cmp.Compare(a.store, b.store))
 	})
@@ -220,10 +218,8 @@ func basketFunnel(h *History, _ Params) (Result, error) {
 		if b.checkedOut {
 			checkedOut++
 		}
-		if o, ok := ords[id]; ok {
-			if _, done := o.reached["completed"]; done {
-				completed++
-			}
+		if o, ok := ords[id]; ok && o.has("completed") {
+			completed++
 		}
 		if b.canceled {
 			canceled++
@@ -245,15 +241,15 @@ func quantileExact(sorted []int64, level float64) int64 {
 }
 
 func orderLifecycleDurations(h *History, _ Params) (Result, error) {
-	transitions := []struct{ name, from, to, needs string }{
-		{"created → approved", "created", "approved", ""},
-		{"approved → ready", "approved", "ready", ""},
-		{"ready → completed", "ready", "completed", ""},
-		{"created → completed", "created", "completed", ""},
+	transitions := []struct{ name, from, to string }{
+		{"created → approved", "created", "approved"},
+		{"approved → ready", "approved", "ready"},
+		{"ready → completed", "ready", "completed"},
+		{"created → completed", "created", "completed"},
 	}
 	ms := make([][]int64, len(transitions))
 	for _, o := range orders(h) {
-		if _, ok := o.reached["created"]; !ok {
+		if !o.has("created") {
 			continue
 		}
 		for i, t := range transitions {
@@ -285,16 +281,12 @@ func sagaRejectionReasons(h *History, _ Params) (Result, error) {
 	by := map[string]int64{}
 	var total int64
 	for _, o := range orders(h) {
-		if o.rejected {
+		if o.has("rejected") {
 			by[o.reason]++
 			total++
 		}
 	}
-	reasons := make([]string, 0, len(by))
-	for r := range by {
-		reasons = append(reasons, r)
-	}
-	slices.SortFunc(reasons, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
+	reasons := slices.SortedFunc(maps.Keys(by), func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
 	var out Result
 	for _, r := range reasons {
 		out = append(out, []any{r, uint64(by[r]), 100 * float64(by[r]) / float64(total)})
@@ -307,24 +299,25 @@ func notificationVolume(h *History, _ Params) (Result, error) {
 		day  Day
 		kind string
 	}
-	count := map[key]int64{}
-	customers := map[key]map[string]bool{}
+	type sums struct {
+		sent      int64
+		customers map[string]bool
+	}
+	by := map[key]*sums{}
 	for _, n := range h.Notifications {
 		k := key{dayOf(n.SentAt), n.Kind}
-		count[k]++
-		if customers[k] == nil {
-			customers[k] = map[string]bool{}
+		s := by[k]
+		if s == nil {
+			s = &sums{customers: map[string]bool{}}
+			by[k] = s
 		}
-		customers[k][n.CustomerID] = true
+		s.sent++
+		s.customers[n.CustomerID] = true
 	}
-	keys := make([]key, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.kind, b.kind)) })
+	keys := slices.SortedFunc(maps.Keys(by), func(a, b key) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.kind, b.kind)) })
 	var out Result
 	for _, k := range keys {
-		out = append(out, []any{k.day, k.kind, uint64(count[k]), uint64(len(customers[k]))})
+		out = append(out, []any{k.day, k.kind, uint64(by[k].sent), uint64(len(by[k].customers))})
 	}
 	return out, nil
 }

@@ -3,11 +3,11 @@ package analytics
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/mallbots/mallbots/schemas/baskets"
-	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/stores"
 )
 
@@ -33,10 +33,10 @@ func stringParam(p Params, name string) (string, error) {
 
 // latest groups the events up to the instant by aggregate id, for one
 // aggregate type, each aggregate's events in version order.
-func latest(h *History, p Params, aggregate string) (map[string][]Event, []string, error) {
+func latest(h *History, p Params, aggregate string) (map[string][]Event, error) {
 	at, err := instant(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	by := map[string][]Event{}
 	for _, e := range h.Until(at) {
@@ -45,107 +45,97 @@ func latest(h *History, p Params, aggregate string) (map[string][]Event, []strin
 			by[id] = append(by[id], e)
 		}
 	}
-	ids := make([]string, 0, len(by))
-	for id, evs := range by {
+	for _, evs := range by {
 		slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.Meta().AggregateVersion, b.Meta().AggregateVersion) })
-		ids = append(ids, id)
 	}
-	slices.Sort(ids)
-	return by, ids, nil
+	return by, nil
+}
+
+// version is the aggregate version of the last of an aggregate's events.
+func version(evs []Event) uint64 { return uint64(evs[len(evs)-1].Meta().AggregateVersion) }
+
+// rowsAt returns one row per aggregate of the type, in id order: row's
+// fold of the aggregate's events up to the instant.
+func rowsAt(h *History, p Params, aggregate string, row func(id string, evs []Event) []any) (Result, error) {
+	by, err := latest(h, p, aggregate)
+	if err != nil {
+		return nil, err
+	}
+	var out Result
+	for _, id := range slices.Sorted(maps.Keys(by)) {
+		out = append(out, row(id, by[id]))
+	}
+	return out, nil
 }
 
 func ordersByStatusAt(h *History, p Params) (Result, error) {
-	by, ids, err := latest(h, p, "order")
+	by, err := latest(h, p, "order")
 	if err != nil {
 		return nil, err
 	}
 	count := map[string]int64{}
-	for _, id := range ids {
-		evs := by[id]
-		status := "unknown"
-		switch evs[len(evs)-1].Event.(type) {
-		case *ordering.OrderCreated:
-			status = "pending"
-		case *ordering.OrderApproved:
-			status = "approved"
-		case *ordering.OrderReadied:
-			status = "ready"
-		case *ordering.OrderCompleted:
-			status = "completed"
-		case *ordering.OrderRejected:
-			status = "rejected"
-		case *ordering.OrderCanceled:
-			status = "canceled"
+	for _, evs := range by {
+		// The status is the last event's milestone, named as the query's
+		// transform names it: created is pending, no milestone unknown.
+		switch status := milestone(evs[len(evs)-1].Event); status {
+		case "created":
+			count["pending"]++
+		case "":
+			count["unknown"]++
+		default:
+			count[status]++
 		}
-		count[status]++
 	}
-	statuses := make([]string, 0, len(count))
-	for s := range count {
-		statuses = append(statuses, s)
-	}
-	slices.Sort(statuses)
 	var out Result
-	for _, s := range statuses {
+	for _, s := range slices.Sorted(maps.Keys(count)) {
 		out = append(out, []any{s, uint64(count[s])})
 	}
 	return out, nil
 }
 
-func storesAt(h *History, p Params) (Result, error) {
-	by, ids, err := latest(h, p, "store")
-	if err != nil {
-		return nil, err
-	}
-	var out Result
-	for _, id := range ids {
-		var name, location string
-		var participating uint8
-		evs := by[id]
-		for _, e := range evs {
-			switch ev := e.Event.(type) {
-			case *stores.StoreCreated:
-				name, location = ev.Name, ev.Location
-			case *stores.StoreRebranded:
-				name = ev.Name
-			case *stores.StoreParticipationEnabled:
-				participating = 1
-			case *stores.StoreParticipationDisabled:
-				participating = 0
-			}
+func storesAt(h *History, p Params) (Result, error) { return rowsAt(h, p, "store", storeAt) }
+
+func storeAt(id string, evs []Event) []any {
+	var name, location string
+	var participating uint8
+	for _, e := range evs {
+		switch ev := e.Event.(type) {
+		case *stores.StoreCreated:
+			name, location = ev.Name, ev.Location
+		case *stores.StoreRebranded:
+			name = ev.Name
+		case *stores.StoreParticipationEnabled:
+			participating = 1
+		case *stores.StoreParticipationDisabled:
+			participating = 0
 		}
-		out = append(out, []any{id, uint64(evs[len(evs)-1].Meta().AggregateVersion), name, location, participating})
 	}
-	return out, nil
+	return []any{id, version(evs), name, location, participating}
 }
 
 func productPricesAt(h *History, p Params) (Result, error) {
-	by, ids, err := latest(h, p, "product")
-	if err != nil {
-		return nil, err
-	}
-	var out Result
-	for _, id := range ids {
-		var name string
-		var cents int64
-		var removed uint8
-		evs := by[id]
-		for _, e := range evs {
-			switch ev := e.Event.(type) {
-			case *stores.ProductAdded:
-				name, cents = ev.Name, ev.PriceCents
-			case *stores.ProductRebranded:
-				name = ev.Name
-			case *stores.ProductPriceIncreased:
-				cents = ev.PriceCents
-			case *stores.ProductPriceDecreased:
-				cents = ev.PriceCents
-			case *stores.ProductRemoved:
-				removed = 1
-			}
+	return rowsAt(h, p, "product", productPriceAt)
+}
+
+func productPriceAt(id string, evs []Event) []any {
+	var name string
+	var cents int64
+	var removed uint8
+	for _, e := range evs {
+		switch ev := e.Event.(type) {
+		case *stores.ProductAdded:
+			name, cents = ev.Name, ev.PriceCents
+		case *stores.ProductRebranded:
+			name = ev.Name
+		case *stores.ProductPriceIncreased:
+			cents = ev.PriceCents
+		case *stores.ProductPriceDecreased:
+			cents = ev.PriceCents
+		case *stores.ProductRemoved:
+			removed = 1
 		}
-		out = append(out, []any{id, uint64(evs[len(evs)-1].Meta().AggregateVersion), name, money(cents), removed})
 	}
-	return out, nil
+	return []any{id, version(evs), name, money(cents), removed}
 }
 
 func basketAt(h *History, p Params) (Result, error) {
@@ -153,7 +143,7 @@ func basketAt(h *History, p Params) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	by, _, err := latest(h, p, "basket")
+	by, err := latest(h, p, "basket")
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +181,7 @@ func aggregateHistory(h *History, p Params) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	by, _, err := latest(h, p, typ)
+	by, err := latest(h, p, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -208,5 +198,5 @@ func aggregateHistory(h *History, p Params) (Result, error) {
 		types = append(types, e.Type)
 		payloads = append(payloads, pl)
 	}
-	return Result{{typ, id, uint64(evs[len(evs)-1].Meta().AggregateVersion), types, payloads}}, nil
+	return Result{{typ, id, version(evs), types, payloads}}, nil
 }
