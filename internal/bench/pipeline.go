@@ -94,10 +94,6 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 	if rate < 1 {
 		return fmt.Errorf("paced lag: the pipeline sustained %.1f commands/s, too little to pace at half of it", rate*2)
 	}
-	before, err := e.eventRows(ctx)
-	if err != nil {
-		return err
-	}
 	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
 	if err != nil {
 		return err
@@ -114,49 +110,23 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 	wg.Go(func() { inserts, probeErr = e.probeInserts(sampleCtx, steadyFrom, d-warmup) })
 
 	e.out.line("  projection lag at %s commands/s (half the pipeline's rate) for %s", thousands(rate), d)
-	start := time.Now()
-	tick := time.NewTicker(10 * time.Millisecond)
-	sent, lastPrint := 0, start
-	for elapsed := time.Duration(0); elapsed < d; elapsed = time.Since(start) {
-		select {
-		case <-ctx.Done():
-			stopSampling()
-			wg.Wait()
-			tick.Stop()
-			return ctx.Err()
-		case <-tick.C:
-		}
-		for due := int(rate * time.Since(start).Seconds()); sent < due; sent++ {
-			k, v, _ := e.wl.Change()
-			p.produce(ctx, topics.Customers.Commands.Name, k, v)
-		}
-		if time.Since(lastPrint) >= time.Second {
-			lastPrint = time.Now()
-			rows, _ := e.eventRows(ctx)
-			e.out.line("  [paced]  %3.0fs/%s  sent %s  in ClickHouse %s", time.Since(start).Seconds(), d, thousands(float64(sent)), thousands(float64(rows-before)))
-		}
+	st := e.stageOf("paced", d)
+	st.rate, st.warmup, st.poll = rate, warmup, 200*time.Millisecond
+	st.produce = func(ctx context.Context) {
+		k, v, _ := e.wl.Change()
+		p.produce(ctx, topics.Customers.Commands.Name, k, v)
 	}
-	tick.Stop()
-	flushErr := p.flush(ctx)
+	st.flush = p.flush
+	st.complete = e.eventRows
+	res, err := st.run(ctx)
 	stopSampling()
 	wg.Wait()
 	e.sent += p.acked.Load()
-	if flushErr != nil {
-		return fmt.Errorf("paced lag: %w", flushErr)
+	if err != nil {
+		return fmt.Errorf("paced lag: %w", err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		rows, err := e.eventRows(ctx)
-		if err != nil {
-			return err
-		}
-		if rows-before >= int64(sent) {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("paced lag: %d of %d commands visible in ClickHouse after the drain: %w", rows-before, sent, errLoss)
-		}
-		time.Sleep(200 * time.Millisecond) // polling ClickHouse's row count, bounded by the deadline
+	if !res.drained {
+		return fmt.Errorf("paced lag: %d of %d commands visible in ClickHouse after the drain: %w", res.done, res.produced, errLoss)
 	}
 	e.lagFigure("projection.lag.p99", fmt.Sprintf("events projection lag p99 at %s commands/s, half the pipeline's rate (age of the oldest event not yet committed to ClickHouse)", thousands(rate)),
 		lags, inserts, probeErr)

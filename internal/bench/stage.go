@@ -26,6 +26,9 @@ type stage struct {
 	backlog  int64
 	// limit, when positive, ends production after limit records.
 	limit int64
+	// rate, when positive, paces production at rate records per second
+	// (open loop) instead of keeping backlog records in flight.
+	rate float64
 	poll  time.Duration
 	drain time.Duration
 	out   io.Writer
@@ -93,11 +96,17 @@ func (s stage) run(ctx context.Context) (stageResult, error) {
 
 	deadline := start.Add(s.duration)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if produced.Load()-done.Load() >= s.backlog {
+		n := int64(256)
+		if s.rate > 0 {
+			n = int64(s.rate*time.Since(start).Seconds()) - produced.Load()
+			if n <= 0 {
+				time.Sleep(time.Millisecond)
+				continue
+			}
+		} else if produced.Load()-done.Load() >= s.backlog {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		n := int64(256)
 		if s.limit > 0 {
 			n = min(n, s.limit-produced.Load())
 			if n <= 0 {
