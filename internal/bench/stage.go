@@ -28,7 +28,7 @@ type stage struct {
 	limit int64
 	// rate, when positive, paces production at rate records per second
 	// (open loop) instead of keeping backlog records in flight.
-	rate float64
+	rate  float64
 	poll  time.Duration
 	drain time.Duration
 	out   io.Writer
