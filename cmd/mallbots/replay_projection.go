@@ -16,7 +16,6 @@ import (
 
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
-	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -85,11 +84,7 @@ func openSerde(ctx context.Context, registry string) (*serde.Serde, error) {
 	if err != nil {
 		return nil, err
 	}
-	types, err := contract.Types()
-	if err != nil {
-		return nil, err
-	}
-	sd, err := serde.New(ctx, client, types, topics.All())
+	sd, err := contract.NewSerde(ctx, client)
 	if err != nil {
 		return nil, fmt.Errorf("reach the schema registry at %s (--schema-registry): %w", registry, err)
 	}

@@ -147,11 +147,7 @@ func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
 	if err != nil {
 		return err
 	}
-	types, err := contract.Types()
-	if err != nil {
-		return err
-	}
-	sd, err := serde.New(ctx, client, types, topics.All())
+	sd, err := contract.NewSerde(ctx, client)
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,7 @@ func Poison(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	types, err := contract.Types()
-	if err != nil {
-		return r, err
-	}
-	sd, err := serde.New(ctx, client, types, topics.All())
+	sd, err := contract.NewSerde(ctx, client)
 	if err != nil {
 		return r, err
 	}

@@ -250,11 +250,7 @@ func (s *System) startRegistry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	types, err := contract.Types()
-	if err != nil {
-		return err
-	}
-	s.sd, err = serde.New(ctx, client, types, topics.All())
+	s.sd, err = contract.NewSerde(ctx, client)
 	return err
 }
 

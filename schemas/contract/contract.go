@@ -3,6 +3,8 @@
 package contract
 
 import (
+	"context"
+
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/core"
@@ -12,7 +14,10 @@ import (
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/payments"
 	"github.com/mallbots/mallbots/schemas/saga"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // Types returns every record type of every context.
@@ -28,4 +33,15 @@ func Types() ([]schemas.Type, error) {
 		all = append(all, ts...)
 	}
 	return all, nil
+}
+
+// NewSerde is the serde of the whole contract on every catalogue topic,
+// registered with the registry client reaches: what every MallBots process
+// and tool that reads or writes records starts from.
+func NewSerde(ctx context.Context, client *sr.Client) (*serde.Serde, error) {
+	types, err := Types()
+	if err != nil {
+		return nil, err
+	}
+	return serde.New(ctx, client, types, topics.All())
 }
