@@ -14,7 +14,9 @@ import (
 // goka commits marked offsets every second, so the window must cover every
 // command an aggregate handled in about a second: MaxWindow entries. Client
 // retries (the same command id sent again) are caught for RetryWindow, and
-// always for the last MinWindow commands. See docs/adr/0004.
+// always for the last MinWindow commands. Only the entries not yet known to
+// be committed keep their encoded events (Input.Committed). See
+// docs/adr/0004.
 const (
 	MinWindow   = 16
 	MaxWindow   = 128
@@ -32,8 +34,15 @@ type Input[C schemas.Command, E schemas.Event] struct {
 	// Offset is the command's offset on its command topic partition.
 	Offset int64
 	// Now is the processing time: events' occurredAt.
-	Now   time.Time
-	Facts Facts
+	Now time.Time
+	// Committed is the command partition's committed offset as last seen
+	// (-1 when unknown; it may lag, never lead). Goka commits an offset
+	// only once every emit of the commands below it is acknowledged, so
+	// their events are in the log and will not be redelivered: the window
+	// keeps their ids and results but forgets their encoded events, which
+	// are most of a snapshot's bytes.
+	Committed int64
+	Facts     Facts
 }
 
 // Outcome says what the adapter must write and emit.
@@ -84,7 +93,7 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 	}
 	var rej *Rejection
 	if errors.As(err, &rej) {
-		return rejected[S, E](r.Type, snap, meta, in.Offset, in.Now, rej), nil
+		return rejected[S, C, E](r.Type, snap, meta, in, rej), nil
 	}
 	if err != nil {
 		return Outcome[S, E]{}, fmt.Errorf("decide %s %s: %w", r.Type, meta.AggregateID, err)
@@ -129,7 +138,7 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 		Version:     version,
 		LastOffset:  max(in.Offset, lastOffset(snap)),
 		UpdatedAt:   in.Now.UTC(),
-		Recent:      remember(snap, applied, in.Now),
+		Recent:      remember(snap, applied, in.Now, in.Committed),
 		State:       state,
 	}
 	res := resultOf(r.Type, meta, applied)
@@ -170,11 +179,12 @@ func decide[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], current
 
 // rejected records a rejection in the window of an existing aggregate, so a
 // redelivery answers the same; a missing aggregate stores nothing.
-func rejected[S any, E schemas.Event](typ string, snap *schemas.Snapshot[S], meta *schemas.CommandMeta, offset int64, now time.Time, rej *Rejection) Outcome[S, E] {
+func rejected[S any, C schemas.Command, E schemas.Event](typ string, snap *schemas.Snapshot[S], meta *schemas.CommandMeta, in Input[C, E], rej *Rejection) Outcome[S, E] {
 	var version int64
 	if snap != nil {
 		version = snap.Version
 	}
+	offset, now := in.Offset, in.Now
 	applied := schemas.Applied{
 		CommandID: meta.CommandID, Offset: offset, Version: version, ProcessedAt: now.UTC(),
 		RejectionCode: rej.Code, RejectionMessage: rej.Message, RejectionKind: string(rej.Kind),
@@ -184,7 +194,7 @@ func rejected[S any, E schemas.Event](typ string, snap *schemas.Snapshot[S], met
 	if snap != nil {
 		next := *snap
 		next.LastOffset = max(offset, snap.LastOffset)
-		next.Recent = remember(snap, applied, now)
+		next.Recent = remember(snap, applied, now, in.Committed)
 		out.Next = &next
 	}
 	return out
@@ -230,7 +240,9 @@ func lastOffset[S any](snap *schemas.Snapshot[S]) int64 {
 
 // remember appends a to the window and trims it: entries older than
 // RetryWindow go, except the last MinWindow; never more than MaxWindow.
-func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time) []schemas.Applied {
+// Entries below the committed offset forget their encoded events (see
+// Forgotten).
+func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time, committed int64) []schemas.Applied {
 	var recent []schemas.Applied
 	if snap != nil {
 		recent = snap.Recent
@@ -245,5 +257,23 @@ func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time
 	for cut < len(all)-MinWindow && now.Sub(all[cut].ProcessedAt) > RetryWindow {
 		cut++
 	}
-	return all[cut:]
+	all = all[cut:]
+	for i := range all {
+		if a := all[i]; a.Offset >= 0 && a.Offset < committed && len(a.Events) > 0 && !Forgotten(a.Events) {
+			all[i].Events = make([][]byte, len(all[i].Events))
+		}
+	}
+	return all
+}
+
+// Forgotten tells whether a window entry's encoded events were forgotten
+// once its command was committed: it still counts them (a retried command
+// answers the same event ids) but holds empty encodings.
+func Forgotten(events [][]byte) bool {
+	for _, e := range events {
+		if len(e) == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -95,6 +95,7 @@ type handler[S any, C schemas.Command, E schemas.Event] struct {
 	rules    aggregate.Rules[S, C, E]
 	deps     Deps
 	sessions sessions
+	offsets  committedOffsets
 }
 
 func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
@@ -161,7 +162,8 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 		}
 		loggedEvents = append(loggedEvents, e)
 	}
-	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C, E]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts, Logged: loggedEvents})
+	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C, E]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts, Logged: loggedEvents,
+		Committed: h.committed(pos.Partition)})
 	if err != nil {
 		ctx.Fail(fmt.Errorf("%s: %w", pos, err))
 	}
@@ -183,7 +185,16 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 		log.Info("redelivered command: re-writing the state and emitting what the log lacks", "command_id", meta.CommandID, "logged", len(present))
 		ctx.SetValue(ctx.Value())
 		for i, ev := range out.Replay.Events {
-			if _, ok := present[schemas.EventID(meta.CommandID, i)]; !ok {
+			id := schemas.EventID(meta.CommandID, i)
+			switch _, ok := present[id]; {
+			case ok:
+			case len(ev) == 0:
+				// Forgotten once the command was committed, which it can
+				// only be after every event was acknowledged: an offset
+				// reset delivers it again, and the log tail read for it
+				// should have held the event.
+				log.Warn("redelivered command past its commit: an event is neither in the log tail read nor in the window", "command_id", meta.CommandID, "event_id", id)
+			default:
 				ctx.Emit(goka.Stream(h.names.Events.Name), key, ev)
 			}
 		}

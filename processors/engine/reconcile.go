@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
@@ -36,6 +38,9 @@ type LogReader interface {
 	// Since returns the records of a partition from the first one written
 	// at or after t up to the partition's current end.
 	Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error)
+	// Committed returns a group's committed offsets on a topic by
+	// partition; a partition the group never committed is absent.
+	Committed(ctx context.Context, group, topic string) (map[int32]int64, error)
 }
 
 // logMargin covers clock skew between the command's producer and the
@@ -181,6 +186,24 @@ func (k *KafkaLog) EndOffset(ctx context.Context, topic string, partition int32)
 		return 0, fmt.Errorf("no partition %s/%d", topic, partition)
 	}
 	return o.Offset, o.Err
+}
+
+// Committed implements LogReader.
+func (k *KafkaLog) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	offs, err := k.adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[int32]int64{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	for p, o := range offs[topic] {
+		if o.Err == nil {
+			out[p] = o.At
+		}
+	}
+	return out, nil
 }
 
 // Since implements LogReader.

@@ -88,3 +88,34 @@ func TestARedeliveredCommandThatLeftNothingIsAppliedAfresh(t *testing.T) {
 		t.Fatalf("unexpected %+v", ev.EventMetadata())
 	}
 }
+
+func TestTheWindowForgetsTheEventsOfCommittedCommandsButStillAnswersTheirRetries(t *testing.T) {
+	// The group has committed offset 1: the command at offset 0 had every
+	// event acknowledged, so the next snapshot need not carry its bytes.
+	r := enginetest.New(t, Groups, enginetest.WithEventLog(&enginetest.EventLog{CommittedOffset: 1}))
+	create := &stores.CreateStore{CommandMeta: meta("c1", "s1"), Name: "W", Location: "L"}
+	r.Send(create) // offset 0
+	r.NextEvent(topics.Stores)
+	first := r.NextResult()
+	r.Send(&stores.EnableParticipation{CommandMeta: meta("c2", "s1")}) // offset 1, not committed
+	r.NextEvent(topics.Stores)
+	r.NextResult()
+
+	snap := storeSnapshot(r, "s1")
+	if len(snap.Recent) != 2 {
+		t.Fatalf("window of %d commands, want 2", len(snap.Recent))
+	}
+	if c1 := snap.Recent[0]; len(c1.Events) != 1 || len(c1.Events[0]) != 0 {
+		t.Fatalf("the committed command's window entry holds %d events of %v bytes, want 1 forgotten", len(c1.Events), c1.Events)
+	}
+	if c2 := snap.Recent[1]; len(c2.Events) != 1 || len(c2.Events[0]) == 0 {
+		t.Fatalf("the uncommitted command's window entry lost its encoded event: %+v", c2)
+	}
+
+	r.Send(create) // a client retry of the committed command
+	again := r.NextResult()
+	if !again.Accepted || again.Version != 1 || len(again.EventIDs) != 1 || again.EventIDs[0] != first.EventIDs[0] {
+		t.Fatalf("the retry answered %+v, want %+v", again, first)
+	}
+	r.NoEvent(topics.Stores)
+}

@@ -13,6 +13,17 @@ import (
 // command counts as possibly handled before, as after a fresh assignment.
 type EventLog struct {
 	Records []*kgo.Record
+	// CommittedOffset is the group's committed offset on the command
+	// partition; 0 (the default) says nothing is committed.
+	CommittedOffset int64
+}
+
+// Committed implements engine.LogReader.
+func (l *EventLog) Committed(context.Context, string, string) (map[int32]int64, error) {
+	if l.CommittedOffset == 0 {
+		return map[int32]int64{}, nil
+	}
+	return map[int32]int64{0: l.CommittedOffset}, nil
 }
 
 // EndOffset implements engine.LogReader.
