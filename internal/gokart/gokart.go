@@ -15,6 +15,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/mallbots/mallbots/topics"
@@ -168,11 +169,18 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 //     Smaller memtables flush more often and leave more level-0 tables for
 //     a Get to search: the aggregate alone did 16.1k commands/s with 4 MiB,
 //     15.7k with 2 MiB, 12.4k with 1 MiB (docs/benchmarks.md).
+//   - A bloom filter (10 bits a key): a Get otherwise reads an index and a
+//     data block of every level-0 table and of one table per level until
+//     it finds the key; with 100,000 snapshots a CPU profile of the
+//     aggregate spent a quarter of its time in LevelDB's Get, half of it
+//     in block reads. With the filter the aggregate went from 21.2k to
+//     24.5k commands/s on that benchmark.
 func leveldbOptions(writeBuffer int) *opt.Options {
 	return &opt.Options{
 		DisableSeeksCompaction: true,
 		Compression:            opt.NoCompression,
 		WriteBuffer:            writeBuffer,
+		Filter:                 filter.NewBloomFilter(10),
 	}
 }
 
