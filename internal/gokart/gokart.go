@@ -14,7 +14,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
@@ -128,7 +127,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer))),
+		goka.WithStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer))),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
@@ -145,7 +144,7 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 		goka.WithViewHasher(topics.Hasher()),
 		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithViewStorageBuilder(storage.BuilderWithOptions(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer))),
+		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer))),
 		goka.WithViewClientID(c.ClientID + "-view-" + name),
 		goka.WithViewLogger(c.logger("goka view " + name)),
 		goka.WithViewAutoReconnect(),

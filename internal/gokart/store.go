@@ -1,0 +1,221 @@
+package gokart
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/lovoo/goka/storage"
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/iterator"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// store is goka's local storage on LevelDB, with its writes batched.
+//
+// goka's own LevelDB storage does a Put per Set and another per SetOffset:
+// two journal writes (two write system calls) per message a processor
+// handles or a view recovers, 20 % of the aggregate's CPU in a profile.
+// store keeps the writes in memory and applies them as one LevelDB batch,
+// with the offset of the last of them, once the batch holds flushRecords
+// records or flushBytes bytes, and when goka marks the table recovered or
+// closes it. Reads look at the pending writes first.
+//
+// The local store is a cache of the table topic: after a crash the writes
+// not yet applied are lost together with their offset (a batch is atomic),
+// so the store is consistent at an older offset and goka recovers the rest
+// from the topic, as it does for everything past the stored offset. The
+// on-disk layout is goka's (same offset key and encoding), so stores
+// written by either open with the other.
+type store struct {
+	db *leveldb.DB
+
+	mu      sync.Mutex
+	pending map[string][]byte // nil: deleted
+	batch   leveldb.Batch
+	bytes   int
+	offset  int64 // the last SetOffset; 0 means none, as in goka
+	dirty   bool  // offset not yet in the database
+}
+
+// offsetKey is where goka's LevelDB storage keeps the table offset.
+const offsetKey = "__offset"
+
+// A batch is applied when it holds this many records or bytes: large
+// enough to make the journal writes rare, small enough that a store holds
+// little in memory (a few hundred stores in one process).
+const (
+	flushRecords = 256
+	flushBytes   = 512 << 10
+)
+
+// storeBuilder opens a store per table partition under path.
+func storeBuilder(path string, opts *opt.Options) storage.Builder {
+	return func(topic string, partition int32) (storage.Storage, error) {
+		db, err := leveldb.OpenFile(filepath.Join(path, fmt.Sprintf("%s.%d", topic, partition)), opts)
+		if err != nil {
+			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
+		}
+		return &store{db: db, pending: map[string][]byte{}}, nil
+	}
+}
+
+func (s *store) Open() error { return nil }
+
+func (s *store) Close() error {
+	s.mu.Lock()
+	err := s.flushLocked()
+	s.mu.Unlock()
+	return errors.Join(err, s.db.Close())
+}
+
+func (s *store) Has(key string) (bool, error) {
+	v, err := s.Get(key)
+	return v != nil, err
+}
+
+func (s *store) Get(key string) ([]byte, error) {
+	s.mu.Lock()
+	v, ok := s.pending[key]
+	s.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	// A flush between the lookup above and this read only makes the
+	// database newer, never older.
+	v, err := s.db.Get([]byte(key), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %q from the local store: %w", key, err)
+	}
+	return v, nil
+}
+
+func (s *store) Set(key string, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[key] = value
+	s.batch.Put([]byte(key), value)
+	s.bytes += len(key) + len(value)
+	return s.flushIfFullLocked()
+}
+
+func (s *store) Delete(key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[key] = nil
+	s.batch.Delete([]byte(key))
+	s.bytes += len(key)
+	return s.flushIfFullLocked()
+}
+
+func (s *store) GetOffset(def int64) (int64, error) {
+	s.mu.Lock()
+	o := s.offset
+	s.mu.Unlock()
+	if o != 0 {
+		return o, nil
+	}
+	raw, err := s.db.Get([]byte(offsetKey), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return def, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the offset of the local store: %w", err)
+	}
+	o, err = strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("the local store's offset %q is not a number: %w", raw, err)
+	}
+	return o, nil
+}
+
+func (s *store) SetOffset(offset int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset, s.dirty = offset, true
+	return nil
+}
+
+func (s *store) MarkRecovered() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *store) Iterator() (storage.Iterator, error) {
+	return s.IteratorWithRange(nil, nil)
+}
+
+func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error) {
+	s.mu.Lock()
+	err := s.flushLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	var r *util.Range
+	switch {
+	case len(limit) > 0:
+		r = &util.Range{Start: start, Limit: limit}
+	case len(start) > 0:
+		r = util.BytesPrefix(start)
+	}
+	return &storeIterator{Iterator: s.db.NewIterator(r, &opt.ReadOptions{DontFillCache: true})}, nil
+}
+
+func (s *store) flushIfFullLocked() error {
+	if s.batch.Len() < flushRecords && s.bytes < flushBytes {
+		return nil
+	}
+	return s.flushLocked()
+}
+
+// flushLocked applies the pending writes and the offset in one batch.
+func (s *store) flushLocked() error {
+	if s.batch.Len() == 0 && !s.dirty {
+		return nil
+	}
+	if s.dirty {
+		s.batch.Put([]byte(offsetKey), strconv.AppendInt(nil, s.offset, 10))
+	}
+	if err := s.db.Write(&s.batch, nil); err != nil {
+		return fmt.Errorf("write %d records to the local store: %w", s.batch.Len(), err)
+	}
+	s.batch.Reset()
+	clear(s.pending)
+	s.bytes, s.dirty = 0, false
+	return nil
+}
+
+// storeIterator hides the offset key, as goka's iterator does.
+type storeIterator struct{ iterator.Iterator }
+
+func (i *storeIterator) Next() bool {
+	if !i.Iterator.Next() {
+		return false
+	}
+	if string(i.Key()) == offsetKey {
+		return i.Iterator.Next()
+	}
+	return true
+}
+
+func (i *storeIterator) Err() error { return i.Error() }
+
+func (i *storeIterator) Value() ([]byte, error) { return i.Iterator.Value(), nil }
+
+func (i *storeIterator) Seek(key []byte) bool {
+	if !i.Iterator.Seek(key) {
+		return false
+	}
+	if string(i.Key()) == offsetKey {
+		return i.Iterator.Next()
+	}
+	return true
+}

@@ -1,0 +1,188 @@
+package gokart
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lovoo/goka/storage"
+)
+
+func openStore(t *testing.T, dir string) storage.Storage {
+	t.Helper()
+	st, err := storeBuilder(dir, leveldbOptions(processorWriteBuffer))("table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Open(); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func mustGet(t *testing.T, st storage.Storage, key string) string {
+	t.Helper()
+	v, err := st.Get(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v)
+}
+
+func TestTheStoreReadsItsPendingWritesAndKeepsThemAcrossAClose(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	for _, step := range []error{st.Set("a", []byte("1")), st.Set("b", []byte("2")), st.Set("a", []byte("3")), st.Delete("b"), st.SetOffset(41)} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	if got := mustGet(t, st, "a"); got != "3" {
+		t.Fatalf("a = %q before the batch is applied, want the last write 3", got)
+	}
+	if has, _ := st.Has("b"); has {
+		t.Fatal("b was deleted but the store still has it")
+	}
+	if o, _ := st.GetOffset(-1); o != 41 {
+		t.Fatalf("offset %d, want 41", o)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openStore(t, dir)
+	defer st.Close()
+	if got := mustGet(t, st, "a"); got != "3" {
+		t.Fatalf("a = %q after a close, want 3", got)
+	}
+	if has, _ := st.Has("b"); has {
+		t.Fatal("b came back after a close")
+	}
+	if o, _ := st.GetOffset(-1); o != 41 {
+		t.Fatalf("offset %d after a close, want 41", o)
+	}
+}
+
+func TestAFullBatchIsAppliedWithItsOffsetAsOne(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir).(*store)
+	for i := range flushRecords {
+		if err := st.SetOffset(int64(i + 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Set(fmt.Sprintf("k%03d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What a crash would leave: the database without the pending writes.
+	if n := len(st.pending); n != 0 {
+		t.Fatalf("%d writes still pending after %d records", n, flushRecords)
+	}
+	if err := st.Set("after", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.db.Get([]byte(offsetKey), nil)
+	if err != nil || string(raw) != fmt.Sprint(flushRecords) {
+		t.Fatalf("the database holds offset %q (%v), want %d: the last offset of the applied batch", raw, err, flushRecords)
+	}
+	if has, _ := st.db.Has([]byte("after"), nil); has {
+		t.Fatal("a write after the batch reached the database before its own batch")
+	}
+	st.Close()
+}
+
+func TestTheStoreIteratesOverPendingWritesWithoutTheOffsetKey(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	st.Set("x1", []byte("a"))
+	st.Set("x2", []byte("b"))
+	st.Set("y1", []byte("c"))
+	st.SetOffset(7)
+	for _, tc := range []struct {
+		name string
+		it   func() (storage.Iterator, error)
+		want string
+	}{
+		{"everything", st.Iterator, "x1=a x2=b y1=c "},
+		{"prefix x", func() (storage.Iterator, error) { return st.IteratorWithRange([]byte("x"), nil) }, "x1=a x2=b "},
+		{"range [x2, y9)", func() (storage.Iterator, error) { return st.IteratorWithRange([]byte("x2"), []byte("y9")) }, "x2=b y1=c "},
+	} {
+		it, err := tc.it()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for it.Next() {
+			v, _ := it.Value()
+			got += fmt.Sprintf("%s=%s ", it.Key(), v)
+		}
+		it.Release()
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestTheStoreOpensWhatGokasLevelDBStorageWrote(t *testing.T) {
+	dir := t.TempDir()
+	old, err := storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer))("table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Open()
+	old.Set("k", []byte("v"))
+	old.SetOffset(99)
+	old.MarkRecovered()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := openStore(t, dir)
+	defer st.Close()
+	if got := mustGet(t, st, "k"); got != "v" {
+		t.Fatalf("k = %q, want v", got)
+	}
+	if o, _ := st.GetOffset(-1); o != 99 {
+		t.Fatalf("offset %d, want goka's 99", o)
+	}
+}
+
+// BenchmarkProcessorStore does what a processor does per message with its
+// store — Get a key, Set it, SetOffset — over 100,000 keys of 600 bytes,
+// with goka's LevelDB storage and with the batched store.
+func BenchmarkProcessorStore(b *testing.B) {
+	const keys = 100_000
+	value := make([]byte, 600)
+	for _, bc := range []struct {
+		name  string
+		build func(dir string) storage.Builder
+	}{
+		{"goka", func(dir string) storage.Builder { return storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer)) }},
+		{"batched", func(dir string) storage.Builder { return storeBuilder(dir, leveldbOptions(processorWriteBuffer)) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			st, err := bc.build(b.TempDir())("table", 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.Open()
+			st.MarkRecovered()
+			defer st.Close()
+			for i := range keys {
+				st.Set(fmt.Sprintf("customer-%06d", i), value)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				k := fmt.Sprintf("customer-%06d", (i*7919)%keys)
+				if _, err := st.Get(k); err != nil {
+					b.Fatal(err)
+				}
+				if err := st.Set(k, value); err != nil {
+					b.Fatal(err)
+				}
+				if err := st.SetOffset(int64(i + 1)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
