@@ -1,6 +1,7 @@
 package gokart
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -99,7 +100,9 @@ func (s *store) Get(key string) ([]byte, error) {
 func (s *store) Set(key string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending[key] = value
+	// A copy: goka may hand over a slice of a fetch response, which the
+	// map would otherwise keep whole until the next flush.
+	s.pending[key] = bytes.Clone(value)
 	s.batch.Put([]byte(key), value)
 	s.bytes += len(key) + len(value)
 	return s.flushIfFullLocked()
