@@ -34,12 +34,19 @@ import (
 type store struct {
 	db *leveldb.DB
 
+	// flushing serializes flushes; mu guards the rest and is never held
+	// while LevelDB writes (a write can stall behind a compaction, and
+	// reads must not wait for it).
+	flushing sync.Mutex
+
 	mu      sync.Mutex
 	pending map[string][]byte // nil: deleted
-	batch   leveldb.Batch
+	writing map[string][]byte // the batch being written, still to be read from
+	spare   map[string][]byte
+	batch   *leveldb.Batch
 	bytes   int
 	offset  int64 // the last SetOffset; 0 means none, as in goka
-	dirty   bool  // offset not yet in the database
+	dirty   bool  // offset not yet in a batch
 }
 
 // offsetKey is where goka's LevelDB storage keeps the table offset.
@@ -60,17 +67,14 @@ func storeBuilder(path string, opts *opt.Options) storage.Builder {
 		if err != nil {
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		return &store{db: db, pending: map[string][]byte{}}, nil
+		return &store{db: db, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch)}, nil
 	}
 }
 
 func (s *store) Open() error { return nil }
 
 func (s *store) Close() error {
-	s.mu.Lock()
-	err := s.flushLocked()
-	s.mu.Unlock()
-	return errors.Join(err, s.db.Close())
+	return errors.Join(s.flush(), s.db.Close())
 }
 
 func (s *store) Has(key string) (bool, error) {
@@ -81,6 +85,9 @@ func (s *store) Has(key string) (bool, error) {
 func (s *store) Get(key string) ([]byte, error) {
 	s.mu.Lock()
 	v, ok := s.pending[key]
+	if !ok {
+		v, ok = s.writing[key]
+	}
 	s.mu.Unlock()
 	if ok {
 		return v, nil
@@ -98,23 +105,26 @@ func (s *store) Get(key string) ([]byte, error) {
 }
 
 func (s *store) Set(key string, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	// A copy: goka may hand over a slice of a fetch response, which the
 	// map would otherwise keep whole until the next flush.
-	s.pending[key] = bytes.Clone(value)
-	s.batch.Put([]byte(key), value)
-	s.bytes += len(key) + len(value)
-	return s.flushIfFullLocked()
+	return s.write(key, bytes.Clone(value), func(b *leveldb.Batch) { b.Put([]byte(key), value) })
 }
 
 func (s *store) Delete(key string) error {
+	return s.write(key, nil, func(b *leveldb.Batch) { b.Delete([]byte(key)) })
+}
+
+func (s *store) write(key string, value []byte, record func(*leveldb.Batch)) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pending[key] = nil
-	s.batch.Delete([]byte(key))
-	s.bytes += len(key)
-	return s.flushIfFullLocked()
+	s.pending[key] = value
+	record(s.batch)
+	s.bytes += len(key) + len(value)
+	full := s.batch.Len() >= flushRecords || s.bytes >= flushBytes
+	s.mu.Unlock()
+	if full {
+		return s.flush()
+	}
+	return nil
 }
 
 func (s *store) GetOffset(def int64) (int64, error) {
@@ -145,21 +155,14 @@ func (s *store) SetOffset(offset int64) error {
 	return nil
 }
 
-func (s *store) MarkRecovered() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.flushLocked()
-}
+func (s *store) MarkRecovered() error { return s.flush() }
 
 func (s *store) Iterator() (storage.Iterator, error) {
 	return s.IteratorWithRange(nil, nil)
 }
 
 func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error) {
-	s.mu.Lock()
-	err := s.flushLocked()
-	s.mu.Unlock()
-	if err != nil {
+	if err := s.flush(); err != nil {
 		return nil, err
 	}
 	var r *util.Range
@@ -172,27 +175,33 @@ func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error)
 	return &storeIterator{Iterator: s.db.NewIterator(r, &opt.ReadOptions{DontFillCache: true})}, nil
 }
 
-func (s *store) flushIfFullLocked() error {
-	if s.batch.Len() < flushRecords && s.bytes < flushBytes {
-		return nil
-	}
-	return s.flushLocked()
-}
-
-// flushLocked applies the pending writes and the offset in one batch.
-func (s *store) flushLocked() error {
+// flush applies the pending writes and the offset in one batch. Reads go
+// on meanwhile, from the batch being written.
+func (s *store) flush() error {
+	s.flushing.Lock()
+	defer s.flushing.Unlock()
+	s.mu.Lock()
 	if s.batch.Len() == 0 && !s.dirty {
+		s.mu.Unlock()
 		return nil
 	}
 	if s.dirty {
 		s.batch.Put([]byte(offsetKey), strconv.AppendInt(nil, s.offset, 10))
 	}
-	if err := s.db.Write(&s.batch, nil); err != nil {
-		return fmt.Errorf("write %d records to the local store: %w", s.batch.Len(), err)
+	batch := s.batch
+	s.writing, s.pending, s.spare = s.pending, s.spare, nil
+	s.batch, s.bytes, s.dirty = new(leveldb.Batch), 0, false
+	s.mu.Unlock()
+
+	err := s.db.Write(batch, nil)
+
+	s.mu.Lock()
+	clear(s.writing)
+	s.spare, s.writing = s.writing, nil
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("write %d records to the local store: %w", batch.Len(), err)
 	}
-	s.batch.Reset()
-	clear(s.pending)
-	s.bytes, s.dirty = 0, false
 	return nil
 }
 

@@ -2,6 +2,8 @@ package gokart
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lovoo/goka/storage"
@@ -90,6 +92,39 @@ func TestAFullBatchIsAppliedWithItsOffsetAsOne(t *testing.T) {
 	st.Close()
 }
 
+func TestAReaderNeverMissesAWrittenKeyWhileItsBatchIsBeingWritten(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	const keys = 20 * flushRecords
+	var written atomic.Int64 // keys [0, written) have been Set
+	done := make(chan error, 1)
+	go func() {
+		for i := range keys {
+			if err := st.Set(fmt.Sprintf("k%05d", i), []byte("v")); err != nil {
+				done <- err
+				return
+			}
+			written.Store(int64(i + 1))
+		}
+		done <- nil
+	}()
+	for {
+		n := written.Load()
+		if n > 0 {
+			k := fmt.Sprintf("k%05d", rand.Int64N(n))
+			if v := mustGet(t, st, k); v != "v" {
+				t.Fatalf("%s was written but a reader got %q", k, v)
+			}
+		}
+		if n == keys {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestTheStoreIteratesOverPendingWritesWithoutTheOffsetKey(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
@@ -156,7 +191,9 @@ func BenchmarkProcessorStore(b *testing.B) {
 		name  string
 		build func(dir string) storage.Builder
 	}{
-		{"goka", func(dir string) storage.Builder { return storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer)) }},
+		{"goka", func(dir string) storage.Builder {
+			return storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer))
+		}},
 		{"batched", func(dir string) storage.Builder { return storeBuilder(dir, leveldbOptions(processorWriteBuffer)) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
