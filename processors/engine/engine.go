@@ -186,8 +186,9 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 		ctx.SetValue(ctx.Value())
 		for i, ev := range out.Replay.Events {
 			id := schemas.EventID(meta.CommandID, i)
-			switch _, ok := present[id]; {
-			case ok:
+			switch _, inLog := present[id]; {
+			case inLog:
+				// nothing to emit
 			case len(ev) == 0:
 				// Forgotten once the command was committed, which it can
 				// only be after every event was acknowledged: an offset
