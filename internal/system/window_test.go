@@ -1,0 +1,91 @@
+package system_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// On the running system, a snapshot's window forgets the encoded events of
+// the commands goka has committed (ADR 0004, amendment) and keeps those of
+// the command it was written for: the engine reads the group's committed
+// offsets from the broker, not only in goka's tester.
+func TestASnapshotForgetsTheEventsOfCommittedCommands(t *testing.T) {
+	id := shopper(t, "Forgetful Shopper")
+	var last string
+	// goka commits every second and the engine refreshes its figure every
+	// second: within a few changes the registration is below both.
+	testkit.Eventually(t, 20*time.Second, func() (bool, string) {
+		change := &contractcustomers.ChangeSmsNumber{SMSNumber: fmt.Sprintf("555-%04d", time.Now().UnixMilli()%10000)}
+		change.AggregateID = id
+		shopperCommand(t, change)
+		snap := latestCustomerSnapshot(t, id)
+		first, newest := snap.Recent[0], snap.Recent[len(snap.Recent)-1]
+		last = fmt.Sprintf("%d commands in the window; the registration's events: %d of %v bytes", len(snap.Recent), len(first.Events), lens(first.Events))
+		if len(newest.Events) != 1 || len(newest.Events[0]) == 0 {
+			t.Fatalf("the newest command's entry lost its encoded event: %+v", newest)
+		}
+		time.Sleep(300 * time.Millisecond)
+		return len(first.Events) == 1 && len(first.Events[0]) == 0, last
+	})
+	t.Log(last)
+}
+
+func lens(bs [][]byte) []int {
+	out := make([]int, len(bs))
+	for i, b := range bs {
+		out[i] = len(b)
+	}
+	return out
+}
+
+// latestCustomerSnapshot reads the customer's table partition to its end
+// and decodes the last snapshot written for id.
+func latestCustomerSnapshot(t *testing.T, id string) *contractcustomers.CustomerSnapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	table := topics.Customers.Table
+	p := topics.PartitionFor(id, table.Partitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{table.Name: {p: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, table.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(table.Name, p)
+	var raw *kgo.Record
+	for done := end.Offset <= 0; !done; {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("did not read %s/%d to its end (%d)", table.Name, p, end.Offset)
+		}
+		fetches.EachRecord(func(rec *kgo.Record) {
+			if string(rec.Key) == id {
+				raw = rec
+			}
+			done = done || rec.Offset+1 >= end.Offset
+		})
+	}
+	if raw == nil {
+		t.Fatalf("no snapshot of %s in %s/%d", id, table.Name, p)
+	}
+	v, err := sys.Serde().Decode(ctx, serde.Position{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset}, raw.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*contractcustomers.CustomerSnapshot)
+}
