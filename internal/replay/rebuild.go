@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 )
 
 // RebuildOptions say how Rebuild goes.
@@ -89,7 +90,7 @@ func (l *Log) Rebuild(ctx context.Context, group string, o RebuildOptions) (*Reb
 	if len(r.ActiveMembers) > 0 && !o.Force && !o.DryRun {
 		return r, &GroupActiveError{Group: a.Group, Members: r.ActiveMembers}
 	}
-	committed, err := l.committed(ctx, a.Group, a.Commands.Name)
+	committed, err := admin.CommittedOffsets(ctx, l.adm, a.Group, a.Commands.Name)
 	if err != nil {
 		return r, err
 	}

@@ -1,14 +1,6 @@
 package replay
 
-import (
-	"context"
-	"errors"
-	"fmt"
-
-	"github.com/twmb/franz-go/pkg/kerr"
-
-	"github.com/mallbots/mallbots/topics"
-)
+import "github.com/mallbots/mallbots/topics"
 
 // A rebuilt snapshot carries what the log determines — the aggregate's
 // state and version, and updatedAt (when its last event occurred) — plus
@@ -34,25 +26,6 @@ import (
 // command whose events were folded (a command after them is new). After
 // an unclean stop the few commands past the last commit are redelivered;
 // their ids are in the rebuilt window, so they append nothing again.
-
-// committed returns the group's committed offsets on a topic by partition.
-func (l *Log) committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
-	offs, err := l.adm.FetchOffsets(ctx, group)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		return map[int32]int64{}, nil // never committed
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fetch the committed offsets of %s: %w", group, err)
-	}
-	out := map[int32]int64{}
-	for p, o := range offs[topic] {
-		if o.Err != nil {
-			return nil, fmt.Errorf("fetch the committed offset of %s on %s/%d: %w", group, topic, p, o.Err)
-		}
-		out[p] = o.At
-	}
-	return out, nil
-}
 
 // snapshots returns the rebuilt snapshot of every aggregate whose log is
 // sound, by id.

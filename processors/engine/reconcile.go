@@ -2,18 +2,17 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics/admin"
 )
 
 // After a crash or a rebalance, goka redelivers the commands since the
@@ -190,20 +189,7 @@ func (k *KafkaLog) EndOffset(ctx context.Context, topic string, partition int32)
 
 // Committed implements LogReader.
 func (k *KafkaLog) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
-	offs, err := k.adm.FetchOffsets(ctx, group)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		return map[int32]int64{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[int32]int64{}
-	for p, o := range offs[topic] {
-		if o.Err == nil {
-			out[p] = o.At
-		}
-	}
-	return out, nil
+	return admin.CommittedOffsets(ctx, k.adm, group, topic)
 }
 
 // Since implements LogReader.

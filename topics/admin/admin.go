@@ -1,7 +1,8 @@
 // Package admin applies the topic catalogue to a broker with kadm: it
-// creates missing topics and reports drift. It is apart from the catalogue
-// so that the contract packages, which import the catalogue, do not depend
-// on a Kafka client.
+// creates missing topics, reports drift, and reads where a consumer group
+// stands (CommittedOffsets). It is apart from the catalogue so that the
+// contract packages, which import the catalogue, do not depend on a Kafka
+// client.
 package admin
 
 import (
@@ -151,4 +152,25 @@ func ptrs(m map[string]string) map[string]*string {
 		out[k] = &v
 	}
 	return out
+}
+
+// CommittedOffsets returns a group's committed offsets on a topic by
+// partition: the next offset the group will consume. A group that never
+// committed, or never committed on a partition, has no entry for it.
+func CommittedOffsets(ctx context.Context, adm *kadm.Client, group, topic string) (map[int32]int64, error) {
+	offs, err := adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[int32]int64{}, nil // never committed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch the committed offsets of %s: %w", group, err)
+	}
+	out := map[int32]int64{}
+	for p, o := range offs[topic] {
+		if o.Err != nil {
+			return nil, fmt.Errorf("fetch the committed offset of %s on %s/%d: %w", group, topic, p, o.Err)
+		}
+		out[p] = o.At
+	}
+	return out, nil
 }

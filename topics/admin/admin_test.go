@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -328,5 +329,29 @@ func TestCheckReportsEveryTopicMissingOnAnEmptyBroker(t *testing.T) {
 	}
 	if !slices.Equal(drift, want) {
 		t.Fatalf("Check on an empty broker reports %v, want %v", drift, want)
+	}
+}
+
+func TestCommittedOffsetsAreThoseTheGroupCommittedOnTheTopic(t *testing.T) {
+	adm, _ := broker(t)
+	ctx := ctxFor(t)
+	create(t, adm, "orders", 3, nil)
+	create(t, adm, "other", 1, nil)
+	if got, err := admin.CommittedOffsets(ctx, adm, "g", "orders"); err != nil || len(got) != 0 {
+		t.Fatalf("a group that never committed: %v, %v; want none", got, err)
+	}
+	var offs kadm.Offsets
+	offs.AddOffset("orders", 0, 7, -1)
+	offs.AddOffset("orders", 2, 3, -1)
+	offs.AddOffset("other", 0, 9, -1)
+	if err := adm.CommitAllOffsets(ctx, "g", offs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := admin.CommittedOffsets(ctx, adm, "g", "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int32]int64{0: 7, 2: 3}; !maps.Equal(got, want) {
+		t.Fatalf("committed %v, want %v", got, want)
 	}
 }
