@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/mallbots/mallbots/internal/testkit"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -48,42 +45,11 @@ func lens(bs [][]byte) []int {
 	return out
 }
 
-// latestCustomerSnapshot reads the customer's table partition to its end
-// and decodes the last snapshot written for id.
+// latestCustomerSnapshot decodes the last snapshot written for id.
 func latestCustomerSnapshot(t *testing.T, id string) *contractcustomers.CustomerSnapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	table := topics.Customers.Table
-	p := topics.PartitionFor(id, table.Partitions)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{table.Name: {p: kgo.NewOffset().AtStart()}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, table.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	end, _ := ends.Lookup(table.Name, p)
-	var raw *kgo.Record
-	for done := end.Offset <= 0; !done; {
-		fetches := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("did not read %s/%d to its end (%d)", table.Name, p, end.Offset)
-		}
-		fetches.EachRecord(func(rec *kgo.Record) {
-			if string(rec.Key) == id {
-				raw = rec
-			}
-			done = done || rec.Offset+1 >= end.Offset
-		})
-	}
-	if raw == nil {
-		t.Fatalf("no snapshot of %s in %s/%d", id, table.Name, p)
-	}
-	v, err := sys.Serde().Decode(ctx, serde.Position{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset}, raw.Value)
+	rec := latestRecord(t, topics.Customers.Table, id)
+	v, err := sys.Serde().Decode(context.Background(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
