@@ -47,28 +47,17 @@ func (e *env) pipeline(ctx context.Context) error {
 	}
 	e.out.line("  pipeline instance ready in %s (projected the %s events already logged)", took.Round(time.Millisecond), thousands(float64(after-before)))
 
-	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer p.close()
 	st := e.stageOf("pipeline", e.cfg.Duration)
 	st.poll = 200 * time.Millisecond
-	st.produce = func(ctx context.Context) {
-		k, v, _ := e.wl.Change()
-		p.produce(ctx, topics.Customers.Commands.Name, k, v)
-	}
-	st.flush = p.flush
 	st.complete = e.eventRows
 
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var lags []float64
 	wg.Go(func() { lags = e.sampleLag(sampleCtx, time.Now().Add(st.warmup)) })
-	res, err := st.run(ctx)
+	res, err := e.runCommands(ctx, st, e.wl.Change)
 	stopSampling()
 	wg.Wait()
-	e.sent += p.acked.Load()
 	if err != nil {
 		return err
 	}
@@ -94,11 +83,6 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 	if rate < 1 {
 		return fmt.Errorf("paced lag: the pipeline sustained %.1f commands/s, too little to pace at half of it", rate*2)
 	}
-	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
-	if err != nil {
-		return err
-	}
-	defer p.close()
 	warmup := min(d/5, 5*time.Second)
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -112,16 +96,10 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 	e.out.line("  projection lag at %s commands/s (half the pipeline's rate) for %s", thousands(rate), d)
 	st := e.stageOf("paced", d)
 	st.rate, st.warmup, st.poll = rate, warmup, 200*time.Millisecond
-	st.produce = func(ctx context.Context) {
-		k, v, _ := e.wl.Change()
-		p.produce(ctx, topics.Customers.Commands.Name, k, v)
-	}
-	st.flush = p.flush
 	st.complete = e.eventRows
-	res, err := st.run(ctx)
+	res, err := e.runCommands(ctx, st, e.wl.Change)
 	stopSampling()
 	wg.Wait()
-	e.sent += p.acked.Load()
 	if err != nil {
 		return fmt.Errorf("paced lag: %w", err)
 	}
