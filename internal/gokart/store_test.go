@@ -38,29 +38,28 @@ func TestTheStoreReadsItsPendingWritesAndKeepsThemAcrossAClose(t *testing.T) {
 			t.Fatal(step)
 		}
 	}
-	if got := mustGet(t, st, "a"); got != "3" {
-		t.Fatalf("a = %q before the batch is applied, want the last write 3", got)
-	}
-	if has, _ := st.Has("b"); has {
-		t.Fatal("b was deleted but the store still has it")
-	}
-	if o, _ := st.GetOffset(-1); o != 41 {
-		t.Fatalf("offset %d, want 41", o)
-	}
+	expectWrites(t, st, "before the batch is applied")
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	st = openStore(t, dir)
 	defer st.Close()
+	expectWrites(t, st, "after a close")
+}
+
+// expectWrites checks what the test above wrote: a's last value, b
+// deleted, offset 41.
+func expectWrites(t *testing.T, st storage.Storage, when string) {
+	t.Helper()
 	if got := mustGet(t, st, "a"); got != "3" {
-		t.Fatalf("a = %q after a close, want 3", got)
+		t.Fatalf("%s: a = %q, want the last write 3", when, got)
 	}
 	if has, _ := st.Has("b"); has {
-		t.Fatal("b came back after a close")
+		t.Fatalf("%s: b was deleted but the store has it", when)
 	}
 	if o, _ := st.GetOffset(-1); o != 41 {
-		t.Fatalf("offset %d after a close, want 41", o)
+		t.Fatalf("%s: offset %d, want 41", when, o)
 	}
 }
 
