@@ -241,7 +241,7 @@ func lastOffset[S any](snap *schemas.Snapshot[S]) int64 {
 // remember appends a to the window and trims it: entries older than
 // RetryWindow go, except the last MinWindow; never more than MaxWindow.
 // Entries below the committed offset forget their encoded events (see
-// Forgotten).
+// holdsEncodings).
 func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time, committed int64) []schemas.Applied {
 	var recent []schemas.Applied
 	if snap != nil {
@@ -259,21 +259,16 @@ func remember[S any](snap *schemas.Snapshot[S], a schemas.Applied, now time.Time
 	}
 	all = all[cut:]
 	for i := range all {
-		if a := all[i]; a.Offset >= 0 && a.Offset < committed && len(a.Events) > 0 && !Forgotten(a.Events) {
+		if a := all[i]; a.Offset >= 0 && a.Offset < committed && holdsEncodings(a) {
 			all[i].Events = make([][]byte, len(all[i].Events))
 		}
 	}
 	return all
 }
 
-// Forgotten tells whether a window entry's encoded events were forgotten
-// once its command was committed: it still counts them (a retried command
-// answers the same event ids) but holds empty encodings.
-func Forgotten(events [][]byte) bool {
-	for _, e := range events {
-		if len(e) == 0 {
-			return true
-		}
-	}
-	return false
+// holdsEncodings tells whether a window entry still holds its encoded
+// events: once its command is committed it keeps their count (a retried
+// command answers the same event ids) with every encoding emptied at once.
+func holdsEncodings(a schemas.Applied) bool {
+	return len(a.Events) > 0 && len(a.Events[0]) > 0
 }
