@@ -43,10 +43,12 @@ type store struct {
 	pending map[string][]byte // nil: deleted
 	writing map[string][]byte // the batch being written, still to be read from
 	spare   map[string][]byte
-	batch   *leveldb.Batch
-	bytes   int
-	offset  int64 // the last SetOffset; 0 means none, as in goka
-	dirty   bool  // offset not yet in a batch
+	// batch collects the pending writes; spareBatch, the one last written,
+	// is reused for the next (its buffer is a batch's size: hundreds of KiB).
+	batch, spareBatch *leveldb.Batch
+	bytes             int
+	offset            int64 // the last SetOffset; 0 means none, as in goka
+	dirty             bool  // offset not yet in a batch
 }
 
 // offsetKey is where goka's LevelDB storage keeps the table offset.
@@ -67,7 +69,7 @@ func storeBuilder(path string, opts *opt.Options) storage.Builder {
 		if err != nil {
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		return &store{db: db, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch)}, nil
+		return &store{db: db, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
 	}
 }
 
@@ -190,17 +192,20 @@ func (s *store) flush() error {
 	}
 	batch := s.batch
 	s.writing, s.pending, s.spare = s.pending, s.spare, nil
-	s.batch, s.bytes, s.dirty = new(leveldb.Batch), 0, false
+	s.batch, s.spareBatch = s.spareBatch, nil
+	s.bytes, s.dirty = 0, false
 	s.mu.Unlock()
 
 	err := s.db.Write(batch, nil)
+	records := batch.Len()
+	batch.Reset() // LevelDB holds nothing of it once Write returns
 
 	s.mu.Lock()
 	clear(s.writing)
-	s.spare, s.writing = s.writing, nil
+	s.spare, s.writing, s.spareBatch = s.writing, nil, batch
 	s.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("write %d records to the local store: %w", batch.Len(), err)
+		return fmt.Errorf("write %d records to the local store: %w", records, err)
 	}
 	return nil
 }
