@@ -12,6 +12,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	ldbstorage "github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
@@ -32,7 +33,8 @@ import (
 // on-disk layout is goka's (same offset key and encoding), so stores
 // written by either open with the other.
 type store struct {
-	db *leveldb.DB
+	db    *leveldb.DB
+	files ldbstorage.Storage // the DB's files; leveldb.Open leaves closing them to us
 
 	// flushing serializes flushes; mu guards the rest and is never held
 	// while LevelDB writes (a write can stall behind a compaction, and
@@ -65,18 +67,23 @@ const (
 // storeBuilder opens a store per table partition under path.
 func storeBuilder(path string, opts *opt.Options) storage.Builder {
 	return func(topic string, partition int32) (storage.Storage, error) {
-		db, err := leveldb.OpenFile(filepath.Join(path, fmt.Sprintf("%s.%d", topic, partition)), opts)
+		files, err := ldbstorage.OpenFile(filepath.Join(path, fmt.Sprintf("%s.%d", topic, partition)), false)
 		if err != nil {
+			return nil, fmt.Errorf("open the local store of %s/%d: %w (is another mallbots using this state directory?)", topic, partition, err)
+		}
+		db, err := leveldb.Open(bufferedTables{files}, opts)
+		if err != nil {
+			files.Close()
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		return &store{db: db, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
+		return &store{db: db, files: files, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
 	}
 }
 
 func (s *store) Open() error { return nil }
 
 func (s *store) Close() error {
-	return errors.Join(s.flush(), s.db.Close())
+	return errors.Join(s.flush(), s.db.Close(), s.files.Close())
 }
 
 func (s *store) Has(key string) (bool, error) {

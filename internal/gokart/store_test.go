@@ -3,6 +3,7 @@ package gokart
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -177,6 +178,45 @@ func TestTheStoreOpensWhatGokasLevelDBStorageWrote(t *testing.T) {
 	}
 	if o, _ := st.GetOffset(-1); o != 99 {
 		t.Fatalf("offset %d, want goka's 99", o)
+	}
+}
+
+func TestWhatCompactionsWroteIsReadBackAfterAReopen(t *testing.T) {
+	// Enough to fill the write buffer many times over: the values go
+	// through level-0 tables and compactions, whose files are written
+	// through a buffer (tablefiles.go).
+	const keys = 20_000
+	value := func(i int) string { return fmt.Sprintf("%06d-%0994d", i, i) }
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	for i := range keys {
+		if err := st.Set(fmt.Sprintf("k%06d", i), []byte(value(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.SetOffset(keys)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tables, _ := filepath.Glob(filepath.Join(dir, "table.0", "*.ldb"))
+	if len(tables) < 2 {
+		t.Fatalf("%d table files after writing %d KiB; the test wants compactions", len(tables), keys)
+	}
+
+	st = openStore(t, dir)
+	defer st.Close()
+	for i := range keys {
+		k := fmt.Sprintf("k%06d", i)
+		v, err := st.Get(k)
+		if err != nil {
+			t.Fatalf("%s after a reopen: %v", k, err)
+		}
+		if string(v) != value(i) {
+			t.Fatalf("%s after a reopen: %d bytes starting %.12q, want %.12q", k, len(v), v, value(i))
+		}
+	}
+	if o, _ := st.GetOffset(-1); o != keys {
+		t.Fatalf("offset %d, want %d", o, keys)
 	}
 }
 
