@@ -80,6 +80,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"", "zero loss", e.checkLoss},
 		{"memory", "mallbots run: restart and memory", e.memory},
 	}
+	// A report cut short by an error still says how long it ran.
+	defer func() { e.report.Took = time.Since(e.report.Started) }()
 	for _, p := range phases {
 		if p.id != "" && slices.Contains(cfg.Skip, p.id) {
 			continue
@@ -91,7 +93,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		e.out.line("  done in %s", time.Since(t0).Round(100*time.Millisecond))
 	}
-	e.report.Took = time.Since(e.report.Started)
 	return e.report, nil
 }
 
