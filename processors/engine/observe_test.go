@@ -109,9 +109,10 @@ func TestEngineJSONLogLinesNameTheRecord(t *testing.T) {
 }
 
 // The engine continues the trace a command carries onto its events and
-// result, and counts the command by aggregate, command and outcome.
+// result and its log lines, and counts the command by aggregate, command
+// and outcome.
 func TestEngineCarriesTheTraceAndCountsTheCommand(t *testing.T) {
-	tt, _, m, spans := observed(t)
+	tt, logs, m, spans := observed(t)
 	events, results := tt.NewQueueTracker(topics.Stores.Events.Name), tt.NewQueueTracker(topics.Results.Name)
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	parent := goka.Headers{"traceparent": []byte("00-" + traceID + "-00f067aa0ba902b7-01")}
@@ -128,6 +129,18 @@ func TestEngineCarriesTheTraceAndCountsTheCommand(t *testing.T) {
 		if tp := string(h["traceparent"]); !strings.Contains(tp, traceID) {
 			t.Errorf("the %s carries traceparent %q, want trace %s", name, tp, traceID)
 		}
+	}
+	traced := 0
+	for _, line := range logs.lines(t) {
+		if line["msg"] == "command decided" && line["aggregate_id"] == "s1" {
+			traced++
+			if line["trace_id"] != traceID {
+				t.Errorf("the traced command's line has trace_id %v, want %s: %v", line["trace_id"], traceID, line)
+			}
+		}
+	}
+	if traced != 1 {
+		t.Errorf("%d \"command decided\" lines for s1, want 1:\n%s", traced, logs.b.String())
 	}
 	ended := spans.Ended()
 	if len(ended) == 0 || ended[0].Name() != "handle CreateStore" || ended[0].SpanContext().TraceID().String() != traceID {
