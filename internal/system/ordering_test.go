@@ -132,7 +132,11 @@ func TestAnOrderAppearsInClickHouse(t *testing.T) {
 	payment := authorizedPayment(t, customer, 1998)
 	order := checkedOutBasket(t, customer, payment)
 	conn := clickhouseConn(t)
-	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
+	// The order is created by the saga after the checkout, then projected:
+	// the same bound as the tests that await the saga through the API
+	// (awaitOrder). With 5 s it failed twice in full test runs, with every
+	// package's tests loading the two cores.
+	testkit.Eventually(t, 20*time.Second, func() (bool, string) {
 		var cust, pay, total, status string
 		var count, version uint64
 		err := conn.QueryRow(context.Background(),
