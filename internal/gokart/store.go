@@ -181,7 +181,7 @@ func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error)
 	case len(start) > 0:
 		r = util.BytesPrefix(start)
 	}
-	return &storeIterator{Iterator: s.db.NewIterator(r, &opt.ReadOptions{DontFillCache: true})}, nil
+	return &storeIterator{Iterator: s.db.NewIterator(r, nil)}, nil
 }
 
 // flush applies the pending writes and the offset in one batch. Reads go

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mallbots/mallbots/internal/testkit"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
-	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -49,7 +48,7 @@ func lens(bs [][]byte) []int {
 func latestCustomerSnapshot(t *testing.T, id string) *contractcustomers.CustomerSnapshot {
 	t.Helper()
 	rec := latestRecord(t, topics.Customers.Table, id)
-	v, err := sys.Serde().Decode(context.Background(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+	v, err := sys.Serde().Decode(context.Background(), positionOf(rec), rec.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
