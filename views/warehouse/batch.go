@@ -26,6 +26,20 @@ type entry struct {
 
 func (b *batch) len() int { return len(b.entries) }
 
+// due is when the batch must be flushed: interval after its oldest record
+// was written, by the record's timestamp, so that a record's lag is bounded
+// by the interval and not by the interval plus however long it waited to be
+// fetched (the insert and commit of the batch before it, for one). A record
+// stamped in the future by a skewed clock cannot delay the flush beyond
+// interval after the batch's first record arrived.
+func (b *batch) due(interval time.Duration) time.Time {
+	from := b.started
+	if oldest := time.Unix(0, b.oldest); b.oldest != 0 && oldest.Before(from) {
+		from = oldest
+	}
+	return from.Add(interval)
+}
+
 // has reports whether any entry has a row for table.
 func (b *batch) has(table string) bool {
 	for _, e := range b.entries {

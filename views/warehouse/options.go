@@ -68,9 +68,11 @@ func (c config) validate() error {
 // latency under load.
 func WithMaxBatchRows(n int) Option { return func(c *config) { c.maxBatchRows = n } }
 
-// WithFlushInterval bounds a batch by time: a batch is flushed at most d
-// after its first record arrived. Default 250ms. This is the projection's
-// added latency when traffic is light.
+// WithFlushInterval bounds a batch by time: a batch is flushed d after its
+// oldest record was written (by the record's timestamp), or d after its
+// first record arrived if that comes sooner. Default 250ms. This is the
+// projection's added latency when traffic is light: a record waits at most
+// d, then its batch's insert and commit.
 func WithFlushInterval(d time.Duration) Option { return func(c *config) { c.flushInterval = d } }
 
 // WithLogger sets the logger. Default slog.Default().

@@ -128,7 +128,7 @@ func (p *Projector) consume(ctx context.Context, cl *kgo.Client) *batch {
 		pollCtx, cancel := ctx, context.CancelFunc(func() {})
 		if b.len() > 0 {
 			// Wake up when the batch is due even if nothing more arrives.
-			pollCtx, cancel = context.WithDeadline(ctx, b.started.Add(p.cfg.flushInterval))
+			pollCtx, cancel = context.WithDeadline(ctx, b.due(p.cfg.flushInterval))
 		}
 		fetches := cl.PollRecords(pollCtx, p.pollLimit(b))
 		cancel()
@@ -142,7 +142,7 @@ func (p *Projector) consume(ctx context.Context, cl *kgo.Client) *batch {
 		})
 		fetches.EachRecord(func(r *kgo.Record) { p.add(b, r) })
 		p.oldest.Store(b.oldest)
-		if b.len() > 0 && (b.rows >= p.cfg.maxBatchRows || time.Since(b.started) >= p.cfg.flushInterval) {
+		if b.len() > 0 && (b.rows >= p.cfg.maxBatchRows || !time.Now().Before(b.due(p.cfg.flushInterval))) {
 			if err := p.flush(ctx, cl, b); err != nil {
 				return b
 			}

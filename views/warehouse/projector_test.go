@@ -3,6 +3,7 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -253,4 +254,25 @@ func stopServer(t testing.TB, srv *chserver.Server) {
 	if err := srv.Stop(ctx); err != nil {
 		t.Errorf("stop ClickHouse: %v", err)
 	}
+}
+
+func TestABatchIsDueAFlushIntervalAfterItsOldestRecordWasWritten(t *testing.T) {
+	_, writer := migrated(t)
+	kafka := newBroker(t)
+	// Records written two minutes ago (a projector that was down, or busy
+	// with the batch before): with a one-minute interval they are overdue
+	// when they arrive, so they land at once, not a minute after arriving.
+	const n = 50
+	written := time.Now().Add(-2 * time.Minute)
+	recs := make([]*kgo.Record, 0, n)
+	for i := range n {
+		agg := fmt.Sprintf("agg-%d", i%10)
+		recs = append(recs, &kgo.Record{Topic: testTopic, Key: []byte(agg), Value: fmt.Appendf(nil, "%s/%d", agg, i/10+1), Timestamp: written})
+	}
+	if err := kafka.client.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	start(t, kafka.opts(), writer, eventsProjection("g-overdue"), warehouse.WithFlushInterval(time.Minute))
+	eventually(t, 15*time.Second, "the overdue records committed", func() bool { return kafka.committed(t, "g-overdue") == n })
 }
