@@ -1,0 +1,64 @@
+package gokart
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	ldbstorage "github.com/syndtr/goleveldb/leveldb/storage"
+)
+
+// A table file LevelDB reads back must read as the bytes written, through
+// every method LevelDB's reader may use, whether it is mapped or not.
+func TestATableFileReadsBackAsWrittenThroughEveryReadMethod(t *testing.T) {
+	files, err := ldbstorage.OpenFile(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := bufferedTables{files}
+	t.Cleanup(func() { _ = s.Close() })
+	want := make([]byte, 3*tableFileBuffer+123) // more than one buffer's worth
+	for i := range want {
+		want[i] = byte(i * 31)
+	}
+	fd := ldbstorage.FileDesc{Type: ldbstorage.TypeTable, Num: 7}
+	w, err := s.Create(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := s.Open(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4096)
+	if n, err := r.ReadAt(got, 1<<18); n != len(got) || err != nil || !bytes.Equal(got, want[1<<18:1<<18+4096]) {
+		t.Errorf("ReadAt inside the file = %d, %v, equal %t; want 4096, nil, true", n, err, bytes.Equal(got, want[1<<18:1<<18+4096]))
+	}
+	tail := int64(len(want) - 100)
+	if n, err := r.ReadAt(got, tail); n != 100 || !errors.Is(err, io.EOF) || !bytes.Equal(got[:n], want[tail:]) {
+		t.Errorf("ReadAt across the end = %d, %v; want 100, EOF and the last 100 bytes", n, err)
+	}
+	if n, err := r.ReadAt(got, int64(len(want))); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("ReadAt at the end = %d, %v; want 0, EOF", n, err)
+	}
+	if _, err := r.Seek(int64(len(want))-5000, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := io.ReadAll(r); err != nil || !bytes.Equal(rest, want[len(want)-5000:]) {
+		t.Errorf("Seek then Read = %d bytes, %v; want the last 5000", len(rest), err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
