@@ -34,14 +34,6 @@ func (s bufferedTables) Create(fd storage.FileDesc) (storage.Writer, error) {
 	return &bufferedWriter{Writer: bufio.NewWriterSize(w, tableFileBuffer), file: w}, nil
 }
 
-// Open reads table files through a memory mapping (openMapped).
-func (s bufferedTables) Open(fd storage.FileDesc) (storage.Reader, error) {
-	if fd.Type != storage.TypeTable {
-		return s.Storage.Open(fd)
-	}
-	return openMapped(s.Storage, fd)
-}
-
 type bufferedWriter struct {
 	*bufio.Writer
 	file storage.Writer

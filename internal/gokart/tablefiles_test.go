@@ -9,8 +9,8 @@ import (
 	ldbstorage "github.com/syndtr/goleveldb/leveldb/storage"
 )
 
-// A table file LevelDB reads back must read as the bytes written, through
-// every method LevelDB's reader may use, whether it is mapped or not.
+// A table file written through the buffer reads back as the bytes written,
+// through every method LevelDB's reader may use.
 func TestATableFileReadsBackAsWrittenThroughEveryReadMethod(t *testing.T) {
 	files, err := ldbstorage.OpenFile(t.TempDir(), false)
 	if err != nil {
