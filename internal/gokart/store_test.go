@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lovoo/goka/storage"
 )
@@ -259,5 +260,73 @@ func BenchmarkProcessorStore(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestStoresThatCompactAtOnceTakeTurnsAndAllFinish(t *testing.T) {
+	// Eight partitions written at once, each many times its write buffer:
+	// their flushes and compactions queue for tableWriters. A turn that is
+	// never given back (a table file closed without returning it) would
+	// block every store for good.
+	const partitions, keys = 8, 12_000
+	value := func(p, i int) string { return fmt.Sprintf("%d-%06d-%0992d", p, i, i) }
+	dir := t.TempDir()
+	build := storeBuilder(dir, leveldbOptions(processorWriteBuffer))
+	stores := make([]storage.Storage, partitions)
+	for p := range stores {
+		st, err := build("table", int32(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[p] = st
+	}
+	done := make(chan error, partitions)
+	for p, st := range stores {
+		go func() {
+			for i := range keys {
+				if err := st.Set(fmt.Sprintf("k%06d", i), []byte(value(p, i))); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- st.Close()
+		}()
+	}
+	for range partitions {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("the stores did not finish writing %d MB each within a minute (%d of %d table writers busy)", keys/1000, len(tableWriters), cap(tableWriters))
+		}
+	}
+	for p := range partitions {
+		st, err := build("table", int32(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, keys / 2, keys - 1} {
+			if v, err := st.Get(fmt.Sprintf("k%06d", i)); err != nil || string(v) != value(p, i) {
+				t.Errorf("partition %d, key %d after a reopen: %.14q, %v", p, i, v, err)
+			}
+		}
+		st.Close()
+	}
+}
+
+func TestEachPartitionCompactsLevelZeroAtItsOwnCount(t *testing.T) {
+	got := map[int]int{}
+	for p := range int32(8) {
+		o := staggered(leveldbOptions(processorWriteBuffer), p)
+		got[o.CompactionL0Trigger]++
+		if o.WriteL0SlowdownTrigger <= o.CompactionL0Trigger+4 {
+			t.Errorf("partition %d: writes slow down at %d level-0 tables, compaction starts at %d; want room for a store waiting its turn",
+				p, o.WriteL0SlowdownTrigger, o.CompactionL0Trigger)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("level-0 triggers of 8 partitions: %v, want four different ones", got)
 	}
 }
