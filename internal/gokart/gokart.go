@@ -7,13 +7,13 @@ package gokart
 
 import (
 	"fmt"
-	"hash"
 	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
@@ -30,8 +30,12 @@ type Config struct {
 	FlushFrequency time.Duration
 	// ClientID prefixes the Kafka client ids; default "mallbots".
 	ClientID string
-	// Sarama, when set, adjusts the sarama config last (SASL, TLS).
+	// Sarama, when set, adjusts the sarama config of the consumers and the
+	// topic manager last (SASL, TLS).
 	Sarama func(*sarama.Config)
+	// Kafka holds the franz-go options of the producers (TLS, SASL: the
+	// same connection as Sarama's); the producer adds its own settings.
+	Kafka []kgo.Opt
 	// HotStandby gives processors goka's WithHotStandby and
 	// WithRecoverAhead: every partition of the group's table is kept up to
 	// date locally (the unassigned ones passively) and recovered before the
@@ -80,14 +84,6 @@ func (c Config) copy(clientID string) *sarama.Config {
 		cfg.ClientID = clientID
 	}
 	return cfg
-}
-
-func (c Config) producerBuilder() goka.ProducerBuilder {
-	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
-		cfg := c.copy(clientID)
-		cfg.Producer.Partitioner = sarama.NewCustomHashPartitioner(hasher)
-		return goka.NewProducer(brokers, cfg)
-	}
 }
 
 func (c Config) consumerGroupBuilder() goka.ConsumerGroupBuilder {
