@@ -18,7 +18,7 @@ import (
 
 // producer is goka's Producer on a franz-go client.
 //
-// goka's own producer is sarama's async producer, which was 16–18 % of the
+// goka's own producer is sarama's async producer, which was 16–20 % of the
 // aggregate's CPU in profiles at 10,000 and 25,000 commands/s. A goka
 // processor only needs Emit to return a promise that is finished once the
 // record is acknowledged, which goka.NewPromiseWithFinisher provides for
