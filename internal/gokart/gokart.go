@@ -1,10 +1,10 @@
 // Package gokart is goka's runtime configuration for MallBots: the sarama
 // config of its consumers, its producer on franz-go (producer.go), its local
 // stores (store.go), and the builders every processor, view and emitter is
-// given, so
-// that none of goka's unsafe defaults (FNV partitioning, acks from the
-// leader only, a non-idempotent producer, the newest offset for a new group,
-// a 100 ms flush, Kafka 2.0 protocol, topic auto-creation) is ever used.
+// given, so that none of goka's unsafe defaults (FNV partitioning, acks from
+// the leader only, a non-idempotent producer, the newest offset for a new
+// group, a 100 ms flush, Kafka 2.0 protocol, topic auto-creation) is ever
+// used.
 package gokart
 
 import (
