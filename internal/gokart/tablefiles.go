@@ -51,9 +51,9 @@ func (s bufferedTables) Create(fd storage.FileDesc) (storage.Writer, error) {
 // (1,000,000 customers) the eight stores of the Customer aggregate all
 // compacted level 0 within 0.75 s of each other every 12.4 s, each
 // compaction taking some 200 ms of a CPU alone, and the commands waiting
-// for a CPU meanwhile put p99 at 106–593 ms (p50 4 ms; four runs). Taking
+// for a CPU meanwhile put p99 at 106–593 ms (p50 4 ms; five runs). Taking
 // turns, compactions keep at most half the CPUs and the processors the
-// rest (p99 60 ms in the same run; staggered, in store.go, spreads the
+// rest (p99 60 ms in the next run; staggered, in store.go, spreads the
 // compactions out as well). The turn is taken when a table file is created
 // and given back when it is closed. LevelDB writes a store's table files
 // one after the other and creates the next only after closing the last, and
