@@ -35,8 +35,9 @@ type Config struct {
 	// Sarama, when set, adjusts the sarama config of the consumers and the
 	// topic manager last (SASL, TLS).
 	Sarama func(*sarama.Config)
-	// Kafka holds the franz-go options of the producers (TLS, SASL: the
-	// same connection as Sarama's); the producer adds its own settings.
+	// Kafka holds the franz-go options of the producers (the connection:
+	// seed brokers, TLS, SASL, as Sarama's); the producer adds its own
+	// settings after them.
 	Kafka []kgo.Opt
 	// HotStandby gives processors goka's WithHotStandby and
 	// WithRecoverAhead: every partition of the group's table is kept up to
@@ -48,7 +49,9 @@ type Config struct {
 	Log        *slog.Logger
 }
 
-// Sarama returns the sarama config every goka client uses.
+// saramaConfig is the sarama config of goka's consumers and topic manager.
+// goka's producers are franz-go clients (producer.go), so it holds no
+// producer settings.
 func (c Config) saramaConfig() *sarama.Config {
 	cfg := goka.DefaultConfig()
 	cfg.Version = sarama.V3_6_0_0
@@ -56,17 +59,11 @@ func (c Config) saramaConfig() *sarama.Config {
 	if cfg.ClientID == "" {
 		cfg.ClientID = "mallbots"
 	}
-	// Durable and ordered: acks from all in-sync replicas, idempotent, one
-	// request in flight per broker so retries cannot reorder.
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Idempotent = true
+	// One request in flight per broker connection. It was set for sarama's
+	// idempotent producer; the consumers have run with it in every test,
+	// chaos scenario and benchmark since, so it stays (sarama's default is
+	// 5).
 	cfg.Net.MaxOpenRequests = 1
-	cfg.Producer.Retry.Max = 10
-	cfg.Producer.Compression = sarama.CompressionNone
-	cfg.Producer.Flush.Frequency = c.FlushFrequency
-	if cfg.Producer.Flush.Frequency == 0 {
-		cfg.Producer.Flush.Frequency = time.Millisecond
-	}
 	// A new group starts at the oldest offset: a command sent before the
 	// processor first started is still applied.
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
@@ -78,8 +75,8 @@ func (c Config) saramaConfig() *sarama.Config {
 	return cfg
 }
 
-// copy returns a fresh config per client: goka's builders write ClientID and
-// the partitioner into the config they are given.
+// copy returns a fresh config per client, with its client id: sarama
+// clients keep the config they are given.
 func (c Config) copy(clientID string) *sarama.Config {
 	cfg := c.saramaConfig()
 	if clientID != "" {

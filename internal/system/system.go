@@ -292,7 +292,7 @@ func (s *System) startClickHouse(ctx context.Context) error {
 
 func (s *System) gokaConfig() gokart.Config {
 	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
-		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.cfg.Kafka.KgoOpts(), HotStandby: s.cfg.HotStandby}
+		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby}
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
