@@ -62,6 +62,9 @@ func (e *env) roundTrips(ctx context.Context, rt roundTrip) (percentiles, error)
 	var mu sync.Mutex
 	pending := map[string]time.Time{}
 	var lat []time.Duration
+	// recent holds the latencies of the replies since the last progress
+	// line, so that the line shows where in the run the slow ones fall.
+	var recent []time.Duration
 	warm := min(time.Second, rt.d/10)
 	tailCtx, stopTail := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -77,6 +80,7 @@ func (e *env) roundTrips(ctx context.Context, rt roundTrip) (percentiles, error)
 					if due.Sub(t0) >= warm {
 						lat = append(lat, now.Sub(due))
 					}
+					recent = append(recent, now.Sub(due))
 				}
 			})
 			mu.Unlock()
@@ -104,9 +108,12 @@ func (e *env) roundTrips(ctx context.Context, rt roundTrip) (percentiles, error)
 			lastPrint = time.Now()
 			mu.Lock()
 			open := len(pending)
+			last := summarize(recent)
+			recent = recent[:0]
 			mu.Unlock()
-			e.out.line("  [%s] %4.0fs/%.0fs  sent %s at %s/s, %s awaiting a reply", rt.name, time.Since(t0).Seconds(), rt.d.Seconds(),
-				thousands(float64(i)), thousands(float64(rt.rate)), thousands(float64(open)))
+			e.out.line("  [%s] %4.0fs/%.0fs  sent %s at %s/s, %s awaiting a reply; last second p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+				rt.name, time.Since(t0).Seconds(), rt.d.Seconds(), thousands(float64(i)), thousands(float64(rt.rate)), thousands(float64(open)),
+				last.p50, last.p99, last.max)
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
