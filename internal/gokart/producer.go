@@ -23,8 +23,11 @@ import (
 // processor only needs Emit to return a promise that is finished once the
 // record is acknowledged, which goka.NewPromiseWithFinisher provides for
 // any client. The settings are those of the sarama producer it replaces:
-// acks from all in-sync replicas, idempotent, one request in flight per
-// broker (so a retry cannot reorder), no compression, a 1 ms linger.
+// acks from all in-sync replicas, idempotent, no compression, a 1 ms
+// linger. Being idempotent, franz-go keeps up to five produce requests in
+// flight per broker, which Kafka (since 1.0) keeps in order and free of
+// duplicates across retries by the producer's sequence numbers; sarama's
+// idempotent producer allowed only one.
 type producer struct {
 	cl      *kgo.Client
 	pending sync.WaitGroup
@@ -50,7 +53,6 @@ func (c Config) producerBuilder() goka.ProducerBuilder {
 			kgo.SeedBrokers(brokers...),
 			kgo.ClientID(clientID),
 			kgo.RequiredAcks(kgo.AllISRAcks()),
-			kgo.MaxProduceRequestsInflightPerBroker(1),
 			kgo.ProducerBatchCompression(kgo.NoCompression()),
 			kgo.ProducerLinger(linger),
 			kgo.RecordPartitioner(partitionByKey{}),
