@@ -179,6 +179,15 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 //     snapshots of 600 bytes): 37–40 → 25 µs per Get+Set+SetOffset, Get's
 //     CPU 34 → 11 µs; the same at 10,000 snapshots (13 µs both). A 32 MiB
 //     cache only got to 30–32 µs, and costs memory in every store.
+//   - NoSync: LevelDB calls fsync on every table file a flush or a
+//     compaction writes, and on its manifest. A store is a cache of its
+//     table topic: after an unclean stop it is deleted and rebuilt from the
+//     topic whatever LevelDB synced (ADR 0005), and after a clean stop
+//     `mallbots run` syncs the state directory once before it marks it
+//     clean (internal/system). The fsyncs bought nothing, and each one
+//     held a store's turn to write tables (tableWriters) for as long as
+//     the disk took, 10 to 300 ms on this machine, while the other stores'
+//     flushes waited: BenchmarkProcessorStore 21.0–21.5 → 15.0–15.9 µs.
 func leveldbOptions(writeBuffer int) *opt.Options {
 	return &opt.Options{
 		DisableSeeksCompaction: true,
@@ -186,6 +195,7 @@ func leveldbOptions(writeBuffer int) *opt.Options {
 		WriteBuffer:            writeBuffer,
 		Filter:                 filter.NewBloomFilter(10),
 		DisableBlockCache:      true,
+		NoSync:                 true,
 	}
 }
 

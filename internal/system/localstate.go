@@ -2,6 +2,7 @@ package system
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,8 +43,47 @@ func prepareLocalState(dir string, log *slog.Logger) error {
 	return nil
 }
 
+// markClean writes the marker that lets the next start keep the local
+// stores. The stores write without fsync (they are caches of their table
+// topics, internal/gokart), so the state directory is synced first, and
+// the marker with it: a machine that loses power after a clean stop then
+// finds either every store on disk and the marker, or no marker, and
+// rebuilds.
 func markClean(dir string, log *slog.Logger) {
-	if err := os.WriteFile(filepath.Join(dir, cleanMarker), nil, 0o644); err != nil {
+	if err := syncTree(dir); err != nil {
+		log.Warn("could not sync the local state stores to disk; the next start rebuilds them", "err", err)
+		return
+	}
+	if err := writeSynced(filepath.Join(dir, cleanMarker)); err != nil {
 		log.Warn("could not mark the local state clean; the next start rebuilds it", "err", err)
 	}
+}
+
+// syncTree fsyncs every file and directory under dir.
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil
+		}
+		return syncPath(path)
+	})
+}
+
+// writeSynced creates an empty file and syncs it and its directory.
+func writeSynced(path string) error {
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		return err
+	}
+	return errors.Join(syncPath(path), syncPath(filepath.Dir(path)))
+}
+
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
