@@ -25,3 +25,16 @@ func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
 		}
 	}
 }
+
+// The note on a p99 says how the single seconds' p99s spread and counts
+// those over the target, a second exactly at it not being over.
+func TestSecondsNoteCountsTheSecondsOverTheLimit(t *testing.T) {
+	got := secondsNote([]float64{12, 30, 25, 9.5, 56}, 25)
+	want := "; p99 of each second: median 25.0 ms, slowest 56.0 ms, 2 of 5 seconds over 25.0 ms"
+	if got != want {
+		t.Errorf("secondsNote = %q\nwant            %q", got, want)
+	}
+	if got := secondsNote(nil, 25); got != "" {
+		t.Errorf("secondsNote of no seconds = %q, want nothing", got)
+	}
+}
