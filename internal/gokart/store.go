@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lovoo/goka/storage"
 	"github.com/syndtr/goleveldb/leveldb"
@@ -35,6 +36,7 @@ import (
 type store struct {
 	db    *leveldb.DB
 	files ldbstorage.Storage // the DB's files; leveldb.Open leaves closing them to us
+	paced *atomic.Bool       // set when recovered: its table writers rest (tablefiles.go)
 
 	// flushing serializes flushes; mu guards the rest and is never held
 	// while LevelDB writes (a write can stall behind a compaction, and
@@ -71,12 +73,13 @@ func storeBuilder(path string, opts *opt.Options) storage.Builder {
 		if err != nil {
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (is another mallbots using this state directory?)", topic, partition, err)
 		}
-		db, err := leveldb.Open(bufferedTables{files}, staggered(opts, partition))
+		paced := new(atomic.Bool)
+		db, err := leveldb.Open(bufferedTables{Storage: files, paced: paced}, staggered(opts, partition))
 		if err != nil {
 			files.Close()
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		return &store{db: db, files: files, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
+		return &store{db: db, files: files, paced: paced, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
 	}
 }
 
@@ -196,7 +199,10 @@ func (s *store) SetOffset(offset int64) error {
 	return nil
 }
 
-func (s *store) MarkRecovered() error { return s.flush() }
+func (s *store) MarkRecovered() error {
+	s.paced.Store(true)
+	return s.flush()
+}
 
 func (s *store) Iterator() (storage.Iterator, error) {
 	return s.IteratorWithRange(nil, nil)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	ldbstorage "github.com/syndtr/goleveldb/leveldb/storage"
 )
@@ -16,7 +18,7 @@ func TestATableFileReadsBackAsWrittenThroughEveryReadMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := bufferedTables{files}
+	s := bufferedTables{Storage: files}
 	t.Cleanup(func() { _ = s.Close() })
 	want := make([]byte, 3*tableFileBuffer+123) // more than one buffer's worth
 	for i := range want {
@@ -60,5 +62,49 @@ func TestATableFileReadsBackAsWrittenThroughEveryReadMethod(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("Close: %v", err)
+	}
+}
+
+// Once its store is recovered, a table file's writer holds its turn for as
+// long again as the file was open, so that table writing never takes more
+// than half a CPU from the commands; a recovering store's writer gives the
+// turn back at once.
+func TestARecoveredStoresTableWriterRestsAsLongAsItWrote(t *testing.T) {
+	const writing = 150 * time.Millisecond
+	files, err := ldbstorage.OpenFile(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = files.Close() })
+	paced := new(atomic.Bool)
+	s := bufferedTables{Storage: files, paced: paced}
+
+	// closing writes one table file that stays open for writing, and
+	// returns how long its Close took.
+	closing := func(num int64) time.Duration {
+		w, err := s.Create(ldbstorage.FileDesc{Type: ldbstorage.TypeTable, Num: num})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("a block")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(writing)
+		t0 := time.Now()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+
+	if took := closing(1); took >= writing {
+		t.Errorf("a recovering store's table file took %s to close, want no rest (under %s)", took, writing)
+	}
+	paced.Store(true)
+	if took := closing(2); took < writing {
+		t.Errorf("a recovered store's table file took %s to close, want a rest of at least the %s it was open", took, writing)
+	}
+	if n := len(tableWriters); n != 0 {
+		t.Errorf("%d table writer turns still taken after both files closed, want 0", n)
 	}
 }
