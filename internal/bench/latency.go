@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -284,7 +283,12 @@ func secondsNote(seconds []float64, limit float64) string {
 		return ""
 	}
 	s := slices.Sorted(slices.Values(seconds))
-	over := len(s) - sort.SearchFloat64s(s, math.Nextafter(limit, math.Inf(1)))
+	over := 0
+	for _, p99 := range s {
+		if p99 > limit {
+			over++
+		}
+	}
 	return fmt.Sprintf("; p99 of each second: median %.1f ms, slowest %.1f ms, %d of %d seconds over %.1f ms", s[(len(s)-1)/2], s[len(s)-1], over, len(s), limit)
 }
 

@@ -44,7 +44,7 @@ func (s bufferedTables) Create(fd storage.FileDesc) (storage.Writer, error) {
 		return nil, err
 	}
 	return &bufferedWriter{Writer: bufio.NewWriterSize(w, tableFileBuffer), file: w, opened: time.Now(),
-		rests: s.paced != nil && s.paced.Load()}, nil
+		rests: s.paced.Load()}, nil
 }
 
 // tableWriters is how many table files the stores of this process write

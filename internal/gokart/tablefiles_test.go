@@ -18,7 +18,7 @@ func TestATableFileReadsBackAsWrittenThroughEveryReadMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := bufferedTables{Storage: files}
+	s := bufferedTables{Storage: files, paced: new(atomic.Bool)}
 	t.Cleanup(func() { _ = s.Close() })
 	want := make([]byte, 3*tableFileBuffer+123) // more than one buffer's worth
 	for i := range want {
