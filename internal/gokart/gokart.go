@@ -46,7 +46,10 @@ type Config struct {
 	// needs no table recovery. Default off: it costs a full copy of each
 	// table per instance.
 	HotStandby bool
-	Log        *slog.Logger
+	// Stores, when set, keeps track of the stores the builders open, for
+	// Lookups.
+	Stores *Stores
+	Log    *slog.Logger
 }
 
 // saramaConfig is the sarama config of goka's consumers and topic manager.
@@ -122,7 +125,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer))),
+		goka.WithStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer), c.Stores)),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
@@ -139,7 +142,7 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 		goka.WithViewHasher(topics.Hasher()),
 		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer))),
+		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer), c.Stores)),
 		goka.WithViewClientID(c.ClientID + "-view-" + name),
 		goka.WithViewLogger(c.logger("goka view " + name)),
 		goka.WithViewAutoReconnect(),

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +36,8 @@ type store struct {
 	db    *leveldb.DB
 	files ldbstorage.Storage // the DB's files; leveldb.Open leaves closing them to us
 	paced *atomic.Bool       // set when recovered: its table writers rest (tablefiles.go)
+	dir   string
+	open  *Stores // where it is known to be open, for Lookups; may be nil
 
 	// flushing serializes flushes; mu guards the rest and is never held
 	// while LevelDB writes (a write can stall behind a compaction, and
@@ -66,10 +67,12 @@ const (
 	flushBytes   = 512 << 10
 )
 
-// storeBuilder opens a store per table partition under path.
-func storeBuilder(path string, opts *opt.Options) storage.Builder {
+// storeBuilder opens a store per table partition under path, and adds it
+// to open (which may be nil) until it is closed.
+func storeBuilder(path string, opts *opt.Options, open *Stores) storage.Builder {
 	return func(topic string, partition int32) (storage.Storage, error) {
-		files, err := ldbstorage.OpenFile(filepath.Join(path, fmt.Sprintf("%s.%d", topic, partition)), false)
+		dir := storeDir(path, topic, partition)
+		files, err := ldbstorage.OpenFile(dir, false)
 		if err != nil {
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (is another mallbots using this state directory?)", topic, partition, err)
 		}
@@ -79,7 +82,9 @@ func storeBuilder(path string, opts *opt.Options) storage.Builder {
 			files.Close()
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		return &store{db: db, files: files, paced: paced, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}, nil
+		st := &store{db: db, files: files, paced: paced, dir: dir, open: open, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}
+		open.add(dir, st)
+		return st, nil
 	}
 }
 
@@ -118,6 +123,7 @@ func staggered(opts *opt.Options, partition int32) *opt.Options {
 func (s *store) Open() error { return nil }
 
 func (s *store) Close() error {
+	s.open.remove(s.dir, s)
 	return errors.Join(s.flush(), s.db.Close(), s.files.Close())
 }
 
@@ -197,6 +203,18 @@ func (s *store) SetOffset(offset int64) error {
 	defer s.mu.Unlock()
 	s.offset, s.dirty = offset, true
 	return nil
+}
+
+// applied is the offset of the last table record the store holds, -1 for
+// none. Unlike GetOffset it tells a first SetOffset(0) from none.
+func (s *store) applied() (int64, error) {
+	s.mu.Lock()
+	o, set := s.offset, s.offset != 0 || s.dirty
+	s.mu.Unlock()
+	if set {
+		return o, nil
+	}
+	return s.GetOffset(-1)
 }
 
 func (s *store) MarkRecovered() error {

@@ -13,7 +13,7 @@ import (
 
 func openStore(t *testing.T, dir string) storage.Storage {
 	t.Helper()
-	st, err := storeBuilder(dir, leveldbOptions(processorWriteBuffer))("table", 0)
+	st, err := storeBuilder(dir, leveldbOptions(processorWriteBuffer), nil)("table", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func BenchmarkProcessorStore(b *testing.B) {
 		{"goka", func(dir string) storage.Builder {
 			return storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer))
 		}},
-		{"batched", func(dir string) storage.Builder { return storeBuilder(dir, leveldbOptions(processorWriteBuffer)) }},
+		{"batched", func(dir string) storage.Builder { return storeBuilder(dir, leveldbOptions(processorWriteBuffer), nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			st, err := bc.build(b.TempDir())("table", 0)
@@ -271,7 +271,7 @@ func TestStoresThatCompactAtOnceTakeTurnsAndAllFinish(t *testing.T) {
 	const partitions, keys = 8, 12_000
 	value := func(p, i int) string { return fmt.Sprintf("%d-%06d-%0992d", p, i, i) }
 	dir := t.TempDir()
-	build := storeBuilder(dir, leveldbOptions(processorWriteBuffer))
+	build := storeBuilder(dir, leveldbOptions(processorWriteBuffer), nil)
 	stores := make([]storage.Storage, partitions)
 	for p := range stores {
 		st, err := build("table", int32(p))

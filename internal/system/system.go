@@ -72,6 +72,10 @@ type System struct {
 	// nil when tracing is off.
 	metrics *metrics.Metrics
 	tp      trace.TracerProvider
+
+	// stores are the local stores goka has open, for the processors'
+	// lookups (gokart.Lookups).
+	stores *gokart.Stores
 }
 
 type check struct {
@@ -87,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{}), metrics: metrics.New()}
+	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{}), metrics: metrics.New(), stores: new(gokart.Stores)}
 	s.report = &projectionsReport{s: s}
 	defer func() {
 		if err != nil {
@@ -292,7 +296,7 @@ func (s *System) startClickHouse(ctx context.Context) error {
 
 func (s *System) gokaConfig() gokart.Config {
 	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
-		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby}
+		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, Stores: s.stores}
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
@@ -304,8 +308,14 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, Tracer: s.tp, Metrics: s.metrics}
+	lookupClient, err := kgo.NewClient(s.kafkaClientOpts("lookups")...)
+	if err != nil {
+		return fmt.Errorf("lookups: Kafka client: %w", err)
+	}
+	s.closers = append(s.closers, func(context.Context) error { lookupClient.Close(); return nil })
 	gc := s.gokaConfig()
+	lookups := gokart.NewLookups(gc, kadm.NewClient(lookupClient))
+	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
 	for _, gg := range groups(deps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {
 			continue

@@ -1,6 +1,9 @@
 package baskets
 
 import (
+	"context"
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
@@ -49,6 +52,36 @@ func TestStartBasketLooksUpTheCustomersTable(t *testing.T) {
 	}
 	if ev := r.NextEvent(topics.Baskets).(*baskets.BasketStarted); ev.CustomerID != "cust-1" || ev.AggregateID != "b1" || ev.AggregateVersion != 1 {
 		t.Fatalf("unexpected %+v", ev)
+	}
+}
+
+// The baskets group reads customers from its own copy of the customers
+// table, which can trail the topic. A lookup that misses asks that copy
+// to catch up with the topic (here it brings the customer in) and looks
+// again before the rules see "does not exist"; if the copy cannot catch
+// up, the miss stands.
+func TestAStartBasketWaitsForItsCopyOfTheCustomersTableToCatchUp(t *testing.T) {
+	var r *enginetest.Rig
+	var asked []string
+	r = enginetest.New(t, Groups, enginetest.WithCatchUp(func(_ context.Context, group, table, key string) error {
+		asked = append(asked, group+" "+table+" "+key)
+		if key != "cust-1" {
+			return errors.New("the copy is stuck")
+		}
+		registerCustomer(r, key)
+		return nil
+	}))
+	r.Send(&baskets.StartBasket{CommandMeta: meta("c1", "b1"), CustomerID: "cust-1"})
+	if res := r.NextResult(); !res.Accepted || res.Version != 1 {
+		t.Fatalf("the customer the copy caught up with was not found: %+v", res)
+	}
+	r.Send(&baskets.StartBasket{CommandMeta: meta("c2", "b2"), CustomerID: "cust-2"})
+	if res := r.NextResult(); res.Accepted || res.Code != "customer_not_found" {
+		t.Fatalf("a customer still missing after the copy gave up: %+v", res)
+	}
+	want := []string{"mallbots.baskets mallbots.customers-table cust-1", "mallbots.baskets mallbots.customers-table cust-2"}
+	if !slices.Equal(asked, want) {
+		t.Fatalf("CatchUp asked %q, want %q", asked, want)
 	}
 }
 

@@ -51,6 +51,12 @@ type Deps struct {
 	// not exist. Only misses wait. 0 (goka's tester) does not wait; the
 	// system runs with DefaultLookupGrace. See docs/adr/0008.
 	LookupGrace time.Duration
+	// CatchUp, when a lookup misses, waits until this group's copy of the
+	// table holds every record the table's partition of the key held at
+	// the call (gokart.Lookups), so that a miss is not just a copy behind
+	// the topic; at most lookupCatchUpLimit, then the grace goes on. nil
+	// (goka's tester): the grace alone.
+	CatchUp func(ctx context.Context, group, table, key string) error
 	// Tracer traces each command (a span per record, continuing the
 	// trace its headers carry, passed on to the events, results and
 	// snapshot it writes); nil: no spans, incoming trace context still
@@ -375,10 +381,28 @@ const maxLookupRounds = 4
 // DefaultLookupGrace is the lookup grace the system runs with (Deps).
 const DefaultLookupGrace = 500 * time.Millisecond
 
-// lookupOne reads a key of another aggregate's table, giving a miss the
-// grace period to appear.
+// lookupCatchUpLimit bounds how long a miss waits for the group's copy of
+// the table to catch up (Deps.CatchUp). It holds the partition meanwhile;
+// a copy that far behind is a fault, logged, not a reason to stop.
+const lookupCatchUpLimit = 10 * time.Second
+
+// lookupOne reads a key of another aggregate's table. A miss first waits
+// for this group's copy of the table to catch up with the topic, then gets
+// the grace period for what is still on its way to the topic.
 func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte {
 	deadline := time.Now().Add(h.deps.LookupGrace)
+	raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+	if raw != nil {
+		return raw
+	}
+	if h.deps.CatchUp != nil {
+		c, cancel := context.WithTimeout(ctx.Context(), lookupCatchUpLimit)
+		err := h.deps.CatchUp(c, h.names.Group, ref.Table, ref.Key)
+		cancel()
+		if err != nil {
+			h.deps.Log.Warn("a lookup that missed could not wait for the table to catch up; the grace period alone decides", "table", ref.Table, "key", ref.Key, "err", err)
+		}
+	}
 	for {
 		raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
 		if raw != nil || !time.Now().Before(deadline) {

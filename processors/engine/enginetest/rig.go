@@ -41,9 +41,10 @@ type Rig struct {
 type Option func(*config)
 
 type config struct {
-	now    func() time.Time
-	log    engine.LogReader
-	tables []func(*Rig)
+	now     func() time.Time
+	log     engine.LogReader
+	catchUp func(ctx context.Context, group, table, key string) error
+	tables  []func(*Rig)
 }
 
 // WithClock sets the groups' clock (engine.Deps.Now); default: always
@@ -54,6 +55,13 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // commands against (engine.Deps.EventLog); default none, which turns
 // reconciliation off. See EventLog.
 func WithEventLog(log engine.LogReader) Option { return func(c *config) { c.log = log } }
+
+// WithCatchUp gives the groups a CatchUp (engine.Deps.CatchUp), called
+// when a lookup misses; it may put the missing snapshot in its table
+// (SetSnapshot), as a copy of the table catching up would. Default none.
+func WithCatchUp(f func(ctx context.Context, group, table, key string) error) Option {
+	return func(c *config) { c.catchUp = f }
+}
 
 // WithSnapshot puts snap in a's table, keyed by its aggregate id, before
 // the test sends anything: the state a previous run or another context
@@ -83,6 +91,7 @@ func New(t testing.TB, groups func(engine.Deps) []*goka.GroupGraph, opts ...Opti
 		Partitions:  func(topics.Topic) int32 { return 1 }, // goka's tester runs one partition
 		EventLog:    cfg.log,
 		LookupGrace: 0,
+		CatchUp:     cfg.catchUp,
 	}
 	r := &Rig{t: t, tt: tester.New(t), sd: sd, deps: deps, run: map[string]bool{}, queue: map[string]*tester.QueueTracker{}}
 	ctx, cancel := context.WithCancel(context.Background())

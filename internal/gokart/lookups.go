@@ -1,0 +1,121 @@
+package gokart
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/mallbots/mallbots/topics"
+)
+
+// Stores keeps track of the local stores a Config's builders have open, by
+// directory, so that Lookups can ask one how far it has read its table.
+type Stores struct {
+	mu   sync.Mutex
+	open map[string]*store
+}
+
+func (s *Stores) add(dir string, st *store) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open == nil {
+		s.open = map[string]*store{}
+	}
+	s.open[dir] = st
+}
+
+// remove forgets the store at dir if it is still st: a processor that
+// restarts opens the directory again before the old store is gone.
+func (s *Stores) remove(dir string, st *store) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[dir] == st {
+		delete(s.open, dir)
+	}
+}
+
+func (s *Stores) get(dir string) *store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open[dir]
+}
+
+// storeDir is where the store of a table partition lives under root.
+func storeDir(root, topic string, partition int32) string {
+	return filepath.Join(root, fmt.Sprintf("%s.%d", topic, partition))
+}
+
+// Lookups lets a processor tell a lookup that missed because its copy of
+// the table is behind from one that missed because the key is not there.
+//
+// Each processor reads another aggregate's table from its own copy, which
+// trails the topic. A client that got 201 for a customer (the API's view
+// had it, so the customers table on Kafka had it) and at once starts a
+// basket must not be told the customer does not exist because the
+// baskets processor's copy was half a second behind, as happened when the
+// whole test suite loaded the machine (docs/adr/0008).
+type Lookups struct {
+	stores *Stores
+	root   string // the processors' stores, per group
+	adm    *kadm.Client
+	// poll is how often CatchUp looks at the store's offset again.
+	poll time.Duration
+}
+
+// NewLookups watches the stores of the processors c builds; adm asks Kafka
+// for the tables' end offsets. c.Stores must be set.
+func NewLookups(c Config, adm *kadm.Client) *Lookups {
+	if c.Stores == nil {
+		panic("gokart: NewLookups needs a Config with Stores")
+	}
+	return &Lookups{stores: c.Stores, root: filepath.Join(c.StateDir, "processors"), adm: adm, poll: 2 * time.Millisecond}
+}
+
+// CatchUp returns once group's copy of table holds every record that the
+// table's partition of key held when CatchUp was called: a lookup of key
+// that misses after that misses because the key was not in the table. It
+// gives up with ctx.
+func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
+	ends, err := l.adm.ListEndOffsets(ctx, table)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("read the end offsets of %s: %w", table, err)
+	}
+	n := int32(len(ends[table]))
+	if n == 0 {
+		return fmt.Errorf("read the end offsets of %s: Kafka returned no partitions", table)
+	}
+	partition := topics.PartitionFor(key, n)
+	end, _ := ends.Lookup(table, partition)
+	dir := storeDir(filepath.Join(l.root, group), table, partition)
+	for {
+		st := l.stores.get(dir)
+		if st == nil {
+			return fmt.Errorf("group %s has no local copy of %s/%d open", group, table, partition)
+		}
+		read, err := st.applied()
+		if err != nil {
+			return err
+		}
+		if read >= end.Offset-1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("group %s's copy of %s/%d is at offset %d, the table was at %d: %w", group, table, partition, read, end.Offset-1, ctx.Err())
+		case <-time.After(l.poll):
+		}
+	}
+}
