@@ -31,8 +31,9 @@ func (s *Stores) add(dir string, st *store) {
 	s.open[dir] = st
 }
 
-// remove forgets the store at dir if it is still st: a processor that
-// restarts opens the directory again before the old store is gone.
+// remove forgets the store at dir if it is still st. LevelDB's lock keeps
+// a directory to one open store, so another st at dir means a reopen after
+// a close; the check only keeps a late remove from forgetting it.
 func (s *Stores) remove(dir string, st *store) {
 	if s == nil {
 		return
