@@ -46,8 +46,8 @@ type Config struct {
 	// needs no table recovery. Default off: it costs a full copy of each
 	// table per instance.
 	HotStandby bool
-	// Stores, when set, keeps track of the stores the builders open, for
-	// Lookups.
+	// Stores, when set, keeps track of the stores the processors open, for
+	// Lookups (views' stores are not looked up).
 	Stores *Stores
 	Log    *slog.Logger
 }
@@ -142,7 +142,7 @@ func (c Config) ViewOptions(name string) []goka.ViewOption {
 		goka.WithViewHasher(topics.Hasher()),
 		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer), c.Stores)),
+		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer), nil)),
 		goka.WithViewClientID(c.ClientID + "-view-" + name),
 		goka.WithViewLogger(c.logger("goka view " + name)),
 		goka.WithViewAutoReconnect(),

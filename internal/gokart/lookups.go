@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -68,38 +66,37 @@ func storeDir(root, topic string, partition int32) string {
 type Lookups struct {
 	stores *Stores
 	root   string // the processors' stores, per group
-	adm    *kadm.Client
+	// endOffset reads a partition's end offset (engine.KafkaLog.EndOffset).
+	endOffset func(ctx context.Context, topic string, partition int32) (int64, error)
 	// poll is how often CatchUp looks at the store's offset again.
 	poll time.Duration
 }
 
-// NewLookups watches the stores of the processors c builds; adm asks Kafka
-// for the tables' end offsets. c.Stores must be set.
-func NewLookups(c Config, adm *kadm.Client) *Lookups {
+// NewLookups watches the stores of the processors c builds; endOffset asks
+// Kafka where a table's partition ends (engine.KafkaLog.EndOffset, the
+// reader the processors already hold). c.Stores must be set.
+func NewLookups(c Config, endOffset func(ctx context.Context, topic string, partition int32) (int64, error)) *Lookups {
 	if c.Stores == nil {
 		panic("gokart: NewLookups needs a Config with Stores")
 	}
-	return &Lookups{stores: c.Stores, root: filepath.Join(c.StateDir, "processors"), adm: adm, poll: 2 * time.Millisecond}
+	return &Lookups{stores: c.Stores, root: filepath.Join(c.StateDir, "processors"), endOffset: endOffset, poll: 2 * time.Millisecond}
 }
 
 // CatchUp returns once group's copy of table holds every record that the
 // table's partition of key held when CatchUp was called: a lookup of key
 // that misses after that misses because the key was not in the table. It
-// gives up with ctx.
+// gives up with ctx. The partition is the catalogue's, as for commands
+// (engine.Deps.Partitions).
 func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
-	ends, err := l.adm.ListEndOffsets(ctx, table)
-	if err == nil {
-		err = ends.Error()
+	t, ok := topics.ByName(table)
+	if !ok {
+		return fmt.Errorf("%s is not a table of the topic catalogue", table)
 	}
+	partition := topics.PartitionFor(key, t.Partitions)
+	end, err := l.endOffset(ctx, table, partition)
 	if err != nil {
-		return fmt.Errorf("read the end offsets of %s: %w", table, err)
+		return fmt.Errorf("read the end offset of %s/%d: %w", table, partition, err)
 	}
-	n := int32(len(ends[table]))
-	if n == 0 {
-		return fmt.Errorf("read the end offsets of %s: Kafka returned no partitions", table)
-	}
-	partition := topics.PartitionFor(key, n)
-	end, _ := ends.Lookup(table, partition)
 	dir := storeDir(filepath.Join(l.root, group), table, partition)
 	for {
 		st := l.stores.get(dir)
@@ -110,12 +107,12 @@ func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
 		if err != nil {
 			return err
 		}
-		if read >= end.Offset-1 {
+		if read >= end-1 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("group %s's copy of %s/%d is at offset %d, the table was at %d: %w", group, table, partition, read, end.Offset-1, ctx.Err())
+			return fmt.Errorf("group %s's copy of %s/%d is at offset %d, the table was at %d: %w", group, table, partition, read, end-1, ctx.Err())
 		case <-time.After(l.poll):
 		}
 	}

@@ -3,47 +3,69 @@ package gokart
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/lovoo/goka/storage"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/topics"
 )
+
+// customersTable starts a broker with the catalogue's customers table
+// and the records given for key on its partition, and Lookups on a fresh
+// state directory reading its end offsets as the system does.
+func customersTable(t *testing.T, key string, records int) (*Lookups, Config, int32) {
+	t.Helper()
+	table := topics.Customers.Table
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(table.Partitions, table.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	partition := topics.PartitionFor(key, table.Partitions)
+	for range records {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: table.Name, Partition: partition, Key: []byte(key), Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := engine.NewKafkaLog(kgo.SeedBrokers(cluster.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(log.Close)
+	c := Config{StateDir: t.TempDir(), Stores: new(Stores)}
+	return NewLookups(c, log.EndOffset), c, partition
+}
+
+func openProcessorStore(t *testing.T, c Config, group, table string, partition int32) storage.Storage {
+	t.Helper()
+	st, err := storeBuilder(filepath.Join(c.StateDir, "processors", group), leveldbOptions(processorWriteBuffer), c.Stores)(table, partition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
 
 // A lookup that missed waits for the group's copy of the table's partition
 // to read up to where the topic was, and no longer: the copy is behind by
 // three records, CatchUp returns only once the last of them is applied.
 func TestCatchUpReturnsOnceTheGroupsCopyHoldsWhatTheTopicHeld(t *testing.T) {
-	const table, group, key, partitions = "mallbots.customers-table", "mallbots.baskets", "customer-1", 4
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, table))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	partition := topics.PartitionFor(key, partitions)
-	for range 3 {
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: table, Partition: partition, Key: []byte(key), Value: []byte("v")}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	c := Config{StateDir: t.TempDir(), Stores: new(Stores)}
-	st, err := storeBuilder(filepath.Join(c.StateDir, "processors", group), leveldbOptions(processorWriteBuffer), c.Stores)(table, partition)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const group, key = "mallbots.baskets", "customer-1"
+	table := topics.Customers.Table.Name
+	lookups, c, partition := customersTable(t, key, 3)
+	st := openProcessorStore(t, c, group, table, partition)
 	defer st.Close()
-	lookups := NewLookups(c, kadm.NewClient(cl))
 
 	done := make(chan error, 1)
 	go func() { done <- lookups.CatchUp(context.Background(), group, table, key) }()
@@ -71,39 +93,27 @@ func TestCatchUpReturnsOnceTheGroupsCopyHoldsWhatTheTopicHeld(t *testing.T) {
 }
 
 // A copy that does not catch up makes CatchUp give up with its context,
-// saying how far behind the copy is; a group without a copy is an error at
-// once.
+// saying how far behind the copy is; a group without a copy, or a table
+// the catalogue does not know, is an error at once.
 func TestCatchUpSaysHowFarBehindTheCopyIsWhenItGivesUp(t *testing.T) {
-	const table, group, key = "t", "g", "k"
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, table))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: table, Key: []byte(key)}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	c := Config{StateDir: t.TempDir(), Stores: new(Stores)}
-	lookups := NewLookups(c, kadm.NewClient(cl))
+	const group, key = "g", "k"
+	table := topics.Customers.Table.Name
+	lookups, c, partition := customersTable(t, key, 1)
+	copyOf := fmt.Sprintf("%s/%d", table, partition)
 
-	err = lookups.CatchUp(context.Background(), group, table, key)
-	if err == nil || !strings.Contains(err.Error(), "group g has no local copy of t/0 open") {
+	if err := lookups.CatchUp(context.Background(), group, "t", key); err == nil || err.Error() != "t is not a table of the topic catalogue" {
+		t.Fatalf("an unknown table: %v", err)
+	}
+	err := lookups.CatchUp(context.Background(), group, table, key)
+	if err == nil || !strings.Contains(err.Error(), "group g has no local copy of "+copyOf+" open") {
 		t.Fatalf("without a store: %v", err)
 	}
 
-	st, err := storeBuilder(filepath.Join(c.StateDir, "processors", group), leveldbOptions(processorWriteBuffer), c.Stores)(table, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openProcessorStore(t, c, group, table, partition)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err = lookups.CatchUp(ctx, group, table, key)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "copy of t/0 is at offset -1, the table was at 0") {
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "copy of "+copyOf+" is at offset -1, the table was at 0") {
 		t.Fatalf("behind: %v", err)
 	}
 
@@ -111,7 +121,7 @@ func TestCatchUpSaysHowFarBehindTheCopyIsWhenItGivesUp(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Stores.get(storeDir(filepath.Join(c.StateDir, "processors", group), table, 0)) != nil {
+	if c.Stores.get(storeDir(filepath.Join(c.StateDir, "processors", group), table, partition)) != nil {
 		t.Fatal("a closed store is still known")
 	}
 }

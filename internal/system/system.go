@@ -308,13 +308,8 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	lookupClient, err := kgo.NewClient(s.kafkaClientOpts("lookups")...)
-	if err != nil {
-		return fmt.Errorf("lookups: Kafka client: %w", err)
-	}
-	s.closers = append(s.closers, func(context.Context) error { lookupClient.Close(); return nil })
 	gc := s.gokaConfig()
-	lookups := gokart.NewLookups(gc, kadm.NewClient(lookupClient))
+	lookups := gokart.NewLookups(gc, eventLog.EndOffset)
 	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
 	for _, gg := range groups(deps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {

@@ -386,12 +386,14 @@ const DefaultLookupGrace = 500 * time.Millisecond
 // a copy that far behind is a fault, logged, not a reason to stop.
 const lookupCatchUpLimit = 10 * time.Second
 
-// lookupOne reads a key of another aggregate's table. A miss first waits
-// for this group's copy of the table to catch up with the topic, then gets
-// the grace period for what is still on its way to the topic.
+// lookupOne reads a key of another aggregate's table. A miss waits for
+// this group's copy of the table to catch up with the topic, then for the
+// rest of the grace period, counted from the miss, for what may still be on
+// its way to the topic.
 func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte {
 	deadline := time.Now().Add(h.deps.LookupGrace)
-	raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
+	get := func() []byte { raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte); return raw }
+	raw := get()
 	if raw != nil {
 		return raw
 	}
@@ -404,8 +406,7 @@ func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte
 		}
 	}
 	for {
-		raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
-		if raw != nil || !time.Now().Before(deadline) {
+		if raw = get(); raw != nil || !time.Now().Before(deadline) {
 			return raw
 		}
 		time.Sleep(5 * time.Millisecond)
