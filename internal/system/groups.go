@@ -23,7 +23,7 @@ func groups(deps engine.Deps, cfg Config) []*goka.GroupGraph {
 		[]*goka.GroupGraph{
 			saga.Group(saga.Deps{Serde: deps.Serde, Log: deps.Log, StepTimeout: cfg.SagaStepTimeout, Tracer: deps.Tracer, Metrics: deps.Metrics}),
 			policies.Group(deps.Serde, deps.Log, deps.Tracer),
-			notifications.Group(notifications.Deps{Serde: deps.Serde, Log: deps.Log, Tracer: deps.Tracer}),
+			notifications.Group(notifications.Deps{Serde: deps.Serde, Log: deps.Log, Tracer: deps.Tracer, CatchUp: deps.CatchUp}),
 		},
 		stores.Groups(deps),
 		customers.Groups(deps),

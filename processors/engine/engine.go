@@ -54,9 +54,9 @@ type Deps struct {
 	// CatchUp, when a lookup misses, waits until this group's copy of the
 	// table holds every record the table's partition of the key held at
 	// the call (gokart.Lookups), so that a miss is not just a copy behind
-	// the topic; at most lookupCatchUpLimit, then the grace goes on. nil
+	// the topic; at most LookupCatchUpLimit, then the grace goes on. nil
 	// (goka's tester): the grace alone.
-	CatchUp func(ctx context.Context, group, table, key string) error
+	CatchUp CatchUpFunc
 	// Tracer traces each command (a span per record, continuing the
 	// trace its headers carry, passed on to the events, results and
 	// snapshot it writes); nil: no spans, incoming trace context still
@@ -381,10 +381,35 @@ const maxLookupRounds = 4
 // DefaultLookupGrace is the lookup grace the system runs with (Deps).
 const DefaultLookupGrace = 500 * time.Millisecond
 
-// lookupCatchUpLimit bounds how long a miss waits for the group's copy of
-// the table to catch up (Deps.CatchUp). It holds the partition meanwhile;
+// LookupCatchUpLimit bounds how long a miss waits for the group's copy of
+// the table to catch up (LookupCaughtUp). It holds the partition meanwhile;
 // a copy that far behind is a fault, logged, not a reason to stop.
-const lookupCatchUpLimit = 10 * time.Second
+const LookupCatchUpLimit = 10 * time.Second
+
+// CatchUpFunc waits until group's copy of table holds everything the
+// table's topic held, in key's partition, when it was called
+// (gokart.Lookups.CatchUp).
+type CatchUpFunc func(ctx context.Context, group, table, key string) error
+
+// LookupCaughtUp reads key from group's copy of table (a goka Lookup edge).
+// On a miss it waits, at most LookupCatchUpLimit, for catchUp (nil: none)
+// to bring the copy up to what the topic held, and reads again: each group
+// reads other aggregates from a copy of its own, which may be behind the
+// copy another group (the API's view) just answered from. The error is
+// catchUp's, with a nil value: the copy may still be behind.
+func LookupCaughtUp(ctx goka.Context, catchUp CatchUpFunc, group, table, key string) ([]byte, error) {
+	raw, _ := ctx.Lookup(goka.Table(table), key).([]byte)
+	if raw != nil || catchUp == nil {
+		return raw, nil
+	}
+	c, cancel := context.WithTimeout(ctx.Context(), LookupCatchUpLimit)
+	defer cancel()
+	if err := catchUp(c, group, table, key); err != nil {
+		return nil, err
+	}
+	raw, _ = ctx.Lookup(goka.Table(table), key).([]byte)
+	return raw, nil
+}
 
 // lookupOne reads a key of another aggregate's table. A miss waits for
 // this group's copy of the table to catch up with the topic, then for the
@@ -392,25 +417,15 @@ const lookupCatchUpLimit = 10 * time.Second
 // its way to the topic.
 func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte {
 	deadline := time.Now().Add(h.deps.LookupGrace)
-	get := func() []byte { raw, _ := ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte); return raw }
-	raw := get()
-	if raw != nil {
-		return raw
+	raw, err := LookupCaughtUp(ctx, h.deps.CatchUp, h.names.Group, ref.Table, ref.Key)
+	if err != nil {
+		h.deps.Log.Warn("a lookup that missed could not wait for the table to catch up; the grace period alone decides", "table", ref.Table, "key", ref.Key, "err", err)
 	}
-	if h.deps.CatchUp != nil {
-		c, cancel := context.WithTimeout(ctx.Context(), lookupCatchUpLimit)
-		err := h.deps.CatchUp(c, h.names.Group, ref.Table, ref.Key)
-		cancel()
-		if err != nil {
-			h.deps.Log.Warn("a lookup that missed could not wait for the table to catch up; the grace period alone decides", "table", ref.Table, "key", ref.Key, "err", err)
-		}
-	}
-	for {
-		if raw = get(); raw != nil || !time.Now().Before(deadline) {
-			return raw
-		}
+	for raw == nil && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
+		raw, _ = ctx.Lookup(goka.Table(ref.Table), ref.Key).([]byte)
 	}
+	return raw
 }
 
 func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, error) {

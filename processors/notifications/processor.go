@@ -54,6 +54,12 @@ type Deps struct {
 	// Tracer traces each order event (a span per record, continuing its
 	// trace, passed on to the notification it sends); nil: no spans.
 	Tracer trace.TracerProvider
+	// CatchUp, when the order's customer is missing from this group's copy
+	// of the customers table, waits for the copy to hold what the table
+	// held (engine.LookupCaughtUp): a customer exists before their orders,
+	// so a miss is a copy behind, and skipping would lose every
+	// notification of the order. nil (goka's tester): a miss is a miss.
+	CatchUp engine.CatchUpFunc
 }
 
 // Group is the notifications' goka group.
@@ -125,7 +131,11 @@ func (d Deps) customer(ctx goka.Context, id string) *customers.Customer {
 	if id == "" {
 		return nil
 	}
-	raw, _ := ctx.Lookup(goka.Table(topics.Customers.Table.Name), id).([]byte)
+	raw, err := engine.LookupCaughtUp(ctx, d.CatchUp, topics.NotificationsGroup, topics.Customers.Table.Name, id)
+	if err != nil {
+		engine.RecordLog(d.Log, ctx, "order_id").Warn("the order's customer is missing and this group's copy of the customers table did not catch up; no notification",
+			"customer_id", id, "err", err)
+	}
 	if raw == nil {
 		return nil
 	}
