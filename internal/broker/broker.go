@@ -47,6 +47,15 @@ type Config struct {
 	Log  *slog.Logger
 }
 
+// segmentBytes is the size at which the broker starts a new segment file
+// of a partition (kfake's default is 100 MiB, Kafka's 1 GiB). kfake reads
+// each segment whole into memory when it starts, every partition at once,
+// so with 100 MiB segments a start held about the whole log at its peak:
+// 6.3 GiB resident after the full benchmark; on a log of 1.2 GiB, 1.3 GiB
+// for a warm `mallbots run`, 523 MiB with 8 MiB segments
+// (docs/benchmarks.md). A roll costs a file closed and one opened.
+const segmentBytes = 8 << 20
+
 // Broker is a running embedded broker.
 type Broker struct {
 	cluster *kfake.Cluster
@@ -94,6 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		kfake.DataDir(cfg.Dir),
 		kfake.BrokerConfigs(map[string]string{
 			"log.cleaner.backoff.ms": strconv.FormatInt(neverMs, 10), // the compactor decides
+			"log.segment.bytes":      strconv.Itoa(segmentBytes),
 		}),
 		kfake.WithLogger(logger{cfg.Log}),
 	}
