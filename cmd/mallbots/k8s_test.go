@@ -185,6 +185,11 @@ func TestKubernetesManifestsAreConsistentWithTheBinary(t *testing.T) {
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 			t.Errorf("%s: requests (cpu, memory) and a memory limit are required", where)
 		}
+		// The Go runtime's soft limit must sit under the container's hard
+		// one, or the collector lets the heap grow into the OOM killer.
+		if soft, err := parseMemoryLimit(inv.env["MALLBOTS_MEMORY_LIMIT"]); err != nil || soft == 0 || soft >= c.Resources.Limits.Memory().Value() {
+			t.Errorf("%s: MALLBOTS_MEMORY_LIMIT=%q must be a size under the memory limit %s (err %v)", where, inv.env["MALLBOTS_MEMORY_LIMIT"], c.Resources.Limits.Memory(), err)
+		}
 		sc := w.pod.Spec.SecurityContext
 		if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
 			t.Errorf("%s: pods run as non-root", where)
