@@ -57,11 +57,14 @@ func (e *env) memory(ctx context.Context) error {
 		Value: cold.ready.Seconds(), Unit: "s", Note: fmt.Sprintf("%s customers; starts ClickHouse too", thousands(float64(keys)))})
 	e.report.add(Figure{Name: "run.ready.warm", What: "mallbots run (every component) ready after a clean stop: local stores intact",
 		Value: warm.ready.Seconds(), Unit: "s", Note: "includes starting the ClickHouse server"})
+	// The target holds only if the resident set stays under it while
+	// starting too: the cold start's peak is the largest of the run.
 	f := Figure{Name: "memory.rss", What: "resident set of mallbots run (embedded broker, registry, every component) holding the aggregates, once ready",
-		Value: warm.rss, Unit: "MiB", Target: "< 1 GiB for 1,000,000 aggregates",
-		Note: fmt.Sprintf("%s aggregates; peak %.0f MiB during the cold start; ClickHouse server (a separate process) %.0f MiB", thousands(float64(keys)), cold.peak, warm.chRSS)}
+		Value: warm.rss, Unit: "MiB", Target: "< 1 GiB for 1,000,000 aggregates, starting included",
+		Note: fmt.Sprintf("%s aggregates; peak %.0f MiB during the cold start, %.0f MiB during the warm one; ClickHouse server (a separate process) %.0f MiB",
+			thousands(float64(keys)), cold.peak, warm.peak, warm.chRSS)}
 	if keys >= 1_000_000 {
-		f.Met = ptr(warm.rss < 1024)
+		f.Met = ptr(max(warm.rss, cold.peak, warm.peak) < 1024)
 	} else {
 		f.Note += "; the target applies at 1,000,000 (--keys 1000000)"
 	}
