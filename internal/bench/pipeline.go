@@ -116,8 +116,12 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 	return nil
 }
 
-// eventRows counts the rows of mallbots.events (parts' row counts: cheap;
-// a duplicate would count twice until merged, which checkLoss catches).
+// eventRows counts the rows of mallbots.events; a duplicate counts twice
+// until merged, which checkLoss catches. ClickHouse 18.16 reads a column
+// for count() (15 ms at 1.5 million rows, against 4 ms for the active
+// parts' row counts in system.parts), but polling the parts instead did
+// not change the pipeline's rate (60 s runs, two each: 11,072 and 9,114
+// against 10,851 and 10,123 commands/s), so the plain count stays.
 func (e *env) eventRows(ctx context.Context) (int64, error) {
 	var n uint64
 	if err := e.ch.QueryRow(ctx, "SELECT count() FROM mallbots.events").Scan(&n); err != nil {
