@@ -392,4 +392,29 @@ func (w *brokerWatch) longest(from, to time.Time) time.Duration {
 	return d
 }
 
+// pausesNote says how often and how long the broker paused during [from,
+// to], for a figure whose outliers a pause may explain.
+func (w *brokerWatch) pausesNote(from, to time.Time) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var n int
+	var total, longest time.Duration
+	for _, p := range w.pauses {
+		if p.from.Before(to) && p.to.After(from) {
+			n++
+			total += p.to.Sub(p.from)
+			longest = max(longest, p.to.Sub(p.from))
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("; the broker answered within %s throughout", brokerPause)
+	}
+	times := fmt.Sprintf("%d times", n)
+	if n == 1 {
+		times = "once"
+	}
+	return fmt.Sprintf("; the broker answered nothing %s meanwhile (kfake compacting or stalled), %s in all, the longest %s",
+		times, total.Round(time.Millisecond), longest.Round(time.Millisecond))
+}
+
 func (w *brokerWatch) close() { w.stop(); w.wg.Wait(); w.cl.Close() }

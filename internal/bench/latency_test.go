@@ -26,6 +26,26 @@ func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
 	}
 }
 
+// The paced lag's note counts the broker's pauses within its window only,
+// so that a sample over the bound can be told from a pause.
+func TestBrokerWatchNotesThePausesWithinAWindow(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	w := &brokerWatch{pauses: []span{{at(0), at(300)}, {at(1000), at(3000)}, {at(5000), at(5400)}}}
+	for _, c := range []struct {
+		from, to int
+		want     string
+	}{
+		{400, 900, "; the broker answered within 250ms throughout"},
+		{400, 6000, "; the broker answered nothing 2 times meanwhile (kfake compacting or stalled), 2.4s in all, the longest 2s"},
+		{5100, 9000, "; the broker answered nothing once meanwhile (kfake compacting or stalled), 400ms in all, the longest 400ms"},
+	} {
+		if got := w.pausesNote(at(c.from), at(c.to)); got != c.want {
+			t.Errorf("pausesNote(%d ms, %d ms) = %q\nwant %q", c.from, c.to, got, c.want)
+		}
+	}
+}
+
 // The note on a p99 says how the single seconds' p99s spread and counts
 // those over the target, a second exactly at it not being over.
 func TestSecondsNoteCountsTheSecondsOverTheLimit(t *testing.T) {

@@ -70,7 +70,7 @@ func (e *env) pipeline(ctx context.Context) error {
 		Target: "≥ 0.5 × baseline 2 for 5 min", Met: ptr(r >= 0.5),
 		Note: fmt.Sprintf("%d commands over %s (components %s)%s", res.produced, e.cfg.Duration, strings.Join(e.cfg.Components, ","),
 			map[bool]string{true: "", false: "; sustained for less than the target's 5 min (--duration 5m)"}[e.cfg.Duration >= 5*time.Minute])})
-	e.lagFigure("projection.lag.p99.saturated", "events projection lag p99 at the pipeline's saturation (the closed-loop load keeps a backlog in front of the slowest step)", lags, nil, nil)
+	e.lagFigure("projection.lag.p99.saturated", "events projection lag p99 at the pipeline's saturation (the closed-loop load keeps a backlog in front of the slowest step)", lags, nil, nil, "")
 	return e.pacedLag(ctx, res.rate/2, min(e.cfg.Duration, time.Minute))
 }
 
@@ -89,6 +89,13 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 		return nil
 	}
 	warmup := min(d/5, 5*time.Second)
+	// A lag sample over the bound can be the broker's pause rather than
+	// the projector's: the note says whether the broker paused.
+	watch, err := watchBroker(ctx, e.kafka.brokers)
+	if err != nil {
+		return err
+	}
+	defer watch.close()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var lags []float64
@@ -112,7 +119,7 @@ func (e *env) pacedLag(ctx context.Context, rate float64, d time.Duration) error
 		return fmt.Errorf("paced lag: %d of %d commands visible in ClickHouse after the drain: %w", res.done, res.produced, errLoss)
 	}
 	e.lagFigure("projection.lag.p99", fmt.Sprintf("events projection lag p99 at %s commands/s, half the pipeline's rate (age of the oldest event not yet committed to ClickHouse)", thousands(rate)),
-		lags, inserts, probeErr)
+		lags, inserts, probeErr, watch.pausesNote(steadyFrom, time.Now()))
 	return nil
 }
 
@@ -243,7 +250,7 @@ func (e *env) insertRows(ctx context.Context, table string, rows [][]any) error 
 
 // lagFigure adds the p99 of lags (ms); with insert times, against the
 // target (the flush interval plus two inserts).
-func (e *env) lagFigure(name, what string, lags []float64, inserts []time.Duration, probeErr error) {
+func (e *env) lagFigure(name, what string, lags []float64, inserts []time.Duration, probeErr error, note string) {
 	if probeErr != nil {
 		e.report.Warnings = append(e.report.Warnings, "insert probe: "+probeErr.Error())
 	}
@@ -265,5 +272,6 @@ func (e *env) lagFigure(name, what string, lags []float64, inserts []time.Durati
 		f.Note = fmt.Sprintf("%d samples, p50 %.0f ms, max %.0f ms; one insert of %d rows took %.1f ms (median of %d, under load); flush interval %s",
 			len(lags), p50, lags[len(lags)-1], e.lagRows, insert, len(inserts), projectorFlush)
 	}
+	f.Note += note
 	e.report.add(f)
 }
