@@ -5,11 +5,17 @@ import (
 	"time"
 )
 
-// A measurement is taken again only for a broker pause that overlapped it.
-func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
+// watchWithPauses is a brokerWatch that saw the broker pause from 0 to
+// 300 ms, 1 to 3 s and 5 to 5.4 s; at gives the time at a millisecond.
+func watchWithPauses() (*brokerWatch, func(ms int) time.Time) {
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	w := &brokerWatch{pauses: []span{{at(0), at(300)}, {at(1000), at(3000)}, {at(5000), at(5400)}}}
+	return &brokerWatch{pauses: []span{{at(0), at(300)}, {at(1000), at(3000)}, {at(5000), at(5400)}}}, at
+}
+
+// A measurement is taken again only for a broker pause that overlapped it.
+func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
+	w, at := watchWithPauses()
 	for _, c := range []struct {
 		from, to int
 		want     time.Duration
@@ -29,9 +35,7 @@ func TestBrokerWatchLongestCountsOnlyOverlappingPauses(t *testing.T) {
 // The paced lag's note counts the broker's pauses within its window only,
 // so that a sample over the bound can be told from a pause.
 func TestBrokerWatchNotesThePausesWithinAWindow(t *testing.T) {
-	t0 := time.Now()
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	w := &brokerWatch{pauses: []span{{at(0), at(300)}, {at(1000), at(3000)}, {at(5000), at(5400)}}}
+	w, at := watchWithPauses()
 	for _, c := range []struct {
 		from, to int
 		want     string
