@@ -117,6 +117,12 @@ func (c Config) topicManagerBuilder() goka.TopicManagerBuilder {
 	}
 }
 
+// ProcessorStateDir is where the processor of group keeps its local
+// stores, one directory per table partition (storeDir).
+func (c Config) ProcessorStateDir(group goka.Group) string {
+	return filepath.Join(c.StateDir, "processors", string(group))
+}
+
 // ProcessorOptions are the options of the goka processor of group.
 func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 	opts := []goka.ProcessorOption{
@@ -125,7 +131,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "processors", string(group)), leveldbOptions(processorWriteBuffer), c.Stores)),
+		goka.WithStorageBuilder(storeBuilder(c.ProcessorStateDir(group), leveldbOptions(processorWriteBuffer), c.Stores)),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}

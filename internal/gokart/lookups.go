@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lovoo/goka"
+
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -65,7 +67,7 @@ func storeDir(root, topic string, partition int32) string {
 // whole test suite loaded the machine (docs/adr/0008).
 type Lookups struct {
 	stores *Stores
-	root   string // the processors' stores, per group
+	c      Config // where the processors' stores are (ProcessorStateDir)
 	// endOffset reads a partition's end offset (engine.KafkaLog.EndOffset).
 	endOffset func(ctx context.Context, topic string, partition int32) (int64, error)
 	// poll is how often CatchUp looks at the store's offset again.
@@ -79,7 +81,7 @@ func NewLookups(c Config, endOffset func(ctx context.Context, topic string, part
 	if c.Stores == nil {
 		panic("gokart: NewLookups needs a Config with Stores")
 	}
-	return &Lookups{stores: c.Stores, root: filepath.Join(c.StateDir, "processors"), endOffset: endOffset, poll: 2 * time.Millisecond}
+	return &Lookups{stores: c.Stores, c: c, endOffset: endOffset, poll: 2 * time.Millisecond}
 }
 
 // CatchUp returns once group's copy of table holds every record that the
@@ -97,7 +99,7 @@ func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
 	if err != nil {
 		return fmt.Errorf("read the end offset of %s/%d: %w", table, partition, err)
 	}
-	dir := storeDir(filepath.Join(l.root, group), table, partition)
+	dir := storeDir(l.c.ProcessorStateDir(goka.Group(group)), table, partition)
 	for {
 		st := l.stores.get(dir)
 		if st == nil {

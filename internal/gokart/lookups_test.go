@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -50,7 +50,7 @@ func customersTable(t *testing.T, key string, records int) (*Lookups, Config, in
 
 func openProcessorStore(t *testing.T, c Config, group, table string, partition int32) storage.Storage {
 	t.Helper()
-	st, err := storeBuilder(filepath.Join(c.StateDir, "processors", group), leveldbOptions(processorWriteBuffer), c.Stores)(table, partition)
+	st, err := storeBuilder(c.ProcessorStateDir(goka.Group(group)), leveldbOptions(processorWriteBuffer), c.Stores)(table, partition)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestCatchUpSaysHowFarBehindTheCopyIsWhenItGivesUp(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Stores.get(storeDir(filepath.Join(c.StateDir, "processors", group), table, partition)) != nil {
+	if c.Stores.get(storeDir(c.ProcessorStateDir(goka.Group(group)), table, partition)) != nil {
 		t.Fatal("a closed store is still known")
 	}
 }

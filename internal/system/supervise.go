@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -65,7 +64,7 @@ func (s *supervisedProcessor) Run(ctx context.Context) error {
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, 30*time.Second)
-			dir := filepath.Join(s.gc.StateDir, "processors", string(s.graph.Group()))
+			dir := s.gc.ProcessorStateDir(s.graph.Group())
 			if err := os.RemoveAll(dir); err != nil {
 				s.log.Error("cannot clear the processor's local state", "dir", dir, "err", err)
 			}

@@ -43,7 +43,7 @@ type Option func(*config)
 type config struct {
 	now     func() time.Time
 	log     engine.LogReader
-	catchUp func(ctx context.Context, group, table, key string) error
+	catchUp engine.CatchUpFunc
 	tables  []func(*Rig)
 }
 
@@ -59,7 +59,7 @@ func WithEventLog(log engine.LogReader) Option { return func(c *config) { c.log 
 // WithCatchUp gives the groups a CatchUp (engine.Deps.CatchUp), called
 // when a lookup misses; it may put the missing snapshot in its table
 // (SetSnapshot), as a copy of the table catching up would. Default none.
-func WithCatchUp(f func(ctx context.Context, group, table, key string) error) Option {
+func WithCatchUp(f engine.CatchUpFunc) Option {
 	return func(c *config) { c.catchUp = f }
 }
 
