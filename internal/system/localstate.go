@@ -6,33 +6,67 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/mallbots/mallbots/internal/gokart"
 )
 
 // cleanMarker is written after a clean shutdown and removed at start.
 const cleanMarker = ".clean-shutdown"
 
-// prepareLocalState discards goka's local stores after an unclean stop.
+// bootMarker holds the boot id of the machine (Linux's
+// /proc/sys/kernel/random/boot_id) under which the stores were last
+// written: written at start, read after an unclean stop.
+const bootMarker = ".boot-id"
+
+// prepareLocalState decides, at start, which of goka's local stores the
+// last run left can be kept; boot is the machine's current boot id ("" when
+// unknown).
 //
-// Goka writes its local store before Kafka acknowledges the table write,
-// so after a crash the local state can be ahead of the table topic, and
-// goka "recovers" by trusting its local offset. Rebuilding the stores from
-// the table topics is the safe answer; the redelivered commands then
-// re-emit whatever the crash lost (see processors/aggregate). After a
-// clean stop the stores are kept and restart is warm.
-func prepareLocalState(dir string, log *slog.Logger) error {
+//   - After a clean stop, all of them: the stop synced them (markClean).
+//   - After a crash of the process alone (the boot id is the one the last
+//     run recorded), the copies of other tables that processors look up and
+//     the views' stores: they hold what the broker served up to an offset,
+//     everything they wrote is in the kernel's page cache, and goka goes on
+//     from that offset. A processor's own table is rebuilt from its topic:
+//     goka writes it before Kafka acknowledges, so it can be ahead of the
+//     topic, and goka "recovers" by trusting its local offset. The
+//     redelivered commands then re-emit whatever the crash lost (see
+//     processors/aggregate). With 1,000,000 customers this is the difference
+//     between one copy of the customers table rebuilt and five.
+//   - After the machine went down, or when the boot id cannot be read, none:
+//     the stores write without fsync, so what they hold on disk is unknown.
+func prepareLocalState(gc gokart.Config, boot string, log *slog.Logger) error {
+	dir := gc.StateDir
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		return recordBoot(dir, boot)
+	case err != nil:
 		return err
 	}
 	marker := filepath.Join(dir, cleanMarker)
 	if _, err := os.Stat(marker); err == nil {
-		return os.Remove(marker)
+		if err := os.Remove(marker); err != nil {
+			return err
+		}
+		return recordBoot(dir, boot)
 	}
 	if len(entries) == 0 {
-		return nil
+		return recordBoot(dir, boot)
+	}
+	last, _ := os.ReadFile(filepath.Join(dir, bootMarker))
+	if boot != "" && string(last) == boot {
+		removed, err := gc.RemoveOwnTables()
+		if err != nil {
+			return err
+		}
+		log.Warn("the last run did not stop cleanly, but the machine has not restarted since: the copies of other tables and the views are kept, the processors' own tables are rebuilt from their topics",
+			"dir", dir, "removed", len(removed))
+		return recordBoot(dir, boot)
 	}
 	log.Warn("the last run did not stop cleanly: rebuilding local state stores from the table topics", "dir", dir)
 	for _, e := range entries {
@@ -40,7 +74,29 @@ func prepareLocalState(dir string, log *slog.Logger) error {
 			return err
 		}
 	}
-	return nil
+	return recordBoot(dir, boot)
+}
+
+// recordBoot writes the boot id the stores are written under. It needs no
+// fsync: a file that a crash of the machine kept names the boot before it.
+func recordBoot(dir, boot string) error {
+	path := filepath.Join(dir, bootMarker)
+	if boot == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	return os.WriteFile(path, []byte(boot), 0o644)
+}
+
+// bootID is the machine's boot id, "" where there is none (not Linux).
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // markClean writes the marker that lets the next start keep the local

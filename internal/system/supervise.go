@@ -17,8 +17,10 @@ import (
 // restart, a network cut); the views, emitters and franz-go clients
 // reconnect by themselves, so without this one broker restart would take
 // the whole instance down. Each restart rebuilds the group's local state
-// from its table topic, as after an unclean stop (docs/adr/0005): the
-// failed processor may have written its local store ahead of Kafka.
+// from its table topics, its copies of other tables included (more than
+// after an unclean stop, docs/adr/0005): the failed processor may have
+// written its own table ahead of Kafka, and the broker it lost may have
+// come back without what the copies saw.
 type supervisedProcessor struct {
 	graph   *goka.GroupGraph
 	brokers []string

@@ -300,7 +300,7 @@ func (s *System) gokaConfig() gokart.Config {
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
-	if err := prepareLocalState(s.cfg.dir("goka"), s.log); err != nil {
+	if err := prepareLocalState(s.gokaConfig(), bootID(), s.log); err != nil {
 		return err
 	}
 	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
