@@ -2,8 +2,12 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +31,13 @@ import (
 // MinCompactInterval apart: under 10,000 snapshot writes a second the
 // tables doubled every 10–20 s, and pausing that often was worse than
 // the timer.
+//
+// The size the last compaction left is kept in the broker's directory
+// (cleanFile): with it held in memory only, every start compacted at its
+// first check, since anything is double nothing. At 1,000,000 customers
+// that paused the broker for 15–30 s just after each start, and a kill -9
+// during kfake's compaction loses data (it deletes a partition's segments
+// before it writes their compacted copies).
 
 // neverMs is kfake's compaction interval when the compactor decides.
 const neverMs = int64(100 * 365 * 24 * time.Hour / time.Millisecond)
@@ -42,6 +53,40 @@ type compactor struct {
 	log         *slog.Logger
 	// clean is the compacted topics' size after the last compaction.
 	clean int64
+	// cleanFile keeps clean across restarts.
+	cleanFile string
+}
+
+// cleanFileName is the file under the broker's directory that holds the
+// compacted topics' size after the last compaction, in bytes.
+const cleanFileName = "mallbots-compacted-bytes"
+
+// loadClean reads the size the last compaction left; 0 when none is
+// recorded (a new directory, or one from before the file existed: the
+// first check then compacts, as it always did).
+func loadClean(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s holds %q, not a size in bytes: %w (remove it: the broker then compacts at its first check)", path, b, err)
+	}
+	return n, nil
+}
+
+// saveClean writes n to path through a temporary file, so that a crash
+// leaves the old size or the new one.
+func saveClean(path string, n int64) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, strconv.AppendInt(nil, n, 10), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // run checks every c.every until ctx ends.
@@ -72,6 +117,8 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// Topics deleted since: what is left is the new baseline.
+	c.clean = min(c.clean, size)
 	if dirty := size - c.clean; dirty < max(c.clean, c.minDirty) {
 		return false, nil
 	}
@@ -84,6 +131,9 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 		return true, err
 	}
 	c.clean = after
+	if err := saveClean(c.cleanFile, after); err != nil {
+		c.log.Warn("could not record the compacted topics' size; the next start compacts at its first check", "component", "kafka", "err", err)
+	}
 	c.log.Info("compacted the compacted topics (the broker answered nothing meanwhile)", "component", "kafka",
 		"bytes_before", size, "bytes_after", after, "took", took.Round(time.Millisecond))
 	return true, nil
@@ -136,6 +186,12 @@ func newCompactor(b *Broker, cfg Config) (*compactor, *kgo.Client, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	cleanFile := filepath.Join(cfg.Dir, cleanFileName)
+	clean, err := loadClean(cleanFile)
+	if err != nil {
+		cl.Close()
+		return nil, nil, err
+	}
 	return &compactor{cluster: b.cluster, admin: kadm.NewClient(cl), every: cfg.CompactEvery, minDirty: cfg.MinDirtyBytes,
-		minInterval: cfg.MinCompactInterval, log: cfg.Log}, cl, nil
+		minInterval: cfg.MinCompactInterval, log: cfg.Log, clean: clean, cleanFile: cleanFile}, cl, nil
 }

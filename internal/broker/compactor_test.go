@@ -118,3 +118,65 @@ func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 		t.Fatalf("%d keys after compaction, want 10", n)
 	}
 }
+
+// A restart remembers what the last compaction left: a start must not
+// compact tables that have not doubled since (it pauses the broker, and
+// every start used to do it at its first check).
+func TestARestartDoesNotCompactWhatHasNotDoubledSinceTheLastCompaction(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, MinCompactInterval: -1, Log: log}
+	// start runs the broker and its compactor; write produces n records,
+	// each its own batch, over 10 keys.
+	start := func() (*Broker, *compactor, func(n int)) {
+		t.Helper()
+		b, err := Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("table"), kgo.AllowAutoTopicCreation())
+		if err != nil {
+			t.Fatal(err)
+		}
+		comp, admin, err := newCompactor(b, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { admin.Close(); cl.Close() })
+		value := strings.Repeat("v", 200)
+		return b, comp, func(n int) {
+			t.Helper()
+			for i := range n {
+				r := &kgo.Record{Key: fmt.Appendf(nil, "key-%d", i%10), Value: []byte(value)}
+				if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+
+	b, comp, write := start()
+	compact := "compact"
+	if _, err := comp.admin.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "table"); err != nil {
+		t.Fatal(err)
+	}
+	write(200)
+	if did, err := comp.check(ctx); err != nil || !did {
+		t.Fatalf("200 records over 10 keys, never compacted: check = %v, %v; want a compaction", did, err)
+	}
+	clean := comp.clean
+	b.Close()
+
+	b, comp, write = start()
+	defer b.Close()
+	if comp.clean != clean {
+		t.Fatalf("after a restart the compactor starts from %d clean bytes, want the %d the last compaction left", comp.clean, clean)
+	}
+	if did, err := comp.check(ctx); err != nil || did {
+		t.Fatalf("the first check after a restart, nothing written: check = %v, %v; want no compaction", did, err)
+	}
+	write(50)
+	if did, err := comp.check(ctx); err != nil || !did {
+		t.Fatalf("the table more than doubled since the last compaction: check = %v, %v; want a compaction", did, err)
+	}
+}
