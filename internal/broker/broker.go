@@ -61,6 +61,7 @@ type Broker struct {
 	cluster *kfake.Cluster
 	client  []kgo.Opt // what a client of this broker needs (SASL)
 
+	fence         *produceFence // up while a compaction's backup stands
 	compacting    chan struct{} // closed when the compactor has stopped
 	stopCompactor func()
 }
@@ -116,11 +117,15 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("reset the embedded broker's users: %w", err)
 	}
 	opts = append(opts, cfg.SASL.BrokerOpts()...)
+	if _, err := restoreBackup(cfg.Dir, cfg.Log); err != nil {
+		return nil, fmt.Errorf("embedded broker: put back the compacted topics of an interrupted compaction from %s: %w", filepath.Join(cfg.Dir, backupDir), err)
+	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.Dir, err)
 	}
-	b := &Broker{cluster: c, client: cfg.SASL.KgoOpts()}
+	b := &Broker{cluster: c, client: cfg.SASL.KgoOpts(), fence: new(produceFence)}
+	b.fence.install(c)
 	if err := b.ping(ctx); err != nil {
 		c.Close()
 		return nil, err

@@ -55,6 +55,10 @@ type compactor struct {
 	clean int64
 	// cleanFile keeps clean across restarts.
 	cleanFile string
+	// dir is the broker's directory; fence holds produce requests off
+	// while a compaction's backup stands (backup.go).
+	dir   string
+	fence *produceFence
 }
 
 // cleanFileName is the file under the broker's directory that holds the
@@ -113,7 +117,7 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 	if time.Since(c.last) < c.minInterval {
 		return false, nil
 	}
-	size, err := c.compactedBytes(ctx)
+	size, parts, err := c.compacted(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -123,7 +127,9 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	began := time.Now()
-	c.cluster.Compact()
+	if err := c.compactBackedUp(parts); err != nil {
+		return false, err
+	}
 	took := time.Since(began)
 	c.last = time.Now()
 	after, err := c.compactedBytes(ctx)
@@ -139,20 +145,52 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// compactBackedUp compacts with the compacted partitions backed up and
+// produce requests fenced off meanwhile (backup.go).
+func (c *compactor) compactBackedUp(parts []topicPartition) error {
+	c.fence.up.Store(true)
+	// A round trip through the broker's request loop: every produce
+	// request it took before the fence went up is written.
+	c.cluster.ApplyRetention()
+	if err := backUp(c.dir, parts); err != nil {
+		err = fmt.Errorf("back up the compacted topics before compacting them (not compacted): %w", err)
+		if derr := dropBackup(c.dir); derr != nil {
+			return errors.Join(err, fmt.Errorf("and the partial backup stays, so produce requests stay fenced off: %w", derr))
+		}
+		c.fence.up.Store(false)
+		return err
+	}
+	c.cluster.Compact()
+	if err := dropBackup(c.dir); err != nil {
+		// The mark may still be there: the next start would put the old
+		// partitions back, so nothing may be appended meanwhile.
+		return fmt.Errorf("compacted, but could not remove the backup, so produce requests stay fenced off: %w", err)
+	}
+	c.fence.up.Store(false)
+	return nil
+}
+
 // compactedBytes is the size of every topic with cleanup.policy compact.
 func (c *compactor) compactedBytes(ctx context.Context) (int64, error) {
+	n, _, err := c.compacted(ctx)
+	return n, err
+}
+
+// compacted is the size and the partitions of every topic with
+// cleanup.policy compact.
+func (c *compactor) compacted(ctx context.Context) (int64, []topicPartition, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	listed, err := c.admin.ListTopics(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("list topics: %w", err)
+		return 0, nil, fmt.Errorf("list topics: %w", err)
 	}
 	if len(listed) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	configs, err := c.admin.DescribeTopicConfigs(ctx, listed.Names()...)
 	if err != nil {
-		return 0, fmt.Errorf("describe topic configs: %w", err)
+		return 0, nil, fmt.Errorf("describe topic configs: %w", err)
 	}
 	compacted := map[string]bool{}
 	for _, rc := range configs {
@@ -163,21 +201,25 @@ func (c *compactor) compactedBytes(ctx context.Context) (int64, error) {
 		}
 	}
 	if len(compacted) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	dirs, err := c.admin.DescribeAllLogDirs(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("describe log dirs: %w", err)
+		return 0, nil, fmt.Errorf("describe log dirs: %w", err)
 	}
-	var total int64
+	var (
+		total int64
+		parts []topicPartition
+	)
 	dirs.Each(func(d kadm.DescribedLogDir) {
 		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
 			if compacted[p.Topic] {
 				total += p.Size
+				parts = append(parts, topicPartition{p.Topic, p.Partition})
 			}
 		})
 	})
-	return total, nil
+	return total, parts, nil
 }
 
 // newCompactor connects the compactor's admin client to the broker.
@@ -193,5 +235,5 @@ func newCompactor(b *Broker, cfg Config) (*compactor, *kgo.Client, error) {
 		return nil, nil, err
 	}
 	return &compactor{cluster: b.cluster, admin: kadm.NewClient(cl), every: cfg.CompactEvery, minDirty: cfg.MinDirtyBytes,
-		minInterval: cfg.MinCompactInterval, log: cfg.Log, clean: clean, cleanFile: cleanFile}, cl, nil
+		minInterval: cfg.MinCompactInterval, log: cfg.Log, clean: clean, cleanFile: cleanFile, dir: cfg.Dir, fence: b.fence}, cl, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,9 @@ func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 		t.Fatalf("200 records over 10 keys, never compacted: check = %v, %v; want a compaction", did, err)
 	}
 	after := size()
+	if _, err := os.Stat(filepath.Join(cfg.Dir, backupDir)); !os.IsNotExist(err) {
+		t.Errorf("the compaction's backup is still there (stat: %v)", err)
+	}
 	if after >= before/4 {
 		t.Fatalf("compaction left %d of %d bytes; 10 keys survive of 200 records", after, before)
 	}
