@@ -164,4 +164,3 @@ func writeSynced(path string) error {
 	}
 	return errors.Join(err, d.Sync(), d.Close())
 }
-
