@@ -2,12 +2,8 @@ package broker
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,29 +15,9 @@ import (
 // copies. A process killed in between used to lose the partition; now the
 // next start puts back the partitions as they were before the compaction.
 func TestAStartAfterACrashDuringACompactionPutsThePartitionsBack(t *testing.T) {
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinCompactInterval: -1, Log: log}
-	b, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("table"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	compact := "compact"
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "table"); err != nil {
-		t.Fatal(err)
-	}
-	value := strings.Repeat("v", 200)
-	for i := range 200 {
-		r := &kgo.Record{Key: fmt.Appendf(nil, "key-%d", i%10), Value: []byte(value)}
-		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl.Close()
+	cfg := compactionConfig(t.TempDir())
+	b, write := withTable(t, cfg)
+	write("table", 200)
 
 	// The compactor's steps, with the crash in the middle of kfake's: the
 	// backup, the compaction, and the compacted segments lost.
@@ -61,7 +37,7 @@ func TestAStartAfterACrashDuringACompactionPutsThePartitionsBack(t *testing.T) {
 		}
 	}
 
-	b, err = Start(ctx, cfg)
+	b, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,23 +54,14 @@ func TestAStartAfterACrashDuringACompactionPutsThePartitionsBack(t *testing.T) {
 // stands: a restore would drop it. The fence makes producers retry.
 func TestTheProduceFenceHoldsProducersOffUntilItIsDown(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b, err := Start(ctx, Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, write := withTable(t, compactionConfig(t.TempDir()))
 	defer b.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("t"))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, nil, "t"); err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.ProduceSync(ctx, kgo.StringRecord("before")).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
+	write("log", 1)
 
 	b.fence.up.Store(true)
 	fenced, cancel := context.WithTimeout(ctx, time.Second)
@@ -106,7 +73,7 @@ func TestTheProduceFenceHoldsProducersOffUntilItIsDown(t *testing.T) {
 	if err := cl.ProduceSync(ctx, kgo.StringRecord("after")).FirstErr(); err != nil {
 		t.Fatalf("after the fence came down: %v", err)
 	}
-	if n := countRecords(t, b, "t"); n != 2 {
+	if n := countRecords(t, b, "log"); n != 2 {
 		t.Fatalf("%d records in the topic, want the 2 produced outside the fence", n)
 	}
 }

@@ -2,16 +2,11 @@ package broker
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -22,37 +17,9 @@ import (
 // the broker for nothing.
 func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, MinCompactInterval: -1, Log: log}
-	b, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := compactionConfig(t.TempDir())
+	b, write := withTable(t, cfg)
 	defer b.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("table"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	compact := "compact"
-	if _, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "table"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "log"); err != nil {
-		t.Fatal(err)
-	}
-	value := strings.Repeat("v", 200)
-	// write produces n records, each its own batch, over 10 keys.
-	write := func(topic string, n int) {
-		t.Helper()
-		for i := range n {
-			r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "key-%d", i%10), Value: []byte(value)}
-			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	comp, admin, err := newCompactor(b, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -129,43 +96,21 @@ func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 // every start used to do it at its first check).
 func TestARestartDoesNotCompactWhatHasNotDoubledSinceTheLastCompaction(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, MinCompactInterval: -1, Log: log}
-	// start runs the broker and its compactor; write produces n records,
-	// each its own batch, over 10 keys.
-	start := func() (*Broker, *compactor, func(n int)) {
+	cfg := compactionConfig(t.TempDir())
+	// start runs the broker and its compactor.
+	start := func() (*Broker, *compactor, func(topic string, n int)) {
 		t.Helper()
-		b, err := Start(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.DefaultProduceTopic("table"), kgo.AllowAutoTopicCreation())
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, write := withTable(t, cfg)
 		comp, admin, err := newCompactor(b, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { admin.Close(); cl.Close() })
-		value := strings.Repeat("v", 200)
-		return b, comp, func(n int) {
-			t.Helper()
-			for i := range n {
-				r := &kgo.Record{Key: fmt.Appendf(nil, "key-%d", i%10), Value: []byte(value)}
-				if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		t.Cleanup(admin.Close)
+		return b, comp, write
 	}
 
 	b, comp, write := start()
-	compact := "compact"
-	if _, err := comp.admin.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "table"); err != nil {
-		t.Fatal(err)
-	}
-	write(200)
+	write("table", 200)
 	if did, err := comp.check(ctx); err != nil || !did {
 		t.Fatalf("200 records over 10 keys, never compacted: check = %v, %v; want a compaction", did, err)
 	}
@@ -180,7 +125,7 @@ func TestARestartDoesNotCompactWhatHasNotDoubledSinceTheLastCompaction(t *testin
 	if did, err := comp.check(ctx); err != nil || did {
 		t.Fatalf("the first check after a restart, nothing written: check = %v, %v; want no compaction", did, err)
 	}
-	write(50)
+	write("table", 50)
 	if did, err := comp.check(ctx); err != nil || !did {
 		t.Fatalf("the table more than doubled since the last compaction: check = %v, %v; want a compaction", did, err)
 	}
