@@ -79,13 +79,20 @@ func backUp(dir string, parts []topicPartition) error {
 	return writeSynced(filepath.Join(root, backupComplete))
 }
 
-// dropBackup removes the mark, then the links.
-func dropBackup(dir string) error {
-	root := filepath.Join(dir, backupDir)
-	if err := os.Remove(filepath.Join(root, backupComplete)); err != nil && !errors.Is(err, os.ErrNotExist) {
+// dropMark removes the mark: from then on a start ignores the backup.
+func dropMark(dir string) error {
+	if err := os.Remove(filepath.Join(dir, backupDir, backupComplete)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.RemoveAll(root)
+	return nil
+}
+
+// dropBackup removes the mark, then the links.
+func dropBackup(dir string) error {
+	if err := dropMark(dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(filepath.Join(dir, backupDir))
 }
 
 // restoreBackup, at start, puts back the partitions of a compaction that a

@@ -113,6 +113,11 @@ func (c *compactor) run(ctx context.Context) {
 // whether it did. Retention (time and size) is applied at every check: it
 // only drops whole batches by their metadata, without reading them.
 func (c *compactor) check(ctx context.Context) (bool, error) {
+	if c.fence.up.Load() {
+		if err := c.lowerFence(); err != nil {
+			return false, err
+		}
+	}
 	c.cluster.ApplyRetention()
 	if time.Since(c.last) < c.minInterval {
 		return false, nil
@@ -127,8 +132,12 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	began := time.Now()
-	if err := c.compactBackedUp(parts); err != nil {
+	compacted, err := c.compactBackedUp(parts)
+	if !compacted {
 		return false, err
+	}
+	if err != nil {
+		c.log.Warn("compacted, with a problem after", "component", "kafka", "err", err)
 	}
 	took := time.Since(began)
 	c.last = time.Now()
@@ -146,25 +155,37 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 }
 
 // compactBackedUp compacts with the compacted partitions backed up and
-// produce requests fenced off meanwhile (backup.go).
-func (c *compactor) compactBackedUp(parts []topicPartition) error {
+// produce requests fenced off meanwhile (backup.go), and says whether it
+// compacted; an error with true is about what came after.
+func (c *compactor) compactBackedUp(parts []topicPartition) (bool, error) {
 	c.fence.up.Store(true)
 	// A round trip through the broker's request loop: every produce
 	// request it took before the fence went up is written.
 	c.cluster.ApplyRetention()
+	var failed error
+	compacted := false
 	if err := backUp(c.dir, parts); err != nil {
-		err = fmt.Errorf("back up the compacted topics before compacting them (not compacted): %w", err)
-		if derr := dropBackup(c.dir); derr != nil {
-			return errors.Join(err, fmt.Errorf("and the partial backup stays, so produce requests stay fenced off: %w", derr))
-		}
-		c.fence.up.Store(false)
-		return err
+		failed = fmt.Errorf("back up the compacted topics before compacting them (not compacted): %w", err)
+	} else {
+		c.cluster.Compact()
+		compacted = true
 	}
-	c.cluster.Compact()
-	if err := dropBackup(c.dir); err != nil {
-		// The mark may still be there: the next start would put the old
-		// partitions back, so nothing may be appended meanwhile.
-		return fmt.Errorf("compacted, but could not remove the backup, so produce requests stay fenced off: %w", err)
+	if err := c.lowerFence(); err != nil {
+		return compacted, errors.Join(failed, err)
+	}
+	if err := os.RemoveAll(filepath.Join(c.dir, backupDir)); err != nil {
+		failed = errors.Join(failed, fmt.Errorf("remove the compaction's backup (the next compaction removes it): %w", err))
+	}
+	return compacted, failed
+}
+
+// lowerFence removes the backup's mark, then lets produce requests in. A
+// mark that cannot be removed keeps them out: the next start would put the
+// old partitions back and drop whatever they appended. Each check tries
+// again.
+func (c *compactor) lowerFence() error {
+	if err := dropMark(c.dir); err != nil {
+		return fmt.Errorf("the mark of the last compaction's backup cannot be removed, so produce requests stay fenced off: %w", err)
 	}
 	c.fence.up.Store(false)
 	return nil
