@@ -126,36 +126,73 @@ func restoreBackup(dir string, log *slog.Logger) (bool, error) {
 	return true, dropBackup(dir)
 }
 
-// produceFence answers every produce request with a retriable error while
-// it is up.
-type produceFence struct{ up atomic.Bool }
+// produceFence holds produce requests off during a compaction: raised, it
+// answers each with a retriable error. It is a kfake control function
+// installed only while raised, and for a reason: kfake runs a control
+// function on a goroutine of its own and, while it waits for the answer,
+// goes on with queued admin work. A fence installed for good would cost
+// every produce request a goroutine, and one that decided "not fenced"
+// just before the fence went up could be written after the compactor's
+// barrier (the round trip that follows raise) had returned. Without any
+// control function kfake handles a request in one go, so every produce
+// request taken before the fence was installed is written before the
+// barrier returns, and every one after meets the fence.
+type produceFence struct {
+	cluster *kfake.Cluster
+	// down lowers the raised fence; nil when none is raised.
+	down *atomic.Bool
+}
 
-// install adds the fence to the cluster as a control function that stays.
-func (f *produceFence) install(c *kfake.Cluster) {
+func (f *produceFence) up() bool { return f.down != nil }
+
+func (f *produceFence) raise() {
+	down := new(atomic.Bool)
+	f.down = down
+	c := f.cluster
 	c.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		req, ok := r.(*kmsg.ProduceRequest)
-		if !ok || !f.up.Load() || req.Acks == 0 { // acks=0 expects no answer
+		if down.Load() {
+			c.DropControl() // lowered: gone at the first request after
 			return nil, nil, false
 		}
-		resp := req.ResponseKind().(*kmsg.ProduceResponse)
-		msg := "the embedded broker is compacting; retry"
-		for _, t := range req.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = t.Topic, t.TopicID
-			for _, p := range t.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = p.Partition
-				rp.ErrorCode = kerr.NotLeaderForPartition.Code
-				if req.Version >= 8 {
-					rp.ErrorMessage = &msg
-				}
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
+		c.KeepControl()
+		req, ok := r.(*kmsg.ProduceRequest)
+		if !ok {
+			return nil, nil, false
 		}
-		return resp, nil, true
+		if req.Acks == 0 {
+			return nil, nil, true // dropped: acks=0 expects no answer and promises nothing
+		}
+		return fenced(req), nil, true
 	})
+}
+
+func (f *produceFence) lower() {
+	if f.down != nil {
+		f.down.Store(true)
+		f.down = nil
+	}
+}
+
+// fenced answers every partition of req with NOT_LEADER_FOR_PARTITION,
+// which clients retry after a metadata refresh.
+func fenced(req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	msg := "the embedded broker is compacting; retry"
+	for _, t := range req.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
+		for _, p := range t.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.ErrorCode = kerr.NotLeaderForPartition.Code
+			if req.Version >= 8 {
+				rp.ErrorMessage = &msg
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
 }
 
 // writeSynced creates an empty file and syncs it and its directory.

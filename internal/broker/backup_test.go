@@ -63,13 +63,13 @@ func TestTheProduceFenceHoldsProducersOffUntilItIsDown(t *testing.T) {
 	defer cl.Close()
 	write("log", 1)
 
-	b.fence.up.Store(true)
+	b.fence.raise()
 	fenced, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := cl.ProduceSync(fenced, kgo.StringRecord("fenced")).FirstErr(); err == nil {
 		t.Fatal("a record was acknowledged while the fence was up")
 	}
-	b.fence.up.Store(false)
+	b.fence.lower()
 	if err := cl.ProduceSync(ctx, kgo.StringRecord("after")).FirstErr(); err != nil {
 		t.Fatalf("after the fence came down: %v", err)
 	}

@@ -124,8 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.Dir, err)
 	}
-	b := &Broker{cluster: c, client: cfg.SASL.KgoOpts(), fence: new(produceFence)}
-	b.fence.install(c)
+	b := &Broker{cluster: c, client: cfg.SASL.KgoOpts(), fence: &produceFence{cluster: c}}
 	if err := b.ping(ctx); err != nil {
 		c.Close()
 		return nil, err

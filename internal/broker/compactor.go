@@ -113,7 +113,7 @@ func (c *compactor) run(ctx context.Context) {
 // whether it did. Retention (time and size) is applied at every check: it
 // only drops whole batches by their metadata, without reading them.
 func (c *compactor) check(ctx context.Context) (bool, error) {
-	if c.fence.up.Load() {
+	if c.fence.up() {
 		if err := c.lowerFence(); err != nil {
 			return false, err
 		}
@@ -158,9 +158,9 @@ func (c *compactor) check(ctx context.Context) (bool, error) {
 // produce requests fenced off meanwhile (backup.go), and says whether it
 // compacted; an error with true is about what came after.
 func (c *compactor) compactBackedUp(parts []topicPartition) (bool, error) {
-	c.fence.up.Store(true)
+	c.fence.raise()
 	// A round trip through the broker's request loop: every produce
-	// request it took before the fence went up is written.
+	// request it took before the fence went up is written (backup.go).
 	c.cluster.ApplyRetention()
 	var failed error
 	compacted := false
@@ -187,7 +187,7 @@ func (c *compactor) lowerFence() error {
 	if err := dropMark(c.dir); err != nil {
 		return fmt.Errorf("the mark of the last compaction's backup cannot be removed, so produce requests stay fenced off: %w", err)
 	}
-	c.fence.up.Store(false)
+	c.fence.lower()
 	return nil
 }
 
