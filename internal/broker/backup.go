@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/mallbots/mallbots/internal/durable"
 )
 
 // kfake compacts a partition in place: it deletes the partition's segment
@@ -76,7 +78,7 @@ func backUp(dir string, parts []topicPartition) error {
 			}
 		}
 	}
-	return writeSynced(filepath.Join(root, backupComplete))
+	return durable.Touch(filepath.Join(root, backupComplete))
 }
 
 // dropMark removes the mark: from then on a start ignores the backup.
@@ -193,18 +195,4 @@ func fenced(req *kmsg.ProduceRequest) *kmsg.ProduceResponse {
 		resp.Topics = append(resp.Topics, rt)
 	}
 	return resp
-}
-
-// writeSynced creates an empty file and syncs it and its directory.
-func writeSynced(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = errors.Join(f.Sync(), f.Close())
-	d, derr := os.Open(filepath.Dir(path))
-	if derr != nil {
-		return errors.Join(err, derr)
-	}
-	return errors.Join(err, d.Sync(), d.Close())
 }

@@ -2,12 +2,12 @@ package system
 
 import (
 	"errors"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/mallbots/mallbots/internal/durable"
 	"github.com/mallbots/mallbots/internal/gokart"
 )
 
@@ -106,40 +106,11 @@ func bootID() string {
 // finds either every store on disk and the marker, or no marker, and
 // rebuilds.
 func markClean(dir string, log *slog.Logger) {
-	if err := syncTree(dir); err != nil {
+	if err := durable.SyncTree(dir); err != nil {
 		log.Warn("could not sync the local state stores to disk; the next start rebuilds them", "err", err)
 		return
 	}
-	if err := writeSynced(filepath.Join(dir, cleanMarker)); err != nil {
+	if err := durable.Touch(filepath.Join(dir, cleanMarker)); err != nil {
 		log.Warn("could not mark the local state clean; the next start rebuilds it", "err", err)
 	}
-}
-
-// syncTree fsyncs every file and directory under dir.
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return nil
-		}
-		return syncPath(path)
-	})
-}
-
-// writeSynced creates an empty file and syncs it and its directory.
-func writeSynced(path string) error {
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
-		return err
-	}
-	return errors.Join(syncPath(path), syncPath(filepath.Dir(path)))
-}
-
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	return errors.Join(f.Sync(), f.Close())
 }
