@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +56,19 @@ func (s *Stores) get(dir string) *store {
 // storeDir is where the store of a table partition lives under root.
 func storeDir(root, topic string, partition int32) string {
 	return filepath.Join(root, fmt.Sprintf("%s.%d", topic, partition))
+}
+
+// storeTopic is the topic of a store directory's name (storeDir's last
+// element), and false for a name storeDir does not make.
+func storeTopic(name string) (string, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return "", false
+	}
+	if _, err := strconv.ParseUint(name[i+1:], 10, 31); err != nil {
+		return "", false
+	}
+	return name[:i], true
 }
 
 // Lookups lets a processor tell a lookup that missed because its copy of

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/lovoo/goka"
 )
@@ -61,15 +59,8 @@ func (c Config) RemoveOwnTables() ([]string, error) {
 }
 
 // isCopy tells whether name, in group's directory, is the store of a
-// partition of another table than the group's own (storeDir's naming:
-// topic.partition).
+// partition of another table than the group's own.
 func isCopy(group goka.Group, name string) bool {
-	i := strings.LastIndexByte(name, '.')
-	if i <= 0 {
-		return false
-	}
-	if _, err := strconv.ParseUint(name[i+1:], 10, 31); err != nil {
-		return false
-	}
-	return name[:i] != string(goka.GroupTable(group))
+	topic, ok := storeTopic(name)
+	return ok && topic != string(goka.GroupTable(group))
 }
