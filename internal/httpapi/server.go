@@ -20,9 +20,15 @@ import (
 	"github.com/mallbots/mallbots/schemas"
 )
 
+// CommandSender sends a command and waits for its result
+// (emitters.Commands).
+type CommandSender interface {
+	SendAndWait(ctx context.Context, cmd schemas.Command) (schemas.CommandResult, error)
+}
+
 // Deps are what the API serves from.
 type Deps struct {
-	Commands *emitters.Commands
+	Commands CommandSender
 	Views
 	Sagas SagaReader
 	// Search answers POST /api/search/orders and GET /api/search/orders/{id}; nil: 503.
@@ -143,6 +149,13 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Comman
 	res, err := s.Commands.SendAndWait(ctx, cmd)
 	if errors.Is(err, emitters.ErrNoResultYet) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"commandId": meta.CommandID})
+		return
+	}
+	if err != nil && r.Context().Err() != nil {
+		// The client went away (and with it the request's context): no one
+		// reads an answer, and nothing is wrong with Kafka. The command may
+		// still be applied; a retry with the same Idempotency-Key is safe.
+		s.Log.Info("the client went away before its command was acknowledged", "command_id", meta.CommandID, "err", err)
 		return
 	}
 	if err != nil {
