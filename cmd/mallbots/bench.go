@@ -25,7 +25,7 @@ type benchCmd struct {
 	Components      string        `help:"What the pipeline instance runs (see mallbots run --components)." default:"customers,projection.events,projection.state"`
 	DataDir         string        `help:"Where the run keeps its broker, ClickHouse and stores (default: a temporary directory, removed afterwards)."`
 	JSON            string        `name:"json" help:"Also write the report as JSON to this file." placeholder:"FILE"`
-	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, latency, recovery, memory." placeholder:"PHASE"`
+	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, floor, latency, recovery, memory." placeholder:"PHASE"`
 	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the whole run (the system runs in this process) to this file." placeholder:"FILE"`
 }
 

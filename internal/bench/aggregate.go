@@ -77,6 +77,7 @@ func (e *env) aggregateThroughput(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.aggregateRate = res.rate
 	r := ratio(res.rate, e.baseline2Rate)
 	e.report.add(Figure{Name: "aggregate.throughput", What: "aggregate processor alone: commands → results, commands/s",
 		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,

@@ -21,34 +21,11 @@ import (
 
 func (e *env) benchTopic(name string) string { return fmt.Sprintf("bench.%08x.%s", e.wl.run, name) }
 
-// feed produces ChangeSmsNumber records of the workload to topic.
-func (e *env) feed(p *producer, topic string) func(context.Context) {
-	return func(ctx context.Context) {
-		k, v, _ := e.wl.Change()
-		p.produce(ctx, topic, k, v)
-	}
-}
-
-// throughputStage runs a sustained stage that feeds topic and counts
-// completions as the records appended to done.
+// throughputStage runs a sustained stage that feeds topic the
+// ChangeSmsNumber records of the workload and counts completions as the
+// records appended to done.
 func (e *env) throughputStage(ctx context.Context, name, topic, done string, d time.Duration) (stageResult, error) {
-	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
-	if err != nil {
-		return stageResult{}, err
-	}
-	defer p.close()
-	st := e.stageOf(name, d)
-	st.produce = e.feed(p, topic)
-	st.flush = p.flush
-	st.complete = func(ctx context.Context) (int64, error) { return e.kafka.endSum(ctx, done) }
-	res, err := st.run(ctx)
-	if err != nil {
-		return res, err
-	}
-	if !res.drained {
-		return res, fmt.Errorf("%s completed %d of %d records: %w", name, res.done, res.produced, errLoss)
-	}
-	return res, nil
+	return e.feedStage(ctx, name, topic, done, d, 0, e.wl.changeRecord)
 }
 
 // baseline1 is a raw franz-go consume→produce loop: a consumer group

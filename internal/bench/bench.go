@@ -34,7 +34,10 @@ type env struct {
 	// agg is the instance running the Customer aggregate alone.
 	agg                          *system.System
 	baseline1Rate, baseline2Rate float64
-	keysInTable                  int
+	// aggregateRate is the aggregate stage's commands/s, for the floor's
+	// note.
+	aggregateRate float64
+	keysInTable   int
 	// lagRows is the typical rows per projector batch during the pipeline,
 	// for the insert-time probe.
 	lagRows int
@@ -74,6 +77,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"baseline2", "baseline 2: goka counter processor", e.baseline2},
 		{"", "registering the aggregates", e.register},
 		{"", "aggregate processor throughput", e.aggregateThroughput},
+		{"floor", "the architecture's floor: state, event and result records without MallBots' code", e.floor},
 		{"latency", "command→result latency", e.latency},
 		{"recovery", "state table recovery", e.recovery},
 		{"", "pipeline to ClickHouse", e.pipeline},

@@ -37,7 +37,7 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		t.Errorf("want the 4 zero-loss checks, got %d", len(rep.Checks))
 	}
 	for _, name := range []string{
-		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput",
+		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput", "floor.throughput",
 		"latency.200.p50", "latency.200.p99", "latency.1000.p99.9", "recovery.cold", "recovery.warm",
 		"pipeline.throughput", "projection.lag.p99",
 	} {
@@ -68,5 +68,21 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("progress:\n%s\ntable:\n%s", progress.String(), table.String())
+	}
+}
+
+func TestSkippingAPhaseThatDoesNotExistIsRefusedWithTheOnesThatDo(t *testing.T) {
+	cfg := Config{Skip: []string{"latency", "memroy"}}
+	err := cfg.defaults()
+	if err == nil {
+		t.Fatal("a run skipping \"memroy\" was accepted: it would run the memory phase the user meant to skip")
+	}
+	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, floor, latency, recovery, memory"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not say %q", err, want)
+		}
+	}
+	if err := (&Config{Skip: SkippablePhases}).defaults(); err != nil {
+		t.Errorf("skipping every skippable phase was refused: %v", err)
 	}
 }

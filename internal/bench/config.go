@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -57,15 +59,20 @@ type Config struct {
 	// Components the pipeline instance runs. Default: the Customer
 	// aggregate, the events projection and the state projection.
 	Components []string `json:"components"`
-	// Skip names phases to leave out (baseline1, baseline2, latency,
-	// recovery, memory), to iterate on one figure; their figures are absent
-	// and ratios against a skipped baseline are 0.
+	// Skip names phases to leave out (SkippablePhases), to iterate on one
+	// figure; their figures are absent and ratios against a skipped
+	// baseline are 0.
 	Skip []string `json:"skip,omitempty"`
 	// Progress receives a line per second while a stage runs; nil for none.
 	Progress io.Writer `json:"-"`
 	// Log receives the system's logs. Default: discarded below warnings.
 	Log *slog.Logger `json:"-"`
 }
+
+// SkippablePhases are the phases Config.Skip may name; the others
+// (registrations, the aggregate, the pipeline, zero loss) are what the run
+// is for.
+var SkippablePhases = []string{"baseline1", "baseline2", "floor", "latency", "recovery", "memory"}
 
 // DefaultComponents is the pipeline of the bench: commands → the Customer
 // aggregate → events and snapshots → ClickHouse (mallbots.events and
@@ -116,6 +123,11 @@ func (c *Config) defaults() error {
 	}
 	if c.Keys < 1 {
 		errs = append(errs, fmt.Errorf("keys %d: want at least 1", c.Keys))
+	}
+	for _, p := range c.Skip {
+		if !slices.Contains(SkippablePhases, p) {
+			errs = append(errs, fmt.Errorf("skip %q: no such phase; the phases that can be skipped are %s", p, strings.Join(SkippablePhases, ", ")))
+		}
 	}
 	if c.Backlog < 256 {
 		errs = append(errs, fmt.Errorf("backlog %d: want at least 256", c.Backlog))

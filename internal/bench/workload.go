@@ -123,3 +123,9 @@ func (w *workload) Change() (key, value, id []byte) {
 	key, id = w.key(w.rng.IntN(w.keys)), w.commandID()
 	return key, w.change.fill(id, key, w.next), id
 }
+
+// changeRecord is Change without the command id, for feeds that need none.
+func (w *workload) changeRecord() (key, value []byte) {
+	key, value, _ = w.Change()
+	return key, value
+}
