@@ -15,6 +15,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -131,7 +132,7 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithStorageBuilder(storeBuilder(c.ProcessorStateDir(group), leveldbOptions(processorWriteBuffer), c.Stores)),
+		goka.WithStorageBuilder(c.processorStores(group)),
 		goka.WithClientID(c.ClientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
@@ -139,6 +140,21 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		opts = append(opts, goka.WithHotStandby(), goka.WithRecoverAhead())
 	}
 	return opts
+}
+
+// processorStores builds the stores of a processor: its own table's in a
+// logStore (ADR 0013), the copies of the tables it looks up in LevelDB,
+// which keeps them across a crash of the process (ADR 0005).
+func (c Config) processorStores(group goka.Group) storage.Builder {
+	path := c.ProcessorStateDir(group)
+	own := string(goka.GroupTable(group))
+	copies := storeBuilder(path, leveldbOptions(processorWriteBuffer), c.Stores)
+	return func(topic string, partition int32) (storage.Storage, error) {
+		if topic == own {
+			return openLogStore(storeDir(path, topic, partition))
+		}
+		return copies(topic, partition)
+	}
 }
 
 // ViewOptions are the options of a goka view; name separates the local

@@ -223,7 +223,8 @@ func TestWhatCompactionsWroteIsReadBackAfterAReopen(t *testing.T) {
 
 // BenchmarkProcessorStore does what a processor does per message with its
 // store — Get a key, Set it, SetOffset — over 100,000 keys of 600 bytes,
-// with goka's LevelDB storage and with the batched store.
+// with goka's LevelDB storage, the batched LevelDB store (the copies of
+// other tables) and the log store (a processor's own table).
 func BenchmarkProcessorStore(b *testing.B) {
 	const keys = 100_000
 	value := make([]byte, 600)
@@ -235,6 +236,11 @@ func BenchmarkProcessorStore(b *testing.B) {
 			return storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer))
 		}},
 		{"batched", func(dir string) storage.Builder { return storeBuilder(dir, leveldbOptions(processorWriteBuffer), nil) }},
+		{"log", func(dir string) storage.Builder {
+			return func(topic string, partition int32) (storage.Storage, error) {
+				return openLogStore(storeDir(dir, topic, partition))
+			}
+		}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			st, err := bc.build(b.TempDir())("table", 0)
