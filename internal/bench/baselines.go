@@ -94,23 +94,11 @@ func (e *env) baseline2(ctx context.Context) error {
 		}),
 		goka.Persist(new(codec.Int64)),
 	)
-	gc := gokart.Config{Brokers: e.kafka.brokers, StateDir: filepath.Join(e.dir, "baseline2"), Log: e.cfg.Log}
-	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
+	stop, err := e.runProcessor(ctx, "baseline2", group, gg)
 	if err != nil {
 		return err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- p.Run(runCtx) }()
-	defer func() { stop(); <-errc }()
-	for !p.Recovered() {
-		select {
-		case err := <-errc:
-			errc <- err
-			return fmt.Errorf("the goka counter stopped: %w", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	defer stop()
 	res, err := e.throughputStage(ctx, "baseline 2", in, table, e.cfg.StageDuration)
 	if err != nil {
 		return err
@@ -120,6 +108,31 @@ func (e *env) baseline2(ctx context.Context) error {
 		Note: fmt.Sprintf("%d records", res.produced)})
 	e.baseline2Rate = res.rate
 	return nil
+}
+
+// runProcessor runs a bench processor of group with the processors' goka
+// configuration, its stores under name, until the returned stop is called;
+// it returns once the processor has recovered its table.
+func (e *env) runProcessor(ctx context.Context, name string, group goka.Group, gg *goka.GroupGraph) (stop func(), err error) {
+	gc := gokart.Config{Brokers: e.kafka.brokers, StateDir: filepath.Join(e.dir, name), Log: e.cfg.Log}
+	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(runCtx) }()
+	stop = func() { cancel(); <-errc }
+	for !p.Recovered() {
+		select {
+		case err := <-errc:
+			errc <- err
+			stop()
+			return nil, fmt.Errorf("the %s processor stopped: %w", name, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return stop, nil
 }
 
 // baseline4 replays a table topic from its start to its end offsets into

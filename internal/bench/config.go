@@ -5,11 +5,13 @@
 //
 //   - baseline 1: a raw franz-go consume→produce loop;
 //   - baseline 2: a minimal goka processor with one counter table, with the
-//     same sarama configuration as the processors (internal/gokart);
+//     same goka configuration as the processors (internal/gokart: the
+//     producer, the consumer, the store of a processor's own table);
 //   - baseline 3: a raw franz-go request→reply round trip through a relay;
 //   - baseline 4: a raw franz-go replay of a state table into a map.
 //
-// Against them: the aggregate processor's throughput (commands → results),
+// Against them: the aggregate processor's throughput (commands → results)
+// and the architecture's floor (floor.go),
 // the pipeline's (commands → events → rows visible in ClickHouse),
 // command→result latency at fixed offered rates, state table recovery
 // (cold and warm), projection lag under load, and the resident memory of

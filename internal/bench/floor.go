@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
-	"github.com/mallbots/mallbots/internal/gokart"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -62,23 +60,11 @@ func (e *env) floor(ctx context.Context) error {
 		goka.Output(goka.Stream(events), new(codec.Bytes)),
 		goka.Output(goka.Stream(results), new(codec.Bytes)),
 	)
-	gc := gokart.Config{Brokers: e.kafka.brokers, StateDir: filepath.Join(e.dir, "floor"), Log: e.cfg.Log}
-	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
+	stop, err := e.runProcessor(ctx, "floor", group, gg)
 	if err != nil {
 		return err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- p.Run(runCtx) }()
-	defer func() { stop(); <-errc }()
-	for !p.Recovered() {
-		select {
-		case err := <-errc:
-			errc <- err
-			return fmt.Errorf("the floor processor stopped: %w", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	defer stop()
 
 	i := 0
 	seed := func() (key, value []byte) {

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,26 +34,8 @@ func (failingSender) SendAndWait(context.Context, schemas.Command) (schemas.Comm
 	return schemas.CommandResult{}, errors.New("kafka: the broker refused the record")
 }
 
-// syncBuffer is a log sink the handler's goroutine and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func apiWith(t *testing.T, commands httpapi.CommandSender) (*httptest.Server, *syncBuffer) {
-	var logs syncBuffer
+func apiWith(t *testing.T, commands httpapi.CommandSender) (*httptest.Server, *testkit.LogBuffer) {
+	var logs testkit.LogBuffer
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{
 		Commands: commands, Timeout: time.Minute,
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
