@@ -1,12 +1,10 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lovoo/goka"
@@ -23,23 +21,12 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// lockedBuffer collects log output written from goka's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// jsonLogs collects the JSON log lines written from goka's goroutines.
+type jsonLogs struct{ testkit.LogBuffer }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *jsonLogs) lines(t *testing.T) []map[string]any {
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("not a JSON log line: %q: %v", line, err)
@@ -51,10 +38,10 @@ func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
 
 // observed runs the stores groups under goka's tester with a JSON logger at
 // debug level, metrics and an in-memory span recorder.
-func observed(t *testing.T) (*tester.Tester, *lockedBuffer, *metrics.Metrics, *tracetest.SpanRecorder) {
+func observed(t *testing.T) (*tester.Tester, *jsonLogs, *metrics.Metrics, *tracetest.SpanRecorder) {
 	t.Helper()
 	sd, _ := testkit.Serde(t)
-	logs := &lockedBuffer{}
+	logs := &jsonLogs{}
 	spans := tracetest.NewSpanRecorder()
 	m := metrics.New()
 	deps := engine.Deps{
@@ -103,7 +90,7 @@ func TestEngineJSONLogLinesNameTheRecord(t *testing.T) {
 	}
 	for msg, seen := range want {
 		if !seen {
-			t.Errorf("no %q line in the engine's log:\n%s", msg, logs.b.String())
+			t.Errorf("no %q line in the engine's log:\n%s", msg, logs.String())
 		}
 	}
 }
@@ -140,7 +127,7 @@ func TestEngineCarriesTheTraceAndCountsTheCommand(t *testing.T) {
 		}
 	}
 	if traced != 1 {
-		t.Errorf("%d \"command decided\" lines for s1, want 1:\n%s", traced, logs.b.String())
+		t.Errorf("%d \"command decided\" lines for s1, want 1:\n%s", traced, logs.String())
 	}
 	ended := spans.Ended()
 	if len(ended) == 0 || ended[0].Name() != "handle CreateStore" || ended[0].SpanContext().TraceID().String() != traceID {
