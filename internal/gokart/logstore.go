@@ -193,9 +193,9 @@ func (s *logStore) load(id uint32) error {
 	size, err := scanRecords(f, func(off int64, kind byte, key, value, rec []byte) error {
 		switch kind {
 		case recPut:
-			s.put(s.hash(string(key)), entry{file: id, size: uint32(len(rec)), off: off})
+			s.put(s.hashBytes(key), entry{file: id, size: uint32(len(rec)), off: off})
 		case recDelete:
-			s.drop(s.hash(string(key)))
+			s.drop(s.hashBytes(key))
 		case recOffset:
 			o, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil {
@@ -270,6 +270,12 @@ func (s *logStore) hash(key string) keyHash {
 	return keyHash{maphash.String(s.seeds[0], key), maphash.String(s.seeds[1], key)}
 }
 
+// hashBytes is hash of a key read from a file, without copying it into a
+// string (maphash hashes equal bytes and strings alike).
+func (s *logStore) hashBytes(key []byte) keyHash {
+	return keyHash{maphash.Bytes(s.seeds[0], key), maphash.Bytes(s.seeds[1], key)}
+}
+
 // put points the index at e; mu must be held for writing.
 func (s *logStore) put(h keyHash, e entry) {
 	if old, ok := s.index[h]; ok {
@@ -315,7 +321,9 @@ func parseRecord(b []byte) (kind byte, key, value []byte, n int, err error) {
 		return 0, nil, nil, 0, errTorn
 	}
 	p += k
-	if uint64(len(b)-p) < kl+vl {
+	// Each length on its own first: a damaged one can be near 2^64, and
+	// their sum would wrap.
+	if rest := uint64(len(b) - p); kl > rest || vl > rest-kl {
 		return 0, nil, nil, 0, errTorn
 	}
 	n = p + int(kl+vl)
@@ -345,9 +353,12 @@ func (s *logStore) Get(key string) ([]byte, error) {
 	if !ok {
 		return nil, nil
 	}
+	// The record is read into a buffer of its own, which the value
+	// returned may keep; one still in the write buffer, which is written
+	// over, is copied out of it.
 	var rec []byte
 	if e.file == s.active && e.off >= s.size {
-		rec = s.buf[e.off-s.size : e.off-s.size+int64(e.size)]
+		rec = slices.Clone(s.buf[e.off-s.size : e.off-s.size+int64(e.size)])
 	} else {
 		rec = make([]byte, e.size)
 		if _, err := s.files[e.file].ReadAt(rec, e.off); err != nil {
@@ -361,8 +372,7 @@ func (s *logStore) Get(key string) ([]byte, error) {
 	if string(k) != key {
 		return nil, fmt.Errorf("the local store %s found %q where %q should be: their hashes collide; remove the directory (goka recovers it from the topic)", s.dir, k, key)
 	}
-	// A copy: the caller may keep it, and the buffer is written over.
-	return slices.Clone(v), nil
+	return v, nil
 }
 
 func (s *logStore) Set(key string, value []byte) error {
@@ -517,7 +527,7 @@ func (s *logStore) merge(inputs []uint32, out uint32, offset int64, hasOff bool)
 			if kind != recPut {
 				return nil
 			}
-			h := s.hash(string(key))
+			h := s.hashBytes(key)
 			from := entry{file: id, size: uint32(len(rec)), off: off}
 			s.mu.RLock()
 			still := s.index[h] == from
@@ -563,14 +573,8 @@ func (s *logStore) merge(inputs []uint32, out uint32, offset int64, hasOff bool)
 		delete(s.files, id)
 	}
 	s.files[out] = f
+	// Every file but the active one was an input.
 	s.total = written + s.size + int64(len(s.buf))
-	for id, g := range s.files {
-		if id != out && id != s.active {
-			if st, err := g.Stat(); err == nil {
-				s.total += st.Size()
-			}
-		}
-	}
 	s.mu.Unlock()
 
 	var errs []error
@@ -639,7 +643,7 @@ func (s *logStore) IteratorWithRange(start, limit []byte) (storage.Iterator, err
 	var kvs []kv
 	for id, f := range s.files {
 		_, err := scanRecords(f, func(off int64, kind byte, key, value, rec []byte) error {
-			if kind == recPut && in(string(key)) && s.index[s.hash(string(key))] == (entry{file: id, size: uint32(len(rec)), off: off}) {
+			if kind == recPut && in(string(key)) && s.index[s.hashBytes(key)] == (entry{file: id, size: uint32(len(rec)), off: off}) {
 				kvs = append(kvs, kv{string(key), slices.Clone(value)})
 			}
 			return nil

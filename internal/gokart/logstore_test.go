@@ -2,7 +2,10 @@ package gokart
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -301,5 +304,18 @@ func TestACloseWaitsForTheMergeInFlight(t *testing.T) {
 		if got := mustGet(t, s, fmt.Sprint("k", i)); got != string(v) {
 			t.Fatalf("k%d is %d bytes after the close (%s)", i, len(got), time.Since(t0))
 		}
+	}
+}
+
+// A damaged length near 2^64 is refused, whatever the other length and
+// the checksum say; the two lengths' sum would wrap to a small number.
+func TestARecordWithADamagedLengthIsRefusedNotSlicedOutOfRange(t *testing.T) {
+	b := []byte{0, 0, 0, 0, recPut}
+	b = binary.AppendUvarint(b, math.MaxUint64) // key length
+	b = binary.AppendUvarint(b, 1)              // value length: the sum wraps to 0
+	b = append(b, 'x')
+	binary.LittleEndian.PutUint32(b, crc32.Checksum(b[4:len(b)-1], castagnoli))
+	if _, _, _, _, err := parseRecord(b); err == nil {
+		t.Fatal("a record with a key length of 2^64-1 was accepted")
 	}
 }
