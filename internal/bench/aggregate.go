@@ -10,37 +10,19 @@ import (
 
 // aggregateStage loads the Customer aggregate's command topic and counts
 // completions as results appended (one per command).
-func (e *env) aggregateStage(ctx context.Context, name string, d time.Duration, limit int64, next func() (key, value, id []byte)) (stageResult, error) {
-	st := e.stageOf(name, d)
-	st.limit = limit
-	st.complete = func(ctx context.Context) (int64, error) { return e.kafka.endSum(ctx, topics.Results.Name) }
-	res, err := e.runCommands(ctx, st, next)
-	if err != nil {
-		return res, err
-	}
-	if !res.drained {
-		return res, fmt.Errorf("%s: %d of %d commands have a result: %w", name, res.done, res.produced, errLoss)
-	}
-	return res, nil
+func (e *env) aggregateStage(ctx context.Context, name string, d time.Duration, limit int64, next feed) (stageResult, error) {
+	res, acked, err := e.feedStage(ctx, name, topics.Customers.Commands.Name, topics.Results.Name, d, limit, next)
+	e.sent += acked
+	return res, err
 }
 
 // runCommands runs st with the commands next draws, produced to the
-// Customer aggregate's command topic by a producer of its own; every
-// command the broker acknowledged counts in e.sent, which the zero-loss
-// checks hold the log, the results and ClickHouse to.
-func (e *env) runCommands(ctx context.Context, st stage, next func() (key, value, id []byte)) (stageResult, error) {
-	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
-	if err != nil {
-		return stageResult{}, err
-	}
-	defer p.close()
-	st.produce = func(ctx context.Context) {
-		k, v, _ := next()
-		p.produce(ctx, topics.Customers.Commands.Name, k, v)
-	}
-	st.flush = p.flush
-	res, err := st.run(ctx)
-	e.sent += p.acked.Load()
+// Customer aggregate's command topic; every command the broker
+// acknowledged counts in e.sent, which the zero-loss checks hold the log,
+// the results and ClickHouse to.
+func (e *env) runCommands(ctx context.Context, st stage, next feed) (stageResult, error) {
+	res, acked, err := e.produceStage(ctx, st, topics.Customers.Commands.Name, next)
+	e.sent += acked
 	return res, err
 }
 
@@ -55,10 +37,10 @@ func (e *env) register(ctx context.Context) error {
 	e.keysInTable = e.cfg.Keys
 	e.out.line("  the aggregate instance was ready in %s", took.Round(time.Millisecond))
 	i := 0
-	res, err := e.aggregateStage(ctx, "register", 24*time.Hour, int64(e.cfg.Keys), func() ([]byte, []byte, []byte) {
-		k, v, id := e.wl.Register(i)
+	res, err := e.aggregateStage(ctx, "register", 24*time.Hour, int64(e.cfg.Keys), func() ([]byte, []byte) {
+		k, v, _ := e.wl.Register(i)
 		i++
-		return k, v, id
+		return k, v
 	})
 	if err != nil {
 		return err
@@ -73,7 +55,7 @@ func (e *env) register(ctx context.Context) error {
 // aggregateThroughput loads the Customer aggregate alone (no ClickHouse)
 // with ChangeSmsNumber commands spread over the registered customers.
 func (e *env) aggregateThroughput(ctx context.Context) error {
-	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.Change)
+	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.changeRecord)
 	if err != nil {
 		return err
 	}

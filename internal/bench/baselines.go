@@ -25,7 +25,8 @@ func (e *env) benchTopic(name string) string { return fmt.Sprintf("bench.%08x.%s
 // ChangeSmsNumber records of the workload and counts completions as the
 // records appended to done.
 func (e *env) throughputStage(ctx context.Context, name, topic, done string, d time.Duration) (stageResult, error) {
-	return e.feedStage(ctx, name, topic, done, d, 0, e.wl.changeRecord)
+	res, _, err := e.feedStage(ctx, name, topic, done, d, 0, e.wl.changeRecord)
+	return res, err
 }
 
 // baseline1 is a raw franz-go consume→produce loop: a consumer group
@@ -140,47 +141,16 @@ func (e *env) runProcessor(ctx context.Context, name string, group goka.Group, g
 // long it took.
 func (e *env) baseline4(ctx context.Context, topic string) (int, time.Duration, error) {
 	t0 := time.Now()
-	ends, err := e.kafka.ends(ctx, topic)
-	if err != nil {
-		return 0, 0, err
-	}
-	start := map[int32]kgo.Offset{}
-	remaining := 0
-	for p, end := range ends {
-		if end > 0 {
-			start[p] = kgo.NewOffset().AtStart()
-			remaining++
-		}
-	}
 	m := map[string][]byte{}
-	if remaining == 0 {
-		return 0, time.Since(t0), nil
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.brokers...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
+	err := e.kafka.readToEnd(ctx, topic, func(int64) kgo.Offset { return kgo.NewOffset().AtStart() }, func(r *kgo.Record) {
+		if r.Value == nil {
+			delete(m, string(r.Key))
+		} else {
+			m[string(r.Key)] = r.Value
+		}
+	})
 	if err != nil {
 		return 0, 0, err
-	}
-	defer cl.Close()
-	for remaining > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return 0, 0, ctx.Err()
-		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
-		if ferr != nil {
-			return 0, 0, ferr
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if r.Value == nil {
-				delete(m, string(r.Key))
-			} else {
-				m[string(r.Key)] = r.Value
-			}
-			if r.Offset == ends[r.Partition]-1 {
-				remaining--
-			}
-		})
 	}
 	return len(m), time.Since(t0), nil
 }

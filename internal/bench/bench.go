@@ -43,6 +43,37 @@ type env struct {
 	lagRows int
 }
 
+// phases are a run's steps, in order; those with an id can be skipped
+// (Config.Skip).
+var phases = []struct {
+	id, name string
+	fn       func(*env, context.Context) error
+}{
+	{"baseline1", "baseline 1: raw franz-go consume→produce", (*env).baseline1},
+	{"baseline2", "baseline 2: goka counter processor", (*env).baseline2},
+	{"", "registering the aggregates", (*env).register},
+	{"", "aggregate processor throughput", (*env).aggregateThroughput},
+	{"floor", "the architecture's floor: state, event and result records without MallBots' code", (*env).floor},
+	{"latency", "command→result latency", (*env).latency},
+	{"recovery", "state table recovery", (*env).recovery},
+	{"", "pipeline to ClickHouse", (*env).pipeline},
+	{"", "zero loss", (*env).checkLoss},
+	{"memory", "mallbots run: restart and memory", (*env).memory},
+}
+
+// SkippablePhases are the phases Config.Skip may name; the others
+// (registrations, the aggregate, the pipeline, zero loss) are what the run
+// is for.
+func SkippablePhases() []string {
+	var ids []string
+	for _, p := range phases {
+		if p.id != "" {
+			ids = append(ids, p.id)
+		}
+	}
+	return ids
+}
+
 // Run measures everything and returns the report. It returns an error for
 // what makes the figures meaningless (the stack did not start, a phase
 // failed); lost commands or events are failed checks in the report (see
@@ -69,21 +100,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer e.stop()
 	e.report.Machine = describeMachine(ctx, e.ch)
 
-	phases := []struct {
-		id, name string
-		fn       func(context.Context) error
-	}{
-		{"baseline1", "baseline 1: raw franz-go consume→produce", e.baseline1},
-		{"baseline2", "baseline 2: goka counter processor", e.baseline2},
-		{"", "registering the aggregates", e.register},
-		{"", "aggregate processor throughput", e.aggregateThroughput},
-		{"floor", "the architecture's floor: state, event and result records without MallBots' code", e.floor},
-		{"latency", "command→result latency", e.latency},
-		{"recovery", "state table recovery", e.recovery},
-		{"", "pipeline to ClickHouse", e.pipeline},
-		{"", "zero loss", e.checkLoss},
-		{"memory", "mallbots run: restart and memory", e.memory},
-	}
 	// A report cut short by an error still says how long it ran.
 	defer func() { e.report.Took = time.Since(e.report.Started) }()
 	for _, p := range phases {
@@ -92,7 +108,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		e.out.phase("%s", p.name)
 		t0 := time.Now()
-		if err := p.fn(ctx); err != nil {
+		if err := p.fn(e, ctx); err != nil {
 			return e.report, fmt.Errorf("bench: %s: %w", p.name, err)
 		}
 		e.out.line("  done in %s", time.Since(t0).Round(100*time.Millisecond))

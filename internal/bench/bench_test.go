@@ -82,7 +82,7 @@ func TestSkippingAPhaseThatDoesNotExistIsRefusedWithTheOnesThatDo(t *testing.T) 
 			t.Errorf("the error %q does not say %q", err, want)
 		}
 	}
-	if err := (&Config{Skip: SkippablePhases}).defaults(); err != nil {
+	if err := (&Config{Skip: SkippablePhases()}).defaults(); err != nil {
 		t.Errorf("skipping every skippable phase was refused: %v", err)
 	}
 }

@@ -71,11 +71,6 @@ type Config struct {
 	Log *slog.Logger `json:"-"`
 }
 
-// SkippablePhases are the phases Config.Skip may name; the others
-// (registrations, the aggregate, the pipeline, zero loss) are what the run
-// is for.
-var SkippablePhases = []string{"baseline1", "baseline2", "floor", "latency", "recovery", "memory"}
-
 // DefaultComponents is the pipeline of the bench: commands → the Customer
 // aggregate → events and snapshots → ClickHouse (mallbots.events and
 // mallbots.customers).
@@ -126,9 +121,10 @@ func (c *Config) defaults() error {
 	if c.Keys < 1 {
 		errs = append(errs, fmt.Errorf("keys %d: want at least 1", c.Keys))
 	}
+	skippable := SkippablePhases()
 	for _, p := range c.Skip {
-		if !slices.Contains(SkippablePhases, p) {
-			errs = append(errs, fmt.Errorf("skip %q: no such phase; the phases that can be skipped are %s", p, strings.Join(SkippablePhases, ", ")))
+		if !slices.Contains(skippable, p) {
+			errs = append(errs, fmt.Errorf("skip %q: no such phase; the phases that can be skipped are %s", p, strings.Join(skippable, ", ")))
 		}
 	}
 	if c.Backlog < 256 {

@@ -72,7 +72,7 @@ func (e *env) floor(ctx context.Context) error {
 		i++
 		return k, v
 	}
-	if _, err := e.feedStage(ctx, "floor seed", in, results, 24*time.Hour, int64(e.keysInTable), seed); err != nil {
+	if _, _, err := e.feedStage(ctx, "floor seed", in, results, 24*time.Hour, int64(e.keysInTable), seed); err != nil {
 		return err
 	}
 	res, err := e.throughputStage(ctx, "floor", in, results, e.cfg.StageDuration)
@@ -89,31 +89,4 @@ func (e *env) floor(ctx context.Context) error {
 		Value: res.rate, Unit: "rec/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: ratio(res.rate, e.baseline2Rate),
 		Note: note})
 	return nil
-}
-
-// feedStage runs a sustained stage that produces next's records to topic
-// and counts completions as the records appended to done; limit, when
-// positive, ends it after that many.
-func (e *env) feedStage(ctx context.Context, name, topic, done string, d time.Duration, limit int64, next func() (key, value []byte)) (stageResult, error) {
-	p, err := newProducer(e.kafka.brokers, 5*time.Millisecond)
-	if err != nil {
-		return stageResult{}, err
-	}
-	defer p.close()
-	st := e.stageOf(name, d)
-	st.limit = limit
-	st.produce = func(ctx context.Context) {
-		k, v := next()
-		p.produce(ctx, topic, k, v)
-	}
-	st.flush = p.flush
-	st.complete = func(ctx context.Context) (int64, error) { return e.kafka.endSum(ctx, done) }
-	res, err := st.run(ctx)
-	if err != nil {
-		return res, err
-	}
-	if !res.drained {
-		return res, fmt.Errorf("%s completed %d of %d records: %w", name, res.done, res.produced, errLoss)
-	}
-	return res, nil
 }

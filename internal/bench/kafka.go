@@ -124,43 +124,56 @@ func (p *producer) flush(ctx context.Context) error {
 
 func (p *producer) close() { p.cl.Close() }
 
-// meanValueSize reads up to the last n records of each partition of topic
-// and returns their mean value size in bytes (0 for an empty topic).
-func (k *kafka) meanValueSize(ctx context.Context, topic string, n int64) (int, error) {
+// readToEnd reads every partition of topic that holds records, from the
+// offset from gives for its end offset up to that end offset as listed
+// when it is called, and calls fn with each record.
+func (k *kafka) readToEnd(ctx context.Context, topic string, from func(end int64) kgo.Offset, fn func(*kgo.Record)) error {
 	ends, err := k.ends(ctx, topic)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	start := map[int32]kgo.Offset{}
 	for p, end := range ends {
 		if end > 0 {
-			start[p] = kgo.NewOffset().At(max(0, end-n))
+			start[p] = from(end)
 		}
 	}
 	if len(start) == 0 {
-		return 0, nil
+		return nil
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer cl.Close()
-	var records, bytes int64
 	for remaining := len(start); remaining > 0; {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return ctx.Err()
 		}
 		if err := fs.Err(); err != nil {
-			return 0, fmt.Errorf("read %s: %w", topic, err)
+			return fmt.Errorf("read %s: %w", topic, err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			records++
-			bytes += int64(len(r.Value))
+			fn(r)
 			if r.Offset == ends[r.Partition]-1 {
 				remaining--
 			}
 		})
+	}
+	return nil
+}
+
+// meanValueSize reads up to the last n records of each partition of topic
+// and returns their mean value size in bytes (0 for an empty topic).
+func (k *kafka) meanValueSize(ctx context.Context, topic string, n int64) (int, error) {
+	var records, bytes int64
+	err := k.readToEnd(ctx, topic, func(end int64) kgo.Offset { return kgo.NewOffset().At(max(0, end-n)) }, func(r *kgo.Record) {
+		records++
+		bytes += int64(len(r.Value))
+	})
+	if err != nil || records == 0 {
+		return 0, err
 	}
 	return int(bytes / records), nil
 }

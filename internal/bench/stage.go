@@ -15,7 +15,7 @@ import (
 // steady queue, never the whole run), for duration. The rate is the
 // completions per second after warmup. Then production stops and the stage
 // must complete every record it was given (drain): anything short of that
-// is loss.
+// is loss, and run says so with errLoss.
 type stage struct {
 	name     string
 	produce  func(ctx context.Context) // produces one record
@@ -26,6 +26,9 @@ type stage struct {
 	backlog  int64
 	// limit, when positive, ends production after limit records.
 	limit int64
+	// completes says what a completion is, for the error when the drain
+	// ends short ("commands have a result"); default "records completed".
+	completes string
 	// rate, when positive, paces production at rate records per second
 	// (open loop) instead of keeping backlog records in flight.
 	rate  float64
@@ -143,7 +146,17 @@ func (s stage) run(ctx context.Context) (stageResult, error) {
 	if err, _ := pollErr.Load().(error); err != nil && !res.drained {
 		return res, fmt.Errorf("%s: %w", s.name, err)
 	}
-	return res, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if !res.drained {
+		completes := s.completes
+		if completes == "" {
+			completes = "records completed"
+		}
+		return res, fmt.Errorf("%s: %d of %d %s after the drain: %w", s.name, res.done, res.produced, completes, errLoss)
+	}
+	return res, nil
 }
 
 // steadyRate is the completion rate between the first sample at or after
