@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -102,11 +103,37 @@ func (c *catalog) parse(s sr.Schema) (avro.Schema, error) {
 	if err := c.loadReferences(s.References, cache, make(map[*entry]bool)); err != nil {
 		return nil, err
 	}
-	parsed, err := avro.ParseWithCache(s.Schema, "", cache)
+	parsed, err := parseAvro(s.Schema, cache)
 	if err != nil {
 		return nil, fmt.Errorf("invalid Avro schema: %w", err)
 	}
 	return parsed, nil
+}
+
+// parseAvro parses one schema text into cache. hamba/avro panics on some
+// malformed schemas instead of returning an error (an empty union with a
+// default, for one, indexes the union's first branch), and a schema arrives
+// from any client, so a panic of the parser is turned into the error it should
+// have been: a *parserPanic naming the schema invalid and why.
+func parseAvro(text string, cache *avro.SchemaCache) (parsed avro.Schema, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			parsed, err = nil, &parserPanic{value: p, stack: debug.Stack()}
+		}
+	}()
+	return avro.ParseWithCache(text, "", cache)
+}
+
+// parserPanic is a schema the Avro parser panicked on. The schema is refused
+// as invalid like any other it cannot parse, but the panic is a bug in the
+// parser, so the registry logs it at ERROR with the stack (see refuse).
+type parserPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *parserPanic) Error() string {
+	return fmt.Sprintf("the Avro parser cannot parse it and panicked: %v", p.value)
 }
 
 // loadReferences parses the referenced schemas, their own references first,
@@ -125,7 +152,7 @@ func (c *catalog) loadReferences(refs []sr.SchemaReference, cache *avro.SchemaCa
 		if err := c.loadReferences(e.schema.References, cache, loaded); err != nil {
 			return err
 		}
-		if _, err := avro.ParseWithCache(e.schema.Schema, "", cache); err != nil {
+		if _, err := parseAvro(e.schema.Schema, cache); err != nil {
 			return fmt.Errorf("parse reference %q (%s): %w", ref.Name, e.version, err)
 		}
 	}

@@ -24,6 +24,12 @@
 // with an explicit id or version (IMPORT mode), writes under schema contexts
 // (/contexts/{ctx}/...), and non-Avro schemas (HTTP 422, code 42201).
 //
+// A schema the Avro parser cannot parse is refused with HTTP 422 and code
+// 42201 and the parser's reason, even when the parser panics on it (that
+// refusal is logged at ERROR: it is a bug in the parser). A handler that
+// panics all the same is answered with HTTP 500 and an error body, and the
+// panic is logged at ERROR with its stack.
+//
 // Only one Registry may write to a topic at a time: ids are allocated from the
 // state this process has read, not by the broker.
 package registry

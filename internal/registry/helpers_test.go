@@ -29,6 +29,7 @@ type env struct {
 	reg     *registry.Registry
 	srv     *httptest.Server
 	cl      *sr.Client
+	logs    *testWriter // what the registry logged
 	stopped bool
 }
 
@@ -47,7 +48,8 @@ func start(t *testing.T, dir string, cfg registry.Config) *env {
 
 	cfg.Kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, cfg.Kafka...)
 	cfg.Topic = topic
-	cfg.Log = testLogger(t)
+	e.logs = &testWriter{t: t}
+	cfg.Log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e.reg, err = registry.Open(ctx, cfg)
@@ -136,16 +138,41 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// testWriter writes to the test log, which go test shows only on failure,
+// and keeps every line for the test to read.
 type testWriter struct {
-	mu sync.Mutex
-	t  *testing.T
+	mu    sync.Mutex
+	t     *testing.T
+	lines []string
 }
 
 func (w *testWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	line := strings.TrimSuffix(string(p), "\n")
+	w.t.Log(line)
+	w.lines = append(w.lines, line)
 	return len(p), nil
+}
+
+// reset forgets the lines logged so far.
+func (w *testWriter) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = nil
+}
+
+// matching returns the lines logged so far that contain every one of parts.
+func (w *testWriter) matching(parts ...string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var found []string
+	for _, line := range w.lines {
+		if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
+			found = append(found, line)
+		}
+	}
+	return found
 }
 
 // user returns version variants of one Avro record, mallbots.test.User, with

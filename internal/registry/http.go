@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -79,6 +80,7 @@ func (r *Registry) handleCompatibility(w http.ResponseWriter, req *http.Request)
 	}
 	msgs, err := r.compatibility(req.PathValue("subject"), req.PathValue("version"), body)
 	if err != nil {
+		r.logFailure(err) // a question refused is not logged; a failure is
 		writeError(w, err)
 		return
 	}
@@ -148,14 +150,80 @@ func (r *Registry) refuseOther(w http.ResponseWriter, req *http.Request) {
 
 // refuse logs a refused or failed request and answers it.
 func (r *Registry) refuse(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) && ae.status < http.StatusInternalServerError {
+	if !r.logFailure(err) {
 		r.log.Info("schema registry request refused", "err", err)
-	} else {
-		r.log.Error("schema registry request failed", "err", err)
 	}
 	writeError(w, err)
 }
+
+// logFailure logs err at ERROR when it asks for someone to look into it rather
+// than being the client's mistake: a failure of the registry (HTTP 5xx), or a
+// schema the Avro parser panicked on, which is refused as invalid but is a bug
+// in the parser. It reports whether it logged.
+func (r *Registry) logFailure(err error) bool {
+	var ae *apiError
+	var pp *parserPanic
+	switch {
+	case errors.As(err, &pp):
+		r.log.Error("schema registry refused a schema the Avro parser panicked on", "err", err, "stack", string(pp.stack))
+	case errors.As(err, &ae) && ae.status < http.StatusInternalServerError:
+		return false
+	default:
+		r.log.Error("schema registry request failed", "err", err)
+	}
+	return true
+}
+
+// recoverPanics answers a request whose handler panicked with HTTP 500 and
+// the registry's error body, and logs the panic and its stack at ERROR.
+// Without it net/http would drop the connection and write the panic to the
+// server's ErrorLog, and the client would not learn what went wrong. The
+// writing token and catMu are released by the handlers' own defers as the
+// panic unwinds, so the registry keeps serving.
+//
+// When the handler had begun its answer, no error body can follow it: the
+// connection is dropped with http.ErrAbortHandler, which net/http does not log
+// again. An http.ErrAbortHandler of the handler's own passes through.
+func (r *Registry) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ww := &watchedWriter{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			r.log.Error("schema registry handler panicked", "method", req.Method, "path", req.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if ww.started {
+				panic(http.ErrAbortHandler)
+			}
+			writeError(w, &apiError{status: http.StatusInternalServerError, code: http.StatusInternalServerError,
+				msg: fmt.Sprintf("Internal Server Error: the schema registry failed on %s %s: %v", req.Method, req.URL.Path, p)})
+		}()
+		next.ServeHTTP(ww, req)
+	})
+}
+
+// watchedWriter notes whether a handler has begun its answer.
+type watchedWriter struct {
+	http.ResponseWriter
+	started bool
+}
+
+func (w *watchedWriter) WriteHeader(status int) {
+	w.started = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *watchedWriter) Write(b []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *watchedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // scope names what a config or mode request is about.
 func scope(req *http.Request) string {

@@ -89,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 		client.Close()
 		return nil, fmt.Errorf("registry: load schemas: %w", err)
 	}
-	r.handler = r.routes()
+	r.handler = r.recoverPanics(r.routes())
 	r.log.Info("schema registry loaded", "subjects", len(r.cat.subjects), "next_id", r.cat.nextID, "next_offset", r.next)
 	return r, nil
 }
@@ -188,6 +188,11 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 // version, "latest" or "-1" for the last) and returns the reasons it is
 // incompatible, none when it is compatible.
 func (r *Registry) compatibility(subject, ver string, s sr.Schema) ([]string, error) {
+	// What registration would refuse as not JSON is refused here too, though
+	// the Avro parser would take the text for a type name.
+	if _, err := contentKey(s); err != nil {
+		return nil, errInvalidSchema(err)
+	}
 	r.catMu.RLock()
 	defer r.catMu.RUnlock()
 	earlier := r.cat.subjects[subject]

@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -27,7 +28,15 @@ func (r *Registry) Listen(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("registry: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: r.handler, ReadHeaderTimeout: 10 * time.Second}
+	// ErrorLog is the registry's log at ERROR. Left nil, net/http writes
+	// what it reports (a handler's panic, a failed accept) through the log
+	// package, which a program that has called slog.SetDefault files at
+	// INFO, where alerts on ERROR miss it.
+	srv := &http.Server{
+		Handler:           r.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelError),
+	}
 	r.srv = srv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
