@@ -34,7 +34,7 @@ func (r *Registry) routes() http.Handler {
 
 	// Reads, the "is this schema registered" lookup, and resets of settings
 	// this registry never lets anyone change are srfake's to answer.
-	fake := r.fake.Handler()
+	fake := confluentErrors(r.fake.Handler())
 	mux.Handle("GET /", fake)
 	mux.Handle("POST /subjects/{subject}", fake)
 	mux.Handle("DELETE /config/{subject}", fake)
@@ -44,6 +44,46 @@ func (r *Registry) routes() http.Handler {
 	mux.HandleFunc("/", r.refuseOther)
 	return mux
 }
+
+// confluentErrors gives the errors net/http writes for srfake (its mux's "404
+// page not found" for a path it does not serve, in plain text) the body a
+// Confluent registry gives them, {"error_code":404,"message":"HTTP 404 Not
+// Found: GET /nowhere"}, so that every error the API answers is one its
+// clients can read. srfake's own errors are in that form already.
+func confluentErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(&plainErrorWriter{ResponseWriter: w, req: req}, req)
+	})
+}
+
+// plainErrorWriter replaces a plain-text error answer with the registry's
+// error body and drops the text that follows it.
+type plainErrorWriter struct {
+	http.ResponseWriter
+	req      *http.Request
+	replaced bool
+}
+
+func (w *plainErrorWriter) WriteHeader(status int) {
+	if status < http.StatusBadRequest || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	w.Header().Del("X-Content-Type-Options")
+	writeError(w.ResponseWriter, &apiError{status: status, code: status,
+		msg: fmt.Sprintf("HTTP %d %s: %s %s", status, http.StatusText(status), w.req.Method, w.req.URL.Path)})
+}
+
+func (w *plainErrorWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *plainErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // registerRequest is the body of POST /subjects/{subject}/versions. ID and
 // Version are only sent by clients registering in IMPORT mode.

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,5 +88,44 @@ func TestListenServesOnLoopbackOnly(t *testing.T) {
 	ss, err := cl.CreateSchema(context.Background(), "users-value", sr.Schema{Schema: user(fID)})
 	if err != nil || ss.Version != 1 {
 		t.Fatalf("register through the listener: %+v, %v", ss, err)
+	}
+}
+
+// A request for a path or method the API does not have is answered with the
+// Confluent error body, {"error_code": HTTP status, "message": ...}, as
+// every other error is, whether this package or srfake would serve the path.
+func TestUnknownRequestsAreAnsweredWithAnErrorBody(t *testing.T) {
+	e := start(t, t.TempDir(), registry.Config{})
+	cases := []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/nowhere", http.StatusNotFound},
+		{http.MethodGet, "/subjects/users-value/nowhere", http.StatusNotFound},
+		{http.MethodPatch, "/subjects/users-value", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/schemas", http.StatusMethodNotAllowed},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, e.srv.URL+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		var body struct {
+			Code    int    `json:"error_code"`
+			Message string `json:"message"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != c.status || body.Code != c.status || !strings.Contains(body.Message, c.path) {
+			t.Errorf("%s %s: HTTP %d %+v (%v); want %d with error_code %d and the path named",
+				c.method, c.path, resp.StatusCode, body, err, c.status, c.status)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.schemaregistry.v1+json" {
+			t.Errorf("%s %s: Content-Type %q, want the registry's", c.method, c.path, ct)
+		}
 	}
 }
