@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -11,11 +12,15 @@ import (
 // Product rejections, with the exact texts of domain.md.
 var (
 	ErrProductNameBlank     = aggregate.Reject(aggregate.Invalid, "product_name_blank", "the product name cannot be blank")
-	ErrProductPriceNegative = aggregate.Reject(aggregate.Invalid, "product_price_negative", "the product price cannot be negative")
+	ErrProductPriceNegative = limits.ErrPriceNegative
 	ErrProductNotFound      = aggregate.Reject(aggregate.NotFound, "product_not_found", "the product does not exist")
 	ErrProductRemoved       = aggregate.Reject(aggregate.Invalid, "product_removed", "the product has been removed")
 	ErrPriceDecrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_decrease", "the price change would be a decrease")
 	ErrPriceIncrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_increase", "the price change would be an increase")
+	// ErrProductPriceTooLarge refuses a price above limits.MaxPriceCents
+	// (1,000,000.00), whichever command sets it (domain.md is silent; a
+	// price past it let a basket's total wrap, issue 20, docs/adr/0014).
+	ErrProductPriceTooLarge = limits.ErrPriceTooLarge
 	// ErrProductExists refuses a second AddProduct with an id already used.
 	ErrProductExists = aggregate.Reject(aggregate.Invalid, "product_exists", "the product already exists")
 )
@@ -45,6 +50,8 @@ func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate
 			return nil, ErrProductNameBlank
 		case c.PriceCents < 0:
 			return nil, ErrProductPriceNegative
+		case c.PriceCents > limits.MaxPriceCents:
+			return nil, ErrProductPriceTooLarge
 		}
 		if _, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, c.StoreID); !ok {
 			return nil, ErrStoreNotFound
@@ -64,8 +71,11 @@ func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate
 		}
 		return one[stores.ProductEvent](&stores.ProductRebranded{Name: c.Name, Description: c.Description}), nil
 	case *stores.IncreaseProductPrice:
-		if c.PriceCents < p.PriceCents {
+		switch {
+		case c.PriceCents < p.PriceCents:
 			return nil, ErrPriceDecrease
+		case c.PriceCents > limits.MaxPriceCents:
+			return nil, ErrProductPriceTooLarge
 		}
 		return one[stores.ProductEvent](&stores.ProductPriceIncreased{DeltaCents: c.PriceCents - p.PriceCents, PriceCents: c.PriceCents}), nil
 	case *stores.DecreaseProductPrice:
@@ -74,6 +84,9 @@ func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate
 			return nil, ErrPriceIncrease
 		case c.PriceCents < 0:
 			return nil, ErrProductPriceNegative
+		case c.PriceCents > limits.MaxPriceCents:
+			// only a price set before the limit can be above it
+			return nil, ErrProductPriceTooLarge
 		}
 		return one[stores.ProductEvent](&stores.ProductPriceDecreased{DeltaCents: p.PriceCents - c.PriceCents, PriceCents: c.PriceCents}), nil
 	case *stores.RemoveProduct:

@@ -41,6 +41,12 @@ func TestProductRules(t *testing.T) {
 			When: &stores.AddProduct{StoreID: "store-1", PriceCents: 1}, Facts: storeExists, Err: ErrProductNameBlank},
 		{Name: "adding a product with a negative price fails",
 			When: addWizard(-1), Facts: storeExists, Err: ErrProductPriceNegative},
+		{Name: "a product at the largest price, 1,000,000.00, is allowed",
+			When: addWizard(100_000_000), Facts: storeExists, Then: []stores.ProductEvent{added(100_000_000)}},
+		{Name: "adding a product priced above 1,000,000.00 fails",
+			When: addWizard(100_000_001), Facts: storeExists, Err: ErrProductPriceTooLarge},
+		{Name: "adding the product of issue 20, priced 46,116,860,184,273,879.03, fails",
+			When: addWizard(4_611_686_018_427_387_903), Facts: storeExists, Err: ErrProductPriceTooLarge},
 		{Name: "adding the same product id twice fails",
 			Given: []stores.ProductEvent{added(998)},
 			When:  addWizard(998), Facts: storeExists, Err: ErrProductExists},
@@ -58,6 +64,13 @@ func TestProductRules(t *testing.T) {
 		{Name: "an increase to a lower price fails",
 			Given: []stores.ProductEvent{added(998)},
 			When:  &stores.IncreaseProductPrice{PriceCents: 997}, Err: ErrPriceDecrease},
+		{Name: "an increase to the largest price succeeds",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.IncreaseProductPrice{PriceCents: 100_000_000},
+			Then:  []stores.ProductEvent{&stores.ProductPriceIncreased{DeltaCents: 100_000_000 - 998, PriceCents: 100_000_000}}},
+		{Name: "an increase above 1,000,000.00 fails",
+			Given: []stores.ProductEvent{added(998)},
+			When:  &stores.IncreaseProductPrice{PriceCents: 100_000_001}, Err: ErrProductPriceTooLarge},
 		{Name: "decreasing the price",
 			Given: []stores.ProductEvent{added(998)},
 			When:  &stores.DecreaseProductPrice{PriceCents: 500},
@@ -68,6 +81,13 @@ func TestProductRules(t *testing.T) {
 		{Name: "a decrease below zero fails",
 			Given: []stores.ProductEvent{added(998)},
 			When:  &stores.DecreaseProductPrice{PriceCents: -1}, Err: ErrProductPriceNegative},
+		{Name: "a product priced above the limit before it existed can be decreased to the limit",
+			Given: []stores.ProductEvent{added(4_611_686_018_427_387_903)},
+			When:  &stores.DecreaseProductPrice{PriceCents: 100_000_000},
+			Then:  []stores.ProductEvent{&stores.ProductPriceDecreased{DeltaCents: 4_611_686_018_427_387_903 - 100_000_000, PriceCents: 100_000_000}}},
+		{Name: "a decrease that stays above 1,000,000.00 fails",
+			Given: []stores.ProductEvent{added(4_611_686_018_427_387_903)},
+			When:  &stores.DecreaseProductPrice{PriceCents: 100_000_001}, Err: ErrProductPriceTooLarge},
 		{Name: "removing",
 			Given: []stores.ProductEvent{added(998)},
 			When:  &stores.RemoveProduct{},
@@ -81,4 +101,18 @@ func TestProductRules(t *testing.T) {
 		{Name: "any command on an unknown product fails",
 			When: &stores.RemoveProduct{}, Err: ErrProductNotFound},
 	})
+}
+
+func TestTheProductPriceRejectionsSayTheirLimits(t *testing.T) {
+	for err, want := range map[*aggregate.Rejection]string{
+		ErrProductPriceNegative: "the product price cannot be negative",
+		ErrProductPriceTooLarge: "the product price cannot exceed 1,000,000.00",
+	} {
+		if err.Message != want || err.Kind != aggregate.Invalid {
+			t.Errorf("%s says %q (%s), want %q (400)", err.Code, err.Message, err.Kind, want)
+		}
+	}
+	if ErrProductPriceTooLarge.Code != "product_price_too_large" {
+		t.Errorf("code %q", ErrProductPriceTooLarge.Code)
+	}
 }
