@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/stores"
@@ -42,9 +43,22 @@ var (
 	// aggregates' "the … does not exist").
 	ErrBasketNotFound = aggregate.Reject(aggregate.NotFound, "basket_not_found", "the basket does not exist")
 	// ErrItemQuantityTooLarge refuses an AddItem that would take a line past
-	// the wire format's int32 quantity (domain.md is silent; overflowing
-	// into a negative quantity would corrupt the basket).
-	ErrItemQuantityTooLarge = aggregate.Reject(aggregate.Invalid, "item_quantity_too_large", "the item quantity is too large")
+	// limits.MaxLineQuantity (1,000 units), and a checkout of such a line
+	// (a basket filled before the limit). domain.md is silent; docs/adr/0014.
+	ErrItemQuantityTooLarge = limits.ErrItemQuantityTooLarge
+	// ErrBasketHasTooManyProducts refuses a new line past limits.MaxLines.
+	ErrBasketHasTooManyProducts = aggregate.Reject(aggregate.Invalid, "basket_has_too_many_products",
+		"the basket cannot hold more than "+limits.Count(limits.MaxLines)+" different products")
+	// ErrBasketTotalTooLarge refuses an AddItem that would take the total
+	// past limits.MaxTotalCents (10,000,000.00), and a checkout past it.
+	ErrBasketTotalTooLarge = aggregate.Reject(aggregate.Invalid, "basket_total_too_large",
+		"the basket total cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	// ErrProductPriceTooLarge and ErrProductPriceNegative refuse a product
+	// whose price in the products table is outside the stores context's
+	// limits (set before them, or by a producer that bypassed the rules):
+	// the basket re-checks what it captures.
+	ErrProductPriceTooLarge = limits.ErrPriceTooLarge
+	ErrProductPriceNegative = limits.ErrPriceNegative
 )
 
 // BasketRules are the Basket aggregate's rules. StartBasket sees the
@@ -118,6 +132,8 @@ func startBasket(b *baskets.Basket, c *baskets.StartBasket, facts aggregate.Fact
 // addItem adds to a line. A product already in the basket keeps the names
 // and price captured when it was first added; the event carries that line
 // with the quantity added. Adding zero of a known product changes nothing.
+// What is added must keep the line, the number of lines and the total
+// within the limits (docs/adr/0014).
 func addItem(b *baskets.Basket, c *baskets.AddItem, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
 	switch {
 	case b.Status != StatusOpen:
@@ -137,8 +153,29 @@ func addItem(b *baskets.Basket, c *baskets.AddItem, facts aggregate.Facts) ([]ba
 	if c.Quantity == 0 {
 		return nil, nil
 	}
-	if inBasket && int64(line.Quantity)+int64(c.Quantity) > math.MaxInt32 {
+	if err := limits.CheckPrice(line.PriceCents); err != nil {
+		return nil, err
+	}
+	var held int64
+	if inBasket {
+		held = int64(line.Quantity)
+	}
+	switch {
+	case held+int64(c.Quantity) > int64(limits.MaxLineQuantity):
 		return nil, ErrItemQuantityTooLarge
+	case !inBasket && len(b.Items) >= limits.MaxLines:
+		return nil, ErrBasketHasTooManyProducts
+	}
+	total, ok := Sum(Lines(b))
+	if ok {
+		var more int64
+		more, ok = limits.LineTotal(line.PriceCents, c.Quantity)
+		if ok {
+			total, ok = limits.Add(total, more)
+		}
+	}
+	if !ok || total > limits.MaxTotalCents {
+		return nil, ErrBasketTotalTooLarge
 	}
 	line.Quantity = c.Quantity
 	return one[baskets.BasketEvent](&baskets.BasketItemAdded{Item: line}), nil
@@ -185,9 +222,35 @@ func checkout(b *baskets.Basket, c *baskets.CheckoutBasket) ([]baskets.BasketEve
 		return nil, ErrPaymentIDBlank
 	}
 	items := Lines(b)
+	total, err := checkLines(items)
+	if err != nil {
+		return nil, err
+	}
 	return one[baskets.BasketEvent](&baskets.BasketCheckedOut{
-		CustomerID: b.CustomerID, PaymentID: c.PaymentID, Items: items, TotalCents: Total(items),
+		CustomerID: b.CustomerID, PaymentID: c.PaymentID, Items: items, TotalCents: total,
 	}), nil
+}
+
+// checkLines re-checks a whole basket against the limits before it becomes
+// an order, and returns its total: AddItem keeps a basket within them, but
+// a basket filled before they existed may not be.
+func checkLines(items []baskets.BasketItem) (int64, error) {
+	if len(items) > limits.MaxLines {
+		return 0, ErrBasketHasTooManyProducts
+	}
+	for _, it := range items {
+		if err := limits.CheckPrice(it.PriceCents); err != nil {
+			return 0, err
+		}
+		if it.Quantity > limits.MaxLineQuantity {
+			return 0, ErrItemQuantityTooLarge
+		}
+	}
+	total, ok := Sum(items)
+	if !ok || total > limits.MaxTotalCents {
+		return 0, ErrBasketTotalTooLarge
+	}
+	return total, nil
 }
 
 // Lines returns a basket's lines in a stable order (by store name, product
@@ -210,11 +273,29 @@ func Lines(b *baskets.Basket) []baskets.BasketItem {
 	return items
 }
 
-// Total is the sum of price × quantity over the lines, in cents.
-func Total(items []baskets.BasketItem) int64 {
+// Sum is the sum of price × quantity over the lines, in cents, and false
+// when a line or the sum leaves int64 (a basket past the limits).
+func Sum(items []baskets.BasketItem) (int64, bool) {
 	var total int64
 	for _, it := range items {
-		total += it.PriceCents * int64(it.Quantity)
+		line, ok := limits.LineTotal(it.PriceCents, it.Quantity)
+		if !ok {
+			return 0, false
+		}
+		if total, ok = limits.Add(total, line); !ok {
+			return 0, false
+		}
+	}
+	return total, true
+}
+
+// Total is Sum for showing a basket: one whose sum leaves int64 (filled
+// before the limits) shows math.MaxInt64, never a wrapped amount. The
+// rules use Sum.
+func Total(items []baskets.BasketItem) int64 {
+	total, ok := Sum(items)
+	if !ok {
+		return math.MaxInt64
 	}
 	return total
 }
