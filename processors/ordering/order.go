@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -45,6 +46,17 @@ var (
 	// the sum of its lines (domain.md is silent; the saga confirms the
 	// payment against this total, so a wrong one must not pass silently).
 	ErrOrderTotalMismatch = aggregate.Reject(aggregate.Invalid, "order_total_mismatch", "the order total does not match its items")
+	// The limits of docs/adr/0014, re-checked on CreateOrder: the basket
+	// checks them too, but any Kafka client can produce a CreateOrder, and
+	// the saga confirms the payment for this order's total.
+	ErrOrderHasTooManyProducts = aggregate.Reject(aggregate.Invalid, "order_has_too_many_products",
+		"the order cannot hold more than "+limits.Count(limits.MaxLines)+" different products")
+	ErrOrderItemQuantityNotPositive = aggregate.Reject(aggregate.Invalid, "order_item_quantity_not_positive", "the order item quantity must be positive")
+	ErrItemQuantityTooLarge         = limits.ErrItemQuantityTooLarge
+	ErrProductPriceNegative         = limits.ErrPriceNegative
+	ErrProductPriceTooLarge         = limits.ErrPriceTooLarge
+	ErrOrderTotalTooLarge           = aggregate.Reject(aggregate.Invalid, "order_total_too_large",
+		"the order total cannot exceed "+limits.Amount(limits.MaxTotalCents))
 )
 
 // OrderRules are the Order aggregate's rules.
@@ -104,21 +116,56 @@ func createOrder(o *ordering.Order, c *ordering.CreateOrder) ([]ordering.OrderEv
 		return nil, ErrCustomerIDBlank
 	case blank(c.PaymentID):
 		return nil, ErrPaymentIDBlank
-	case c.TotalCents != Total(c.Items):
-		return nil, ErrOrderTotalMismatch
+	}
+	if err := checkItems(c.Items); err != nil {
+		return nil, err
+	}
+	sum, ok := Sum(c.Items)
+	switch {
+	case !ok || sum > limits.MaxTotalCents:
+		return nil, ErrOrderTotalTooLarge
+	case c.TotalCents != sum:
+		return nil, ErrOrderTotalMismatch // a negative total too: the lines' sum is not
 	}
 	return one[ordering.OrderEvent](&ordering.OrderCreated{
 		CustomerID: c.CustomerID, PaymentID: c.PaymentID, Items: c.Items, TotalCents: c.TotalCents,
 	}), nil
 }
 
-// Total is the sum of price × quantity over the lines, in cents.
-func Total(items []ordering.OrderItem) int64 {
+// checkItems refuses lines past the limits: too many, a quantity below one
+// or above limits.MaxLineQuantity, a price outside the product's limits.
+func checkItems(items []ordering.OrderItem) error {
+	if len(items) > limits.MaxLines {
+		return ErrOrderHasTooManyProducts
+	}
+	for _, it := range items {
+		switch {
+		case it.Quantity < 1:
+			return ErrOrderItemQuantityNotPositive
+		case it.Quantity > limits.MaxLineQuantity:
+			return ErrItemQuantityTooLarge
+		}
+		if err := limits.CheckPrice(it.PriceCents); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sum is the sum of price × quantity over the lines, in cents, and false
+// when a line or the sum leaves int64.
+func Sum(items []ordering.OrderItem) (int64, bool) {
 	var total int64
 	for _, it := range items {
-		total += it.PriceCents * int64(it.Quantity)
+		line, ok := limits.LineTotal(it.PriceCents, it.Quantity)
+		if !ok {
+			return 0, false
+		}
+		if total, ok = limits.Add(total, line); !ok {
+			return 0, false
+		}
 	}
-	return total
+	return total, true
 }
 
 // Units is the number of units over the lines (the sum of quantities).

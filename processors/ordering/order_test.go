@@ -1,6 +1,8 @@
 package ordering
 
 import (
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
@@ -24,6 +26,30 @@ func create() *ordering.CreateOrder {
 func created() ordering.OrderEvent {
 	return &ordering.OrderCreated{CustomerID: "cust-1", PaymentID: "pay-1", Items: lines, TotalCents: total}
 }
+
+// item is a line of "Nic & Naks" (the limits' cases).
+func item(id string, price int64, q int32) ordering.OrderItem {
+	return ordering.OrderItem{ProductID: id, StoreID: "store-1", StoreName: "Nic & Naks", ProductName: id, PriceCents: price, Quantity: q}
+}
+
+func createOf(total int64, items ...ordering.OrderItem) *ordering.CreateOrder {
+	return &ordering.CreateOrder{CustomerID: "cust-1", PaymentID: "pay-1", Items: items, TotalCents: total}
+}
+
+// many is n different products at 0.01, one of each.
+func many(n int) []ordering.OrderItem {
+	var out []ordering.OrderItem
+	for i := range n {
+		out = append(out, item(fmt.Sprintf("p%03d", i), 1, 1))
+	}
+	return out
+}
+
+const (
+	maxPrice   = 100_000_000   // 1,000,000.00
+	maxTotal   = 1_000_000_000 // 10,000,000.00
+	issuePrice = 4_611_686_018_427_387_903
+)
 
 func approved() ordering.OrderEvent { return &ordering.OrderApproved{ShoppingListID: "list-1"} }
 
@@ -49,6 +75,32 @@ func TestOrderRules(t *testing.T) {
 			When: &ordering.CreateOrder{CustomerID: "cust-1", Items: lines, TotalCents: total}, Err: ErrPaymentIDBlank},
 		{Name: "creating an order whose total is not the sum of its lines fails",
 			When: &ordering.CreateOrder{CustomerID: "cust-1", PaymentID: "pay-1", Items: lines, TotalCents: total - 1}, Err: ErrOrderTotalMismatch},
+		{Name: "creating an order with a negative total fails",
+			When: createOf(-total, lines...), Err: ErrOrderTotalMismatch},
+
+		// CreateOrder re-checks the limits (docs/adr/0014)
+		{Name: "an order at the limits, 100 products, 1,000 of one, a total of 10,000,000.00, is created",
+			When: createOf(maxTotal, append(many(97), item("crown", maxPrice, 9), item("big", 99_999_000-97, 1), item("penny", 1, 1000))...),
+			Then: []ordering.OrderEvent{&ordering.OrderCreated{CustomerID: "cust-1", PaymentID: "pay-1", TotalCents: maxTotal,
+				Items: append(many(97), item("crown", maxPrice, 9), item("big", 99_999_000-97, 1), item("penny", 1, 1000))}}},
+		{Name: "an order of 101 products fails",
+			When: createOf(101, many(101)...), Err: ErrOrderHasTooManyProducts},
+		{Name: "an order line of no units fails",
+			When: createOf(999, item("wizard", 999, 1), item("dragon", 500, 0)), Err: ErrOrderItemQuantityNotPositive},
+		{Name: "an order line of a negative quantity fails",
+			When: createOf(999-500, item("wizard", 999, 1), item("dragon", 500, -1)), Err: ErrOrderItemQuantityNotPositive},
+		{Name: "an order line of 1,001 units fails",
+			When: createOf(1001*999, item("wizard", 999, 1001)), Err: ErrItemQuantityTooLarge},
+		{Name: "an order line priced below zero fails",
+			When: createOf(999-1, item("wizard", 999, 1), item("minus", -1, 1)), Err: ErrProductPriceNegative},
+		{Name: "an order line priced above 1,000,000.00 fails",
+			When: createOf(maxPrice+1, item("crown", maxPrice+1, 1)), Err: ErrProductPriceTooLarge},
+		{Name: "an order whose lines add up past 10,000,000.00 fails",
+			When: createOf(maxTotal+1, item("crown", maxPrice, 10), item("penny", 1, 1)), Err: ErrOrderTotalTooLarge},
+		{Name: "the wrapped order of issue 20 fails",
+			When: createOf(-4_611_686_020_574_871_551, item("issue-20", issuePrice, math.MaxInt32)), Err: ErrItemQuantityTooLarge},
+		{Name: "an order whose lines add up past 10,000,000.00 fails even when its total claims less",
+			When: createOf(1, item("crown", maxPrice, 1000)), Err: ErrOrderTotalTooLarge},
 
 		// ApproveOrder
 		{Name: "approving a pending order remembers its shopping list",
@@ -133,6 +185,20 @@ func TestTheRejectionTextsAreDomainMds(t *testing.T) {
 			t.Errorf("%s says %q (%s), domain.md says %q (400)", err.Code, err.Message, err.Kind, want)
 		}
 	}
+	// The limits of docs/adr/0014, which domain.md does not state.
+	for err, want := range map[*aggregate.Rejection]string{
+		ErrOrderTotalMismatch:           "the order total does not match its items",
+		ErrOrderHasTooManyProducts:      "the order cannot hold more than 100 different products",
+		ErrOrderItemQuantityNotPositive: "the order item quantity must be positive",
+		ErrItemQuantityTooLarge:         "the item quantity cannot exceed 1,000",
+		ErrProductPriceNegative:         "the product price cannot be negative",
+		ErrProductPriceTooLarge:         "the product price cannot exceed 1,000,000.00",
+		ErrOrderTotalTooLarge:           "the order total cannot exceed 10,000,000.00",
+	} {
+		if err.Message != want || err.Kind != aggregate.Invalid {
+			t.Errorf("%s says %q (%s), want %q (400)", err.Code, err.Message, err.Kind, want)
+		}
+	}
 	if ErrOrderNotFound.Kind != aggregate.NotFound {
 		t.Errorf("an unknown order is %s, want not_found (404)", ErrOrderNotFound.Kind)
 	}
@@ -168,6 +234,18 @@ func TestOrderState(t *testing.T) {
 	}
 	if o = apply(created(), approved(), &ordering.OrderCanceled{ShoppingListID: "list-1"}); o.Status != StatusCanceled {
 		t.Fatalf("canceled: %+v", o)
+	}
+}
+
+func TestSumIsExactOrRefuses(t *testing.T) {
+	if got, ok := Sum(lines); !ok || got != total {
+		t.Errorf("Sum = %d, %v, want %d", got, ok, total)
+	}
+	if got, ok := Sum([]ordering.OrderItem{item("issue-20", issuePrice, math.MaxInt32)}); ok {
+		t.Errorf("Sum of issue 20's line = %d, want refused", got)
+	}
+	if got, ok := Sum([]ordering.OrderItem{item("a", math.MaxInt64, 1), item("b", 1, 1)}); ok {
+		t.Errorf("Sum past int64 = %d, want refused", got)
 	}
 }
 
