@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/payments"
 )
 
@@ -24,6 +25,12 @@ var (
 	// ErrInvoiceOrderMismatch refuses a CreateInvoice whose orderId is not
 	// its aggregate id: an invoice's id is its order's id.
 	ErrInvoiceOrderMismatch = aggregate.Reject(aggregate.Invalid, "invoice_order_mismatch", "the invoice id must be its order id")
+	// An invoice asks for its order's total, which the order aggregate
+	// kept within 0 … limits.MaxTotalCents; the invoice re-checks it
+	// (docs/adr/0014; domain.md is silent).
+	ErrInvoiceAmountNotPositive = aggregate.Reject(aggregate.Invalid, "invoice_amount_not_positive", "the invoice amount must be positive")
+	ErrInvoiceAmountTooLarge    = aggregate.Reject(aggregate.Invalid, "invoice_amount_too_large",
+		"the invoice amount cannot exceed "+limits.Amount(limits.MaxTotalCents))
 )
 
 // InvoiceRules are the Invoice aggregate's rules: created pending (by the
@@ -46,6 +53,10 @@ func decideInvoice(inv *payments.Invoice, cmd payments.InvoiceCommand, _ aggrega
 			return nil, ErrInvoiceExists
 		case orderID != c.AggregateID:
 			return nil, ErrInvoiceOrderMismatch
+		case c.AmountCents <= 0:
+			return nil, ErrInvoiceAmountNotPositive
+		case c.AmountCents > limits.MaxTotalCents:
+			return nil, ErrInvoiceAmountTooLarge
 		}
 		return one[payments.InvoiceEvent](&payments.InvoiceCreated{OrderID: orderID, PaymentID: c.PaymentID, AmountCents: c.AmountCents}), nil
 	}

@@ -3,6 +3,7 @@ package payments
 import (
 	"testing"
 
+	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/aggregatetest"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/payments"
@@ -27,6 +28,15 @@ func TestInvoiceRules(t *testing.T) {
 			Then: []payments.InvoiceEvent{invoiced()}},
 		{Name: "an invoice for another order than its id fails",
 			When: &payments.CreateInvoice{OrderID: "order-2", PaymentID: "payment-1", AmountCents: 9000}, Err: ErrInvoiceOrderMismatch},
+		{Name: "invoicing the largest order total, 10,000,000.00, succeeds",
+			When: &payments.CreateInvoice{OrderID: orderID, PaymentID: "payment-1", AmountCents: 1_000_000_000},
+			Then: []payments.InvoiceEvent{&payments.InvoiceCreated{OrderID: orderID, PaymentID: "payment-1", AmountCents: 1_000_000_000}}},
+		{Name: "invoicing more than 10,000,000.00 fails",
+			When: &payments.CreateInvoice{OrderID: orderID, PaymentID: "payment-1", AmountCents: 1_000_000_001}, Err: ErrInvoiceAmountTooLarge},
+		{Name: "invoicing nothing fails",
+			When: &payments.CreateInvoice{OrderID: orderID, PaymentID: "payment-1", AmountCents: 0}, Err: ErrInvoiceAmountNotPositive},
+		{Name: "invoicing the wrapped, negative total of issue 20 fails",
+			When: &payments.CreateInvoice{OrderID: orderID, PaymentID: "payment-1", AmountCents: -4_611_686_020_574_871_551}, Err: ErrInvoiceAmountNotPositive},
 		{Name: "invoicing an order twice fails",
 			Given: []payments.InvoiceEvent{invoiced()},
 			When:  create, Err: ErrInvoiceExists},
@@ -55,6 +65,17 @@ func TestInvoiceRules(t *testing.T) {
 		{Name: "canceling an unknown invoice fails",
 			When: &payments.CancelInvoice{}, Err: ErrInvoiceNotFound},
 	})
+}
+
+func TestTheInvoiceAmountRejectionsSayTheirLimits(t *testing.T) {
+	for err, want := range map[*aggregate.Rejection]string{
+		ErrInvoiceAmountNotPositive: "the invoice amount must be positive",
+		ErrInvoiceAmountTooLarge:    "the invoice amount cannot exceed 10,000,000.00",
+	} {
+		if err.Message != want || err.Kind != aggregate.Invalid {
+			t.Errorf("%s says %q (%s), want %q (400)", err.Code, err.Message, err.Kind, want)
+		}
+	}
 }
 
 func TestInvoiceStateFollowsItsEvents(t *testing.T) {

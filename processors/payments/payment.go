@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/payments"
 	"github.com/mallbots/mallbots/topics"
@@ -43,6 +44,19 @@ var (
 	ErrPaymentUsedByAnotherOrder = aggregate.Reject(aggregate.Invalid, "payment_confirmed_for_another_order", "payment cannot be confirmed")
 	// ErrPaymentOrderBlank refuses a confirmation that names no order.
 	ErrPaymentOrderBlank = aggregate.Reject(aggregate.Invalid, "payment_order_id_blank", "payment cannot be confirmed")
+	// ErrPaymentAmountTooLarge refuses an authorization above the largest
+	// order total, limits.MaxTotalCents (docs/adr/0014): no order could use
+	// more.
+	ErrPaymentAmountTooLarge = aggregate.Reject(aggregate.Invalid, "payment_amount_too_large",
+		"the payment amount cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	// ErrPaymentConfirmationNotPositive refuses to confirm an order total of
+	// zero or less: the authorization must cover 0 < amount (issue 20: a
+	// wrapped, negative total passed "not above the authorization").
+	ErrPaymentConfirmationNotPositive = aggregate.Reject(aggregate.Invalid, "payment_confirmation_amount_not_positive", "payment cannot be confirmed")
+	// ErrPaymentConfirmationTooLarge refuses to confirm an order total above
+	// limits.MaxTotalCents, even within an authorization made before the
+	// limit.
+	ErrPaymentConfirmationTooLarge = aggregate.Reject(aggregate.Invalid, "payment_confirmation_amount_too_large", "payment cannot be confirmed")
 )
 
 // PaymentRules are the Payment aggregate's rules.
@@ -52,7 +66,9 @@ var (
 // they may order is the saga's AuthorizeCustomer step). ConfirmPayment
 // confirms once per order: the saga may send it again for the same order
 // (a retried step with a new command id) and is answered "accepted" with no
-// new event; another order is refused.
+// new event; another order is refused. It confirms only an order total
+// with 0 < total ≤ the amount authorized (and ≤ limits.MaxTotalCents):
+// the saga sends the order's total and this aggregate decides.
 var PaymentRules = aggregate.Rules[payments.Payment, payments.PaymentCommand, payments.PaymentEvent]{
 	Type:   "payment",
 	Needs:  paymentNeeds,
@@ -76,6 +92,8 @@ func decidePayment(p *payments.Payment, cmd payments.PaymentCommand, facts aggre
 			return nil, ErrPaymentExists
 		case c.AmountCents <= 0:
 			return nil, ErrPaymentAmountNotPositive
+		case c.AmountCents > limits.MaxTotalCents:
+			return nil, ErrPaymentAmountTooLarge
 		case blank(c.CustomerID):
 			return nil, ErrCustomerIDBlank
 		}
@@ -94,6 +112,10 @@ func decidePayment(p *payments.Payment, cmd payments.PaymentCommand, facts aggre
 			return nil, ErrPaymentOrderBlank
 		case p.Confirmed && p.OrderID != c.OrderID:
 			return nil, ErrPaymentUsedByAnotherOrder
+		case c.AmountCents <= 0:
+			return nil, ErrPaymentConfirmationNotPositive
+		case c.AmountCents > limits.MaxTotalCents:
+			return nil, ErrPaymentConfirmationTooLarge
 		case c.AmountCents > p.AmountCents:
 			return nil, ErrPaymentAmountExceeded
 		case p.Confirmed:

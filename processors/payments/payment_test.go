@@ -41,6 +41,10 @@ func TestPaymentRules(t *testing.T) {
 			When: authorize(0), Facts: customerExists, Err: ErrPaymentAmountNotPositive},
 		{Name: "authorizing a negative amount fails",
 			When: authorize(-1), Facts: customerExists, Err: ErrPaymentAmountNotPositive},
+		{Name: "authorizing the largest order total, 10,000,000.00, succeeds",
+			When: authorize(1_000_000_000), Facts: customerExists, Then: []payments.PaymentEvent{authorized(1_000_000_000)}},
+		{Name: "authorizing more than 10,000,000.00 fails",
+			When: authorize(1_000_000_001), Facts: customerExists, Err: ErrPaymentAmountTooLarge},
 		{Name: "authorizing for no customer fails",
 			When: &payments.AuthorizePayment{CustomerID: " ", AmountCents: 100}, Err: ErrCustomerIDBlank},
 		{Name: "authorizing for an unknown customer fails",
@@ -59,6 +63,22 @@ func TestPaymentRules(t *testing.T) {
 		{Name: "confirming an order total above the authorized amount fails",
 			Given: []payments.PaymentEvent{authorized(9990)},
 			When:  confirm("order-1", 9991), Err: ErrPaymentAmountExceeded},
+		{Name: "confirming an order total of nothing fails",
+			Given: []payments.PaymentEvent{authorized(9990)},
+			When:  confirm("order-1", 0), Err: ErrPaymentConfirmationNotPositive},
+		{Name: "confirming the wrapped, negative order total of issue 20 against 1.00 fails",
+			Given: []payments.PaymentEvent{authorized(100)},
+			When:  confirm("order-1", -4_611_686_020_574_871_551), Err: ErrPaymentConfirmationNotPositive},
+		{Name: "confirming the largest order total within its authorization succeeds",
+			Given: []payments.PaymentEvent{authorized(1_000_000_000)},
+			When:  confirm("order-1", 1_000_000_000),
+			Then:  []payments.PaymentEvent{confirmed("order-1", 1_000_000_000)}},
+		{Name: "confirming an order total above 10,000,000.00 fails within an authorization made before the limit",
+			Given: []payments.PaymentEvent{authorized(4_611_686_018_427_387_903)},
+			When:  confirm("order-1", 1_000_000_001), Err: ErrPaymentConfirmationTooLarge},
+		{Name: "confirming again for the same order with a non-positive amount fails",
+			Given: []payments.PaymentEvent{authorized(9990), confirmed("order-1", 9000)},
+			When:  confirm("order-1", -1), Err: ErrPaymentConfirmationNotPositive},
 		{Name: "confirming an unknown payment fails",
 			When: confirm("order-1", 100), Err: ErrPaymentNotFound},
 		{Name: "confirming again for the same order is accepted with no new event",
@@ -81,13 +101,20 @@ func TestPaymentRules(t *testing.T) {
 // saga turns into the order's rejection reason; code and kind tell them
 // apart.
 func TestConfirmPaymentRefusalsShareTheDomainText(t *testing.T) {
-	for _, rej := range []*aggregate.Rejection{ErrPaymentNotFound, ErrPaymentAmountExceeded, ErrPaymentUsedByAnotherOrder, ErrPaymentOrderBlank} {
+	for _, rej := range []*aggregate.Rejection{ErrPaymentNotFound, ErrPaymentAmountExceeded, ErrPaymentUsedByAnotherOrder, ErrPaymentOrderBlank,
+		ErrPaymentConfirmationNotPositive, ErrPaymentConfirmationTooLarge} {
 		if rej.Message != "payment cannot be confirmed" {
 			t.Errorf("%s says %q", rej.Code, rej.Message)
 		}
 	}
 	if ErrPaymentNotFound.Kind != aggregate.NotFound || ErrPaymentAmountExceeded.Kind != aggregate.Invalid {
 		t.Errorf("kinds: unknown %s, exceeded %s", ErrPaymentNotFound.Kind, ErrPaymentAmountExceeded.Kind)
+	}
+}
+
+func TestAnAuthorizationAboveTheLimitSaysTheLimit(t *testing.T) {
+	if want := "the payment amount cannot exceed 10,000,000.00"; ErrPaymentAmountTooLarge.Message != want || ErrPaymentAmountTooLarge.Kind != aggregate.Invalid {
+		t.Errorf("%s says %q (%s), want %q (400)", ErrPaymentAmountTooLarge.Code, ErrPaymentAmountTooLarge.Message, ErrPaymentAmountTooLarge.Kind, want)
 	}
 }
 
