@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
+	"github.com/mallbots/mallbots/processors/aggregate/limits"
 	"github.com/mallbots/mallbots/schemas/depot"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
@@ -40,6 +41,13 @@ var (
 	// ErrNoItems: no lines, a line without a store or product id, or a
 	// quantity below 1.
 	ErrNoItems = aggregate.Reject(aggregate.Invalid, "shopping_list_items_invalid", "the shopping list cannot be created")
+	// ErrItemQuantityTooLarge: a product's quantity (its lines added up)
+	// above limits.MaxLineQuantity, the most an order line holds
+	// (docs/adr/0014).
+	ErrItemQuantityTooLarge = aggregate.Reject(aggregate.Invalid, "shopping_list_item_quantity_too_large", "the shopping list cannot be created")
+	// ErrTooManyItems: more lines than limits.MaxLines, the most an order
+	// holds.
+	ErrTooManyItems = aggregate.Reject(aggregate.Invalid, "shopping_list_has_too_many_items", "the shopping list cannot be created")
 	// ErrOrderIDBlank: a shopping list belongs to an order.
 	ErrOrderIDBlank = aggregate.Reject(aggregate.Invalid, "shopping_list_order_id_blank", "the shopping list cannot be created")
 	// ErrShoppingListExists refuses CreateShoppingList with an id already
@@ -123,18 +131,25 @@ func decideShoppingList(l *depot.ShoppingList, cmd depot.ShoppingListCommand, fa
 }
 
 // createShoppingList builds the stops: one per store, its items keyed by
-// product, the quantities of repeated lines added up.
+// product, the quantities of repeated lines added up. It re-checks the
+// order's limits on what it is given: no more lines than an order holds,
+// no product in a quantity an order line could not hold.
 func createShoppingList(c *depot.CreateShoppingList, facts aggregate.Facts) ([]depot.ShoppingListEvent, error) {
-	if blank(c.OrderID) {
+	switch {
+	case blank(c.OrderID):
 		return nil, ErrOrderIDBlank
-	}
-	if len(c.Items) == 0 {
+	case len(c.Items) == 0:
 		return nil, ErrNoItems
+	case len(c.Items) > limits.MaxLines:
+		return nil, ErrTooManyItems
 	}
 	stops := map[string]depot.Stop{}
 	for _, it := range c.Items {
-		if blank(it.StoreID) || blank(it.ProductID) || it.Quantity < 1 {
+		switch {
+		case blank(it.StoreID) || blank(it.ProductID) || it.Quantity < 1:
 			return nil, ErrNoItems
+		case it.Quantity > limits.MaxLineQuantity:
+			return nil, ErrItemQuantityTooLarge
 		}
 		store, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, it.StoreID)
 		if !ok {
@@ -150,7 +165,10 @@ func createShoppingList(c *depot.CreateShoppingList, facts aggregate.Facts) ([]d
 		}
 		item := stop.Items[it.ProductID]
 		item.ProductName = product.Name
-		item.Quantity += it.Quantity
+		item.Quantity += it.Quantity // at most MaxLines × MaxLineQuantity: no overflow
+		if item.Quantity > limits.MaxLineQuantity {
+			return nil, ErrItemQuantityTooLarge
+		}
 		stop.Items[it.ProductID] = item
 		stops[it.StoreID] = stop
 	}

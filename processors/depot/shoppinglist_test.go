@@ -47,6 +47,14 @@ func line(store, product string, qty int32) depot.ListItem {
 	return depot.ListItem{StoreID: store, ProductID: product, Quantity: qty}
 }
 
+func repeat(it depot.ListItem, n int) []depot.ListItem {
+	out := make([]depot.ListItem, n)
+	for i := range out {
+		out[i] = it
+	}
+	return out
+}
+
 func create(items ...depot.ListItem) *depot.CreateShoppingList {
 	return &depot.CreateShoppingList{OrderID: "order-1", Items: items}
 }
@@ -93,6 +101,26 @@ func TestCreatingAShoppingList(t *testing.T) {
 			When: create(), Facts: facts, Err: ErrNoItems},
 		{Name: "a quantity below one fails",
 			When: create(line("books", "novel", 0)), Facts: facts, Err: ErrNoItems},
+		{Name: "a product in the largest quantity an order line holds, 1,000, is listed",
+			When: create(line("toys", "wizard", 1000)), Facts: facts,
+			Then: []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
+				"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
+					"wizard": {ProductName: "Wizard w/ crystal", Quantity: 1000}}},
+			}}}},
+		{Name: "a quantity above 1,000 fails",
+			When: create(line("toys", "wizard", 1001)), Facts: facts, Err: ErrItemQuantityTooLarge},
+		{Name: "the 2,147,483,647 units of issue 20 fail",
+			When: create(line("toys", "wizard", 2147483647)), Facts: facts, Err: ErrItemQuantityTooLarge},
+		{Name: "lines of one product that add up past 1,000 fail",
+			When: create(line("toys", "wizard", 600), line("books", "novel", 1), line("toys", "wizard", 401)), Facts: facts, Err: ErrItemQuantityTooLarge},
+		{Name: "100 lines, the most an order holds, are listed",
+			When: create(repeat(line("toys", "wizard", 10), 100)...), Facts: facts,
+			Then: []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
+				"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
+					"wizard": {ProductName: "Wizard w/ crystal", Quantity: 1000}}},
+			}}}},
+		{Name: "101 lines fail",
+			When: create(repeat(line("toys", "wizard", 1), 101)...), Facts: facts, Err: ErrTooManyItems},
 		{Name: "a line without a product fails",
 			When: create(line("books", "", 1)), Facts: facts, Err: ErrNoItems},
 		{Name: "a list without an order fails",
@@ -184,7 +212,7 @@ func TestTheStateOfAShoppingList(t *testing.T) {
 
 // Every refusal of a creation answers the domain's text.
 func TestEveryCreationRefusalSaysTheListCannotBeCreated(t *testing.T) {
-	for _, r := range []*aggregate.Rejection{ErrCannotCreate, ErrNoItems, ErrOrderIDBlank} {
+	for _, r := range []*aggregate.Rejection{ErrCannotCreate, ErrNoItems, ErrOrderIDBlank, ErrItemQuantityTooLarge, ErrTooManyItems} {
 		if r.Message != "the shopping list cannot be created" || r.Kind != aggregate.Invalid {
 			t.Errorf("%s: %q (%s)", r.Code, r.Message, r.Kind)
 		}
