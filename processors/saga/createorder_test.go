@@ -1,6 +1,7 @@
 package saga
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -238,5 +239,35 @@ func TestACompensationWithoutAReplyMovesOnAtItsDeadline(t *testing.T) {
 	r.take(OnTimeout(r.s, &sagas.StepTimedOut{CommandID: r.s.PendingCommandID}, r.now, timeout))
 	if _, ok := r.last().(*ordering.RejectOrder); !ok {
 		t.Fatalf("sent %v", r.sentTypes())
+	}
+}
+
+// The saga does not judge the amount: it asks the payment to confirm the
+// order's whole total, whatever it is, and the payment aggregate decides
+// whether its authorization covers it (docs/adr/0014). A refusal rejects
+// the order with the payment's text.
+func TestTheSagaAsksThePaymentToConfirmTheOrdersWholeTotal(t *testing.T) {
+	for _, total := range []int64{1, 1998, 1_000_000_000, 1_000_000_001, 0, -4_611_686_020_574_871_551} {
+		t.Run(fmt.Sprint(total), func(t *testing.T) {
+			ev := orderCreated()
+			ev.TotalCents = total
+			r := &run{t: t, now: t0}
+			r.take(Start(nil, ev, r.now, timeout))
+			r.accept(2)
+			pay, ok := r.last().(*payments.ConfirmPayment)
+			if !ok {
+				t.Fatalf("the third step sent %v, want ConfirmPayment", r.sentTypes())
+			}
+			if pay.AmountCents != total || pay.AggregateID != "payment-1" || pay.OrderID != "order-1" {
+				t.Fatalf("ConfirmPayment %+v, want the order's total %d for payment-1", pay, total)
+			}
+			r.now = r.now.Add(time.Second)
+			r.take(OnReply(r.s, &schemas.CommandResult{CommandID: r.s.PendingCommandID, Message: "payment cannot be confirmed",
+				Code: "payment_amount_exceeded", Kind: "invalid"}, r.now, timeout))
+			r.accept(1) // the shopping list is canceled
+			if reject, ok := r.last().(*ordering.RejectOrder); !ok || reject.Reason != "payment cannot be confirmed" {
+				t.Fatalf("after the payment's refusal sent %v, want RejectOrder with its reason", r.sentTypes())
+			}
+		})
 	}
 }
