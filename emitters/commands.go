@@ -43,7 +43,7 @@ type Commands struct {
 // nil if only Send is used.
 func New(brokers []string, sd *serde.Serde, results *Results, opts ...goka.EmitterOption) (*Commands, error) {
 	c := &Commands{sd: sd, results: results, routes: map[string]string{}, emitters: map[string]*goka.Emitter{}}
-	for _, a := range topics.Aggregates() {
+	for _, a := range topics.EngineAggregates() {
 		for _, name := range a.Commands.Values {
 			c.routes[name] = a.Commands.Name
 		}

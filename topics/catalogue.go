@@ -141,6 +141,27 @@ var (
 		"mallbots.depot.BotSnapshot")
 )
 
+// IdempotencyKeys is the HTTP API's own aggregate, run by the engine like
+// the domain's but not one of them (not in Aggregates: nothing projects it,
+// replays it or counts it as the mall's): one snapshot per Idempotency-Key,
+// binding the key to the first request that claimed it (docs/adr/0015).
+// Its group runs with the API component. Its commands and events serve only
+// that binding and the engine's redelivery checks, so they are kept for as
+// long as the domain's commands, not forever; its table keeps every key.
+var IdempotencyKeys = func() Aggregate {
+	a := aggregate("idempotency_key", "idempotency", "idempotencykeys",
+		names("mallbots.idempotency", "ClaimIdempotencyKey"),
+		names("mallbots.idempotency", "IdempotencyKeyClaimed"),
+		"mallbots.idempotency.IdempotencyKeySnapshot")
+	a.Events.Retention = a.Commands.Retention
+	a.Commands.Key = "the Idempotency-Key (UTF-8)"
+	a.Events.Key, a.Table.Key = a.Commands.Key, a.Commands.Key
+	a.Events.Doc = "the claims of Idempotency-Keys, for the engine's redelivery checks"
+	a.Commands.Doc = "claims of Idempotency-Keys by the HTTP API"
+	a.Table.Doc = "the request each Idempotency-Key is bound to (goka group table)"
+	return a
+}()
+
 // The create-order saga: one goka group keyed by order id, reading the
 // order events (OrderCreated starts it) and its replies.
 var (
@@ -222,10 +243,15 @@ func Aggregates() []Aggregate {
 	return []Aggregate{Stores, Products, Customers, Baskets, Orders, Payments, Invoices, ShoppingLists, Bots}
 }
 
+// EngineAggregates lists every aggregate processors/engine runs: the
+// domain's (Aggregates) and the API's IdempotencyKeys. Commands reach any of
+// them.
+func EngineAggregates() []Aggregate { return append(Aggregates(), IdempotencyKeys) }
+
 // All lists every topic of the catalogue.
 func All() []Topic {
 	all := []Topic{Schemas, Results, DeadLetter}
-	for _, a := range Aggregates() {
+	for _, a := range EngineAggregates() {
 		all = append(all, a.Commands, a.Events, a.Table)
 	}
 	return append(all, SagaReplies, SagaTable, NotificationsTable, NotificationsSent)
@@ -243,7 +269,7 @@ func EventTopics() []string {
 // CommandTopic finds the command topic that carries a command type (Avro
 // full name).
 func CommandTopic(fullName string) (Topic, bool) {
-	for _, a := range Aggregates() {
+	for _, a := range EngineAggregates() {
 		for _, v := range a.Commands.Values {
 			if v == fullName {
 				return a.Commands, true

@@ -12,7 +12,7 @@ import (
 // depend on goka; the names must be the ones goka uses.
 func TestTheCatalogueNamesTablesAsGokaDoes(t *testing.T) {
 	groups := []string{topics.SagaGroup, topics.NotificationsGroup}
-	for _, a := range topics.Aggregates() {
+	for _, a := range topics.EngineAggregates() {
 		groups = append(groups, a.Group)
 		if a.Table.Name != string(goka.GroupTable(goka.Group(a.Group))) {
 			t.Errorf("%s: table %s, goka says %s", a.Type, a.Table.Name, goka.GroupTable(goka.Group(a.Group)))

@@ -10,6 +10,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/core"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/idempotency"
 	"github.com/mallbots/mallbots/schemas/notifications"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/payments"
@@ -25,6 +26,7 @@ func Types() ([]schemas.Type, error) {
 	var all []schemas.Type
 	for _, load := range []func() ([]schemas.Type, error){
 		core.Types, stores.Types, customers.Types, baskets.Types, ordering.Types, payments.Types, depot.Types, saga.Types, notifications.Types,
+		idempotency.Types,
 	} {
 		ts, err := load()
 		if err != nil {

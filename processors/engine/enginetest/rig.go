@@ -117,7 +117,7 @@ func New(t testing.TB, groups func(engine.Deps) []*goka.GroupGraph, opts ...Opti
 }
 
 func aggregateOf(gg *goka.GroupGraph) (topics.Aggregate, bool) {
-	for _, a := range topics.Aggregates() {
+	for _, a := range topics.EngineAggregates() {
 		if goka.Group(a.Group) == gg.Group() {
 			return a, true
 		}
