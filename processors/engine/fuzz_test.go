@@ -1,0 +1,291 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/tester"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/baskets"
+	"github.com/mallbots/mallbots/processors/customers"
+	"github.com/mallbots/mallbots/processors/depot"
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/idempotency"
+	"github.com/mallbots/mallbots/processors/ordering"
+	"github.com/mallbots/mallbots/processors/payments"
+	"github.com/mallbots/mallbots/processors/stores"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// FuzzCommandRecord puts an arbitrary record on the command topic of one of
+// the aggregates, every group of every context running under goka's tester
+// with empty tables. Whatever the record holds, its group handles it and goes
+// on: no group stops (a panic in a callback or a ctx.Fail would stop its
+// partition for good), and the record leaves exactly one trace:
+//
+//   - a dead letter carrying the record's value unchanged and a reason, and
+//     nothing else; or
+//   - one result on mallbots.results for the command's id, and, when it is
+//     accepted, as many events of the command's aggregate as the version it
+//     reports (the aggregate was new), and a snapshot of that version in the
+//     table; when it is rejected, no event.
+//
+// keyFromCommand keys the record by the aggregate id of the command the value
+// decodes to, if any, so that the fuzzer reaches the rules and not only the
+// key check.
+//
+//	go test -run='^$' -fuzz='^FuzzCommandRecord$' -fuzztime=60s -parallel 1 ./processors/engine/
+func FuzzCommandRecord(f *testing.F) {
+	h := newFuzzHarness(f)
+	for i, a := range h.aggregates {
+		for _, name := range a.Commands.Values {
+			value := h.fixture(f, a.Commands, name)
+			f.Add(uint8(i), "", value, true)
+			f.Add(uint8(i), "someone-else", value, false)
+			f.Add(uint8(i), "", h.unconditional(f, a.Commands, value), true)
+		}
+		f.Add(uint8(i), "k", []byte("definitely not avro"), false)
+		f.Add(uint8(i), "", []byte{0, 0, 0, 0, 1}, false)
+	}
+
+	f.Fuzz(func(t *testing.T, aggregate uint8, key string, value []byte, keyFromCommand bool) {
+		a := h.aggregates[int(aggregate)%len(h.aggregates)]
+		var sent schemas.Command
+		if v, err := h.sd.Decode(context.Background(), serde.Position{Topic: a.Commands.Name, Offset: -1}, value); err == nil {
+			sent, _ = v.(schemas.Command)
+		}
+		if keyFromCommand && sent != nil {
+			key = sent.CommandMetadata().AggregateID
+		}
+		out := h.consume(t, a.Commands.Name, key, value)
+
+		what := fmt.Sprintf("%s: key %q, value %q", a.Commands.Name, key, value)
+		if len(out.deadLetters) > 0 {
+			if len(out.deadLetters) != 1 || len(out.results) != 0 || len(out.events) != 0 {
+				t.Fatalf("%s: %d dead letters, %d results, %d events; a dead-lettered record leaves nothing else", what,
+					len(out.deadLetters), len(out.results), len(out.events))
+			}
+			dl := out.deadLetters[0]
+			if !bytes.Equal(dl.value, value) || len(dl.headers[topics.HeaderDLQReason]) == 0 {
+				t.Fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, dl.value, dl.headers[topics.HeaderDLQReason])
+			}
+			return
+		}
+		if sent == nil {
+			t.Fatalf("%s: a value that is no command was not dead-lettered (%d results, %d events)", what, len(out.results), len(out.events))
+		}
+		if len(out.results) != 1 {
+			t.Fatalf("%s: %d results; a command gets exactly one", what, len(out.results))
+		}
+		res := h.decode(t, topics.Results.Name, out.results[0].value).(*schemas.CommandResult)
+		if res.CommandID != sent.CommandMetadata().CommandID || out.results[0].key != res.CommandID {
+			t.Fatalf("%s: result %+v keyed %q; want the command's id %q", what, res, out.results[0].key, sent.CommandMetadata().CommandID)
+		}
+		if !res.Accepted {
+			if len(out.events) != 0 {
+				t.Fatalf("%s: rejected (%s: %s) but %d events emitted", what, res.Code, res.Message, len(out.events))
+			}
+			return
+		}
+		if int64(len(out.events)) != res.Version {
+			t.Fatalf("%s: accepted at version %d with %d events; a new aggregate's version counts its events", what, res.Version, len(out.events))
+		}
+		for _, e := range out.events {
+			ev, ok := h.decode(t, a.Events.Name, e.value).(schemas.Event)
+			if !ok || e.key != key || ev.EventMetadata().AggregateID != key {
+				t.Fatalf("%s: event %+v keyed %q; want an event of aggregate %q", what, ev, e.key, key)
+			}
+		}
+		if res.Version > 0 {
+			raw, _ := h.tt.TableValue(goka.Table(a.Table.Name), key).([]byte)
+			if snap := h.decode(t, a.Table.Name, raw); snapshotVersion(snap) != res.Version {
+				t.Fatalf("%s: accepted at version %d, but the table holds %+v", what, res.Version, snap)
+			}
+		}
+	})
+}
+
+// snapshotVersion is the Version of a *schemas.Snapshot[S] of any S, -1
+// for anything else.
+func snapshotVersion(v any) int64 {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() != reflect.Struct || !rv.FieldByName("State").IsValid() || rv.FieldByName("Version").Kind() != reflect.Int64 {
+		return -1
+	}
+	return rv.FieldByName("Version").Int()
+}
+
+// fuzzHarness runs every aggregate group under one tester for the whole
+// fuzz run, and records what each consumed record leaves.
+type fuzzHarness struct {
+	tt         *tester.Tester
+	sd         *serde.Serde
+	aggregates []topics.Aggregate
+	types      map[string]schemas.Type
+	stopped    chan error // a group's Run returned
+	queues     map[string]*tester.QueueTracker
+}
+
+type emitted struct {
+	key     string
+	value   []byte
+	headers goka.Headers
+}
+
+type trace struct {
+	deadLetters, results, events []emitted
+}
+
+func newFuzzHarness(f *testing.F) *fuzzHarness {
+	f.Helper()
+	sd, _ := testkit.Serde(f)
+	types, err := contract.Types()
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := &fuzzHarness{tt: tester.New(f), sd: sd, aggregates: topics.EngineAggregates(), types: map[string]schemas.Type{},
+		stopped: make(chan error, 16), queues: map[string]*tester.QueueTracker{}}
+	for _, typ := range types {
+		h.types[typ.Name] = typ
+	}
+	deps := engine.Deps{
+		Serde:      sd,
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:        func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+		Partitions: func(topics.Topic) int32 { return 1 }, // goka's tester runs one partition
+	}
+	var groups []*goka.GroupGraph
+	for _, g := range []func(engine.Deps) []*goka.GroupGraph{stores.Groups, customers.Groups, baskets.Groups, ordering.Groups,
+		payments.Groups, depot.Groups, idempotency.Groups} {
+		groups = append(groups, g(deps)...)
+	}
+	if len(groups) != len(h.aggregates) {
+		f.Fatalf("%d groups for %d aggregates: a context's groups are missing here", len(groups), len(h.aggregates))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.Cleanup(cancel)
+	for _, gg := range groups {
+		p, err := goka.NewProcessor(nil, gg, goka.WithTester(h.tt))
+		if err != nil {
+			f.Fatal(err)
+		}
+		go func() {
+			err := p.Run(ctx)
+			if ctx.Err() == nil {
+				h.stopped <- fmt.Errorf("group %s stopped: %v", gg.Group(), err)
+			}
+		}()
+	}
+	for _, topic := range []string{topics.DeadLetter.Name, topics.Results.Name} {
+		h.queues[topic] = h.tt.NewQueueTracker(topic)
+	}
+	for _, a := range h.aggregates {
+		h.queues[a.Events.Name] = h.tt.NewQueueTracker(a.Events.Name)
+	}
+	return h
+}
+
+// consume puts the record on topic with every table emptied first, so that
+// each input is handled alone, and returns what it left. A group that stops,
+// or a record that is not handled within seconds, fails t.
+func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) trace {
+	h.tt.ClearValues()
+	for _, q := range h.queues {
+		q.Seek(q.Hwm())
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.tt.Consume(topic, key, value)
+	}()
+	select {
+	case <-done:
+	case err := <-h.stopped:
+		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: key %q, value %q: not handled within 10 s", topic, key, value)
+	}
+	select {
+	case err := <-h.stopped:
+		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
+	default:
+	}
+	var out trace
+	read := func(topic string) []emitted {
+		var all []emitted
+		for {
+			headers, k, v, ok := h.queues[topic].NextWithHeaders()
+			if !ok {
+				return all
+			}
+			b, _ := v.([]byte)
+			all = append(all, emitted{key: k, value: b, headers: headers})
+		}
+	}
+	out.deadLetters = read(topics.DeadLetter.Name)
+	out.results = read(topics.Results.Name)
+	for _, a := range h.aggregates {
+		out.events = append(out.events, read(a.Events.Name)...)
+	}
+	return out
+}
+
+func (h *fuzzHarness) decode(t *testing.T, topic string, b []byte) any {
+	t.Helper()
+	v, err := h.sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, b)
+	if err != nil {
+		t.Fatalf("the group wrote a record of %s that does not decode: %v", topic, err)
+	}
+	return v
+}
+
+// unconditional is the command record without its expected version (the
+// fixtures have one, which a new aggregate never matches), so that the
+// rules get to decide it.
+func (h *fuzzHarness) unconditional(f *testing.F, topic topics.Topic, value []byte) []byte {
+	f.Helper()
+	v, err := h.sd.Decode(context.Background(), serde.Position{Topic: topic.Name, Offset: -1}, value)
+	if err != nil {
+		f.Fatal(err)
+	}
+	cmd := v.(schemas.Command)
+	cmd.CommandMetadata().ExpectedVersion = nil
+	b, err := h.sd.Encode(topic.Name, cmd)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// fixture is the committed record of the latest version of a command type
+// (schemas/testdata/records), framed with the id its writer has on topic.
+func (h *fuzzHarness) fixture(f *testing.F, topic topics.Topic, name string) []byte {
+	f.Helper()
+	typ, ok := h.types[name]
+	if !ok {
+		f.Fatalf("the contract has no %s", name)
+	}
+	body, err := os.ReadFile(filepath.Join("..", "..", "schemas", "testdata", "records", name+".v"+strconv.Itoa(typ.Latest())+".avro"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	head, err := h.sd.Encode(topic.Name, typ.New())
+	if err != nil {
+		f.Fatal(err)
+	}
+	return append(head[:5:5], body...)
+}
