@@ -1,0 +1,159 @@
+package policies_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/tester"
+
+	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/policies"
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// FuzzEventRecord puts an arbitrary record on one of the event logs the
+// policies read, their group running under goka's tester. Whatever the record
+// holds, the group handles it and goes on (a ctx.Fail or a panic would stop
+// it for good, and with it every policy): a record that is no event becomes
+// one dead letter carrying its value and a reason; an event sends exactly the
+// commands React returns for it, each on its command topic keyed by its
+// aggregate, and nothing else.
+//
+//	go test -run='^$' -fuzz='^FuzzEventRecord$' -fuzztime=60s -parallel 1 ./processors/policies/
+func FuzzEventRecord(f *testing.F) {
+	sd, _ := testkit.Serde(f)
+	types, err := contract.Types()
+	if err != nil {
+		f.Fatal(err)
+	}
+	byName := map[string]schemas.Type{}
+	for _, typ := range types {
+		byName[typ.Name] = typ
+	}
+	for i, a := range policies.Inputs {
+		for _, name := range a.Events.Values {
+			typ := byName[name]
+			body, err := os.ReadFile(filepath.Join("..", "..", "schemas", "testdata", "records", name+".v"+strconv.Itoa(typ.Latest())+".avro"))
+			if err != nil {
+				f.Fatal(err)
+			}
+			head, err := sd.Encode(a.Events.Name, typ.New())
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(i), "k", append(head[:5:5], body...))
+		}
+		f.Add(uint8(i), "k", []byte("definitely not avro"))
+	}
+
+	tt := tester.New(f)
+	stopped := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.Cleanup(cancel)
+	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), goka.WithTester(tt))
+	if err != nil {
+		f.Fatal(err)
+	}
+	go func() {
+		err := p.Run(ctx)
+		if ctx.Err() == nil {
+			stopped <- err
+		}
+	}()
+	outputs := []string{topics.DeadLetter.Name, topics.Orders.Commands.Name, topics.Invoices.Commands.Name, topics.ShoppingLists.Commands.Name}
+	queues := map[string]*tester.QueueTracker{}
+	for _, topic := range outputs {
+		queues[topic] = tt.NewQueueTracker(topic)
+	}
+
+	f.Fuzz(func(t *testing.T, input uint8, key string, value []byte) {
+		topic := policies.Inputs[int(input)%len(policies.Inputs)].Events.Name
+		what := fmt.Sprintf("%s: key %q, value %q", topic, key, value)
+		for _, q := range queues {
+			q.Seek(q.Hwm())
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			tt.Consume(topic, key, value)
+		}()
+		select {
+		case <-done:
+		case err := <-stopped:
+			t.Fatalf("%s: the policies' group stopped: %v", what, err)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: not handled within 10 s", what)
+		}
+
+		type sentCommand struct {
+			topic, key string
+			cmd        schemas.Command
+		}
+		var sent []sentCommand
+		deadLetters := 0
+		for _, topic := range outputs {
+			for {
+				headers, k, v, ok := queues[topic].NextWithHeaders()
+				if !ok {
+					break
+				}
+				b, _ := v.([]byte)
+				if topic == topics.DeadLetter.Name {
+					deadLetters++
+					if !bytes.Equal(b, value) || len(headers[topics.HeaderDLQReason]) == 0 {
+						t.Fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, b, headers[topics.HeaderDLQReason])
+					}
+					continue
+				}
+				cmd, err := sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, b)
+				if err != nil {
+					t.Fatalf("%s: sent a command that does not decode: %v", what, err)
+				}
+				sent = append(sent, sentCommand{topic: topic, key: k, cmd: cmd.(schemas.Command)})
+			}
+		}
+
+		decoded, err := sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, value)
+		ev, isEvent := decoded.(schemas.Event)
+		if err != nil || !isEvent {
+			if deadLetters != 1 || len(sent) != 0 {
+				t.Fatalf("%s: no event, but %d dead letters and %d commands; want one dead letter", what, deadLetters, len(sent))
+			}
+			return
+		}
+		if deadLetters != 0 {
+			t.Fatalf("%s: an event was dead-lettered", what)
+		}
+		want := policies.React(ev)
+		if len(sent) != len(want) {
+			t.Fatalf("%s: %d commands sent, React returns %d: %+v", what, len(sent), len(want), want)
+		}
+	next:
+		for _, w := range want {
+			if m := w.CommandMetadata(); m.CorrelationID == "" {
+				m.CorrelationID = m.CommandID // what the sender fills in
+			}
+			typ, _ := sd.TypeOf(w)
+			topic, _ := topics.CommandTopic(typ.Name)
+			for _, s := range sent {
+				if s.topic == topic.Name && s.key == w.CommandMetadata().AggregateID && reflect.DeepEqual(s.cmd, w) {
+					continue next
+				}
+			}
+			t.Fatalf("%s: React returns %+v, which was not sent to %s keyed by its aggregate; sent: %+v", what, w, topic.Name, sent)
+		}
+	})
+}
