@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/internal/registry"
@@ -71,5 +74,43 @@ func TestUnparseableSchemasAreRefusedAsInvalid(t *testing.T) {
 	// next registration goes through at once.
 	if ss := e.register(subject, user(fID)); ss.Version != 1 {
 		t.Fatalf("the first valid schema became version %d, want 1", ss.Version)
+	}
+}
+
+// A schema the parser panics on, found in the topic (written by another
+// registry), makes Open fail with an error naming the record, not crash the
+// process that opens the registry.
+func TestOpenRefusesAStoredSchemaTheParserPanicsOn(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start broker: %v", err)
+	}
+	defer cluster.Close()
+	ensureTopic(t, cluster)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const schema = `{\"type\":\"record\",\"name\":\"A\",\"fields\":[{\"name\":\"A000\",\"type\":[],\"default\":null}]}`
+	rec := &kgo.Record{
+		Key:   []byte(`{"keytype":"SCHEMA","subject":"a-value","version":1,"magic":1}`),
+		Value: []byte(`{"subject":"a-value","version":1,"id":1,"schemaType":"AVRO","schema":"` + schema + `"}`),
+	}
+	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	reg, err := registry.Open(ctx, registry.Config{Kafka: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, Topic: topic, Log: testLogger(t)})
+	if err == nil {
+		reg.Close()
+		t.Fatal("Open accepted a topic holding a schema the parser cannot parse")
+	}
+	for _, want := range []string{`subject "a-value" version 1`, "panicked"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open's error %q does not mention %q", err, want)
+		}
 	}
 }
