@@ -57,7 +57,7 @@ func (s *server) basketRoutes(mux *http.ServeMux) {
 		var in struct {
 			PaymentID string `json:"paymentId"`
 		}
-		ok := decode(w, r, &in)
+		ok := readJSON(w, r, &in)
 		return &contract.CheckoutBasket{PaymentID: in.PaymentID}, ok
 	}))
 	mux.HandleFunc("DELETE /api/baskets/{id}", s.basketCommand(func(http.ResponseWriter, *http.Request) (contract.BasketCommand, bool) {
@@ -71,7 +71,7 @@ func readItem(w http.ResponseWriter, r *http.Request) (string, int32, bool) {
 		ProductID string `json:"productId"`
 		Quantity  *int32 `json:"quantity"`
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return "", 0, false
 	}
 	switch {
@@ -95,10 +95,10 @@ func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
 		ID         string `json:"id"`
 		CustomerID string `json:"customerId"`
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
-	id, ok := newID(w, in.ID)
+	id, ok := createID(w, r, in.ID)
 	if !ok {
 		return
 	}

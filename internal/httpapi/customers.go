@@ -37,7 +37,7 @@ func (s *server) customerRoutes(mux *http.ServeMux) {
 		var in struct {
 			SMSNumber string `json:"smsNumber"`
 		}
-		ok := decode(w, r, &in)
+		ok := readJSON(w, r, &in)
 		return &contract.ChangeSmsNumber{SMSNumber: in.SMSNumber}, ok
 	}))
 }
@@ -53,10 +53,10 @@ func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
 		Name      string `json:"name"`
 		SMSNumber string `json:"smsNumber"`
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
-	id, ok := newID(w, in.ID)
+	id, ok := createID(w, r, in.ID)
 	if !ok {
 		return
 	}

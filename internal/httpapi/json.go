@@ -1,14 +1,19 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // maxBody bounds request bodies; a command is a few hundred bytes.
@@ -87,30 +92,87 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, apiError{Code: code, Message: message})
 }
 
+// readJSON reads the JSON body of a route that takes one: the request must
+// say it is JSON (jsonContent), then decode reads it.
+func readJSON(w http.ResponseWriter, r *http.Request, into any) bool {
+	return jsonContent(w, r) && decode(w, r, into)
+}
+
+// jsonContent refuses with 415 a body that is not sent as JSON. A browser
+// sends text/plain, application/x-www-form-urlencoded and multipart/form-data
+// bodies, and bodies without a Content-Type, to another site without asking
+// it first (no CORS preflight), so a page anywhere could make a visitor's
+// browser post a command here: only application/json, which a browser
+// never sends cross-site without the server's consent, is read. Its one
+// parameter may be charset=utf-8.
+func jsonContent(w http.ResponseWriter, r *http.Request) bool {
+	sent := r.Header.Get("Content-Type")
+	if sent == "" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"the request has no Content-Type: send the body as JSON with Content-Type: application/json")
+		return false
+	}
+	media, params, err := mime.ParseMediaType(sent)
+	charset, hasCharset := params["charset"]
+	utf8Only := len(params) == 0 || len(params) == 1 && hasCharset && strings.EqualFold(charset, "utf-8")
+	if err == nil && media == "application/json" && utf8Only {
+		return true
+	}
+	writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+		fmt.Sprintf("Content-Type %s is not supported: send the body as JSON with Content-Type: application/json", strconv.Quote(sent)))
+	return false
+}
+
+// readBody is a request body decode has read: the same bytes again, for
+// the request's fingerprint (idempotency.go).
+type readBody struct {
+	*bytes.Reader
+	raw []byte
+}
+
+func (readBody) Close() error { return nil }
+
+// bodyRead returns the body decode read from r, nil if it read none.
+func bodyRead(r *http.Request) []byte {
+	if b, ok := r.Body.(readBody); ok {
+		return b.raw
+	}
+	return nil
+}
+
 // decode reads a JSON body strictly: one object, no unknown fields, at most
-// maxBody bytes. The error message names the problem for the client.
+// maxBody bytes, its text valid UTF-8. The error message names the problem
+// for the client. It leaves the bytes it read in r.Body (readBody). It does
+// not look at the Content-Type: readJSON does.
 func decode(w http.ResponseWriter, r *http.Request, into any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body exceeds %d bytes", tooBig.Limit))
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "bad_request", "the request body could not be read: "+err.Error())
+		return false
+	}
+	r.Body = readBody{bytes.NewReader(raw), raw}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
+	err = dec.Decode(into)
 	if err == nil {
-		// Anything after the object is an error; reading it may also hit
-		// the size limit, which must stay a 413.
 		if _, e := dec.Token(); e != io.EOF {
 			err = errors.New("the body must hold one JSON object")
-			var tooBig *http.MaxBytesError
-			if errors.As(e, &tooBig) {
-				err = e
-			}
 		}
 	}
 	if err == nil {
+		if msg, bad := notUTF8(raw); bad {
+			writeError(w, http.StatusBadRequest, "bad_request", msg)
+			return false
+		}
 		return true
 	}
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
 	msg := err.Error()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -125,9 +187,6 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 		msg = fmt.Sprintf("the body must be a JSON object, not a JSON %s", typ.Value)
 	case errors.As(err, &typ):
 		msg = fmt.Sprintf("field %q must be a %s, not a JSON %s", typ.Field, jsonKind(typ.Type), typ.Value)
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body exceeds %d bytes", tooBig.Limit))
-		return false
 	case strings.HasPrefix(msg, "json: unknown field "):
 		msg = "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
 	default:
@@ -135,6 +194,59 @@ func decode(w http.ResponseWriter, r *http.Request, into any) bool {
 	}
 	writeError(w, http.StatusBadRequest, "bad_request", msg)
 	return false
+}
+
+// notUTF8 names the first string of a JSON text that encoding/json accepted
+// whose text is not valid UTF-8: raw bytes that are not UTF-8, or a \u
+// escape of half a UTF-16 surrogate pair. encoding/json turns either into
+// U+FFFD without a word, so a name would be stored other than it was sent.
+// jsontext (encoding/json/v2's) reads strings strictly and says where it
+// stopped; the text is otherwise valid JSON (encoding/json read it), so
+// where it stops is such a string. Duplicate names are encoding/json's
+// business (the last wins), not refused here.
+func notUTF8(raw []byte) (string, bool) {
+	if utf8.Valid(raw) && !bytes.Contains(raw, []byte(`\u`)) {
+		return "", false // nothing that could be invalid
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
+	var err error
+	for err == nil {
+		_, err = dec.ReadToken()
+	}
+	var bad *jsontext.SyntacticError
+	if !errors.As(err, &bad) {
+		return "", false
+	}
+	what := fieldPath(bad.JSONPointer)
+	if kind, n := dec.StackIndex(dec.StackDepth()); kind == '{' && n%2 == 0 {
+		// The decoder stopped where an object expects a member's name.
+		what = "a field name"
+		if p := fieldPath(bad.JSONPointer); p != "" {
+			what += " in " + p
+		}
+	}
+	at := raw[bad.ByteOffset:]
+	if len(at) >= 6 && at[0] == '\\' && at[1] == 'u' {
+		return fmt.Sprintf("%s is not valid UTF-8: %s at byte %d is half of a UTF-16 surrogate pair", what, at[:6], bad.ByteOffset), true
+	}
+	return fmt.Sprintf("%s is not valid UTF-8 (byte %d)", what, bad.ByteOffset), true
+}
+
+// fieldPath writes a JSON pointer the way a client names a field:
+// "items[1].productId".
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
 }
 
 // jsonKind names a Go type the way a JSON client thinks of it.

@@ -181,3 +181,131 @@ func TestDecodeAcceptsABodyOfExactly1MiB(t *testing.T) {
 		t.Fatalf("a body of exactly %d bytes: status %d, body %s; want it accepted", maxBody, rec.Code, rec.Body)
 	}
 }
+
+// order stands for a body with a nested list, as a basket's or a search's.
+type order struct {
+	Name  string `json:"name"`
+	Items []struct {
+		ProductID string `json:"productId"`
+	} `json:"items"`
+}
+
+// decodeOrder sends body through decode into an order and returns the
+// response (204 when decode accepted it) and what it decoded.
+func decodeOrder(body string) (*httptest.ResponseRecorder, order) {
+	var into order
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if decode(w, r, &into) {
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/any", strings.NewReader(body)))
+	return rec, into
+}
+
+// encoding/json replaces text that is not UTF-8 with U+FFFD without a
+// word; decode refuses it, naming the field, so that a name is stored as it
+// was sent or not at all.
+func TestDecodeRefusesTextThatIsNotUTF8NamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, says string
+	}{
+		{"a byte that is not UTF-8", "{\"name\":\"Wal\xffdorf\"}", "name is not valid UTF-8 (byte 12)"},
+		{"a truncated sequence", "{\"name\":\"caf\xc3\"}", "name is not valid UTF-8 (byte 12)"},
+		{"an encoded surrogate", "{\"name\":\"\xed\xa0\x80\"}", "name is not valid UTF-8 (byte 9)"},
+		{"a lone high surrogate escape", `{"name":"\ud800"}`, `name is not valid UTF-8: \ud800 at byte 9 is half of a UTF-16 surrogate pair`},
+		{"a lone low surrogate escape", `{"name":"x\udc00"}`, `name is not valid UTF-8: \udc00 at byte 10 is half of a UTF-16 surrogate pair`},
+		{"a high surrogate before a letter", `{"name":"\ud83d\u0041"}`, `name is not valid UTF-8: \ud83d at byte 9`},
+		{"in a list, named by its place", `{"items":[{"productId":"p1"},{"productId":"p\ud800"}]}`, `items[1].productId is not valid UTF-8`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _ := decodeOrder(tc.body)
+
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status %d, body %s; want 400", rec.Code, rec.Body)
+			}
+			var e apiError
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+				t.Fatalf("error body %q is not an API error: %v", rec.Body, err)
+			}
+			if e.Code != "bad_request" || !strings.Contains(e.Message, tc.says) {
+				t.Errorf("answered %+v, want bad_request saying %q", e, tc.says)
+			}
+		})
+	}
+}
+
+func TestDecodeAcceptsEveryCharacterHoweverItIsWritten(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"UTF-8 as it is", `{"name":"Café 😀"}`, "Café 😀"},
+		{"escaped, a surrogate pair included", `{"name":"Caf\u00e9 \ud83d\ude00"}`, "Café 😀"},
+		{"U+FFFD sent on purpose", `{"name":"\ufffd�"}`, "\ufffd\ufffd"},
+		{"a backslash before a u is no escape", `{"name":"\\ud800"}`, `\ud800`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, got := decodeOrder(tc.body)
+			if rec.Code != http.StatusNoContent {
+				t.Fatalf("status %d, body %s; want it accepted", rec.Code, rec.Body)
+			}
+			if got.Name != tc.want {
+				t.Errorf("name %q, want %q", got.Name, tc.want)
+			}
+		})
+	}
+}
+
+// A JSON route reads only a body sent as application/json: a browser sends
+// the other types (and a body with none) to any site without a preflight.
+func TestReadJSONReadsOnlyJSON(t *testing.T) {
+	for _, tc := range []struct {
+		contentType string // "" sends none
+		accepted    bool
+		says        string
+	}{
+		{"application/json", true, ""},
+		{"application/json; charset=utf-8", true, ""},
+		{"Application/JSON; Charset=UTF-8", true, ""},
+		{"", false, "the request has no Content-Type: send the body as JSON with Content-Type: application/json"},
+		{"text/plain", false, `Content-Type "text/plain" is not supported: send the body as JSON with Content-Type: application/json`},
+		{"text/plain; charset=utf-8", false, `Content-Type "text/plain; charset=utf-8" is not supported`},
+		{"application/x-www-form-urlencoded", false, `Content-Type "application/x-www-form-urlencoded" is not supported`},
+		{"multipart/form-data; boundary=x", false, `"multipart/form-data; boundary=x" is not supported`},
+		{"application/json; charset=iso-8859-1", false, `"application/json; charset=iso-8859-1" is not supported`},
+		{"application/json; profile=x", false, `"application/json; profile=x" is not supported`},
+		{"application/jsonp", false, `"application/jsonp" is not supported`},
+		{"application/json;;", false, `"application/json;;" is not supported`},
+	} {
+		t.Run(tc.contentType, func(t *testing.T) {
+			var got command
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if readJSON(w, r, &got) {
+					w.WriteHeader(http.StatusNoContent)
+				}
+			})
+			req := httptest.NewRequest(http.MethodPost, "/api/stores", strings.NewReader(`{"name":"Waldorf"}`))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			if tc.accepted {
+				if rec.Code != http.StatusNoContent || got.Name != "Waldorf" {
+					t.Fatalf("status %d, body %s, decoded %+v; want it read", rec.Code, rec.Body, got)
+				}
+				return
+			}
+			var e apiError
+			_ = json.Unmarshal(rec.Body.Bytes(), &e)
+			if rec.Code != http.StatusUnsupportedMediaType || e.Code != "unsupported_media_type" || !strings.Contains(e.Message, tc.says) {
+				t.Errorf("answered %d %+v; want 415 unsupported_media_type saying %q", rec.Code, e, tc.says)
+			}
+			if got != (command{}) {
+				t.Errorf("the body was read anyway: %+v", got)
+			}
+		})
+	}
+}

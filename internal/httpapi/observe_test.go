@@ -26,7 +26,7 @@ func (o *observed) observe(route string, status int, _ time.Duration) {
 func TestHealthServesMetricsAndObservesRoutePatterns(t *testing.T) {
 	o := &observed{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("mallbots_up 1\n")) })
-	srv := httptest.NewServer(httpapi.Health(func() error { return nil }, httpapi.Observability{Metrics: metrics, ObserveRequest: o.observe}))
+	srv := httptest.NewServer(httpapi.Health(func() error { return nil }, httpapi.Observability{Metrics: metrics, ObserveRequest: o.observe}, nil))
 	defer srv.Close()
 	for path, want := range map[string]int{"/metrics": 200, "/readyz": 200, "/nowhere": 404} {
 		resp, err := http.Get(srv.URL + path)

@@ -74,14 +74,14 @@ func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {
 		CustomerID string `json:"customerId"`
 		Amount     *Money `json:"amount"`
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
 	if in.Amount == nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "amount is required, e.g. {\"customerId\": \"…\", \"amount\": 99.90}")
 		return
 	}
-	id, ok := newID(w, in.ID)
+	id, ok := createID(w, r, in.ID)
 	if !ok {
 		return
 	}

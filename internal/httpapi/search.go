@@ -70,11 +70,8 @@ func (s *server) searchRoutes(mux *http.ServeMux) {
 }
 
 func (s *server) searchOrders(w http.ResponseWriter, r *http.Request) {
-	if !s.searchAvailable(w) {
-		return
-	}
 	var body searchRequestJSON
-	if !decode(w, r, &body) {
+	if !readJSON(w, r, &body) || !s.searchAvailable(w) {
 		return
 	}
 	req, bad := body.request()

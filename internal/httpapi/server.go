@@ -9,12 +9,12 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/mallbots/mallbots/emitters"
 	"github.com/mallbots/mallbots/schemas"
@@ -77,19 +77,30 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})
-	return d.observe(s.logRequests(mux))
+	return s.middleware(mux)
 }
 
 // Health serves only /healthz and /readyz (and /metrics when obs has a
 // metrics handler): for an instance that runs other components but not
-// the API.
-func Health(ready func() error, obs Observability) http.Handler {
-	s := &server{Deps{Ready: ready}}
+// the API. log (nil: slog.Default) gets what the API's log would.
+func Health(ready func() error, obs Observability, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &server{Deps{Ready: ready, Observability: obs, Log: log}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	obs.routeMetrics(mux)
-	return obs.observe(mux)
+	return s.middleware(mux)
+}
+
+// middleware is the one chain every request goes through, outermost
+// first: a span and a latency observation (observe), a debug line
+// (logRequests), and a 500 instead of a dropped connection when the
+// handler panics (recoverPanics).
+func (s *server) middleware(h http.Handler) http.Handler {
+	return s.observe(s.logRequests(s.recoverPanics(h)))
 }
 
 func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
@@ -109,14 +120,58 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder remembers the status a handler answered and whether it
+// has begun to answer.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	started bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
+	if !r.started && code >= 200 { // 1xx are interim answers
+		r.status, r.started = code, true
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.started = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// recoverPanics answers a handler's panic with 500 and the API's error
+// body, and logs it at ERROR with its stack. Left to net/http, a panic
+// drops the connection (the client sees no answer) and is written to the
+// server's ErrorLog. A handler that had begun its answer cannot take it
+// back: its connection is aborted (http.ErrAbortHandler, which net/http
+// does not log again), so the client cannot mistake half an answer for a
+// whole one. A handler that panics with http.ErrAbortHandler itself meant
+// to abort: that is passed on as it is.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.Log.Error("a handler panicked", "method", r.Method, "path", r.URL.Path, "route", r.Pattern, "panic", fmt.Sprint(v),
+				"answered", rec.started, "stack", string(debug.Stack()))
+			if rec.started {
+				panic(http.ErrAbortHandler)
+			}
+			writeError(w, http.StatusInternalServerError, "internal",
+				"the server failed while handling the request, and logged it; a write retried with the same Idempotency-Key is applied at most once")
+		}()
+		next.ServeHTTP(rec, r)
+	})
 }
 
 // written is the body of a successful write.
@@ -129,13 +184,11 @@ type written struct {
 type awaitView func(ctx context.Context, id string, version int64) error
 
 // send runs one command for a write route: metadata from the request
-// (Idempotency-Key → command id, If-Match → expected version), the result,
-// read-your-writes on the view, and the response.
+// (If-Match → expected version; Idempotency-Key, claimed for this request,
+// → command id), the result, read-your-writes on the view, and the
+// response.
 func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Command, created bool, await awaitView) {
 	meta := cmd.CommandMetadata()
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		meta.CommandID = key
-	}
 	if m := r.Header.Get("If-Match"); m != "" {
 		v, err := strconv.ParseInt(m, 10, 64)
 		if err != nil || v < 0 {
@@ -146,21 +199,19 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Comman
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
 	defer cancel()
+	if key := r.Header.Get(idempotencyHeader); key != "" {
+		if !s.claim(ctx, w, r, key) {
+			return
+		}
+		meta.CommandID = key
+	}
 	res, err := s.Commands.SendAndWait(ctx, cmd)
 	if errors.Is(err, emitters.ErrNoResultYet) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"commandId": meta.CommandID})
 		return
 	}
-	if err != nil && r.Context().Err() != nil {
-		// The client went away (and with it the request's context): no one
-		// reads an answer, and nothing is wrong with Kafka. The command may
-		// still be applied; a retry with the same Idempotency-Key is safe.
-		s.Log.Info("the client went away before its command was acknowledged", "command_id", meta.CommandID, "err", err)
-		return
-	}
 	if err != nil {
-		s.Log.Error("sending a command failed", "command_id", meta.CommandID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the command could not be sent to Kafka; retry with the same Idempotency-Key: "+err.Error())
+		s.unsent(w, r, meta.CommandID, err)
 		return
 	}
 	if !res.Accepted {
@@ -179,6 +230,19 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Comman
 	writeJSON(w, status, written{ID: res.AggregateID, Version: res.Version})
 }
 
+// unsent answers a command (or a claim) that Kafka did not take.
+func (s *server) unsent(w http.ResponseWriter, r *http.Request, commandID string, err error) {
+	if r.Context().Err() != nil {
+		// The client went away (and with it the request's context): no one
+		// reads an answer, and nothing is wrong with Kafka. The command may
+		// still be applied; a retry with the same Idempotency-Key is safe.
+		s.Log.Info("the client went away before its command was acknowledged", "command_id", commandID, "err", err)
+		return
+	}
+	s.Log.Error("sending a command failed", "command_id", commandID, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "unavailable", "the command could not be sent to Kafka; retry with the same Idempotency-Key: "+err.Error())
+}
+
 func statusOf(kind string) int {
 	switch kind {
 	case "not_found":
@@ -189,18 +253,6 @@ func statusOf(kind string) int {
 		return http.StatusUnauthorized
 	}
 	return http.StatusBadRequest
-}
-
-// newID returns the client's id for a create, or a new one.
-func newID(w http.ResponseWriter, given string) (string, bool) {
-	if given == "" {
-		return uuid.NewString(), true
-	}
-	if _, err := uuid.Parse(given); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "id must be a UUID, got "+strconv.Quote(given))
-		return "", false
-	}
-	return given, true
 }
 
 // minVersion reads ?minVersion=N: a client that wrote through Kafka can ask

@@ -80,7 +80,7 @@ func (s *server) storeRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("PUT /api/stores/products/{id}/rebrand", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
 		var in struct{ Name, Description string }
-		ok := decode(w, r, &in)
+		ok := readJSON(w, r, &in)
 		return &contract.RebrandProduct{Name: in.Name, Description: in.Description}, ok
 	}))
 	mux.HandleFunc("PUT /api/stores/products/{id}/increasePrice", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
@@ -98,7 +98,7 @@ func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	var in struct {
 		Price *Money `json:"price"`
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return 0, false
 	}
 	if in.Price == nil {
@@ -120,10 +120,10 @@ func (s *server) productAwait(ctx context.Context, id string, v int64) error {
 
 func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
 	var in struct{ ID, Name, Location string }
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
-	id, ok := newID(w, in.ID)
+	id, ok := createID(w, r, in.ID)
 	if !ok {
 		return
 	}
@@ -134,7 +134,7 @@ func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) rebrandStore(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Name string }
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
 	s.storeCommand(func(string) contract.StoreCommand { return &contract.RebrandStore{Name: in.Name} })(w, r)
@@ -154,14 +154,14 @@ func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
 		Price                      *Money `json:"price"`
 		Category                   string `json:"category"` // optional
 	}
-	if !decode(w, r, &in) {
+	if !readJSON(w, r, &in) {
 		return
 	}
 	if in.Price == nil {
 		writeError(w, http.StatusBadRequest, "bad_request", "price is required, e.g. {\"price\": 9.99}")
 		return
 	}
-	id, ok := newID(w, in.ID)
+	id, ok := createID(w, r, in.ID)
 	if !ok {
 		return
 	}

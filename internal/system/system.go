@@ -28,6 +28,7 @@ import (
 	"github.com/mallbots/mallbots/internal/registry"
 	"github.com/mallbots/mallbots/internal/replay"
 	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/idempotency"
 	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -76,6 +77,9 @@ type System struct {
 	// stores are the local stores goka has open, for the processors'
 	// lookups (gokart.Lookups).
 	stores *gokart.Stores
+	// engineDeps are what the aggregates' groups run on (startProcessors),
+	// the API's Idempotency-Keys included (startAPI).
+	engineDeps engine.Deps
 }
 
 type check struct {
@@ -308,29 +312,44 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	gc := s.gokaConfig()
-	lookups := gokart.NewLookups(gc, eventLog.EndOffset)
-	deps := engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
-	for _, gg := range groups(deps, s.cfg) {
+	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
+	s.engineDeps = engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
+	for _, gg := range groups(s.engineDeps, s.cfg) {
 		if !s.cfg.runs(short(string(gg.Group()))) {
 			continue
 		}
-		p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
-		if err != nil {
-			return fmt.Errorf("processor %s: %w", gg.Group(), err)
+		if err := s.runProcessor(ctx, gg); err != nil {
+			return err
 		}
-		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: p}
-		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
-		s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
-		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
 	}
+	return nil
+}
+
+// runProcessor runs a goka group, supervised, and counts it in Ready.
+func (s *System) runProcessor(ctx context.Context, gg *goka.GroupGraph) error {
+	gc := s.gokaConfig()
+	p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
+	if err != nil {
+		return fmt.Errorf("processor %s: %w", gg.Group(), err)
+	}
+	sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: p}
+	s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
+	s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
+	s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
 	return nil
 }
 
 func (s *System) startAPI(ctx, runCtx context.Context) error {
 	if !s.cfg.runs(ComponentAPI) {
 		// A role without the API still answers the health probes.
-		return s.serveHTTP(httpapi.Health(s.Ready, s.observability()))
+		return s.serveHTTP(httpapi.Health(s.Ready, s.observability(), s.log))
+	}
+	// The API's own aggregate, the Idempotency-Keys, runs with the API
+	// (docs/adr/0015): every API instance shares its partitions.
+	for _, gg := range idempotency.Groups(s.engineDeps) {
+		if err := s.runProcessor(runCtx, gg); err != nil {
+			return err
+		}
 	}
 	views, err := s.startViews(runCtx)
 	if err != nil {
@@ -372,7 +391,12 @@ func (s *System) serveHTTP(handler http.Handler) error {
 		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)
 	}
 	s.httpAddr = ln.Addr().String()
-	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// ErrorLog is the system's log at ERROR. Left nil, net/http writes what
+	// it reports (a failed accept, a superfluous WriteHeader) through the
+	// log package, which cmd/mallbots's slog.SetDefault files at INFO, where
+	// alerts on ERROR miss it. A handler's panic never gets that far: the
+	// API answers it (httpapi's recoverPanics).
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.fail("http", err)
