@@ -74,46 +74,50 @@ func FuzzCommandRecord(f *testing.F) {
 		out := h.consume(t, a.Commands.Name, key, value)
 
 		what := fmt.Sprintf("%s: key %q, value %q", a.Commands.Name, key, value)
+		fatalf := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf(format+"%s", append(args, h.stopNote())...)
+		}
 		if len(out.deadLetters) > 0 {
 			if len(out.deadLetters) != 1 || len(out.results) != 0 || len(out.events) != 0 {
-				t.Fatalf("%s: %d dead letters, %d results, %d events; a dead-lettered record leaves nothing else", what,
+				fatalf("%s: %d dead letters, %d results, %d events; a dead-lettered record leaves nothing else", what,
 					len(out.deadLetters), len(out.results), len(out.events))
 			}
 			dl := out.deadLetters[0]
 			if !bytes.Equal(dl.value, value) || len(dl.headers[topics.HeaderDLQReason]) == 0 {
-				t.Fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, dl.value, dl.headers[topics.HeaderDLQReason])
+				fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, dl.value, dl.headers[topics.HeaderDLQReason])
 			}
 			return
 		}
 		if sent == nil {
-			t.Fatalf("%s: a value that is no command was not dead-lettered (%d results, %d events)", what, len(out.results), len(out.events))
+			fatalf("%s: a value that is no command was not dead-lettered (%d results, %d events)", what, len(out.results), len(out.events))
 		}
 		if len(out.results) != 1 {
-			t.Fatalf("%s: %d results; a command gets exactly one", what, len(out.results))
+			fatalf("%s: %d results; a command gets exactly one", what, len(out.results))
 		}
 		res := h.decode(t, topics.Results.Name, out.results[0].value).(*schemas.CommandResult)
 		if res.CommandID != sent.CommandMetadata().CommandID || out.results[0].key != res.CommandID {
-			t.Fatalf("%s: result %+v keyed %q; want the command's id %q", what, res, out.results[0].key, sent.CommandMetadata().CommandID)
+			fatalf("%s: result %+v keyed %q; want the command's id %q", what, res, out.results[0].key, sent.CommandMetadata().CommandID)
 		}
 		if !res.Accepted {
 			if len(out.events) != 0 {
-				t.Fatalf("%s: rejected (%s: %s) but %d events emitted", what, res.Code, res.Message, len(out.events))
+				fatalf("%s: rejected (%s: %s) but %d events emitted", what, res.Code, res.Message, len(out.events))
 			}
 			return
 		}
 		if int64(len(out.events)) != res.Version {
-			t.Fatalf("%s: accepted at version %d with %d events; a new aggregate's version counts its events", what, res.Version, len(out.events))
+			fatalf("%s: accepted at version %d with %d events; a new aggregate's version counts its events", what, res.Version, len(out.events))
 		}
 		for _, e := range out.events {
 			ev, ok := h.decode(t, a.Events.Name, e.value).(schemas.Event)
 			if !ok || e.key != key || ev.EventMetadata().AggregateID != key {
-				t.Fatalf("%s: event %+v keyed %q; want an event of aggregate %q", what, ev, e.key, key)
+				fatalf("%s: event %+v keyed %q; want an event of aggregate %q", what, ev, e.key, key)
 			}
 		}
 		if res.Version > 0 {
 			raw, _ := h.tt.TableValue(goka.Table(a.Table.Name), key).([]byte)
 			if snap := h.decode(t, a.Table.Name, raw); snapshotVersion(snap) != res.Version {
-				t.Fatalf("%s: accepted at version %d, but the table holds %+v", what, res.Version, snap)
+				fatalf("%s: accepted at version %d, but the table holds %+v", what, res.Version, snap)
 			}
 		}
 	})
@@ -137,6 +141,7 @@ type fuzzHarness struct {
 	aggregates []topics.Aggregate
 	types      map[string]schemas.Type
 	stopped    chan error // a group's Run returned
+	failed     chan error // a group's callback called ctx.Fail
 	queues     map[string]*tester.QueueTracker
 }
 
@@ -158,7 +163,7 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 		f.Fatal(err)
 	}
 	h := &fuzzHarness{tt: tester.New(f), sd: sd, aggregates: topics.EngineAggregates(), types: map[string]schemas.Type{},
-		stopped: make(chan error, 16), queues: map[string]*tester.QueueTracker{}}
+		stopped: make(chan error, 16), failed: make(chan error, 1), queues: map[string]*tester.QueueTracker{}}
 	for _, typ := range types {
 		h.types[typ.Name] = typ
 	}
@@ -179,7 +184,8 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
 	for _, gg := range groups {
-		p, err := goka.NewProcessor(nil, gg, goka.WithTester(h.tt))
+		p, err := goka.NewProcessor(nil, gg, goka.WithTester(h.tt),
+			goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return failWatch{ctx, h.failed} }))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -203,6 +209,11 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 // each input is handled alone, and returns what it left. A group that stops,
 // or a record that is not handled within seconds, fails t.
 func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) trace {
+	select {
+	case err := <-h.stopped:
+		t.Fatalf("a group stopped after an earlier input: %v", err)
+	default:
+	}
 	h.tt.ClearValues()
 	for _, q := range h.queues {
 		q.Seek(q.Hwm())
@@ -220,6 +231,8 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) tra
 		t.Fatalf("%s: key %q, value %q: not handled within 10 s", topic, key, value)
 	}
 	select {
+	case err := <-h.failed:
+		t.Fatalf("%s: key %q, value %q: the group failed the record (ctx.Fail): %v", topic, key, value, err)
 	case err := <-h.stopped:
 		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
 	default:
@@ -242,6 +255,18 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) tra
 		out.events = append(out.events, read(a.Events.Name)...)
 	}
 	return out
+}
+
+// stopNote says why a group's output fell short when a group has stopped:
+// goka's tester returns from Consume once the record is taken, and the
+// group's Run reports the failure a moment later.
+func (h *fuzzHarness) stopNote() string {
+	select {
+	case err := <-h.stopped:
+		return "\n(" + err.Error() + ")"
+	case <-time.After(200 * time.Millisecond):
+		return ""
+	}
 }
 
 func (h *fuzzHarness) decode(t *testing.T, topic string, b []byte) any {
@@ -288,4 +313,25 @@ func (h *fuzzHarness) fixture(f *testing.F, topic topics.Topic, name string) []b
 		f.Fatal(err)
 	}
 	return append(head[:5:5], body...)
+}
+
+// gokaContext names goka.Context for embedding: embedded under its own name,
+// the field would hide the interface's Context method.
+type gokaContext = goka.Context
+
+// failWatch is the goka.Context the group's callbacks get: it notes a
+// ctx.Fail before passing it on, so that the record that caused it fails the
+// input that sent it (goka's tester returns from Consume either way, and the
+// group's Run reports the stop only a moment later).
+type failWatch struct {
+	gokaContext
+	failed chan<- error
+}
+
+func (c failWatch) Fail(err error) {
+	select {
+	case c.failed <- err:
+	default:
+	}
+	c.gokaContext.Fail(err)
 }

@@ -61,9 +61,11 @@ func FuzzEventRecord(f *testing.F) {
 
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
+	failed := make(chan error, 1)
+	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return failWatch{ctx, failed} })
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
-	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), goka.WithTester(tt))
+	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), goka.WithTester(tt), watch)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -82,6 +84,15 @@ func FuzzEventRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input uint8, key string, value []byte) {
 		topic := policies.Inputs[int(input)%len(policies.Inputs)].Events.Name
 		what := fmt.Sprintf("%s: key %q, value %q", topic, key, value)
+		fatalf := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf(format+"%s", append(args, stopNote(stopped))...)
+		}
+		select {
+		case err := <-stopped:
+			t.Fatalf("the policies' group stopped after an earlier input: %v", err)
+		default:
+		}
 		for _, q := range queues {
 			q.Seek(q.Hwm())
 		}
@@ -96,6 +107,11 @@ func FuzzEventRecord(f *testing.F) {
 			t.Fatalf("%s: the policies' group stopped: %v", what, err)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: not handled within 10 s", what)
+		}
+		select {
+		case err := <-failed:
+			t.Fatalf("%s: the policies' group failed the record (ctx.Fail): %v", what, err)
+		default:
 		}
 
 		type sentCommand struct {
@@ -114,13 +130,13 @@ func FuzzEventRecord(f *testing.F) {
 				if topic == topics.DeadLetter.Name {
 					deadLetters++
 					if !bytes.Equal(b, value) || len(headers[topics.HeaderDLQReason]) == 0 {
-						t.Fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, b, headers[topics.HeaderDLQReason])
+						fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, b, headers[topics.HeaderDLQReason])
 					}
 					continue
 				}
 				cmd, err := sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, b)
 				if err != nil {
-					t.Fatalf("%s: sent a command that does not decode: %v", what, err)
+					fatalf("%s: sent a command that does not decode: %v", what, err)
 				}
 				sent = append(sent, sentCommand{topic: topic, key: k, cmd: cmd.(schemas.Command)})
 			}
@@ -130,16 +146,16 @@ func FuzzEventRecord(f *testing.F) {
 		ev, isEvent := decoded.(schemas.Event)
 		if err != nil || !isEvent {
 			if deadLetters != 1 || len(sent) != 0 {
-				t.Fatalf("%s: no event, but %d dead letters and %d commands; want one dead letter", what, deadLetters, len(sent))
+				fatalf("%s: no event, but %d dead letters and %d commands; want one dead letter", what, deadLetters, len(sent))
 			}
 			return
 		}
 		if deadLetters != 0 {
-			t.Fatalf("%s: an event was dead-lettered", what)
+			fatalf("%s: an event was dead-lettered", what)
 		}
 		want := policies.React(ev)
 		if len(sent) != len(want) {
-			t.Fatalf("%s: %d commands sent, React returns %d: %+v", what, len(sent), len(want), want)
+			fatalf("%s: %d commands sent, React returns %d: %+v", what, len(sent), len(want), want)
 		}
 	next:
 		for _, w := range want {
@@ -153,7 +169,40 @@ func FuzzEventRecord(f *testing.F) {
 					continue next
 				}
 			}
-			t.Fatalf("%s: React returns %+v, which was not sent to %s keyed by its aggregate; sent: %+v", what, w, topic.Name, sent)
+			fatalf("%s: React returns %+v, which was not sent to %s keyed by its aggregate; sent: %+v", what, w, topic.Name, sent)
 		}
 	})
+}
+
+// stopNote says why a group's output fell short when the group has stopped:
+// goka's tester returns from Consume once the record is taken, and the
+// group's Run reports the failure a moment later.
+func stopNote(stopped <-chan error) string {
+	select {
+	case err := <-stopped:
+		return fmt.Sprintf("\n(the group stopped: %v)", err)
+	case <-time.After(200 * time.Millisecond):
+		return ""
+	}
+}
+
+// gokaContext names goka.Context for embedding: embedded under its own name,
+// the field would hide the interface's Context method.
+type gokaContext = goka.Context
+
+// failWatch is the goka.Context the group's callbacks get: it notes a
+// ctx.Fail before passing it on, so that the record that caused it fails the
+// input that sent it (goka's tester returns from Consume either way, and the
+// group's Run reports the stop only a moment later).
+type failWatch struct {
+	gokaContext
+	failed chan<- error
+}
+
+func (c failWatch) Fail(err error) {
+	select {
+	case c.failed <- err:
+	default:
+	}
+	c.gokaContext.Fail(err)
 }

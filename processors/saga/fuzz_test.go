@@ -86,10 +86,12 @@ func FuzzSagaRecords(f *testing.F) {
 
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
+	failed := make(chan error, 1)
+	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return failWatch{ctx, failed} })
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
 	p, err := goka.NewProcessor(nil, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}), goka.WithTester(tt))
+		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}), goka.WithTester(tt), watch)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -106,6 +108,11 @@ func FuzzSagaRecords(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, key string, first, second []byte, secondIsReply bool) {
+		select {
+		case err := <-stopped:
+			t.Fatalf("the saga's group stopped after an earlier input: %v", err)
+		default:
+		}
 		tt.ClearValues()
 		for _, q := range queues {
 			q.Seek(q.Hwm())
@@ -119,6 +126,10 @@ func FuzzSagaRecords(f *testing.F) {
 			value []byte
 		}{{topics.Orders.Events.Name, first}, {secondTopic, second}} {
 			what := fmt.Sprintf("%s: key %q, value %q (first %q)", rec.topic, key, rec.value, first)
+			fatalf := func(format string, args ...any) {
+				t.Helper()
+				t.Fatalf(format+"%s", append(args, stopNote(stopped))...)
+			}
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -131,6 +142,11 @@ func FuzzSagaRecords(f *testing.F) {
 			case <-time.After(10 * time.Second):
 				t.Fatalf("%s: not handled within 10 s", what)
 			}
+			select {
+			case err := <-failed:
+				t.Fatalf("%s: the saga's group failed the record (ctx.Fail): %v", what, err)
+			default:
+			}
 
 			_, decodeErr := sd.Decode(context.Background(), serde.Position{Topic: rec.topic, Offset: -1}, rec.value)
 			deadLetters := 0
@@ -141,11 +157,11 @@ func FuzzSagaRecords(f *testing.F) {
 				}
 				deadLetters++
 				if b, _ := v.([]byte); !bytes.Equal(b, rec.value) || len(headers[topics.HeaderDLQReason]) == 0 {
-					t.Fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, b, headers[topics.HeaderDLQReason])
+					fatalf("%s: dead letter %q with reason %q; want the record's value and a reason", what, b, headers[topics.HeaderDLQReason])
 				}
 			}
 			if decodeErr != nil && deadLetters != 1 {
-				t.Fatalf("%s: does not decode (%v) but %d dead letters; want one", what, decodeErr, deadLetters)
+				fatalf("%s: does not decode (%v) but %d dead letters; want one", what, decodeErr, deadLetters)
 			}
 			for _, topic := range commandTopics {
 				for {
@@ -156,20 +172,53 @@ func FuzzSagaRecords(f *testing.F) {
 					b, _ := v.([]byte)
 					cmd, err := sd.Decode(context.Background(), serde.Position{Topic: topic, Offset: -1}, b)
 					if err != nil {
-						t.Fatalf("%s: the saga sent a command to %s that does not decode: %v", what, topic, err)
+						fatalf("%s: the saga sent a command to %s that does not decode: %v", what, topic, err)
 					}
 					c, ok := cmd.(schemas.Command)
 					if !ok || k == "" || k != c.CommandMetadata().AggregateID || string(headers[topics.HeaderReplyTo]) != topics.SagaReplies.Name {
-						t.Fatalf("%s: the saga sent %+v keyed %q with headers %q; want a command keyed by its aggregate asking for a reply", what, cmd, k, headers)
+						fatalf("%s: the saga sent %+v keyed %q with headers %q; want a command keyed by its aggregate asking for a reply", what, cmd, k, headers)
 					}
 				}
 			}
 			if raw, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte); raw != nil {
 				v, err := sd.Decode(context.Background(), serde.Position{Topic: topics.SagaTable.Name, Offset: -1}, raw)
 				if _, ok := v.(*sagas.CreateOrderSaga); err != nil || !ok {
-					t.Fatalf("%s: the saga stored %T (%v), not a saga", what, v, err)
+					fatalf("%s: the saga stored %T (%v), not a saga", what, v, err)
 				}
 			}
 		}
 	})
+}
+
+// stopNote says why the group's output fell short when the group has
+// stopped: goka's tester returns from Consume once the record is taken, and
+// the group's Run reports the failure a moment later.
+func stopNote(stopped <-chan error) string {
+	select {
+	case err := <-stopped:
+		return fmt.Sprintf("\n(the group stopped: %v)", err)
+	case <-time.After(200 * time.Millisecond):
+		return ""
+	}
+}
+
+// gokaContext names goka.Context for embedding: embedded under its own name,
+// the field would hide the interface's Context method.
+type gokaContext = goka.Context
+
+// failWatch is the goka.Context the group's callbacks get: it notes a
+// ctx.Fail before passing it on, so that the record that caused it fails the
+// input that sent it (goka's tester returns from Consume either way, and the
+// group's Run reports the stop only a moment later).
+type failWatch struct {
+	gokaContext
+	failed chan<- error
+}
+
+func (c failWatch) Fail(err error) {
+	select {
+	case c.failed <- err:
+	default:
+	}
+	c.gokaContext.Fail(err)
 }
