@@ -58,9 +58,10 @@ func fingerprint(r *http.Request) string {
 	body := bodyRead(r)
 	if len(body) > 0 {
 		v := jsontext.Value(append([]byte(nil), body...))
-		// decode accepted the body, so it is valid JSON text; duplicate
-		// names are kept, as encoding/json accepted them.
-		if err := v.Canonicalize(jsontext.AllowDuplicateNames(true), jsontext.CanonicalizeRawInts(false), jsontext.CanonicalizeRawFloats(false)); err == nil {
+		// decode accepted the body, so it is valid JSON text. One with a
+		// name twice is taken as sent: sorting its members would lose
+		// which of the two encoding/json kept (the last).
+		if err := v.Canonicalize(jsontext.CanonicalizeRawInts(false), jsontext.CanonicalizeRawFloats(false)); err == nil {
 			body = v
 		}
 	}

@@ -95,6 +95,10 @@ var (
 func TestAnIdempotencyKeyIsBoundToItsFirstRequest(t *testing.T) {
 	rebodied := registerJohn
 	rebodied.body = "{ \"smsNumber\": \"555-0100\",\n  \"name\": \"John Smith\" }"
+	johnThenJane := registerJohn
+	johnThenJane.body = `{"name":"John Smith","name":"Jane Doe","smsNumber":"555-0100"}`
+	janeThenJohn := registerJohn
+	janeThenJohn.body = `{"name":"Jane Doe","name":"John Smith","smsNumber":"555-0100"}`
 	ifMatch := addItem
 	ifMatch.headers = []string{"If-Match", "3"}
 	otherBasket := addItem
@@ -112,6 +116,8 @@ func TestAnIdempotencyKeyIsBoundToItsFirstRequest(t *testing.T) {
 		{name: "the same route with another body", first: registerJohn, second: registerJane, reused: true, says: "first: POST /api/customers with another body or If-Match"},
 		{name: "another route", first: registerJohn, second: createStore, reused: true, says: "first: POST /api/customers)"},
 		{name: "the same route for another aggregate", first: addItem, second: otherBasket, reused: true, says: "first: PUT /api/baskets/3f0c0000-0000-0000-0000-000000000004/addItem)"},
+		{name: "a name given twice, in the other order", first: johnThenJane, second: janeThenJohn, reused: true, says: "with another body or If-Match"},
+		{name: "a name given twice, again", first: johnThenJane, second: johnThenJane},
 		{name: "the same request with an If-Match", first: addItem, second: ifMatch, reused: true, says: "with another body or If-Match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
