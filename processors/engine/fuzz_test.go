@@ -101,7 +101,7 @@ func FuzzCommandRecord(f *testing.F) {
 		}
 		if !res.Accepted {
 			if len(out.events) != 0 {
-				fatalf("%s: rejected (%s: %s) but %d events emitted", what, res.Code, res.Message, len(out.events))
+				fatalf("%s: rejected (%s: %s) but %d events fuzzRecord", what, res.Code, res.Message, len(out.events))
 			}
 			return
 		}
@@ -116,16 +116,16 @@ func FuzzCommandRecord(f *testing.F) {
 		}
 		if res.Version > 0 {
 			raw, _ := h.tt.TableValue(goka.Table(a.Table.Name), key).([]byte)
-			if snap := h.decode(t, a.Table.Name, raw); snapshotVersion(snap) != res.Version {
+			if snap := h.decode(t, a.Table.Name, raw); fuzzSnapshotVersion(snap) != res.Version {
 				fatalf("%s: accepted at version %d, but the table holds %+v", what, res.Version, snap)
 			}
 		}
 	})
 }
 
-// snapshotVersion is the Version of a *schemas.Snapshot[S] of any S, -1
+// fuzzSnapshotVersion is the Version of a *schemas.Snapshot[S] of any S, -1
 // for anything else.
-func snapshotVersion(v any) int64 {
+func fuzzSnapshotVersion(v any) int64 {
 	rv := reflect.Indirect(reflect.ValueOf(v))
 	if rv.Kind() != reflect.Struct || !rv.FieldByName("State").IsValid() || rv.FieldByName("Version").Kind() != reflect.Int64 {
 		return -1
@@ -145,14 +145,14 @@ type fuzzHarness struct {
 	queues     map[string]*tester.QueueTracker
 }
 
-type emitted struct {
+type fuzzRecord struct {
 	key     string
 	value   []byte
 	headers goka.Headers
 }
 
-type trace struct {
-	deadLetters, results, events []emitted
+type fuzzOutput struct {
+	deadLetters, results, events []fuzzRecord
 }
 
 func newFuzzHarness(f *testing.F) *fuzzHarness {
@@ -185,7 +185,7 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	f.Cleanup(cancel)
 	for _, gg := range groups {
 		p, err := goka.NewProcessor(nil, gg, goka.WithTester(h.tt),
-			goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return failWatch{ctx, h.failed} }))
+			goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return fuzzFailWatch{ctx, h.failed} }))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 // consume puts the record on topic with every table emptied first, so that
 // each input is handled alone, and returns what it left. A group that stops,
 // or a record that is not handled within seconds, fails t.
-func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) trace {
+func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) fuzzOutput {
 	select {
 	case err := <-h.stopped:
 		t.Fatalf("a group stopped after an earlier input: %v", err)
@@ -237,16 +237,16 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) tra
 		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
 	default:
 	}
-	var out trace
-	read := func(topic string) []emitted {
-		var all []emitted
+	var out fuzzOutput
+	read := func(topic string) []fuzzRecord {
+		var all []fuzzRecord
 		for {
 			headers, k, v, ok := h.queues[topic].NextWithHeaders()
 			if !ok {
 				return all
 			}
 			b, _ := v.([]byte)
-			all = append(all, emitted{key: k, value: b, headers: headers})
+			all = append(all, fuzzRecord{key: k, value: b, headers: headers})
 		}
 	}
 	out.deadLetters = read(topics.DeadLetter.Name)
@@ -315,23 +315,23 @@ func (h *fuzzHarness) fixture(f *testing.F, topic topics.Topic, name string) []b
 	return append(head[:5:5], body...)
 }
 
-// gokaContext names goka.Context for embedding: embedded under its own name,
+// fuzzGokaContext names goka.Context for embedding: embedded under its own name,
 // the field would hide the interface's Context method.
-type gokaContext = goka.Context
+type fuzzGokaContext = goka.Context
 
-// failWatch is the goka.Context the group's callbacks get: it notes a
+// fuzzFailWatch is the goka.Context the group's callbacks get: it notes a
 // ctx.Fail before passing it on, so that the record that caused it fails the
 // input that sent it (goka's tester returns from Consume either way, and the
 // group's Run reports the stop only a moment later).
-type failWatch struct {
-	gokaContext
+type fuzzFailWatch struct {
+	fuzzGokaContext
 	failed chan<- error
 }
 
-func (c failWatch) Fail(err error) {
+func (c fuzzFailWatch) Fail(err error) {
 	select {
 	case c.failed <- err:
 	default:
 	}
-	c.gokaContext.Fail(err)
+	c.fuzzGokaContext.Fail(err)
 }

@@ -62,7 +62,7 @@ func FuzzEventRecord(f *testing.F) {
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
 	failed := make(chan error, 1)
-	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return failWatch{ctx, failed} })
+	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return fuzzFailWatch{ctx, failed} })
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
 	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), goka.WithTester(tt), watch)
@@ -86,7 +86,7 @@ func FuzzEventRecord(f *testing.F) {
 		what := fmt.Sprintf("%s: key %q, value %q", topic, key, value)
 		fatalf := func(format string, args ...any) {
 			t.Helper()
-			t.Fatalf(format+"%s", append(args, stopNote(stopped))...)
+			t.Fatalf(format+"%s", append(args, fuzzStopNote(stopped))...)
 		}
 		select {
 		case err := <-stopped:
@@ -174,10 +174,10 @@ func FuzzEventRecord(f *testing.F) {
 	})
 }
 
-// stopNote says why a group's output fell short when the group has stopped:
+// fuzzStopNote says why a group's output fell short when the group has stopped:
 // goka's tester returns from Consume once the record is taken, and the
 // group's Run reports the failure a moment later.
-func stopNote(stopped <-chan error) string {
+func fuzzStopNote(stopped <-chan error) string {
 	select {
 	case err := <-stopped:
 		return fmt.Sprintf("\n(the group stopped: %v)", err)
@@ -186,23 +186,23 @@ func stopNote(stopped <-chan error) string {
 	}
 }
 
-// gokaContext names goka.Context for embedding: embedded under its own name,
+// fuzzGokaContext names goka.Context for embedding: embedded under its own name,
 // the field would hide the interface's Context method.
-type gokaContext = goka.Context
+type fuzzGokaContext = goka.Context
 
-// failWatch is the goka.Context the group's callbacks get: it notes a
+// fuzzFailWatch is the goka.Context the group's callbacks get: it notes a
 // ctx.Fail before passing it on, so that the record that caused it fails the
 // input that sent it (goka's tester returns from Consume either way, and the
 // group's Run reports the stop only a moment later).
-type failWatch struct {
-	gokaContext
+type fuzzFailWatch struct {
+	fuzzGokaContext
 	failed chan<- error
 }
 
-func (c failWatch) Fail(err error) {
+func (c fuzzFailWatch) Fail(err error) {
 	select {
 	case c.failed <- err:
 	default:
 	}
-	c.gokaContext.Fail(err)
+	c.fuzzGokaContext.Fail(err)
 }
