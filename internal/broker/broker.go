@@ -107,6 +107,10 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 			"log.segment.bytes":      strconv.Itoa(segmentBytes),
 		}),
 		kfake.WithLogger(logger{cfg.Log}),
+		// The processors' groups run with a session timeout under kfake's
+		// (and Kafka's) 6 s minimum, so that a killed instance's
+		// partitions move within seconds (gokart.SessionTimeout).
+		kfake.GroupMinSessionTimeout(time.Second),
 	}
 	if cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())

@@ -8,6 +8,7 @@
 package gokart
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -53,6 +54,15 @@ type Config struct {
 	Log    *slog.Logger
 }
 
+// The consumer-group timing of goka's processors. A Kafka broker must
+// allow SessionTimeout (group.min.session.timeout.ms, 6 s by default in
+// Kafka and kfake; the embedded broker and docker-compose.yml lower it).
+const (
+	SessionTimeout        = 3 * time.Second
+	HeartbeatInterval     = 500 * time.Millisecond
+	RebalanceRetryBackoff = 250 * time.Millisecond
+)
+
 // saramaConfig is the sarama config of goka's consumers and topic manager.
 // goka's producers are franz-go clients (producer.go), so it holds no
 // producer settings.
@@ -63,16 +73,19 @@ func (c Config) saramaConfig() *sarama.Config {
 	if cfg.ClientID == "" {
 		cfg.ClientID = "mallbots"
 	}
-	// One request in flight per broker connection. It was set for sarama's
-	// idempotent producer; the consumers have run with it in every test,
-	// chaos scenario and benchmark since, so it stays (sarama's default is
-	// 5).
-	cfg.Net.MaxOpenRequests = 1
 	// A new group starts at the oldest offset: a command sent before the
 	// processor first started is still applied.
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Interval = time.Second
 	cfg.Metadata.RefreshFrequency = time.Minute
+	// A killed instance's partitions move once the coordinator stops
+	// hearing from it (the session timeout) and the survivors learn of the
+	// rebalance (their next heartbeat): sarama's 10 s and 3 s made a
+	// handover take 17-18 s, longer than a saga step waits for its reply.
+	// A failed join is retried after RebalanceRetryBackoff instead of 2 s.
+	cfg.Consumer.Group.Session.Timeout = SessionTimeout
+	cfg.Consumer.Group.Heartbeat.Interval = HeartbeatInterval
+	cfg.Consumer.Group.Rebalance.Retry.Backoff = RebalanceRetryBackoff
 	if c.Sarama != nil {
 		c.Sarama(cfg)
 	}
@@ -91,7 +104,37 @@ func (c Config) copy(clientID string) *sarama.Config {
 
 func (c Config) consumerGroupBuilder() goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
-		return sarama.NewConsumerGroup(brokers, group, c.copy(clientID))
+		cg, err := sarama.NewConsumerGroup(brokers, group, c.copy(clientID))
+		if err != nil {
+			return nil, err
+		}
+		return rejoining{cg}, nil
+	}
+}
+
+// rejoining is a consumer group whose Consume rejoins the group as soon as a
+// rebalance ends its session, and returns only on an error or when ctx
+// ends. goka's processor waits 5 s (hard-coded) each time Consume returns
+// before it joins again: out of the group meanwhile, its partitions were
+// idle for those 5 s in every rebalance, and with a session timeout under
+// 5 s the coordinator dropped the waiting member and the others in turn
+// (ADR 0016).
+type rejoining struct{ sarama.ConsumerGroup }
+
+// rejoinPause keeps a session that ends at once (a broker refusing the
+// join) from spinning.
+const rejoinPause = 50 * time.Millisecond
+
+func (g rejoining) Consume(ctx context.Context, topics []string, handler sarama.ConsumerGroupHandler) error {
+	for {
+		if err := g.ConsumerGroup.Consume(ctx, topics, handler); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(rejoinPause):
+		}
 	}
 }
 
