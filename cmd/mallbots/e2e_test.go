@@ -288,8 +288,8 @@ func eventsPerAggregate(t *testing.T, broker, topic string) map[string]int {
 }
 
 // A participant that never answers: the payments processor is not running,
-// so ConfirmPayment gets no reply and the saga times out, compensates and
-// rejects the order with the reason.
+// so ConfirmPayment gets no reply; the saga sends it again at each deadline,
+// then gives up, compensates and rejects the order with the reason.
 func TestASagaStepWithoutAReplyRejectsTheOrderAfterTheTimeout(t *testing.T) {
 	in := newInstance(t)
 	// A request timeout below the default 5 s, so that the payment nobody
@@ -315,7 +315,7 @@ func TestASagaStepWithoutAReplyRejectsTheOrderAfterTheTimeout(t *testing.T) {
 		order = a.Do("GET", "/api/ordering/"+basket, nil)
 		return order.S("status") == "rejected", order.Raw
 	})
-	if want := "no reply to ConfirmPayment within 2s"; order.S("rejectionReason") != want {
+	if want := "no reply to ConfirmPayment within 2s, 3 times"; order.S("rejectionReason") != want {
 		t.Fatalf("reason %q, want %q", order.S("rejectionReason"), want)
 	}
 	t.Logf("rejected %s after checkout", time.Since(started).Round(100*time.Millisecond))

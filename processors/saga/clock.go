@@ -117,7 +117,10 @@ func (c *Clock) update(ctx goka.UpdateContext, s storage.Storage, key string, va
 		delete(c.pending, key)
 		return nil
 	}
-	if p, ok := c.pending[key]; ok && p.commandID == saga.PendingCommandID {
+	// The same step with the same deadline keeps when its timeout was last
+	// emitted; a step sent again (a retry keeps its command id) has a new
+	// deadline and starts over.
+	if p, ok := c.pending[key]; ok && p.commandID == saga.PendingCommandID && p.deadline.Equal(saga.Deadline) {
 		return nil
 	}
 	c.pending[key] = pendingStep{commandID: saga.PendingCommandID, step: saga.Step, deadline: saga.Deadline}

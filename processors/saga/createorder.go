@@ -48,6 +48,18 @@ const (
 // DefaultStepTimeout is how long a step waits for its reply by default.
 const DefaultStepTimeout = 10 * time.Second
 
+// StepAttempts is how many times a step is sent before its silence fails
+// the order. A participant that is moving to another instance (a handover
+// after a crash) or restarting cannot answer for a few seconds; the step is
+// sent again under the same command id, which the participant answers once
+// (its window of recent commands replays the first result), so a late
+// first reply and the second one are the same reply.
+const StepAttempts = 3
+
+// TimeoutReasonPrefix starts the reason of an order whose step got no
+// reply after StepAttempts.
+const TimeoutReasonPrefix = "no reply to "
+
 // Outcome is what handling one input asks for: the state to store (nil:
 // nothing changed) and the commands to send, each replying to the order.
 type Outcome struct {
@@ -119,11 +131,23 @@ func OnTimeout(current *sagas.CreateOrderSaga, t *sagas.StepTimedOut, now time.T
 		return Outcome{Ignored: "a timeout before the step's deadline"}
 	}
 	s := *current
+	if s.Attempt+1 < StepAttempts {
+		return retry(&s, now, timeout)
+	}
 	if s.Status == StatusCompensating {
 		return compensate(&s, now, timeout)
 	}
 	// A create that timed out may still happen later: cancel it to be safe.
-	return fail(&s, fmt.Sprintf("no reply to %s within %s", commandName(s.Step), timeout), s.Step == StepCreateShoppingList, now, timeout)
+	return fail(&s, fmt.Sprintf("%s%s within %s, %d times", TimeoutReasonPrefix, commandName(s.Step), timeout, StepAttempts), s.Step == StepCreateShoppingList, now, timeout)
+}
+
+// retry sends the step in flight again, under the same command id, and
+// waits for its reply until a new deadline.
+func retry(s *sagas.CreateOrderSaga, now time.Time, timeout time.Duration) Outcome {
+	attempt := s.Attempt + 1
+	out := enter(s, s.Step, now, timeout)
+	out.Next.Attempt = attempt
+	return out
 }
 
 // fail starts compensating: maybeCreated says whether a shopping list may
@@ -166,7 +190,7 @@ func nextForward(step string) string {
 
 // enter sends a step's command and waits for its reply until the deadline.
 func enter(s *sagas.CreateOrderSaga, step string, now time.Time, timeout time.Duration) Outcome {
-	s.Step = step
+	s.Step, s.Attempt = step, 0
 	s.PendingCommandID = StepCommandID(s.OrderID, step)
 	s.Deadline = now.Add(timeout).UTC()
 	cmd := command(s, step)

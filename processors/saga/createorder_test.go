@@ -189,7 +189,57 @@ func TestARedeliveredOrderCreatedDoesNotRestartTheSaga(t *testing.T) {
 	}
 }
 
-func TestAStepWithoutAReplyFailsAtItsDeadline(t *testing.T) {
+// expire delivers the clock's timeout for the step in flight just after
+// its deadline.
+func (r *run) expire() {
+	r.t.Helper()
+	r.now = r.s.Deadline.Add(time.Millisecond)
+	r.take(OnTimeout(r.s, &sagas.StepTimedOut{OrderID: "order-1", CommandID: r.s.PendingCommandID, Step: r.s.Step}, r.now, timeout))
+}
+
+func TestAStepWithoutAReplyIsSentAgainUnderTheSameCommandID(t *testing.T) {
+	r := start(t)
+	r.accept(2) // confirm_payment in flight
+	first, id := r.last(), r.s.PendingCommandID
+	pending := &sagas.StepTimedOut{OrderID: "order-1", CommandID: id, Step: r.s.Step}
+	if out := OnTimeout(r.s, pending, r.s.Deadline.Add(-time.Millisecond), timeout); out.Next != nil {
+		t.Fatal("a timeout before the deadline changed the saga")
+	}
+	for attempt := int32(1); attempt < StepAttempts; attempt++ {
+		r.expire()
+		again := *r.last().(*payments.ConfirmPayment)
+		again.IssuedAt = first.CommandMetadata().IssuedAt // sent again now
+		switch {
+		case !reflect.DeepEqual(&again, first):
+			t.Fatalf("attempt %d sent %+v, want the first command again %+v", attempt, again, first)
+		case r.s.PendingCommandID != id || r.s.Step != StepConfirmPayment || r.s.Status != StatusRunning:
+			t.Fatalf("attempt %d: state %+v, want confirm_payment still in flight as %s", attempt, r.s, id)
+		case r.s.Attempt != attempt || !r.s.Deadline.Equal(r.now.Add(timeout)):
+			t.Fatalf("attempt %d: attempt %d deadline %s, want %d and %s", attempt, r.s.Attempt, r.s.Deadline, attempt, r.now.Add(timeout))
+		}
+		// The clock of another instance may still emit the timeout of the
+		// earlier deadline: it arrives before the new one and changes nothing.
+		if out := OnTimeout(r.s, pending, r.now.Add(time.Second), timeout); out.Next != nil {
+			t.Fatalf("attempt %d: a late duplicate timeout changed the saga", attempt)
+		}
+	}
+}
+
+func TestALateReplyToAStepSentAgainMovesTheSagaOn(t *testing.T) {
+	r := start(t)
+	r.accept(2)
+	r.expire()
+	r.accept(1) // the participant was moving to another instance; now it answers
+	if r.s.Step != StepInitiateShopping || r.s.Attempt != 0 {
+		t.Fatalf("after the late reply: step %q attempt %d, want initiate_shopping and 0", r.s.Step, r.s.Attempt)
+	}
+	r.accept(2)
+	if r.s.Status != StatusApproved {
+		t.Fatalf("status %q, want approved", r.s.Status)
+	}
+}
+
+func TestAStepWithoutAReplyFailsAfterItsLastAttempt(t *testing.T) {
 	for _, tc := range []struct {
 		step int
 		then []string
@@ -202,43 +252,47 @@ func TestAStepWithoutAReplyFailsAtItsDeadline(t *testing.T) {
 		t.Run(forward[tc.step-1], func(t *testing.T) {
 			r := start(t)
 			r.accept(tc.step - 1)
-			pending := &sagas.StepTimedOut{OrderID: "order-1", CommandID: r.s.PendingCommandID, Step: r.s.Step}
-			if out := OnTimeout(r.s, pending, r.s.Deadline.Add(-time.Millisecond), timeout); out.Next != nil {
-				t.Fatal("a timeout before the deadline failed the step")
+			for range StepAttempts {
+				r.expire()
 			}
-			r.now = r.s.Deadline.Add(time.Millisecond)
-			r.take(OnTimeout(r.s, pending, r.now, timeout))
-			if r.sentTypes()[tc.step] != tc.then[0] {
-				t.Fatalf("after the timeout sent %v, want %v", r.sentTypes()[tc.step:], tc.then)
+			sent := len(r.sent)
+			if r.sentTypes()[sent-1] != tc.then[0] {
+				t.Fatalf("after the last timeout sent %v, want %v", r.sentTypes()[sent-1:], tc.then)
 			}
 			if r.s.Reason == "" || r.s.Status != StatusCompensating {
 				t.Fatalf("state %+v", r.s)
 			}
 			// A timeout for the step that already failed changes nothing.
-			if out := OnTimeout(r.s, pending, r.now.Add(time.Minute), timeout); out.Next != nil {
+			failed := &sagas.StepTimedOut{OrderID: "order-1", CommandID: StepCommandID("order-1", forward[tc.step-1])}
+			if out := OnTimeout(r.s, failed, r.now.Add(time.Minute), timeout); out.Next != nil {
 				t.Fatal("a second timeout of the same step changed the saga")
 			}
 		})
 	}
 }
 
-func TestTheTimeoutReasonNamesTheCommand(t *testing.T) {
+func TestTheTimeoutReasonNamesTheCommandAndTheAttempts(t *testing.T) {
 	r := start(t)
-	r.now = r.s.Deadline.Add(time.Second)
-	r.take(OnTimeout(r.s, &sagas.StepTimedOut{CommandID: r.s.PendingCommandID}, r.now, timeout))
-	if want := "no reply to AuthorizeCustomer within 10s"; r.s.Reason != want {
+	for range StepAttempts {
+		r.expire()
+	}
+	if want := "no reply to AuthorizeCustomer within 10s, 3 times"; r.s.Reason != want {
 		t.Fatalf("reason %q, want %q", r.s.Reason, want)
 	}
 }
 
-func TestACompensationWithoutAReplyMovesOnAtItsDeadline(t *testing.T) {
+func TestACompensationWithoutAReplyMovesOnAfterItsLastAttempt(t *testing.T) {
 	r := start(t)
 	r.accept(2)
 	r.reply(false, "payment cannot be confirmed")
-	r.now = r.s.Deadline.Add(time.Second)
-	r.take(OnTimeout(r.s, &sagas.StepTimedOut{CommandID: r.s.PendingCommandID}, r.now, timeout))
+	for range StepAttempts {
+		r.expire()
+	}
 	if _, ok := r.last().(*ordering.RejectOrder); !ok {
 		t.Fatalf("sent %v", r.sentTypes())
+	}
+	if r.s.Reason != "payment cannot be confirmed" {
+		t.Fatalf("reason %q, want the payment's", r.s.Reason)
 	}
 }
 

@@ -34,9 +34,12 @@ type CreateOrderSaga struct {
 	Reason           string     `avro:"reason"`
 	PendingCommandID string     `avro:"pendingCommandId"`
 	Deadline         time.Time  `avro:"deadline"`
-	StartedAt        time.Time  `avro:"startedAt"`
-	UpdatedAt        time.Time  `avro:"updatedAt"`
-	Version          int64      `avro:"version"`
+	// Attempt counts how often the step in flight was sent again after a
+	// timeout (CreateOrderSaga v2; 0 in an upcast v1 record).
+	Attempt   int32     `avro:"attempt"`
+	StartedAt time.Time `avro:"startedAt"`
+	UpdatedAt time.Time `avro:"updatedAt"`
+	Version   int64     `avro:"version"`
 }
 
 // SagaItem is a record of the saga contract.
