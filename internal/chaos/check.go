@@ -143,6 +143,10 @@ func readLog(ctx context.Context, brokers []string, sd *serde.Serde) ([]loggedEv
 // Check compares the ledger, the log, the API's state and ClickHouse.
 // It waits (up to a minute) for the projections to catch up.
 func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
+	if s := ledger.Shoppers(); s != nil {
+		r.Extra = append(r.Extra, fmt.Sprintf("shoppers: %d orders created: %d completed, %d rejected, %d canceled, %d not finished; rejected by reason: %s",
+			s.OrdersCreated, s.Completed, s.OrdersRejected, s.Canceled, s.Stuck, s.RejectionsByReason()))
+	}
 	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
 	if err != nil {
 		return err

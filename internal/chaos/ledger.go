@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mallbots/mallbots/internal/loadgen"
 )
 
 // Acked is one command the API acknowledged (2xx with a version).
@@ -25,11 +27,13 @@ type Acked struct {
 
 // Ledger records every acknowledged command of a Driver.
 type Ledger struct {
-	mu      sync.Mutex
-	acked   []Acked
-	retries atomic.Int64
-	sent    atomic.Int64
-	refused atomic.Int64
+	mu    sync.Mutex
+	acked []Acked
+	// shoppers is the background shoppers' summary, once they stopped.
+	shoppers *loadgen.Summary
+	retries  atomic.Int64
+	sent     atomic.Int64
+	refused  atomic.Int64
 }
 
 func (l *Ledger) add(a Acked) {
@@ -146,4 +150,18 @@ func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any
 		d.Ledger.add(Acked{CommandID: key, AggregateType: typ, AggregateID: id, Version: out.Version})
 		return true
 	}
+}
+
+// setShoppers keeps the background shoppers' summary for the report.
+func (l *Ledger) setShoppers(s loadgen.Summary) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.shoppers = &s
+}
+
+// Shoppers is the background shoppers' summary (nil when none ran).
+func (l *Ledger) Shoppers() *loadgen.Summary {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.shoppers
 }

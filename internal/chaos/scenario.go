@@ -79,8 +79,11 @@ func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
 		go func() {
 			defer wg.Done()
 			// Shoppers are background load: the faults make some of them
-			// fail, which the ledger's checks do not depend on.
-			_, _ = loadgen.Run(ctx, loadgen.Config{API: api(), Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+			// fail, which the ledger's checks do not depend on; their
+			// orders by final status and rejections by reason are
+			// reported.
+			summary, _ := loadgen.Run(ctx, loadgen.Config{API: api(), Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+			ledger.setShoppers(summary)
 		}()
 	}
 	return ledger, func() { cancel(); wg.Wait() }

@@ -15,8 +15,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/mallbots/mallbots/processors/saga"
 )
 
 // Config says how much load to make.
@@ -80,6 +84,45 @@ type Summary struct {
 	Duration                           time.Duration
 	// Orders are the ids of every order created, by final status.
 	Orders map[string]string
+	// Rejections counts the rejected orders by the reason the order gives.
+	// The shoppers plan some (a short payment, a disabled customer); a
+	// step that timed out ("no reply to …") is a fault's doing.
+	Rejections map[string]int64
+}
+
+// TimedOut is the number of orders rejected because a saga step got no
+// reply in time.
+func (s Summary) TimedOut() int64 {
+	var n int64
+	for reason, c := range s.Rejections {
+		if strings.HasPrefix(reason, saga.TimeoutReasonPrefix) {
+			n += c
+		}
+	}
+	return n
+}
+
+// RejectionsByReason lists the rejections, most frequent first.
+func (s Summary) RejectionsByReason() string {
+	reasons := make([]string, 0, len(s.Rejections))
+	for r := range s.Rejections {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		a, b := reasons[i], reasons[j]
+		if s.Rejections[a] != s.Rejections[b] {
+			return s.Rejections[a] > s.Rejections[b]
+		}
+		return a < b
+	})
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = fmt.Sprintf("%d %q", s.Rejections[r], r)
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Print writes the summary.
@@ -94,7 +137,7 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "    no result yet %6d\n", s.Unknown)
 	fmt.Fprintf(w, "  orders created  %6d  %s\n", s.OrdersCreated, rate(s.OrdersCreated))
 	fmt.Fprintf(w, "    completed     %6d  %s\n", s.Completed, rate(s.Completed))
-	fmt.Fprintf(w, "    rejected      %6d\n", s.OrdersRejected)
+	fmt.Fprintf(w, "    rejected      %6d  by reason: %s\n", s.OrdersRejected, s.RejectionsByReason())
 	fmt.Fprintf(w, "    canceled      %6d\n", s.Canceled)
 	fmt.Fprintf(w, "    not finished  %6d\n", s.Stuck)
 }
@@ -164,14 +207,20 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	s := Summary{
 		Shoppers: c.started.Load(), Finished: c.finished.Load(), CommandsSent: c.sent.Load(), Accepted: c.accepted.Load(),
 		Rejected: c.rejected.Load(), Unknown: c.unknown.Load(), Errors: errs, Duration: time.Since(start), Orders: orders,
+		Rejections: map[string]int64{},
 	}
-	for _, status := range orders {
+	for id, status := range orders {
 		s.OrdersCreated++
 		switch status {
 		case "completed":
 			s.Completed++
 		case "rejected":
 			s.OrdersRejected++
+			reason := "(the order could not be read)"
+			if r, err := cl.read(context.Background(), "/api/ordering/"+id); err == nil {
+				reason = r.s("rejectionReason")
+			}
+			s.Rejections[reason]++
 		case "canceled":
 			s.Canceled++
 		default:
