@@ -82,6 +82,12 @@ func NewProjector(kafka []kgo.Opt, ch driver.Conn, p Projection, opts ...Option)
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// A partition whose first fetch fails (a broker that has just
+		// started) waits for a metadata refresh, at most one per
+		// MetadataMinAge: franz-go's 5 s kept the larger projections
+		// from catching up, and the process from being ready, for 6 s
+		// after every restart.
+		kgo.MetadataMinAge(250*time.Millisecond),
 	)
 	return pr, nil
 }
