@@ -53,6 +53,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: r, files: newLayout(r.Dir), addr: net.JoinHostPort(r.host, r.port), done: make(chan struct{})}
 	s.log = r.Log.With("component", "clickhouse-server", "addr", s.addr, "dir", r.Dir)
+	// The child would only say so deep in its error log, after a timeout:
+	// try the address first.
+	if err := canListen(s.addr); err != nil {
+		return nil, err
+	}
 	if err := writeFiles(r, s.files); err != nil {
 		return nil, err
 	}
@@ -62,6 +67,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	began := time.Now()
 	if err := s.waitReady(ctx); err != nil {
 		s.kill()
+		if s.addressInUse() {
+			return nil, &BindError{Addr: s.addr, Err: syscall.EADDRINUSE}
+		}
 		return nil, err
 	}
 	s.log.Info("clickhouse-server ready", "pid", s.pid, "took", time.Since(began).Round(time.Millisecond))
@@ -243,4 +251,46 @@ func freePort(host string) (string, error) {
 	defer l.Close()
 	_, port, err := net.SplitHostPort(l.Addr().String())
 	return port, err
+}
+
+// BindError says the server's address cannot be listened on (taken by
+// another process, or not this machine's).
+type BindError struct {
+	Addr string
+	Err  error
+}
+
+func (e *BindError) Error() string {
+	return fmt.Sprintf("chserver: cannot listen on %s: %v", e.Addr, e.Err)
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// canListen binds addr and lets it go again.
+func canListen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var sys *os.SyscallError
+		if errors.As(err, &sys) {
+			err = sys.Err
+		}
+		return &BindError{Addr: addr, Err: err}
+	}
+	return ln.Close()
+}
+
+// addressInUse says whether the child's logs of this start report that its
+// port was taken (by another process between canListen and its bind).
+func (s *Server) addressInUse() bool {
+	for _, f := range []struct {
+		path string
+		from int64
+	}{{s.files.ErrorLog, s.logFrom}, {s.files.Stderr, s.stderrFrom}} {
+		for _, line := range tailLines(f.path, f.from, 50) {
+			if strings.Contains(line, "Address already in use") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,22 +88,33 @@ func TestRestartOnSameDirAfterChildKilled(t *testing.T) {
 	}
 }
 
-func TestStartFailureShowsTheServersError(t *testing.T) {
+// A taken port is refused at once, naming the address, before a child is
+// started (the child would say so only in its error log, after a timeout).
+func TestATakenPortIsRefusedWithItsAddress(t *testing.T) {
 	chtest.RequireBinary(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	dir := t.TempDir()
+	began := time.Now()
 	_, err = chserver.Start(context.Background(), chserver.Config{
-		Dir: t.TempDir(), TCPAddr: taken.Addr().String(), Log: chtest.Logger(t),
+		Dir: dir, TCPAddr: taken.Addr().String(), Log: chtest.Logger(t),
 	})
-	if err == nil {
-		t.Fatal("start on a taken port succeeded")
+	var bind *chserver.BindError
+	switch {
+	case !errors.As(err, &bind):
+		t.Fatalf("start on a taken port: %v, want a *chserver.BindError", err)
+	case bind.Addr != taken.Addr().String() || !errors.Is(err, syscall.EADDRINUSE):
+		t.Fatalf("BindError{%s, %v}, want the taken address %s and EADDRINUSE", bind.Addr, bind.Err, taken.Addr())
+	case !strings.Contains(err.Error(), taken.Addr().String()):
+		t.Fatalf("error %q does not name the address", err)
+	case time.Since(began) > 2*time.Second:
+		t.Fatalf("refused after %s, want at once", time.Since(began))
 	}
-	t.Logf("start error:\n%v", err)
-	if !strings.Contains(err.Error(), "Address already in use") {
-		t.Errorf("error does not carry the server's reason:\n%v", err)
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the data directory was written (%d entries): nothing should start", len(entries))
 	}
 }
 

@@ -106,6 +106,15 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 	}()
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// ClickHouse starts beside Kafka, the registry and the processors,
+	// which do not need it: a restart is ready that much sooner. The views
+	// and the projections wait for it.
+	clickhouseStarted := s.startClickHouseBeside(ctx)
+	defer func() {
+		if err != nil {
+			clickhouseStarted(ctx) // its closers, for the Shutdown above
+		}
+	}()
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -114,10 +123,10 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		{"kafka", s.startKafka},
 		{"topics", s.applyTopics},
 		{"schema registry", s.startRegistry},
-		{"clickhouse", s.startClickHouse},
 		{"metrics", s.startMetrics},
 		{"processors", func(context.Context) error { return s.startProcessors(runCtx) }},
 		{"saga clock", func(context.Context) error { return s.startSagaClock(runCtx) }},
+		{"clickhouse", clickhouseStarted},
 		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
 		{"projections", func(context.Context) error { return s.startProjections(runCtx) }},
 		{"bots", func(context.Context) error { return s.startBots(runCtx) }},
@@ -250,7 +259,7 @@ func (s *System) startRegistry(ctx context.Context) error {
 		s.registry = reg
 		s.closers = append(s.closers, func(context.Context) error { reg.Close(); return nil })
 		if url, err = reg.Listen(s.cfg.RegistryAddr); err != nil {
-			return err
+			return fmt.Errorf("%w (pick another --registry-addr)", err)
 		}
 	}
 	s.regURL = url
@@ -262,15 +271,51 @@ func (s *System) startRegistry(ctx context.Context) error {
 	return err
 }
 
-func (s *System) startClickHouse(ctx context.Context) error {
+// startClickHouseBeside starts ClickHouse (the managed server, or a
+// connection to the given one) and migrates it in the background. The
+// function it returns waits for that and hands the server, the connection
+// and their closers to s; it may be called more than once.
+func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context) error {
+	type started struct {
+		srv     *chserver.Server
+		conn    driver.Conn
+		closers []func(context.Context) error
+		err     error
+	}
+	result := make(chan started, 1)
+	go func() {
+		var st started
+		st.srv, st.conn, st.closers, st.err = s.startClickHouse(ctx)
+		result <- st
+	}()
+	var (
+		once sync.Once
+		err  error
+	)
+	return func(context.Context) error {
+		once.Do(func() {
+			st := <-result
+			s.ch, s.chConn, err = st.srv, st.conn, st.err
+			s.closers = append(s.closers, st.closers...)
+		})
+		return err
+	}
+}
+
+// startClickHouse touches nothing of s but reads its configuration: it
+// runs beside the other components' start.
+func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn driver.Conn, closers []func(context.Context) error, err error) {
 	var admin, writer *clickhouse.Options
 	if s.cfg.ClickHouse == "" {
-		srv, err := chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
-		if err != nil {
-			return err
+		srv, err = chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
+		var bind *chserver.BindError
+		if errors.As(err, &bind) {
+			return nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
 		}
-		s.ch = srv
-		s.closers = append(s.closers, srv.Stop)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		closers = append(closers, srv.Stop)
 		admin, writer = srv.Options("default"), srv.Options(chserver.WriterUser)
 		s.log.Info("ClickHouse server running", "addr", srv.Addr(), "dir", srv.Dir())
 	} else {
@@ -279,23 +324,22 @@ func (s *System) startClickHouse(ctx context.Context) error {
 	}
 	adminConn, err := clickhouse.Open(admin)
 	if err != nil {
-		return err
+		return srv, nil, closers, err
 	}
 	defer adminConn.Close()
 	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
 	if err != nil {
-		return err
+		return srv, nil, closers, err
 	}
 	if len(applied) > 0 {
 		s.log.Info("applied ClickHouse migrations", "migrations", applied)
 	}
-	s.chConn, err = clickhouse.Open(writer)
+	conn, err = clickhouse.Open(writer)
 	if err != nil {
-		return err
+		return srv, nil, closers, err
 	}
-	conn := s.chConn
-	s.closers = append(s.closers, func(context.Context) error { return conn.Close() })
-	return nil
+	closers = append(closers, func(context.Context) error { return conn.Close() })
+	return srv, conn, closers, nil
 }
 
 func (s *System) gokaConfig() gokart.Config {
