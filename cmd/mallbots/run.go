@@ -172,11 +172,15 @@ func (r *runCmd) Run(log *slog.Logger) error {
 func waitReady(ctx context.Context, sys *system.System, log *slog.Logger) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	last := time.Now()
+	last, lastStatus := time.Now(), ""
 	for {
 		err := sys.Ready()
 		if err == nil {
 			return nil
+		}
+		if err.Error() != lastStatus {
+			log.Debug("waiting for components to recover", "status", err)
+			lastStatus = err.Error()
 		}
 		if time.Since(last) > 5*time.Second {
 			log.Info("waiting for components to recover", "status", err)

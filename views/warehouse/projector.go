@@ -82,12 +82,13 @@ func NewProjector(kafka []kgo.Opt, ch driver.Conn, p Projection, opts ...Option)
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// A partition whose first fetch fails (a broker that has just
-		// started) waits for a metadata refresh, at most one per
-		// MetadataMinAge: franz-go's 5 s kept the larger projections
-		// from catching up, and the process from being ready, for 6 s
-		// after every restart.
-		kgo.MetadataMinAge(250*time.Millisecond),
+		// franz-go keeps one fetch in flight per broker, and the broker
+		// holds it until data arrives or FetchMaxWait passes. A partition
+		// whose start offset is resolved after that fetch left waits for
+		// it: with the default 5 s, an idle topic kept the larger
+		// projections from catching up, and a restart from being ready,
+		// for 5 s. 500 ms costs an idle projection two fetches a second.
+		kgo.FetchMaxWait(500*time.Millisecond),
 	)
 	return pr, nil
 }
