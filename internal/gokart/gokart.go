@@ -80,9 +80,10 @@ func (c Config) saramaConfig() *sarama.Config {
 	cfg.Metadata.RefreshFrequency = time.Minute
 	// A killed instance's partitions move once the coordinator stops
 	// hearing from it (the session timeout) and the survivors learn of the
-	// rebalance (their next heartbeat): sarama's 10 s and 3 s made a
-	// handover take 17-18 s, longer than a saga step waits for its reply.
-	// A failed join is retried after RebalanceRetryBackoff instead of 2 s.
+	// rebalance (their next heartbeat): sarama's defaults made a handover
+	// longer than a saga step waits for its reply (ADR 0016). A failed
+	// join is retried after RebalanceRetryBackoff, not sarama's longer
+	// default.
 	cfg.Consumer.Group.Session.Timeout = SessionTimeout
 	cfg.Consumer.Group.Heartbeat.Interval = HeartbeatInterval
 	cfg.Consumer.Group.Rebalance.Retry.Backoff = RebalanceRetryBackoff

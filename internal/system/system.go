@@ -358,28 +358,39 @@ func (s *System) startProcessors(ctx context.Context) error {
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
 	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
 	s.engineDeps = engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
+	var run []*goka.GroupGraph
 	for _, gg := range groups(s.engineDeps, s.cfg) {
-		if !s.cfg.runs(short(string(gg.Group()))) {
-			continue
-		}
-		if err := s.runProcessor(ctx, gg); err != nil {
-			return err
+		if s.cfg.runs(short(string(gg.Group()))) {
+			run = append(run, gg)
 		}
 	}
-	return nil
+	return s.runProcessors(ctx, run)
 }
 
-// runProcessor runs a goka group, supervised, and counts it in Ready.
-func (s *System) runProcessor(ctx context.Context, gg *goka.GroupGraph) error {
+// runProcessors runs goka groups, supervised, and counts them in Ready.
+// goka.NewProcessor asks the brokers about every topic of its group, one
+// round trip after another: the groups are built side by side, so a
+// restart waits for the slowest group, not for their sum (ADR 0016).
+func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) error {
 	gc := s.gokaConfig()
-	p, err := goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
-	if err != nil {
-		return fmt.Errorf("processor %s: %w", gg.Group(), err)
+	built := make([]*goka.Processor, len(ggs))
+	errs := make([]error, len(ggs))
+	var wg sync.WaitGroup
+	for i, gg := range ggs {
+		wg.Go(func() {
+			built[i], errs[i] = goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
+		})
 	}
-	sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: p}
-	s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
-	s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
-	s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
+	wg.Wait()
+	for i, gg := range ggs {
+		if errs[i] != nil {
+			return fmt.Errorf("processor %s: %w", gg.Group(), errs[i])
+		}
+		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: built[i]}
+		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
+		s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
+		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
+	}
 	return nil
 }
 
@@ -390,10 +401,8 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	// The API's own aggregate, the Idempotency-Keys, runs with the API
 	// (docs/adr/0015): every API instance shares its partitions.
-	for _, gg := range idempotency.Groups(s.engineDeps) {
-		if err := s.runProcessor(runCtx, gg); err != nil {
-			return err
-		}
+	if err := s.runProcessors(runCtx, idempotency.Groups(s.engineDeps)); err != nil {
+		return err
 	}
 	views, err := s.startViews(runCtx)
 	if err != nil {

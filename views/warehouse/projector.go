@@ -85,9 +85,10 @@ func NewProjector(kafka []kgo.Opt, ch driver.Conn, p Projection, opts ...Option)
 		// franz-go keeps one fetch in flight per broker, and the broker
 		// holds it until data arrives or FetchMaxWait passes. A partition
 		// whose start offset is resolved after that fetch left waits for
-		// it: with the default 5 s, an idle topic kept the larger
+		// it: with franz-go's default, an idle topic kept the larger
 		// projections from catching up, and a restart from being ready,
-		// for 5 s. 500 ms costs an idle projection two fetches a second.
+		// for that long (ADR 0016). The cost is an idle projection's few
+		// empty fetches a second.
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
 	return pr, nil
