@@ -36,6 +36,7 @@ type runCmd struct {
 	BotShoppingTime   time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
 	KafkaSASL         bool          `name:"kafka-sasl" help:"The embedded broker requires SASL (SCRAM-SHA-512 unless --kafka-sasl-mechanism says) with the credentials of MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD (or their _FILE twins)." env:"MALLBOTS_KAFKA_SASL"`
 	InstanceID        string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
+	SessionTimeout    time.Duration `name:"session-timeout" help:"How long the Kafka group coordinator waits for a silent processor instance before it moves its partitions to the others. The broker must allow it (group.min.session.timeout.ms); raise it where a process can stall for longer (CPU throttling)." default:"3s" env:"MALLBOTS_SESSION_TIMEOUT"`
 	HotStandby        bool          `name:"hot-standby" help:"Keep every partition of each processor group's table up to date here, not only the assigned ones, and recover them before joining the group: a partition taken over from a failed instance needs no table recovery. Costs a full copy of each table per instance." env:"MALLBOTS_HOT_STANDBY"`
 	MemoryLimit       string        `help:"A soft limit on this process's Go memory, as GOMEMLIMIT takes it (900MiB, 2GiB; off for none): near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which starting (every store recovering its table at once) otherwise does. GOMEMLIMIT, when set, wins." default:"900MiB" env:"MALLBOTS_MEMORY_LIMIT"`
 	OtlpEndpoint      string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
@@ -115,7 +116,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
 		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
 		Kafka: kafka, KafkaSASL: r.KafkaSASL, RegistryUser: sec[0], RegistryPassword: sec[1],
-		InstanceID: r.InstanceID, HotStandby: r.HotStandby,
+		InstanceID: r.InstanceID, HotStandby: r.HotStandby, SessionTimeout: r.SessionTimeout,
 		SyncWrites: r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
 		SagaStepTimeout: r.SagaStepTimeout,
 		Bots:            r.botCount(), BotShoppingTime: r.BotShoppingTime,

@@ -48,18 +48,21 @@ type Config struct {
 	// needs no table recovery. Default off: it costs a full copy of each
 	// table per instance.
 	HotStandby bool
+	// SessionTimeout is the consumer groups' session timeout; 0 means
+	// SessionTimeout. Heartbeats go every sixth of it.
+	SessionTimeout time.Duration
 	// Stores, when set, keeps track of the stores the processors open, for
 	// Lookups (views' stores are not looked up).
 	Stores *Stores
 	Log    *slog.Logger
 }
 
-// The consumer-group timing of goka's processors. A Kafka broker must
-// allow SessionTimeout (group.min.session.timeout.ms, 6 s by default in
-// Kafka and kfake; the embedded broker and docker-compose.yml lower it).
+// The consumer-group timing of goka's processors by default. A Kafka
+// broker must allow the session timeout (group.min.session.timeout.ms, 6 s
+// by default in Kafka and kfake; the embedded broker and
+// docker-compose.yml lower it).
 const (
 	SessionTimeout        = 3 * time.Second
-	HeartbeatInterval     = 500 * time.Millisecond
 	RebalanceRetryBackoff = 250 * time.Millisecond
 )
 
@@ -85,7 +88,10 @@ func (c Config) saramaConfig() *sarama.Config {
 	// join is retried after RebalanceRetryBackoff, not sarama's longer
 	// default.
 	cfg.Consumer.Group.Session.Timeout = SessionTimeout
-	cfg.Consumer.Group.Heartbeat.Interval = HeartbeatInterval
+	if c.SessionTimeout > 0 {
+		cfg.Consumer.Group.Session.Timeout = c.SessionTimeout
+	}
+	cfg.Consumer.Group.Heartbeat.Interval = cfg.Consumer.Group.Session.Timeout / 6
 	cfg.Consumer.Group.Rebalance.Retry.Backoff = RebalanceRetryBackoff
 	if c.Sarama != nil {
 		c.Sarama(cfg)

@@ -62,6 +62,9 @@ type Config struct {
 	// a partition taken over from a failed instance needs no table recovery.
 	// It costs a full copy of each table per instance (disk, network).
 	HotStandby bool
+	// SessionTimeout is the processors' consumer-group session timeout
+	// (gokart.Config.SessionTimeout; 0: gokart's default).
+	SessionTimeout time.Duration
 
 	// SyncWrites makes the embedded broker fsync every batch.
 	SyncWrites bool

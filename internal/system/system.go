@@ -344,7 +344,7 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 
 func (s *System) gokaConfig() gokart.Config {
 	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
-		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, Stores: s.stores}
+		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, SessionTimeout: s.cfg.SessionTimeout, Stores: s.stores}
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
