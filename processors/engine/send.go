@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
@@ -30,21 +31,62 @@ type Sender struct {
 	Serde *serde.Serde
 }
 
-// Send emits cmd. With a non-empty replyKey the aggregate also sends the
-// result to mallbots.saga.replies keyed by replyKey.
-func (s Sender) Send(ctx goka.Context, cmd schemas.Command, replyKey string) error {
+// InvalidCommandError is Send refusing a command for what it holds: a field
+// it needs is empty. The command was derived from an input (an event, a
+// reply) that lacks what the derivation needs, so sending it again would
+// fail again: the group dead-letters that input (DeadLetterUnsendable) and
+// goes on, where any other error of Send (a bug, or Kafka) fails the record.
+type InvalidCommandError struct {
+	// Command is the command's record name ("mallbots.ordering.ReadyOrder").
+	Command string
+	// Field is the command's field that is empty: "commandId" or
+	// "aggregateId".
+	Field string
+}
+
+func (e *InvalidCommandError) Error() string {
+	return fmt.Sprintf("send %s: the command has no %s", e.Command, e.Field)
+}
+
+// Check says whether Send would send cmd, without sending it: nil, an
+// *InvalidCommandError when cmd lacks a field Send needs, or another error
+// when cmd is not a command of the catalogue (a bug). A group that sends
+// several commands for one input checks them all first, so that an input
+// it cannot answer is dead-lettered before any of its commands is sent.
+func (s Sender) Check(cmd schemas.Command) error {
+	_, err := s.route(cmd)
+	return err
+}
+
+// route finds cmd's command topic and checks its metadata.
+func (s Sender) route(cmd schemas.Command) (topics.Topic, error) {
 	t, ok := s.Serde.TypeOf(cmd)
 	if !ok {
-		return fmt.Errorf("%T is not a record of the contract", cmd)
+		return topics.Topic{}, fmt.Errorf("%T is not a record of the contract", cmd)
 	}
 	topic, ok := topics.CommandTopic(t.Name)
 	if !ok {
-		return fmt.Errorf("%s has no command topic in the catalogue", t.Name)
+		return topics.Topic{}, fmt.Errorf("%s has no command topic in the catalogue", t.Name)
+	}
+	switch meta := cmd.CommandMetadata(); {
+	case meta.CommandID == "":
+		return topics.Topic{}, &InvalidCommandError{Command: t.Name, Field: "commandId"}
+	case meta.AggregateID == "":
+		return topics.Topic{}, &InvalidCommandError{Command: t.Name, Field: "aggregateId"}
+	}
+	return topic, nil
+}
+
+// Send emits cmd. With a non-empty replyKey the aggregate also sends the
+// result to mallbots.saga.replies keyed by replyKey. A command without a
+// command id or an aggregate id is refused with an *InvalidCommandError
+// (see Check).
+func (s Sender) Send(ctx goka.Context, cmd schemas.Command, replyKey string) error {
+	topic, err := s.route(cmd)
+	if err != nil {
+		return err
 	}
 	meta := cmd.CommandMetadata()
-	if meta.CommandID == "" || meta.AggregateID == "" {
-		return fmt.Errorf("send %s: the command needs a command id and an aggregate id", t.Name)
-	}
 	if meta.CorrelationID == "" {
 		meta.CorrelationID = meta.CommandID
 	}
@@ -61,6 +103,16 @@ func (s Sender) Send(ctx goka.Context, cmd schemas.Command, replyKey string) err
 	}
 	ctx.Emit(goka.Stream(topic.Name), meta.AggregateID, b, opts...)
 	return nil
+}
+
+// DeadLetterUnsendable dead-letters the record being handled because a
+// command it calls for cannot be sent (an *InvalidCommandError, or what the
+// group found wrong before asking Send), and logs it at ERROR rather than
+// DeadLetter's WARN: the record is not garbage but a well-formed input that
+// no honest producer writes, so some producer is broken or hostile.
+func DeadLetterUnsendable(ctx goka.Context, log *slog.Logger, group string, raw []byte, reason string) {
+	log.Error("dead-lettering a record: the command it calls for cannot be sent", "group", group, "reason", reason)
+	DeadLetter(ctx, slog.New(slog.DiscardHandler), group, raw, reason)
 }
 
 // CommandID derives a deterministic command id from what caused it, e.g.

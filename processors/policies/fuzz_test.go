@@ -19,7 +19,11 @@ import (
 	"github.com/mallbots/mallbots/internal/testkit"
 	"github.com/mallbots/mallbots/processors/policies"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/depot"
+	"github.com/mallbots/mallbots/schemas/ordering"
+	"github.com/mallbots/mallbots/schemas/payments"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -28,9 +32,10 @@ import (
 // policies read, their group running under goka's tester. Whatever the record
 // holds, the group handles it and goes on (a ctx.Fail or a panic would stop
 // it for good, and with it every policy): a record that is no event becomes
-// one dead letter carrying its value and a reason; an event sends exactly the
-// commands React returns for it, each on its command topic keyed by its
-// aggregate, and nothing else.
+// one dead letter carrying its value and a reason, and so does an event
+// React answers with a command that has no aggregate id (or no command id);
+// any other event sends exactly the commands React returns for it, each on
+// its command topic keyed by its aggregate, and nothing else.
 //
 //	go test -run='^$' -fuzz='^FuzzEventRecord$' -fuzztime=60s -parallel 1 ./processors/policies/
 func FuzzEventRecord(f *testing.F) {
@@ -58,6 +63,19 @@ func FuzzEventRecord(f *testing.F) {
 		}
 		f.Add(uint8(i), "k", []byte("definitely not avro"))
 	}
+	// Events whose command would have no aggregate id: each stopped the
+	// group (issue 20).
+	unaddressed := func(topic topics.Topic, ev schemas.Event) []byte {
+		b, err := sd.Encode(topic.Name, ev)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	f.Add(uint8(1), "l1", unaddressed(topics.ShoppingLists.Events, &depot.ShoppingListCompleted{EventMeta: schemas.EventMeta{EventID: "e1", AggregateID: "l1"}}))
+	f.Add(uint8(3), "i1", unaddressed(topics.Invoices.Events, &payments.InvoicePaid{EventMeta: schemas.EventMeta{EventID: "e1", AggregateID: "i1"}}))
+	f.Add(uint8(0), "b1", unaddressed(topics.Baskets.Events, &baskets.BasketCheckedOut{EventMeta: schemas.EventMeta{EventID: "e1"}}))
+	f.Add(uint8(2), "o1", unaddressed(topics.Orders.Events, &ordering.OrderReadied{EventMeta: schemas.EventMeta{EventID: "e1"}}))
 
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
@@ -150,10 +168,20 @@ func FuzzEventRecord(f *testing.F) {
 			}
 			return
 		}
+		want := policies.React(ev)
+		for _, w := range want {
+			if m := w.CommandMetadata(); m.CommandID == "" || m.AggregateID == "" {
+				// No command can be sent for it: the event is dead-lettered
+				// whole, and none of its commands sent.
+				if deadLetters != 1 || len(sent) != 0 {
+					fatalf("%s: React returns %+v, which cannot be sent, but %d dead letters and %d commands; want one dead letter", what, w, deadLetters, len(sent))
+				}
+				return
+			}
+		}
 		if deadLetters != 0 {
 			fatalf("%s: an event was dead-lettered", what)
 		}
-		want := policies.React(ev)
 		if len(sent) != len(want) {
 			fatalf("%s: %d commands sent, React returns %d: %+v", what, len(sent), len(want), want)
 		}

@@ -20,6 +20,27 @@ import (
 
 // React returns the commands an event calls for (none for most events).
 func React(ev schemas.Event) []schemas.Command {
+	rs := react(ev)
+	if len(rs) == 0 {
+		return nil
+	}
+	cmds := make([]schemas.Command, len(rs))
+	for i, r := range rs {
+		cmds[i] = r.cmd
+	}
+	return cmds
+}
+
+// reaction is a command a policy calls for, with the event's field its
+// aggregate id comes from: an event that lacks it (no honest producer
+// writes one, but any Kafka client can) makes a command without an
+// aggregate id, and the group's dead letter names the field.
+type reaction struct {
+	cmd  schemas.Command
+	from string // the event's field holding cmd's aggregate id
+}
+
+func react(ev schemas.Event) []reaction {
 	m := ev.EventMetadata()
 	meta := func(aggregateID, purpose string) schemas.CommandMeta {
 		return schemas.CommandMeta{
@@ -37,21 +58,21 @@ func React(ev schemas.Event) []schemas.Command {
 			c.Items = append(c.Items, ordering.OrderItem{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName,
 				ProductName: it.ProductName, PriceCents: it.PriceCents, Quantity: it.Quantity})
 		}
-		return []schemas.Command{c}
+		return []reaction{{c, "aggregateId"}}
 	case *depot.ShoppingListCompleted:
-		return []schemas.Command{&ordering.ReadyOrder{CommandMeta: meta(e.OrderID, "ready-order")}}
+		return []reaction{{&ordering.ReadyOrder{CommandMeta: meta(e.OrderID, "ready-order")}, "orderId"}}
 	case *ordering.OrderReadied:
-		return []schemas.Command{&payments.CreateInvoice{CommandMeta: meta(m.AggregateID, "create-invoice"),
-			OrderID: m.AggregateID, PaymentID: e.PaymentID, AmountCents: e.TotalCents}}
+		return []reaction{{&payments.CreateInvoice{CommandMeta: meta(m.AggregateID, "create-invoice"),
+			OrderID: m.AggregateID, PaymentID: e.PaymentID, AmountCents: e.TotalCents}, "aggregateId"}}
 	case *payments.InvoicePaid:
-		return []schemas.Command{&ordering.CompleteOrder{CommandMeta: meta(e.OrderID, "complete-order"), InvoiceID: m.AggregateID}}
+		return []reaction{{&ordering.CompleteOrder{CommandMeta: meta(e.OrderID, "complete-order"), InvoiceID: m.AggregateID}, "orderId"}}
 	case *ordering.OrderCanceled:
-		var out []schemas.Command
+		var out []reaction
 		if e.ShoppingListID != "" {
-			out = append(out, &depot.CancelShoppingList{CommandMeta: meta(e.ShoppingListID, "cancel-shopping-list")})
+			out = append(out, reaction{&depot.CancelShoppingList{CommandMeta: meta(e.ShoppingListID, "cancel-shopping-list")}, "shoppingListId"})
 		}
 		if e.InvoiceID != "" {
-			out = append(out, &payments.CancelInvoice{CommandMeta: meta(e.InvoiceID, "cancel-invoice")})
+			out = append(out, reaction{&payments.CancelInvoice{CommandMeta: meta(e.InvoiceID, "cancel-invoice")}, "invoiceId"})
 		}
 		return out
 	}
