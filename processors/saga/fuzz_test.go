@@ -31,9 +31,12 @@ import (
 // saga), the second on the saga's replies or on the order events again.
 // Whatever they hold, the group handles both and goes on (a ctx.Fail or a
 // panic would stop every saga of the partition for good). A record that does
-// not decode becomes one dead letter carrying its value and a reason; every
-// command the saga sends decodes, is keyed by its aggregate and asks for its
-// reply on mallbots.saga.replies; what the saga stores is a saga.
+// not decode becomes one dead letter carrying its value and a reason; a
+// record dead-lettered, for that or for what it holds (an OrderCreated that
+// a step's command could not be addressed for), sends no command and changes
+// no saga; every command the saga sends decodes, is keyed by its aggregate
+// and asks for its reply on mallbots.saga.replies; what the saga stores is a
+// saga.
 //
 //	go test -run='^$' -fuzz='^FuzzSagaRecords$' -fuzztime=60s -parallel 1 ./processors/saga/
 func FuzzSagaRecords(f *testing.F) {
@@ -83,6 +86,20 @@ func FuzzSagaRecords(f *testing.F) {
 	f.Add(order, created, created, false)
 	f.Add(order, fixture(topics.Orders.Events, "mallbots.ordering.OrderCanceled"), []byte("definitely not avro"), true)
 	f.Add("", []byte{0, 0, 0, 0, 1}, created, true)
+	// OrderCreated without what a step's command is addressed to: each
+	// stopped the group (issue 20).
+	encode := func(topic topics.Topic, v any) []byte {
+		b, err := sd.Encode(topic.Name, v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	bare := encode(topics.Orders.Events, &ordering.OrderCreated{EventMeta: schemas.EventMeta{EventID: "e1", AggregateID: "o1"}})
+	f.Add("o1", bare, bare, false)
+	f.Add("o1", encode(topics.Orders.Events, &ordering.OrderCreated{EventMeta: schemas.EventMeta{EventID: "e1", AggregateID: "o1"}, CustomerID: "c1",
+		Items: []ordering.OrderItem{{ProductID: "p1", StoreID: "s1", Quantity: 1, PriceCents: 999}}, TotalCents: 999}), reply(true), true)
+	f.Add("o2", created, created, false)
 
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
@@ -130,6 +147,7 @@ func FuzzSagaRecords(f *testing.F) {
 				t.Helper()
 				t.Fatalf(format+"%s", append(args, fuzzStopNote(stopped))...)
 			}
+			before, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -165,6 +183,12 @@ func FuzzSagaRecords(f *testing.F) {
 			}
 			for _, topic := range commandTopics {
 				for {
+					if deadLetters > 0 {
+						if _, _, ok := queues[topic].Next(); ok {
+							fatalf("%s: dead-lettered, yet the saga sent a command to %s", what, topic)
+						}
+						break
+					}
 					headers, k, v, ok := queues[topic].NextWithHeaders()
 					if !ok {
 						break
@@ -180,7 +204,11 @@ func FuzzSagaRecords(f *testing.F) {
 					}
 				}
 			}
-			if raw, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte); raw != nil {
+			raw, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte)
+			if deadLetters > 0 && !bytes.Equal(raw, before) {
+				fatalf("%s: dead-lettered, yet the saga changed what it stored", what)
+			}
+			if raw != nil {
 				v, err := sd.Decode(context.Background(), serde.Position{Topic: topics.SagaTable.Name, Offset: -1}, raw)
 				if _, ok := v.(*sagas.CreateOrderSaga); err != nil || !ok {
 					fatalf("%s: the saga stored %T (%v), not a saga", what, v, err)

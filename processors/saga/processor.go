@@ -1,6 +1,7 @@
 package saga
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -77,7 +78,42 @@ func (h *handler) onOrderEvent(ctx goka.Context, msg any) {
 		return // the saga starts on OrderCreated; the other order events are not for it
 	}
 	tracing.Span(ctx).SetName("saga start OrderCreated")
-	h.apply(ctx, nil, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
+	if reason := unstartable(ctx.Key(), created); reason != "" {
+		raw, _ := msg.([]byte)
+		engine.DeadLetterUnsendable(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, reason)
+		return
+	}
+	h.apply(ctx, msg, nil, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
+}
+
+// unstartable says why no saga starts on ev, a record keyed key ("" when one
+// can): an OrderCreated without what some step's command is addressed to
+// (the order, the customer, the payment) or without items. The order
+// aggregate never writes one (it refuses such a CreateOrder), but any Kafka
+// client can, and a step that cannot be sent used to stop the group, and
+// every saga of its partitions with it.
+//
+// Such an event is dead-lettered, not answered with a saga that rejects
+// the order: it is not the order aggregate's, so the order it names was not
+// created by it (a RejectOrder would be refused, or, should the id be a
+// real order's, reject that order on a forger's word), and a dead letter
+// keeps it, with the reason, for whoever looks into who wrote it. Nothing
+// is stored for it: a valid OrderCreated of the same order still starts
+// its saga.
+func unstartable(key string, ev *ordering.OrderCreated) string {
+	switch {
+	case ev.AggregateID == "":
+		return "OrderCreated has no aggregateId: the saga could neither approve nor reject the order"
+	case ev.AggregateID != key:
+		return fmt.Sprintf("the key %q is not the OrderCreated's aggregateId %q: the saga's replies would reach another key", key, ev.AggregateID)
+	case ev.CustomerID == "":
+		return "OrderCreated has no customerId: the AuthorizeCustomer it calls for would have no aggregateId"
+	case ev.PaymentID == "":
+		return "OrderCreated has no paymentId: the ConfirmPayment it calls for would have no aggregateId"
+	case len(ev.Items) == 0:
+		return "OrderCreated has no items: the order aggregate creates no such order, and there is nothing to shop for"
+	}
+	return ""
 }
 
 func (h *handler) onReply(ctx goka.Context, msg any) {
@@ -85,16 +121,16 @@ func (h *handler) onReply(ctx goka.Context, msg any) {
 	if !ok {
 		return
 	}
-	raw, _ := msg.([]byte)
 	now := h.deps.Now()
 	switch in := v.(type) {
 	case *schemas.CommandResult:
 		tracing.Span(ctx).SetName("saga reply " + in.AggregateType)
-		h.apply(ctx, in, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
+		h.apply(ctx, msg, in, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
 	case *sagas.StepTimedOut:
 		tracing.Span(ctx).SetName("saga timeout " + in.Step)
-		h.apply(ctx, in, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
+		h.apply(ctx, msg, in, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
 	default:
+		raw, _ := msg.([]byte)
 		engine.DeadLetter(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, fmt.Sprintf("%T is not a saga reply", v))
 	}
 }
@@ -127,12 +163,32 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 }
 
 // apply stores the outcome of input (the reply or timeout; nil for
-// OrderCreated) and sends its commands.
-func (h *handler) apply(ctx goka.Context, input any, out Outcome) {
+// OrderCreated), the record msg, and sends its commands.
+//
+// A command Send would refuse for what it holds dead-letters the record
+// instead, storing nothing: failing the record would stop the group. An
+// OrderCreated that could lead there is dead-lettered before (unstartable);
+// this catches a saga stored without what its step needs, which only an
+// earlier build could write (it stored the saga, then failed the record).
+// Such a saga stays as it is, and the clock's timeouts for it, one every
+// few seconds, are dead-lettered in turn until someone deletes it.
+func (h *handler) apply(ctx goka.Context, msg any, input any, out Outcome) {
 	log := engine.RecordLog(h.deps.Log, ctx, "order_id")
 	if out.Next == nil {
 		log.Debug("saga input ignored", "why", out.Ignored)
 		return
+	}
+	for _, cmd := range out.Send {
+		var invalid *engine.InvalidCommandError
+		switch err := h.send.Check(cmd); {
+		case errors.As(err, &invalid):
+			raw, _ := msg.([]byte)
+			engine.DeadLetterUnsendable(ctx, log, topics.SagaGroup, raw,
+				fmt.Sprintf("the saga of order %q cannot send its step %s: %v", out.Next.OrderID, out.Next.Step, invalid))
+			return
+		case err != nil:
+			ctx.Fail(err)
+		}
 	}
 	b, err := h.deps.Serde.Encode(topics.SagaTable.Name, out.Next)
 	if err != nil {
