@@ -276,17 +276,7 @@ func Lines(b *baskets.Basket) []baskets.BasketItem {
 // Sum is the sum of price × quantity over the lines, in cents, and false
 // when a line or the sum leaves int64 (a basket past the limits).
 func Sum(items []baskets.BasketItem) (int64, bool) {
-	var total int64
-	for _, it := range items {
-		line, ok := limits.LineTotal(it.PriceCents, it.Quantity)
-		if !ok {
-			return 0, false
-		}
-		if total, ok = limits.Add(total, line); !ok {
-			return 0, false
-		}
-	}
-	return total, true
+	return limits.Sum(items, func(it baskets.BasketItem) (int64, int32) { return it.PriceCents, it.Quantity })
 }
 
 // Total is Sum for showing a basket: one whose sum leaves int64 (filled

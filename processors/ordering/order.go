@@ -155,17 +155,7 @@ func checkItems(items []ordering.OrderItem) error {
 // Sum is the sum of price × quantity over the lines, in cents, and false
 // when a line or the sum leaves int64.
 func Sum(items []ordering.OrderItem) (int64, bool) {
-	var total int64
-	for _, it := range items {
-		line, ok := limits.LineTotal(it.PriceCents, it.Quantity)
-		if !ok {
-			return 0, false
-		}
-		if total, ok = limits.Add(total, line); !ok {
-			return 0, false
-		}
-	}
-	return total, true
+	return limits.Sum(items, func(it ordering.OrderItem) (int64, int32) { return it.PriceCents, it.Quantity })
 }
 
 // Units is the number of units over the lines (the sum of quantities).

@@ -81,6 +81,23 @@ func LineTotal(priceCents int64, quantity int32) (int64, bool) {
 	return Mul(priceCents, int64(quantity))
 }
 
+// Sum is the sum of price × quantity over lines, in cents, and false when
+// a line or the sum leaves int64. line gives a line's price in cents and
+// its quantity, so that each context sums its own line type.
+func Sum[L any](lines []L, line func(L) (priceCents int64, quantity int32)) (int64, bool) {
+	var total int64
+	for _, l := range lines {
+		lt, ok := LineTotal(line(l))
+		if !ok {
+			return 0, false
+		}
+		if total, ok = Add(total, lt); !ok {
+			return 0, false
+		}
+	}
+	return total, true
+}
+
 // Amount writes cents as the API's decimal with thousands separated, for
 // the texts: 100000000 → "1,000,000.00".
 func Amount(cents int64) string {

@@ -108,3 +108,28 @@ func TestLineTotalOfTheIssuesBasketDoesNotWrap(t *testing.T) {
 		t.Fatalf("LineTotal at the limits = %d, %v", got, ok)
 	}
 }
+
+// Sum agrees with exact arithmetic line by line: it returns the exact sum
+// of price × quantity when every line and every running sum fits in int64,
+// and refuses otherwise.
+func TestSumIsExactOrRefuses(t *testing.T) {
+	type line struct {
+		price    int64
+		quantity int32
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		lines := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) line {
+			return line{edgy().Draw(t, "price"), rapid.Int32().Draw(t, "quantity")}
+		}), 0, 4).Draw(t, "lines")
+		exact, fits := new(big.Int), true
+		for _, l := range lines {
+			lt := new(big.Int).Mul(big.NewInt(l.price), big.NewInt(int64(l.quantity)))
+			exact.Add(exact, lt)
+			fits = fits && lt.IsInt64() && exact.IsInt64()
+		}
+		got, ok := Sum(lines, func(l line) (int64, int32) { return l.price, l.quantity })
+		if ok != fits || ok && got != exact.Int64() {
+			t.Fatalf("Sum(%v) = %d, %v; exact %s, fits %v", lines, got, ok, exact, fits)
+		}
+	})
+}
