@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"testing"
 	"time"
 
@@ -21,12 +18,12 @@ import (
 	"github.com/mallbots/mallbots/processors/customers"
 	"github.com/mallbots/mallbots/processors/depot"
 	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/idempotency"
 	"github.com/mallbots/mallbots/processors/ordering"
 	"github.com/mallbots/mallbots/processors/payments"
 	"github.com/mallbots/mallbots/processors/stores"
 	"github.com/mallbots/mallbots/schemas"
-	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -76,7 +73,7 @@ func FuzzCommandRecord(f *testing.F) {
 		what := fmt.Sprintf("%s: key %q, value %q", a.Commands.Name, key, value)
 		fatalf := func(format string, args ...any) {
 			t.Helper()
-			t.Fatalf(format+"%s", append(args, h.stopNote())...)
+			t.Fatalf(format+"%s", append(args, enginetest.StopNote(h.stopped))...)
 		}
 		if len(out.deadLetters) > 0 {
 			if len(out.deadLetters) != 1 || len(out.results) != 0 || len(out.events) != 0 {
@@ -139,7 +136,6 @@ type fuzzHarness struct {
 	tt         *tester.Tester
 	sd         *serde.Serde
 	aggregates []topics.Aggregate
-	types      map[string]schemas.Type
 	stopped    chan error // a group's Run returned
 	failed     chan error // a group's callback called ctx.Fail
 	queues     map[string]*tester.QueueTracker
@@ -158,15 +154,8 @@ type fuzzOutput struct {
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	f.Helper()
 	sd, _ := testkit.Serde(f)
-	types, err := contract.Types()
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := &fuzzHarness{tt: tester.New(f), sd: sd, aggregates: topics.EngineAggregates(), types: map[string]schemas.Type{},
+	h := &fuzzHarness{tt: tester.New(f), sd: sd, aggregates: topics.EngineAggregates(),
 		stopped: make(chan error, 16), failed: make(chan error, 1), queues: map[string]*tester.QueueTracker{}}
-	for _, typ := range types {
-		h.types[typ.Name] = typ
-	}
 	deps := engine.Deps{
 		Serde:      sd,
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -181,20 +170,8 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	if len(groups) != len(h.aggregates) {
 		f.Fatalf("%d groups for %d aggregates: a context's groups are missing here", len(groups), len(h.aggregates))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(cancel)
 	for _, gg := range groups {
-		p, err := goka.NewProcessor(nil, gg, goka.WithTester(h.tt),
-			goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return fuzzFailWatch{ctx, h.failed} }))
-		if err != nil {
-			f.Fatal(err)
-		}
-		go func() {
-			err := p.Run(ctx)
-			if ctx.Err() == nil {
-				h.stopped <- fmt.Errorf("group %s stopped: %v", gg.Group(), err)
-			}
-		}()
+		enginetest.Start(f, h.tt, gg, h.stopped, enginetest.FailWatch(h.failed))
 	}
 	for _, topic := range []string{topics.DeadLetter.Name, topics.Results.Name} {
 		h.queues[topic] = h.tt.NewQueueTracker(topic)
@@ -226,7 +203,7 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) fuz
 	select {
 	case <-done:
 	case err := <-h.stopped:
-		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
+		t.Fatalf("%s: key %q, value %q: the group stopped: %v", topic, key, value, err)
 	case <-time.After(10 * time.Second):
 		t.Fatalf("%s: key %q, value %q: not handled within 10 s", topic, key, value)
 	}
@@ -234,7 +211,7 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) fuz
 	case err := <-h.failed:
 		t.Fatalf("%s: key %q, value %q: the group failed the record (ctx.Fail): %v", topic, key, value, err)
 	case err := <-h.stopped:
-		t.Fatalf("%s: key %q, value %q: %v", topic, key, value, err)
+		t.Fatalf("%s: key %q, value %q: the group stopped: %v", topic, key, value, err)
 	default:
 	}
 	var out fuzzOutput
@@ -255,18 +232,6 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) fuz
 		out.events = append(out.events, read(a.Events.Name)...)
 	}
 	return out
-}
-
-// stopNote says why a group's output fell short when a group has stopped:
-// goka's tester returns from Consume once the record is taken, and the
-// group's Run reports the failure a moment later.
-func (h *fuzzHarness) stopNote() string {
-	select {
-	case err := <-h.stopped:
-		return "\n(" + err.Error() + ")"
-	case <-time.After(200 * time.Millisecond):
-		return ""
-	}
 }
 
 func (h *fuzzHarness) decode(t *testing.T, topic string, b []byte) any {
@@ -300,38 +265,5 @@ func (h *fuzzHarness) unconditional(f *testing.F, topic topics.Topic, value []by
 // (schemas/testdata/records), framed with the id its writer has on topic.
 func (h *fuzzHarness) fixture(f *testing.F, topic topics.Topic, name string) []byte {
 	f.Helper()
-	typ, ok := h.types[name]
-	if !ok {
-		f.Fatalf("the contract has no %s", name)
-	}
-	body, err := os.ReadFile(filepath.Join("..", "..", "schemas", "testdata", "records", name+".v"+strconv.Itoa(typ.Latest())+".avro"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	head, err := h.sd.Encode(topic.Name, typ.New())
-	if err != nil {
-		f.Fatal(err)
-	}
-	return append(head[:5:5], body...)
-}
-
-// fuzzGokaContext names goka.Context for embedding: embedded under its own name,
-// the field would hide the interface's Context method.
-type fuzzGokaContext = goka.Context
-
-// fuzzFailWatch is the goka.Context the group's callbacks get: it notes a
-// ctx.Fail before passing it on, so that the record that caused it fails the
-// input that sent it (goka's tester returns from Consume either way, and the
-// group's Run reports the stop only a moment later).
-type fuzzFailWatch struct {
-	fuzzGokaContext
-	failed chan<- error
-}
-
-func (c fuzzFailWatch) Fail(err error) {
-	select {
-	case c.failed <- err:
-	default:
-	}
-	c.fuzzGokaContext.Fail(err)
+	return enginetest.LatestRecord(f, h.sd, topic.Name, name)
 }

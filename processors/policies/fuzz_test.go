@@ -6,21 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/policies"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
-	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/depot"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/payments"
@@ -40,26 +36,9 @@ import (
 //	go test -run='^$' -fuzz='^FuzzEventRecord$' -fuzztime=60s -parallel 1 ./processors/policies/
 func FuzzEventRecord(f *testing.F) {
 	sd, _ := testkit.Serde(f)
-	types, err := contract.Types()
-	if err != nil {
-		f.Fatal(err)
-	}
-	byName := map[string]schemas.Type{}
-	for _, typ := range types {
-		byName[typ.Name] = typ
-	}
 	for i, a := range policies.Inputs {
 		for _, name := range a.Events.Values {
-			typ := byName[name]
-			body, err := os.ReadFile(filepath.Join("..", "..", "schemas", "testdata", "records", name+".v"+strconv.Itoa(typ.Latest())+".avro"))
-			if err != nil {
-				f.Fatal(err)
-			}
-			head, err := sd.Encode(a.Events.Name, typ.New())
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(uint8(i), "k", append(head[:5:5], body...))
+			f.Add(uint8(i), "k", enginetest.LatestRecord(f, sd, a.Events.Name, name))
 		}
 		f.Add(uint8(i), "k", []byte("definitely not avro"))
 	}
@@ -80,19 +59,7 @@ func FuzzEventRecord(f *testing.F) {
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
 	failed := make(chan error, 1)
-	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return fuzzFailWatch{ctx, failed} })
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(cancel)
-	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), goka.WithTester(tt), watch)
-	if err != nil {
-		f.Fatal(err)
-	}
-	go func() {
-		err := p.Run(ctx)
-		if ctx.Err() == nil {
-			stopped <- err
-		}
-	}()
+	enginetest.Start(f, tt, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), stopped, enginetest.FailWatch(failed))
 	outputs := []string{topics.DeadLetter.Name, topics.Orders.Commands.Name, topics.Invoices.Commands.Name, topics.ShoppingLists.Commands.Name}
 	queues := map[string]*tester.QueueTracker{}
 	for _, topic := range outputs {
@@ -104,7 +71,7 @@ func FuzzEventRecord(f *testing.F) {
 		what := fmt.Sprintf("%s: key %q, value %q", topic, key, value)
 		fatalf := func(format string, args ...any) {
 			t.Helper()
-			t.Fatalf(format+"%s", append(args, fuzzStopNote(stopped))...)
+			t.Fatalf(format+"%s", append(args, enginetest.StopNote(stopped))...)
 		}
 		select {
 		case err := <-stopped:
@@ -200,37 +167,4 @@ func FuzzEventRecord(f *testing.F) {
 			fatalf("%s: React returns %+v, which was not sent to %s keyed by its aggregate; sent: %+v", what, w, topic.Name, sent)
 		}
 	})
-}
-
-// fuzzStopNote says why a group's output fell short when the group has stopped:
-// goka's tester returns from Consume once the record is taken, and the
-// group's Run reports the failure a moment later.
-func fuzzStopNote(stopped <-chan error) string {
-	select {
-	case err := <-stopped:
-		return fmt.Sprintf("\n(the group stopped: %v)", err)
-	case <-time.After(200 * time.Millisecond):
-		return ""
-	}
-}
-
-// fuzzGokaContext names goka.Context for embedding: embedded under its own name,
-// the field would hide the interface's Context method.
-type fuzzGokaContext = goka.Context
-
-// fuzzFailWatch is the goka.Context the group's callbacks get: it notes a
-// ctx.Fail before passing it on, so that the record that caused it fails the
-// input that sent it (goka's tester returns from Consume either way, and the
-// group's Run reports the stop only a moment later).
-type fuzzFailWatch struct {
-	fuzzGokaContext
-	failed chan<- error
-}
-
-func (c fuzzFailWatch) Fail(err error) {
-	select {
-	case c.failed <- err:
-	default:
-	}
-	c.fuzzGokaContext.Fail(err)
 }

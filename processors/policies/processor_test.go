@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/internal/testkit"
@@ -34,19 +33,8 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
 	var logs testkit.LogBuffer
-	p, err := goka.NewProcessor(nil, policies.Group(sd, slog.New(slog.NewJSONHandler(&logs, nil)), nil), goka.WithTester(tt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	stopped := make(chan error, 1)
-	go func() {
-		err := p.Run(ctx)
-		if ctx.Err() == nil {
-			stopped <- err
-		}
-	}()
+	enginetest.Start(t, tt, policies.Group(sd, slog.New(slog.NewJSONHandler(&logs, nil)), nil), stopped)
 	dead := tt.NewQueueTracker(topics.DeadLetter.Name)
 	commandTopics := []topics.Topic{topics.Orders.Commands, topics.Invoices.Commands, topics.ShoppingLists.Commands}
 	commands := map[string]*tester.QueueTracker{}

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,9 +13,9 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas"
-	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	sagas "github.com/mallbots/mallbots/schemas/saga"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -41,25 +38,8 @@ import (
 //	go test -run='^$' -fuzz='^FuzzSagaRecords$' -fuzztime=60s -parallel 1 ./processors/saga/
 func FuzzSagaRecords(f *testing.F) {
 	sd, _ := testkit.Serde(f)
-	types, err := contract.Types()
-	if err != nil {
-		f.Fatal(err)
-	}
-	byName := map[string]schemas.Type{}
-	for _, typ := range types {
-		byName[typ.Name] = typ
-	}
 	fixture := func(topic topics.Topic, name string) []byte {
-		typ := byName[name]
-		body, err := os.ReadFile(filepath.Join("..", "..", "schemas", "testdata", "records", name+".v"+strconv.Itoa(typ.Latest())+".avro"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		head, err := sd.Encode(topic.Name, typ.New())
-		if err != nil {
-			f.Fatal(err)
-		}
-		return append(head[:5:5], body...)
+		return enginetest.LatestRecord(f, sd, topic.Name, name)
 	}
 	created := fixture(topics.Orders.Events, "mallbots.ordering.OrderCreated")
 	v, err := sd.Decode(context.Background(), serde.Position{Topic: topics.Orders.Events.Name, Offset: -1}, created)
@@ -104,20 +84,8 @@ func FuzzSagaRecords(f *testing.F) {
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
 	failed := make(chan error, 1)
-	watch := goka.WithContextWrapper(func(ctx goka.Context) goka.Context { return fuzzFailWatch{ctx, failed} })
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(cancel)
-	p, err := goka.NewProcessor(nil, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}), goka.WithTester(tt), watch)
-	if err != nil {
-		f.Fatal(err)
-	}
-	go func() {
-		err := p.Run(ctx)
-		if ctx.Err() == nil {
-			stopped <- err
-		}
-	}()
+	enginetest.Start(f, tt, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}), stopped, enginetest.FailWatch(failed))
 	commandTopics := []string{topics.Customers.Commands.Name, topics.ShoppingLists.Commands.Name, topics.Payments.Commands.Name, topics.Orders.Commands.Name}
 	queues := map[string]*tester.QueueTracker{topics.DeadLetter.Name: tt.NewQueueTracker(topics.DeadLetter.Name)}
 	for _, topic := range commandTopics {
@@ -145,7 +113,7 @@ func FuzzSagaRecords(f *testing.F) {
 			what := fmt.Sprintf("%s: key %q, value %q (first %q)", rec.topic, key, rec.value, first)
 			fatalf := func(format string, args ...any) {
 				t.Helper()
-				t.Fatalf(format+"%s", append(args, fuzzStopNote(stopped))...)
+				t.Fatalf(format+"%s", append(args, enginetest.StopNote(stopped))...)
 			}
 			before, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte)
 			done := make(chan struct{})
@@ -216,37 +184,4 @@ func FuzzSagaRecords(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzStopNote says why the group's output fell short when the group has
-// stopped: goka's tester returns from Consume once the record is taken, and
-// the group's Run reports the failure a moment later.
-func fuzzStopNote(stopped <-chan error) string {
-	select {
-	case err := <-stopped:
-		return fmt.Sprintf("\n(the group stopped: %v)", err)
-	case <-time.After(200 * time.Millisecond):
-		return ""
-	}
-}
-
-// fuzzGokaContext names goka.Context for embedding: embedded under its own name,
-// the field would hide the interface's Context method.
-type fuzzGokaContext = goka.Context
-
-// fuzzFailWatch is the goka.Context the group's callbacks get: it notes a
-// ctx.Fail before passing it on, so that the record that caused it fails the
-// input that sent it (goka's tester returns from Consume either way, and the
-// group's Run reports the stop only a moment later).
-type fuzzFailWatch struct {
-	fuzzGokaContext
-	failed chan<- error
-}
-
-func (c fuzzFailWatch) Fail(err error) {
-	select {
-	case c.failed <- err:
-	default:
-	}
-	c.fuzzGokaContext.Fail(err)
 }

@@ -40,19 +40,8 @@ var sagaNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 func newSagaRig(t *testing.T) *sagaRig {
 	sd, _ := testkit.Serde(t)
 	r := &sagaRig{t: t, sd: sd, tt: tester.New(t), logs: new(testkit.LogBuffer), stopped: make(chan error, 1), commands: map[string]*tester.QueueTracker{}}
-	p, err := goka.NewProcessor(nil, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewJSONHandler(r.logs, nil)),
-		Now: func() time.Time { return sagaNow }}), goka.WithTester(r.tt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() {
-		err := p.Run(ctx)
-		if ctx.Err() == nil {
-			r.stopped <- err
-		}
-	}()
+	enginetest.Start(t, r.tt, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewJSONHandler(r.logs, nil)),
+		Now: func() time.Time { return sagaNow }}), r.stopped)
 	r.dead = r.tt.NewQueueTracker(topics.DeadLetter.Name)
 	for _, c := range []topics.Topic{topics.Customers.Commands, topics.ShoppingLists.Commands, topics.Payments.Commands, topics.Orders.Commands} {
 		r.commands[c.Name] = r.tt.NewQueueTracker(c.Name)
@@ -84,7 +73,7 @@ func (r *sagaRig) deadLettered(topic topics.Topic, value []byte, reason string) 
 	r.t.Helper()
 	h, _, v, ok := r.dead.NextWithHeaders()
 	if !ok {
-		r.t.Fatalf("no dead letter%s", fuzzStopNote(r.stopped))
+		r.t.Fatalf("no dead letter%s", enginetest.StopNote(r.stopped))
 	}
 	if got := string(h[topics.HeaderDLQReason]); got != reason {
 		r.t.Errorf("dead letter reason %q, want %q", got, reason)
@@ -132,7 +121,7 @@ func (r *sagaRig) started(order, customer string) {
 	r.t.Helper()
 	key, v, ok := r.commands[topics.Customers.Commands.Name].Next()
 	if !ok {
-		r.t.Fatalf("the saga of %s sent nothing to the customers%s", order, fuzzStopNote(r.stopped))
+		r.t.Fatalf("the saga of %s sent nothing to the customers%s", order, enginetest.StopNote(r.stopped))
 	}
 	cmd, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Customers.Commands.Name, Offset: -1}, v.([]byte))
 	if err != nil {
