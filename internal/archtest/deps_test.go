@@ -1,6 +1,7 @@
-// Package archtest keeps the dependency direction of style.md: the folders
-// tell the data's way, so an import against that way is a failing test that
-// names the import chain, not a review comment. It has tests only.
+// Package archtest keeps the import direction of CONTRIBUTING.md
+// (Layering): the folders tell the data's way, so an import against that
+// way is a failing test that names the import chain, not a review comment.
+// It has tests only.
 //
 // The import graph comes from `go list -deps -json ./...` over the whole
 // module (production code, not tests).
@@ -296,7 +297,7 @@ func (g graph) violations(r rule, exempt map[edge]bool) []string {
 	return out
 }
 
-// Packages are named for what they provide (style.md, Layout).
+// Packages are named for what they provide (CONTRIBUTING.md, Layering).
 func TestNoPackageIsNamedCommonOrUtil(t *testing.T) {
 	g := load(t)
 	for _, pkg := range g.ours() {

@@ -12,15 +12,16 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// floor measures what architecture.md asks of every command, with nothing
-// of MallBots' own code: a goka processor on the same runtime as baseline 2
-// that, per record, reads its key's state, writes a state record the size
-// of the Customer aggregate's snapshots, and emits an event and a result
-// the size of the aggregate's. No decoding, no rules, no idempotency
-// window to search: only the reads, writes and records the architecture
-// requires. Its table is first given one state per customer, as the
-// aggregate's holds one per registered customer, and then it is fed the
-// aggregate stage's records (ChangeSmsNumber of random customers).
+// floor measures what docs/architecture.md (What one command costs) asks of
+// every command, with nothing of MallBots' own code: a goka processor on
+// the same runtime as baseline 2 that, per record, reads its key's state,
+// writes a state record the size of the Customer aggregate's snapshots, and
+// emits an event and a result the size of the aggregate's. No decoding, no
+// rules, no idempotency window to search: only the reads, writes and
+// records the architecture requires. Its table is first given one state per
+// customer, as the aggregate's holds one per registered customer, and then
+// it is fed the aggregate stage's records (ChangeSmsNumber of random
+// customers).
 //
 // Its ratio to baseline 2 is the most any aggregate built to the
 // architecture could reach on this runtime; the aggregate's ratio to it is

@@ -28,7 +28,8 @@ type Config struct {
 	// Addr is the listen address, default "127.0.0.1:9092"; port 0 picks one.
 	Addr string
 	// SyncWrites fsyncs every produced batch: survives a machine crash, not
-	// only a process crash, at about half the throughput (architecture.md).
+	// only a process crash, at a cost in throughput (docs/architecture.md,
+	// Runtime).
 	SyncWrites bool
 	// CompactEvery is how often the compactor checks whether the compacted
 	// topics are dirty enough to compact (compactor.go); default 10 s.

@@ -30,7 +30,8 @@ type Config struct {
 	// StateDir holds the local stores (LevelDB) of processors and views.
 	StateDir string
 	// FlushFrequency is the producer's linger; default 1 ms. goka's 100 ms
-	// default put 100 ms on every command's latency (architecture.md).
+	// default put 100 ms on every command's latency (docs/architecture.md,
+	// Runtime).
 	FlushFrequency time.Duration
 	// ClientID prefixes the Kafka client ids; default "mallbots".
 	ClientID string

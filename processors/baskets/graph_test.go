@@ -9,9 +9,9 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The topology is a value (style.md, habit 1): the basket group is a valid
-// goka graph built only from names in the topics catalogue, without I/O.
-// The rules read the customer, the product and its store; nothing else.
+// The topology is a value (CONTRIBUTING.md, rule 1): the basket group is a
+// valid goka graph built only from names in the topics catalogue, without
+// I/O. The rules read the customer, the product and its store; nothing else.
 func TestBasketGroupGraphUsesTheCatalogue(t *testing.T) {
 	enginetest.AssertAggregateGraph(t, baskets.BasketGroup(engine.Deps{}), topics.Baskets,
 		topics.Customers.Table.Name, topics.Products.Table.Name, topics.Stores.Table.Name)

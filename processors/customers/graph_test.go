@@ -9,7 +9,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The topology is a value (style.md, habit 1): the customer group is a
+// The topology is a value (CONTRIBUTING.md, rule 1): the customer group is a
 // valid goka graph built only from names in the topics catalogue; it reads
 // no other table.
 func TestCustomerGroupGraphUsesTheCatalogue(t *testing.T) {

@@ -9,8 +9,9 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The topology is a value (style.md, habit 1): each depot group is a valid
-// goka graph built only from names in the topics catalogue, without I/O.
+// The topology is a value (CONTRIBUTING.md, rule 1): each depot group is a
+// valid goka graph built only from names in the topics catalogue, without
+// I/O.
 func TestDepotGroupGraphsUseTheCatalogue(t *testing.T) {
 	t.Run("shopping list looks up stores and products", func(t *testing.T) {
 		enginetest.AssertAggregateGraph(t, depot.ShoppingListGroup(engine.Deps{}), topics.ShoppingLists,

@@ -9,8 +9,8 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The topology is a value (style.md, habit 1): each payments group is a
-// valid goka graph built only from names in the topics catalogue.
+// The topology is a value (CONTRIBUTING.md, rule 1): each payments group is
+// a valid goka graph built only from names in the topics catalogue.
 func TestPaymentsGroupGraphsUseTheCatalogue(t *testing.T) {
 	t.Run("payment looks up the customers table", func(t *testing.T) {
 		enginetest.AssertAggregateGraph(t, payments.PaymentGroup(engine.Deps{}), topics.Payments, topics.Customers.Table.Name)

@@ -9,8 +9,9 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The topology is a value (style.md, habit 1): each stores group is a valid
-// goka graph built only from names in the topics catalogue, without I/O.
+// The topology is a value (CONTRIBUTING.md, rule 1): each stores group is a
+// valid goka graph built only from names in the topics catalogue, without
+// I/O.
 func TestStoresGroupGraphsUseTheCatalogue(t *testing.T) {
 	t.Run("store", func(t *testing.T) {
 		enginetest.AssertAggregateGraph(t, stores.StoreGroup(engine.Deps{}), topics.Stores)

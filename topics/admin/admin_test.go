@@ -148,9 +148,10 @@ func TestApplyCreatesEveryTopicOfTheCatalogueWithItsSettings(t *testing.T) {
 	}
 }
 
-// The promises of architecture.md, read back from the broker rather than
-// from Topic.Configs: an event log never loses an event, a state table keeps
-// the latest state per key, and an aggregate's topics are co-partitioned.
+// The promises of docs/architecture.md (Topics), read back from the broker
+// rather than from Topic.Configs: an event log never loses an event, a
+// state table keeps the latest state per key, and an aggregate's topics are
+// co-partitioned.
 func TestApplyGivesEventLogsInfiniteRetentionAndTablesCompaction(t *testing.T) {
 	adm, _ := broker(t)
 	apply(t, adm, topics.All())

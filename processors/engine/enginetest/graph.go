@@ -10,12 +10,12 @@ import (
 )
 
 // AssertAggregateGraph checks that gg is the graph engine.Group builds for
-// a (style.md, habit 1: the topology is a value): it validates; it is a's
-// group; it consumes a's command topic only; it persists a's table; it
+// a (CONTRIBUTING.md, rule 1: the topology is a value): it validates; it is
+// a's group; it consumes a's command topic only; it persists a's table; it
 // emits at least a's events, results, dead letters, a's own commands (to
-// forward a misrouted one) and saga replies; it looks up exactly the
-// tables lookups names; it joins nothing and loops nothing; and every edge
-// is a topic of the catalogue, so that `mallbots topics apply` creates it.
+// forward a misrouted one) and saga replies; it looks up exactly the tables
+// lookups names; it joins nothing and loops nothing; and every edge is a
+// topic of the catalogue, so that `mallbots topics apply` creates it.
 func AssertAggregateGraph(t testing.TB, gg *goka.GroupGraph, a topics.Aggregate, lookups ...string) {
 	t.Helper()
 	if err := gg.Validate(); err != nil {
