@@ -127,7 +127,7 @@ type CommandResult struct {
 	Version  int64    `avro:"version"`
 	EventIDs []string `avro:"eventIds"`
 	// Code, Message and Kind describe a rejection: a stable machine code, the
-	// exact text of domain.md, and its kind (invalid, not_found, conflict,
+	// exact text of docs/domain.md, and its kind (invalid, not_found, conflict,
 	// unauthorized).
 	Code        string    `avro:"code"`
 	Message     string    `avro:"message"`

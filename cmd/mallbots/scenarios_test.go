@@ -10,7 +10,7 @@ import (
 	"github.com/mallbots/mallbots/internal/testkit"
 )
 
-// The reference application's acceptance scenarios (domain.md), and the
+// The reference application's acceptance scenarios (docs/domain.md), and the
 // happy path the reference never reached, against `mallbots run`.
 func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
 	in := newInstance(t)

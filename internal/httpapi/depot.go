@@ -10,7 +10,7 @@ import (
 )
 
 // shoppingListJSON is a shopping list as the API shows it: its stops keyed
-// by store id, each stop's items keyed by product id (as in domain.md).
+// by store id, each stop's items keyed by product id (as in docs/domain.md).
 type shoppingListJSON struct {
 	ID      string              `json:"id"`
 	OrderID string              `json:"orderId"`

@@ -2,7 +2,7 @@
 // aggregates out. A write sends a command with emitters.Commands, waits for
 // its result and for the state view to reach the new version (so a GET right
 // after a write sees it), and answers {"id","version"}; a rejection answers
-// {"code","message"} with the exact text of domain.md. Reads come from the
+// {"code","message"} with the exact text of docs/domain.md. Reads come from the
 // goka views over the state tables.
 package httpapi
 

@@ -46,7 +46,7 @@ func searchedOrder(t *testing.T, order string, cond func(testkit.Response) bool)
 	return last
 }
 
-// An order placed through the API is found by each filter of domain.md,
+// An order placed through the API is found by each filter of docs/domain.md,
 // and by all of them together.
 func TestAnOrderIsFoundByEachSearchFilter(t *testing.T) {
 	s := newShopper(t)

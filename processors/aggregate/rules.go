@@ -22,7 +22,7 @@ const (
 )
 
 // Rejection is a business rule refusing a command. It changes no state and
-// appends no event; its Message is the exact text of domain.md.
+// appends no event; its Message is the exact text of docs/domain.md.
 type Rejection struct {
 	Code    string
 	Message string

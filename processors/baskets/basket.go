@@ -18,14 +18,14 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The basket's statuses: lower case, American spelling (domain.md).
+// The basket's statuses: lower case, American spelling (docs/domain.md).
 const (
 	StatusOpen       = "open"
 	StatusCanceled   = "canceled"
 	StatusCheckedOut = "checked_out"
 )
 
-// Basket rejections, with the exact texts of domain.md.
+// Basket rejections, with the exact texts of docs/domain.md.
 var (
 	ErrCustomerIDBlank      = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
 	ErrBasketCannotModify   = aggregate.Reject(aggregate.Invalid, "basket_cannot_be_modified", "the basket cannot be modified")
@@ -39,12 +39,12 @@ var (
 	ErrBasketHasNoItems   = aggregate.Reject(aggregate.Invalid, "basket_has_no_items", "the basket has no items")
 	ErrPaymentIDBlank     = aggregate.Reject(aggregate.Invalid, "payment_id_blank", "the payment id cannot be blank")
 	// ErrBasketNotFound answers any command but StartBasket on an unknown
-	// basket (domain.md leaves the text open; this one follows the other
-	// aggregates' "the … does not exist").
+	// basket (the original spec left the text open; this one follows the
+	// other aggregates' "the … does not exist", as docs/domain.md says).
 	ErrBasketNotFound = aggregate.Reject(aggregate.NotFound, "basket_not_found", "the basket does not exist")
 	// ErrItemQuantityTooLarge refuses an AddItem that would take a line past
 	// limits.MaxLineQuantity (1,000 units), and a checkout of such a line
-	// (a basket filled before the limit). domain.md is silent; docs/adr/0014.
+	// (a basket filled before the limit). docs/adr/0014; docs/domain.md, limits.
 	ErrItemQuantityTooLarge = limits.ErrItemQuantityTooLarge
 	// ErrBasketHasTooManyProducts refuses a new line past limits.MaxLines.
 	ErrBasketHasTooManyProducts = aggregate.Reject(aggregate.Invalid, "basket_has_too_many_products",

@@ -268,7 +268,7 @@ func TestTheRejectionTextsAreDomainMds(t *testing.T) {
 			t.Errorf("%s says %q, domain.md says %q", err.Code, err.Message, want)
 		}
 	}
-	// The limits of docs/adr/0014, which domain.md does not state.
+	// The limits of docs/adr/0014 (docs/domain.md, "Limits on money and quantities").
 	for err, want := range map[*aggregate.Rejection]string{
 		ErrItemQuantityTooLarge:     "the item quantity cannot exceed 1,000",
 		ErrBasketHasTooManyProducts: "the basket cannot hold more than 100 different products",

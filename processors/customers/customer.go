@@ -16,7 +16,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/customers"
 )
 
-// Customer rejections, with the exact texts of domain.md.
+// Customer rejections, with the exact texts of docs/domain.md.
 var (
 	ErrCustomerNameBlank    = aggregate.Reject(aggregate.Invalid, "customer_name_blank", "the customer name cannot be blank")
 	ErrSmsNumberBlank       = aggregate.Reject(aggregate.Invalid, "sms_number_blank", "the SMS number cannot be blank")

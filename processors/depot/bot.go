@@ -15,7 +15,8 @@ const (
 	BotActive = "active"
 )
 
-// Bot rejections. domain.md names none; these are the depot's own.
+// Bot rejections: the original spec named none; these are the depot's own
+// (docs/domain.md, Bot).
 var (
 	// ErrBotBusy refuses AssignBot while the bot is active on another list.
 	ErrBotBusy = aggregate.Reject(aggregate.Invalid, "bot_busy", "the bot is busy")

@@ -32,7 +32,7 @@ const (
 	StatusCanceled  = "canceled"
 )
 
-// ShoppingList rejections, with the exact texts of domain.md. Every refusal
+// ShoppingList rejections, with the exact texts of docs/domain.md. Every refusal
 // of CreateShoppingList answers the domain's one text; the codes say why.
 var (
 	// ErrCannotCreate: a store or product of the order is unknown, the

@@ -17,7 +17,7 @@ import (
 )
 
 // The order's statuses: pending → approved → ready → completed, or
-// rejected / canceled. Lower case, American spelling (domain.md).
+// rejected / canceled. Lower case, American spelling (docs/domain.md).
 const (
 	StatusPending   = "pending"
 	StatusApproved  = "approved"
@@ -27,7 +27,7 @@ const (
 	StatusCanceled  = "canceled"
 )
 
-// Order rejections, with the exact texts of domain.md.
+// Order rejections, with the exact texts of docs/domain.md.
 var (
 	ErrOrderCannotRecreate = aggregate.Reject(aggregate.Invalid, "order_cannot_be_recreated", "the order cannot be recreated")
 	ErrOrderHasNoItems     = aggregate.Reject(aggregate.Invalid, "order_has_no_items", "the order has no items")
@@ -39,11 +39,11 @@ var (
 	ErrOrderCannotReady    = aggregate.Reject(aggregate.Invalid, "order_cannot_be_readied", "the order cannot be readied")
 	ErrOrderCannotComplete = aggregate.Reject(aggregate.Invalid, "order_cannot_be_completed", "the order cannot be completed")
 	// ErrOrderNotFound answers any command but CreateOrder on an unknown
-	// order (domain.md leaves the text open; this one follows the other
-	// aggregates' "the … does not exist").
+	// order (the original spec left the text open; this one follows the
+	// other aggregates' "the … does not exist", as docs/domain.md says).
 	ErrOrderNotFound = aggregate.Reject(aggregate.NotFound, "order_not_found", "the order does not exist")
 	// ErrOrderTotalMismatch refuses a CreateOrder whose totalCents is not
-	// the sum of its lines (domain.md is silent; the saga confirms the
+	// the sum of its lines (docs/domain.md, Order; the saga confirms the
 	// payment against this total, so a wrong one must not pass silently).
 	ErrOrderTotalMismatch = aggregate.Reject(aggregate.Invalid, "order_total_mismatch", "the order total does not match its items")
 	// The limits of docs/adr/0014, re-checked on CreateOrder: the basket

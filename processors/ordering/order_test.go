@@ -185,7 +185,7 @@ func TestTheRejectionTextsAreDomainMds(t *testing.T) {
 			t.Errorf("%s says %q (%s), domain.md says %q (400)", err.Code, err.Message, err.Kind, want)
 		}
 	}
-	// The limits of docs/adr/0014, which domain.md does not state.
+	// The limits of docs/adr/0014 (docs/domain.md, "Limits on money and quantities").
 	for err, want := range map[*aggregate.Rejection]string{
 		ErrOrderTotalMismatch:           "the order total does not match its items",
 		ErrOrderHasTooManyProducts:      "the order cannot hold more than 100 different products",

@@ -15,8 +15,9 @@ const (
 	InvoiceCanceled = "canceled"
 )
 
-// Invoice rejections, with the exact texts of domain.md. The domain names
-// no text for an unknown invoice; it answers like every other aggregate.
+// Invoice rejections, with the exact texts of docs/domain.md. The original
+// spec named no text for an unknown invoice; it answers like every other
+// aggregate.
 var (
 	ErrInvoiceExists       = aggregate.Reject(aggregate.Invalid, "invoice_exists", "the invoice already exists")
 	ErrInvoiceNotFound     = aggregate.Reject(aggregate.NotFound, "invoice_not_found", "the invoice does not exist")
@@ -27,7 +28,7 @@ var (
 	ErrInvoiceOrderMismatch = aggregate.Reject(aggregate.Invalid, "invoice_order_mismatch", "the invoice id must be its order id")
 	// An invoice asks for its order's total, which the order aggregate
 	// kept within 0 … limits.MaxTotalCents; the invoice re-checks it
-	// (docs/adr/0014; domain.md is silent).
+	// (docs/adr/0014; docs/domain.md, limits).
 	ErrInvoiceAmountNotPositive = aggregate.Reject(aggregate.Invalid, "invoice_amount_not_positive", "the invoice amount must be positive")
 	ErrInvoiceAmountTooLarge    = aggregate.Reject(aggregate.Invalid, "invoice_amount_too_large",
 		"the invoice amount cannot exceed "+limits.Amount(limits.MaxTotalCents))

@@ -22,9 +22,9 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// Payment rejections. The texts of domain.md are exact; where the domain is
-// silent (an id used twice, a missing customer) the texts follow the other
-// aggregates'. ConfirmPayment refuses every way with the domain's one text,
+// Payment rejections. The texts of docs/domain.md are exact; where the
+// original spec was silent (an id used twice, a missing customer) the texts
+// follow the other aggregates'. ConfirmPayment refuses every way with the domain's one text,
 // "payment cannot be confirmed", told apart by code and kind.
 var (
 	ErrPaymentAmountNotPositive = aggregate.Reject(aggregate.Invalid, "payment_amount_not_positive", "the payment amount must be positive")

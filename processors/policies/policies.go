@@ -1,4 +1,4 @@
-// Package policies turns events into commands (domain.md "Policies"):
+// Package policies turns events into commands (docs/domain.md "Policies"):
 // BasketCheckedOut → CreateOrder, ShoppingListCompleted → ReadyOrder,
 // OrderReadied → CreateInvoice, InvoicePaid → CompleteOrder, OrderCanceled
 // → CancelShoppingList and CancelInvoice. (OrderCreated starts the saga,

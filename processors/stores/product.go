@@ -9,7 +9,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// Product rejections, with the exact texts of domain.md.
+// Product rejections, with the exact texts of docs/domain.md.
 var (
 	ErrProductNameBlank     = aggregate.Reject(aggregate.Invalid, "product_name_blank", "the product name cannot be blank")
 	ErrProductPriceNegative = limits.ErrPriceNegative
@@ -18,8 +18,9 @@ var (
 	ErrPriceDecrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_decrease", "the price change would be a decrease")
 	ErrPriceIncrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_increase", "the price change would be an increase")
 	// ErrProductPriceTooLarge refuses a price above limits.MaxPriceCents
-	// (1,000,000.00), whichever command sets it (domain.md is silent; a
-	// price past it let a basket's total wrap, issue 20, docs/adr/0014).
+	// (1,000,000.00), whichever command sets it (the original spec was
+	// silent; a price past it let a basket's total wrap, issue 20,
+	// docs/adr/0014; docs/domain.md lists the limits).
 	ErrProductPriceTooLarge = limits.ErrPriceTooLarge
 	// ErrProductExists refuses a second AddProduct with an id already used.
 	ErrProductExists = aggregate.Reject(aggregate.Invalid, "product_exists", "the product already exists")

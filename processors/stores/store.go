@@ -11,7 +11,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/stores"
 )
 
-// Store rejections, with the exact texts of domain.md.
+// Store rejections, with the exact texts of docs/domain.md.
 var (
 	ErrStoreNameBlank       = aggregate.Reject(aggregate.Invalid, "store_name_blank", "the store name cannot be blank")
 	ErrStoreLocationBlank   = aggregate.Reject(aggregate.Invalid, "store_location_blank", "the store location cannot be blank")

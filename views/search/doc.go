@@ -2,7 +2,7 @@
 // mallbots.order_search (filled by views/projections.Search from the orders
 // state table) and the customers' names in mallbots.customers.
 //
-// A Request holds the filters of domain.md, all optional and AND-ed, a
+// A Request holds the filters of docs/domain.md, all optional and AND-ed, a
 // limit and an opaque cursor; Querier.Search validates it (every problem,
 // each naming its field, as a BadRequest), binds every value with
 // clickhouse-go's client-side binding (ClickHouse 18.16 has no server-side

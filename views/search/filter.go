@@ -19,7 +19,7 @@ const (
 	MaxIDs = 100
 )
 
-// Statuses are the order status words of domain.md, in lifecycle order.
+// Statuses are the order status words of docs/domain.md, in lifecycle order.
 var Statuses = []string{"pending", "approved", "ready", "completed", "rejected", "canceled"}
 
 // Filter selects orders. Every field is optional (its zero value does not
