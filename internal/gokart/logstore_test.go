@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,58 +32,6 @@ func logFiles(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func TestTheOwnTableStoreKeepsValuesDeletesAndTheOffsetAcrossAClose(t *testing.T) {
-	dir := t.TempDir()
-	s := openLog(t, dir)
-	if o, _ := s.GetOffset(-1); o != -1 {
-		t.Fatalf("a new store has offset %d, want the default -1", o)
-	}
-	for _, kv := range [][2]string{{"a", "1"}, {"b", "2"}, {"a", "3"}, {"c", "4"}} {
-		if err := s.Set(kv[0], []byte(kv[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Delete("c"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetOffset(41); err != nil {
-		t.Fatal(err)
-	}
-	check := func(s *logStore, when string) {
-		t.Helper()
-		for k, want := range map[string]string{"a": "3", "b": "2", "c": ""} {
-			if got := mustGet(t, s, k); got != want {
-				t.Errorf("%s: %s = %q, want %q", when, k, got, want)
-			}
-		}
-		if ok, _ := s.Has("c"); ok {
-			t.Errorf("%s: the deleted key is still there", when)
-		}
-		if o, _ := s.GetOffset(-1); o != 41 {
-			t.Errorf("%s: offset %d, want 41", when, o)
-		}
-	}
-	check(s, "before the close (from the buffer)")
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openLog(t, dir)
-	defer s.Close()
-	check(s, "after a reopen")
-}
-
-func TestAValueReadIsTheCallersToKeep(t *testing.T) {
-	s := openLog(t, t.TempDir())
-	defer s.Close()
-	s.Set("a", []byte("first"))
-	v, _ := s.Get("a")
-	s.Set("b", []byte("XXXXX"))
-	s.Set("a", []byte("again"))
-	if string(v) != "first" {
-		t.Fatalf("a value read earlier changed to %q under later writes", v)
-	}
 }
 
 // The store against a map, through random writes, deletes, reads and
@@ -162,65 +109,6 @@ func TestRandomWritesAgreeWithAMapThroughMergesAndAReopen(t *testing.T) {
 	}
 }
 
-// A reader never sees a value older than the last one written for its
-// key, while a writer rewrites the keys and merges run (go test -race).
-func TestReadsDuringMergesSeeTheLatestValue(t *testing.T) {
-	s := openLog(t, t.TempDir())
-	defer s.Close()
-	s.mergeFloor = 32 << 10
-	const keys = 64
-	var mu sync.Mutex
-	latest := make([]int, keys)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := rand.IntN(keys)
-				mu.Lock()
-				floor := latest[k]
-				mu.Unlock()
-				v, err := s.Get(fmt.Sprint("k", k))
-				if err != nil {
-					errs <- err
-					return
-				}
-				var got int
-				if v != nil {
-					fmt.Sscanf(string(v), "%d", &got)
-				}
-				if got < floor {
-					errs <- fmt.Errorf("k%d read %d after %d was written", k, got, floor)
-					return
-				}
-			}
-		})
-	}
-	pad := strings.Repeat(".", 300)
-	for i := 1; i <= 40_000; i++ {
-		k := i % keys
-		if err := s.Set(fmt.Sprint("k", k), fmt.Appendf(nil, "%d %s", i, pad)); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		latest[k] = i
-		mu.Unlock()
-	}
-	close(stop)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		t.Fatal(err)
-	default:
-	}
-}
-
 func TestADamagedStoreSaysWhichDirectoryToRemove(t *testing.T) {
 	dir := t.TempDir()
 	s := openLog(t, dir)
@@ -234,17 +122,6 @@ func TestADamagedStoreSaysWhichDirectoryToRemove(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "remove the directory") {
 		t.Fatalf("opening a damaged store: %v; want an error naming %s and what to do", err, dir)
 	}
-}
-
-func TestAStoreIsOpenInOneProcessAtATime(t *testing.T) {
-	dir := t.TempDir()
-	s := openLog(t, dir)
-	_, err := openLogStore(dir)
-	if err == nil || !strings.Contains(err.Error(), "another mallbots") {
-		t.Fatalf("a second open: %v; want it refused", err)
-	}
-	s.Close()
-	openLog(t, dir).Close()
 }
 
 func TestAProcessorsOwnTableLeftByLevelDBIsRecoveredAfresh(t *testing.T) {

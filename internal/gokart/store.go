@@ -155,6 +155,9 @@ func (s *store) Get(key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %q from the local store: %w", key, err)
 	}
+	if v == nil {
+		v = []byte{} // LevelDB reads an empty value as nil, which is none
+	}
 	return v, nil
 }
 

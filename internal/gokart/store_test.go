@@ -2,9 +2,6 @@ package gokart
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,39 +27,6 @@ func mustGet(t *testing.T, st storage.Storage, key string) string {
 		t.Fatal(err)
 	}
 	return string(v)
-}
-
-func TestTheStoreReadsItsPendingWritesAndKeepsThemAcrossAClose(t *testing.T) {
-	dir := t.TempDir()
-	st := openStore(t, dir)
-	for _, step := range []error{st.Set("a", []byte("1")), st.Set("b", []byte("2")), st.Set("a", []byte("3")), st.Delete("b"), st.SetOffset(41)} {
-		if step != nil {
-			t.Fatal(step)
-		}
-	}
-	expectWrites(t, st, "before the batch is applied")
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	st = openStore(t, dir)
-	defer st.Close()
-	expectWrites(t, st, "after a close")
-}
-
-// expectWrites checks what the test above wrote: a's last value, b
-// deleted, offset 41.
-func expectWrites(t *testing.T, st storage.Storage, when string) {
-	t.Helper()
-	if got := mustGet(t, st, "a"); got != "3" {
-		t.Fatalf("%s: a = %q, want the last write 3", when, got)
-	}
-	if has, _ := st.Has("b"); has {
-		t.Fatalf("%s: b was deleted but the store has it", when)
-	}
-	if o, _ := st.GetOffset(-1); o != 41 {
-		t.Fatalf("%s: offset %d, want 41", when, o)
-	}
 }
 
 func TestAFullBatchIsAppliedWithItsOffsetAsOne(t *testing.T) {
@@ -93,71 +57,6 @@ func TestAFullBatchIsAppliedWithItsOffsetAsOne(t *testing.T) {
 	st.Close()
 }
 
-func TestAReaderNeverMissesAWrittenKeyWhileItsBatchIsBeingWritten(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	defer st.Close()
-	const keys = 20 * flushRecords
-	var written atomic.Int64 // keys [0, written) have been Set
-	done := make(chan error, 1)
-	go func() {
-		for i := range keys {
-			if err := st.Set(fmt.Sprintf("k%05d", i), []byte("v")); err != nil {
-				done <- err
-				return
-			}
-			written.Store(int64(i + 1))
-		}
-		done <- nil
-	}()
-	for {
-		n := written.Load()
-		if n > 0 {
-			k := fmt.Sprintf("k%05d", rand.Int64N(n))
-			if v := mustGet(t, st, k); v != "v" {
-				t.Fatalf("%s was written but a reader got %q", k, v)
-			}
-		}
-		if n == keys {
-			break
-		}
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestTheStoreIteratesOverPendingWritesWithoutTheOffsetKey(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	defer st.Close()
-	st.Set("x1", []byte("a"))
-	st.Set("x2", []byte("b"))
-	st.Set("y1", []byte("c"))
-	st.SetOffset(7)
-	for _, tc := range []struct {
-		name string
-		it   func() (storage.Iterator, error)
-		want string
-	}{
-		{"everything", st.Iterator, "x1=a x2=b y1=c "},
-		{"prefix x", func() (storage.Iterator, error) { return st.IteratorWithRange([]byte("x"), nil) }, "x1=a x2=b "},
-		{"range [x2, y9)", func() (storage.Iterator, error) { return st.IteratorWithRange([]byte("x2"), []byte("y9")) }, "x2=b y1=c "},
-	} {
-		it, err := tc.it()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		for it.Next() {
-			v, _ := it.Value()
-			got += fmt.Sprintf("%s=%s ", it.Key(), v)
-		}
-		it.Release()
-		if got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestTheStoreOpensWhatGokasLevelDBStorageWrote(t *testing.T) {
 	dir := t.TempDir()
 	old, err := storage.BuilderWithOptions(dir, leveldbOptions(processorWriteBuffer))("table", 0)
@@ -179,45 +78,6 @@ func TestTheStoreOpensWhatGokasLevelDBStorageWrote(t *testing.T) {
 	}
 	if o, _ := st.GetOffset(-1); o != 99 {
 		t.Fatalf("offset %d, want goka's 99", o)
-	}
-}
-
-func TestWhatCompactionsWroteIsReadBackAfterAReopen(t *testing.T) {
-	// Enough to fill the write buffer many times over: the values go
-	// through level-0 tables and compactions, whose files are written
-	// through a buffer (tablefiles.go).
-	const keys = 20_000
-	value := func(i int) string { return fmt.Sprintf("%06d-%0994d", i, i) }
-	dir := t.TempDir()
-	st := openStore(t, dir)
-	for i := range keys {
-		if err := st.Set(fmt.Sprintf("k%06d", i), []byte(value(i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.SetOffset(keys)
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	tables, _ := filepath.Glob(filepath.Join(dir, "table.0", "*.ldb"))
-	if len(tables) < 2 {
-		t.Fatalf("%d table files after writing %d KiB; the test wants compactions", len(tables), keys)
-	}
-
-	st = openStore(t, dir)
-	defer st.Close()
-	for i := range keys {
-		k := fmt.Sprintf("k%06d", i)
-		v, err := st.Get(k)
-		if err != nil {
-			t.Fatalf("%s after a reopen: %v", k, err)
-		}
-		if string(v) != value(i) {
-			t.Fatalf("%s after a reopen: %d bytes starting %.12q, want %.12q", k, len(v), v, value(i))
-		}
-	}
-	if o, _ := st.GetOffset(-1); o != keys {
-		t.Fatalf("offset %d, want %d", o, keys)
 	}
 }
 
