@@ -20,7 +20,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/internal/tracing"
+	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"

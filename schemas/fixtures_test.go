@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 )

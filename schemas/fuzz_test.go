@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/bench"
+	"github.com/mallbots/mallbots/tools/bench"
 )
 
 type benchCmd struct {

@@ -7,7 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mallbots/mallbots/internal/chaos"
+	"github.com/mallbots/mallbots/tools/chaos"
 )
 
 type chaosCmd struct {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mallbots/mallbots/internal/system"
+	"github.com/mallbots/mallbots/app/system"
 )
 
 // The deployment tests (compose_test.go, k8s_test.go) check each MallBots

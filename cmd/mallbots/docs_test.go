@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mallbots/mallbots/internal/system"
+	"github.com/mallbots/mallbots/app/system"
 	"github.com/mallbots/mallbots/topics"
 )
 

@@ -20,8 +20,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
 )
 

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/loadgen"
+	"github.com/mallbots/mallbots/tools/loadgen"
 )
 
 type loadCmd struct {

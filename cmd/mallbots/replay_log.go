@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/replay"
+	"github.com/mallbots/mallbots/app/replay"
 )
 
 // openEventLog connects a reader of the event log and the state tables.

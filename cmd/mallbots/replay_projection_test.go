@@ -13,8 +13,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/testkit"
 )
 
 // `mallbots replay --projection orders` on a populated system, while it

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/sample"
-	"github.com/mallbots/mallbots/internal/system"
+	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/tools/sample"
 )
 
 type runCmd struct {

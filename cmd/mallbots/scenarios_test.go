@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 )
 
 // The reference application's acceptance scenarios (docs/domain.md), and the

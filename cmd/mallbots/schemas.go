@@ -26,7 +26,7 @@ type schemasCmd struct {
 // it is safe to run against production before a deployment. The versions
 // the contract adds are each checked against what the registry holds; their
 // compatibility with each other is the test suite's to prove (go test
-// ./internal/registry registers every committed version in order).
+// ./platform/registry registers every committed version in order).
 type schemasCheckCmd struct {
 	SchemaRegistry string        `help:"Schema registry URL (Confluent-compatible)." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
 	Timeout        time.Duration `help:"Give up after this long." default:"60s"`

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/mallbots/mallbots/internal/kafkaauth"
+	"github.com/mallbots/mallbots/platform/kafkaauth"
 )
 
 // Secrets come from the environment or from files, never from flags: the

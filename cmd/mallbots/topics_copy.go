@@ -8,7 +8,7 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/mallbots/mallbots/internal/repartition"
+	"github.com/mallbots/mallbots/tools/repartition"
 	"github.com/mallbots/mallbots/topics"
 )
 

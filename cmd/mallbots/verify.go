@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mallbots/mallbots/internal/replay"
+	"github.com/mallbots/mallbots/app/replay"
 )
 
 // verifyCmd checks the event log and the state tables against it.

@@ -23,8 +23,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/internal/metrics"
-	"github.com/mallbots/mallbots/internal/tracing"
+	"github.com/mallbots/mallbots/platform/metrics"
+	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"

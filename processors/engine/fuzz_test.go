@@ -13,7 +13,7 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/processors/baskets"
 	"github.com/mallbots/mallbots/processors/customers"
 	"github.com/mallbots/mallbots/processors/depot"

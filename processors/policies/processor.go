@@ -10,7 +10,7 @@ import (
 	"github.com/lovoo/goka/codec"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/internal/tracing"
+	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"

@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/internal/metrics"
-	"github.com/mallbots/mallbots/internal/tracing"
+	"github.com/mallbots/mallbots/platform/metrics"
+	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/ordering"

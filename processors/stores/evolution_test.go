@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"

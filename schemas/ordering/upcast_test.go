@@ -8,7 +8,7 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"

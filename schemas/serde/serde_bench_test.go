@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/serde"

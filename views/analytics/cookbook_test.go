@@ -9,8 +9,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/mallbots/mallbots/internal/chserver"
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/analytics"
 	"github.com/mallbots/mallbots/views/warehouse"
 )

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/mallbots/mallbots/internal/chserver"
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"

@@ -14,9 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/mallbots/mallbots/internal/chserver"
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"

@@ -7,8 +7,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/mallbots/mallbots/internal/chserver"
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 )
 
 // A migration that adds a column and was interrupted between its statement

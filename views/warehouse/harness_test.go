@@ -18,8 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/mallbots/mallbots/internal/chserver"
-	"github.com/mallbots/mallbots/internal/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/internal/tracing"
+	"github.com/mallbots/mallbots/platform/tracing"
 )
 
 // WithTracer traces the projection of every record that carries a trace

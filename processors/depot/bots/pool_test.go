@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	depotrules "github.com/mallbots/mallbots/processors/depot"
 	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/schemas"

@@ -4,7 +4,7 @@
 // saga reply, the dead letter and the snapshot it left, all decoded.
 //
 // It consumes a context's production group constructor (Groups) and the
-// contract's Serde (internal/testkit); it produces a Rig, typed helpers
+// contract's Serde (platform/testkit); it produces a Rig, typed helpers
 // around it, and the graph assertion every aggregate group must pass
 // (AssertAggregateGraph). It is test support, like goka's tester: only
 // tests import it.
@@ -19,7 +19,7 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
-	"github.com/mallbots/mallbots/internal/testkit"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
@@ -131,7 +131,7 @@ func (r *Rig) track(topic string) { r.queue[topic] = r.tt.NewQueueTracker(topic)
 func (r *Rig) Now() time.Time { return r.deps.Now() }
 
 // Encode encodes v as a record of topic, as a producer would, with the
-// contract's Serde (internal/testkit); the rig uses the same.
+// contract's Serde (platform/testkit); the rig uses the same.
 func Encode(t testing.TB, topic topics.Topic, v any) []byte {
 	t.Helper()
 	sd, _ := testkit.Serde(t)

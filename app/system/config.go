@@ -1,0 +1,149 @@
+// Package system wires MallBots together: the embedded infrastructure
+// (broker, schema registry, ClickHouse) or external addresses, the topics,
+// the migrations, the aggregate processors, the views, the projections and
+// the HTTP API, with readiness and a clean shutdown. `mallbots run` and the
+// integration tests start the same System.
+package system
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mallbots/mallbots/platform/kafkaauth"
+	"github.com/mallbots/mallbots/processors/saga"
+)
+
+// Config says what to run and where. Empty external addresses mean the
+// embedded default.
+type Config struct {
+	// DataDir holds everything the embedded setup keeps: kafka/, clickhouse/,
+	// goka/ (local state stores). Default ./.mallbots.
+	DataDir string
+	// HTTPAddr is the API's listen address. Default 127.0.0.1:8080.
+	HTTPAddr string
+	// KafkaAddr is the embedded broker's listen address. Default 127.0.0.1:9092.
+	KafkaAddr string
+	// RegistryAddr is the embedded schema registry's address. Default 127.0.0.1:8081.
+	RegistryAddr string
+	// ClickHouseTCPAddr is the managed ClickHouse server's native address.
+	// Default 127.0.0.1:9000.
+	ClickHouseTCPAddr string
+
+	// Brokers, when set, replaces the embedded broker.
+	Brokers []string
+	// SchemaRegistry, when set, replaces the embedded registry (a URL).
+	SchemaRegistry string
+	// ClickHouse, when set, replaces the managed server (host:port, native).
+	ClickHouse string
+	// ClickHouseUser and ClickHousePassword authenticate the projector on an
+	// external ClickHouse (from the environment, never from flags).
+	ClickHouseUser, ClickHousePassword string
+
+	// Kafka is how every Kafka client of this instance authenticates and
+	// encrypts (SASL, TLS; security.go). Zero: plaintext, no SASL.
+	Kafka kafkaauth.Config
+	// KafkaSASL makes the embedded broker require SASL with Kafka's
+	// credentials (mechanism SCRAM-SHA-512 unless Kafka.Mechanism says).
+	KafkaSASL bool
+	// RegistryUser and RegistryPassword authenticate to an external schema
+	// registry with HTTP basic auth (from the environment or files only).
+	RegistryUser, RegistryPassword string
+	// InstanceID names this instance in its Kafka client ids
+	// ("mallbots-<id>-<group>"), so that a consumer group's description shows
+	// which instance owns which partitions. Default: the host name.
+	InstanceID string
+	// HotStandby keeps every partition of each processor group's table up to
+	// date on this instance, not only the assigned ones, and recovers them
+	// before joining the group (goka's WithHotStandby and WithRecoverAhead):
+	// a partition taken over from a failed instance needs no table recovery.
+	// It costs a full copy of each table per instance (disk, network).
+	HotStandby bool
+	// SessionTimeout is the processors' consumer-group session timeout
+	// (gokart.Config.SessionTimeout; 0: gokart's default).
+	SessionTimeout time.Duration
+
+	// SyncWrites makes the embedded broker fsync every batch.
+	SyncWrites bool
+	// RequestTimeout bounds how long a write waits for its result. Default 5 s.
+	RequestTimeout time.Duration
+	// FlushInterval bounds how long the projector batches. Default 250 ms.
+	FlushInterval time.Duration
+	// SagaStepTimeout is how long a create-order saga step waits for its
+	// reply before it fails. Default 10 s.
+	SagaStepTimeout time.Duration
+	// Bots is the number of bots in the depot's pool (bot-1..bot-N).
+	// Default 3; NoBots (any negative number) runs no pool, as --bots=0 does.
+	Bots int
+	// BotShoppingTime is how long a bot shops for one list. Default 200 ms.
+	BotShoppingTime time.Duration
+
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to this
+	// collector URL (e.g. http://otel-collector:4318); empty: no export.
+	OTLPEndpoint string
+	// TracerProvider, when set, traces with it instead (tests record spans
+	// in memory); it wins over OTLPEndpoint.
+	TracerProvider trace.TracerProvider
+
+	// Components says what this instance runs (see components.go): nil or
+	// "all" is everything; names add, "-name" removes.
+	Components []string
+
+	Log *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.DataDir, ".mallbots")
+	def(&c.HTTPAddr, "127.0.0.1:8080")
+	def(&c.KafkaAddr, "127.0.0.1:9092")
+	def(&c.RegistryAddr, "127.0.0.1:8081")
+	def(&c.ClickHouseTCPAddr, "127.0.0.1:9000")
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.SagaStepTimeout == 0 {
+		c.SagaStepTimeout = saga.DefaultStepTimeout
+	}
+	if c.Bots == 0 {
+		c.Bots = 3
+	}
+	if c.BotShoppingTime == 0 {
+		c.BotShoppingTime = 200 * time.Millisecond
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 250 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	var errs []error
+	if c.RequestTimeout < 0 {
+		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if c.BotShoppingTime < 0 {
+		errs = append(errs, errors.New("the bots' shopping time cannot be negative"))
+	}
+	if err := validComponents(c.Components); err != nil {
+		errs = append(errs, err)
+	}
+	c, secErrs := c.withSecurity()
+	errs = append(errs, secErrs...)
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.DataDir = abs
+	return c, errors.Join(errs...)
+}
+
+func (c Config) dir(parts ...string) string {
+	return filepath.Join(append([]string{c.DataDir}, parts...)...)
+}

@@ -1,0 +1,508 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mallbots/mallbots/app/httpapi"
+	"github.com/mallbots/mallbots/app/replay"
+	"github.com/mallbots/mallbots/emitters"
+	"github.com/mallbots/mallbots/platform/broker"
+	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/platform/gokart"
+	"github.com/mallbots/mallbots/platform/metrics"
+	"github.com/mallbots/mallbots/platform/registry"
+	"github.com/mallbots/mallbots/processors/engine"
+	"github.com/mallbots/mallbots/processors/idempotency"
+	"github.com/mallbots/mallbots/processors/saga"
+	"github.com/mallbots/mallbots/schemas/contract"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
+	"github.com/mallbots/mallbots/views/projections"
+	"github.com/mallbots/mallbots/views/search"
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+// System is a running MallBots.
+type System struct {
+	cfg Config
+	log *slog.Logger
+
+	broker   *broker.Broker
+	brokers  []string
+	registry *registry.Registry
+	regURL   string
+	ch       *chserver.Server
+	chConn   driver.Conn
+	sd       *serde.Serde
+	cmds     *emitters.Commands
+	clock    *saga.Clock
+	http     *http.Server
+	httpAddr string
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	checks  []check
+	done    chan struct{}
+	errOnce sync.Once
+	err     error
+	closers []func(context.Context) error
+
+	// projections are the projections this instance runs (projections.go).
+	projMu      sync.Mutex
+	projections []projectionRef
+	report      *projectionsReport
+
+	// metrics is this system's registry (observability.go); tp traces,
+	// nil when tracing is off.
+	metrics *metrics.Metrics
+	tp      trace.TracerProvider
+
+	// stores are the local stores goka has open, for the processors'
+	// lookups (gokart.Lookups).
+	stores *gokart.Stores
+	// engineDeps are what the aggregates' groups run on (startProcessors),
+	// the API's Idempotency-Keys included (startAPI).
+	engineDeps engine.Deps
+}
+
+type check struct {
+	name  string
+	ready func() bool
+}
+
+// Start brings the whole system up and returns once every component is
+// started (not necessarily recovered: see Ready). On error, whatever was
+// started is stopped again.
+func Start(ctx context.Context, cfg Config) (_ *System, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &System{cfg: cfg, log: cfg.Log, done: make(chan struct{}), metrics: metrics.New(), stores: new(gokart.Stores)}
+	s.report = &projectionsReport{s: s}
+	defer func() {
+		if err != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = s.Shutdown(shutdownCtx)
+		}
+	}()
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	// ClickHouse starts beside Kafka, the registry and the processors,
+	// which do not need it: a restart is ready that much sooner. The views
+	// and the projections wait for it.
+	clickhouseStarted := s.startClickHouseBeside(ctx)
+	defer func() {
+		if err != nil {
+			clickhouseStarted(ctx) // its closers, for the Shutdown above
+		}
+	}()
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"tracing", s.startTracing},
+		{"kafka", s.startKafka},
+		{"topics", s.applyTopics},
+		{"schema registry", s.startRegistry},
+		{"metrics", s.startMetrics},
+		{"processors", func(context.Context) error { return s.startProcessors(runCtx) }},
+		{"saga clock", func(context.Context) error { return s.startSagaClock(runCtx) }},
+		{"clickhouse", clickhouseStarted},
+		{"views and api", func(ctx context.Context) error { return s.startAPI(ctx, runCtx) }},
+		{"projections", func(context.Context) error { return s.startProjections(runCtx) }},
+		{"bots", func(context.Context) error { return s.startBots(runCtx) }},
+	}
+	for _, st := range steps {
+		t0 := time.Now()
+		if err := st.fn(ctx); err != nil {
+			return nil, fmt.Errorf("start %s: %w", st.name, err)
+		}
+		s.log.Debug("started", "component", st.name, "took", time.Since(t0).Round(time.Millisecond))
+	}
+	return s, nil
+}
+
+// HTTPAddr is the address the API listens on.
+func (s *System) HTTPAddr() string { return s.httpAddr }
+
+// Brokers are the Kafka bootstrap addresses.
+func (s *System) Brokers() []string { return s.brokers }
+
+// RegistryURL is the schema registry's URL.
+func (s *System) RegistryURL() string { return s.regURL }
+
+// ClickHouseAddr is the ClickHouse native address.
+func (s *System) ClickHouseAddr() string {
+	if s.ch != nil {
+		return s.ch.Addr()
+	}
+	return s.cfg.ClickHouse
+}
+
+// Serde is the system's Avro sd.
+func (s *System) Serde() *serde.Serde { return s.sd }
+
+// Commands is the system's command producer.
+func (s *System) Commands() *emitters.Commands { return s.cmds }
+
+// Ready returns nil once every component has recovered its state and is
+// processing; otherwise it names the ones that have not.
+func (s *System) Ready() error {
+	var waiting []string
+	for _, c := range s.checks {
+		if !c.ready() {
+			waiting = append(waiting, c.name)
+		}
+	}
+	if len(waiting) > 0 {
+		return fmt.Errorf("not ready yet: %v", waiting)
+	}
+	return nil
+}
+
+// Done is closed when a component fails; Err says which.
+func (s *System) Done() <-chan struct{} { return s.done }
+
+// Err is the first component failure.
+func (s *System) Err() error { return s.err }
+
+func (s *System) fail(component string, err error) {
+	s.errOnce.Do(func() {
+		s.err = fmt.Errorf("%s: %w", component, err)
+		close(s.done)
+	})
+}
+
+// goRun runs a long-lived component; an error other than cancellation
+// fails the system.
+func (s *System) goRun(ctx context.Context, name string, fn func(context.Context) error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("component failed", "component", name, "err", err)
+			s.fail(name, err)
+		}
+	}()
+}
+
+func (s *System) kafkaOpts() []kgo.Opt {
+	return append([]kgo.Opt{kgo.SeedBrokers(s.brokers...)}, s.cfg.Kafka.KgoOpts()...)
+}
+
+func (s *System) startKafka(ctx context.Context) error {
+	if len(s.cfg.Brokers) > 0 {
+		s.brokers = s.cfg.Brokers
+		return nil
+	}
+	dir := s.cfg.dir("kafka")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// A new broker: local goka stores from an older broker would be
+		// ahead of its (empty) tables, which goka refuses (lovoo/goka#415).
+		if err := os.RemoveAll(s.cfg.dir("goka")); err != nil {
+			return err
+		}
+	}
+	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, SASL: s.saslOfEmbedded(), Log: s.log})
+	if err != nil {
+		return err
+	}
+	s.broker = b
+	s.brokers = b.Addrs()
+	s.closers = append(s.closers, func(context.Context) error { b.Close(); return nil })
+	s.log.Info("embedded Kafka broker listening", "addr", s.brokers, "dir", dir)
+	return nil
+}
+
+func (s *System) applyTopics(ctx context.Context) error {
+	cl, err := kgo.NewClient(s.kafkaOpts()...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	created, err := admin.Apply(ctx, kadm.NewClient(cl), topics.All())
+	if err != nil {
+		return err
+	}
+	if len(created) > 0 {
+		s.log.Info("created topics", "count", len(created))
+	}
+	return nil
+}
+
+func (s *System) startRegistry(ctx context.Context) error {
+	url := s.cfg.SchemaRegistry
+	if url == "" {
+		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaClientOpts("registry"), Topic: topics.Schemas.Name, Log: s.log})
+		if err != nil {
+			return err
+		}
+		s.registry = reg
+		s.closers = append(s.closers, func(context.Context) error { reg.Close(); return nil })
+		if url, err = reg.Listen(s.cfg.RegistryAddr); err != nil {
+			return fmt.Errorf("%w (pick another --registry-addr)", err)
+		}
+	}
+	s.regURL = url
+	client, err := sr.NewClient(s.cfg.registryOpts(url)...)
+	if err != nil {
+		return err
+	}
+	s.sd, err = contract.NewSerde(ctx, client)
+	return err
+}
+
+// startClickHouseBeside starts ClickHouse (the managed server, or a
+// connection to the given one) and migrates it in the background. The
+// function it returns waits for that and hands the server, the connection
+// and their closers to s; it may be called more than once.
+func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context) error {
+	type started struct {
+		srv     *chserver.Server
+		conn    driver.Conn
+		closers []func(context.Context) error
+		err     error
+	}
+	result := make(chan started, 1)
+	go func() {
+		var st started
+		st.srv, st.conn, st.closers, st.err = s.startClickHouse(ctx)
+		result <- st
+	}()
+	var (
+		once sync.Once
+		err  error
+	)
+	return func(context.Context) error {
+		once.Do(func() {
+			st := <-result
+			s.ch, s.chConn, err = st.srv, st.conn, st.err
+			s.closers = append(s.closers, st.closers...)
+		})
+		return err
+	}
+}
+
+// startClickHouse touches nothing of s but reads its configuration: it
+// runs beside the other components' start.
+func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn driver.Conn, closers []func(context.Context) error, err error) {
+	var admin, writer *clickhouse.Options
+	if s.cfg.ClickHouse == "" {
+		srv, err = chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
+		var bind *chserver.BindError
+		if errors.As(err, &bind) {
+			return nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		closers = append(closers, srv.Stop)
+		admin, writer = srv.Options("default"), srv.Options(chserver.WriterUser)
+		s.log.Info("ClickHouse server running", "addr", srv.Addr(), "dir", srv.Dir())
+	} else {
+		o := &clickhouse.Options{Addr: []string{s.cfg.ClickHouse}, Auth: clickhouse.Auth{Username: s.cfg.ClickHouseUser, Password: s.cfg.ClickHousePassword}, DialTimeout: 5 * time.Second}
+		admin, writer = o, o
+	}
+	adminConn, err := clickhouse.Open(admin)
+	if err != nil {
+		return srv, nil, closers, err
+	}
+	defer adminConn.Close()
+	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
+	if err != nil {
+		return srv, nil, closers, err
+	}
+	if len(applied) > 0 {
+		s.log.Info("applied ClickHouse migrations", "migrations", applied)
+	}
+	conn, err = clickhouse.Open(writer)
+	if err != nil {
+		return srv, nil, closers, err
+	}
+	closers = append(closers, func(context.Context) error { return conn.Close() })
+	return srv, conn, closers, nil
+}
+
+func (s *System) gokaConfig() gokart.Config {
+	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
+		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, SessionTimeout: s.cfg.SessionTimeout, Stores: s.stores}
+}
+
+func (s *System) startProcessors(ctx context.Context) error {
+	if err := prepareLocalState(s.gokaConfig(), bootID(), s.log); err != nil {
+		return err
+	}
+	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
+	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
+	s.engineDeps = engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
+	var run []*goka.GroupGraph
+	for _, gg := range groups(s.engineDeps, s.cfg) {
+		if s.cfg.runs(short(string(gg.Group()))) {
+			run = append(run, gg)
+		}
+	}
+	return s.runProcessors(ctx, run)
+}
+
+// runProcessors runs goka groups, supervised, and counts them in Ready.
+// goka.NewProcessor asks the brokers about every topic of its group, one
+// round trip after another: the groups are built side by side, so a
+// restart waits for the slowest group, not for their sum (ADR 0016).
+func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) error {
+	gc := s.gokaConfig()
+	built := make([]*goka.Processor, len(ggs))
+	errs := make([]error, len(ggs))
+	var wg sync.WaitGroup
+	for i, gg := range ggs {
+		wg.Go(func() {
+			built[i], errs[i] = goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
+		})
+	}
+	wg.Wait()
+	for i, gg := range ggs {
+		if errs[i] != nil {
+			return fmt.Errorf("processor %s: %w", gg.Group(), errs[i])
+		}
+		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: built[i]}
+		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
+		s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
+		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
+	}
+	return nil
+}
+
+func (s *System) startAPI(ctx, runCtx context.Context) error {
+	if !s.cfg.runs(ComponentAPI) {
+		// A role without the API still answers the health probes.
+		return s.serveHTTP(httpapi.Health(s.Ready, s.observability(), s.log))
+	}
+	// The API's own aggregate, the Idempotency-Keys, runs with the API
+	// (docs/adr/0015): every API instance shares its partitions.
+	if err := s.runProcessors(runCtx, idempotency.Groups(s.engineDeps)); err != nil {
+		return err
+	}
+	views, err := s.startViews(runCtx)
+	if err != nil {
+		return err
+	}
+	results, err := emitters.NewResults(s.kafkaClientOpts("results"), s.sd, s.log)
+	if err != nil {
+		return err
+	}
+	s.goRun(runCtx, "results", results.Run)
+	s.checks = append(s.checks, check{"results", func() bool {
+		select {
+		case <-results.Ready():
+			return true
+		default:
+			return false
+		}
+	}})
+	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...)
+	if err != nil {
+		return err
+	}
+	cmds := s.cmds
+	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
+
+	history, err := replay.New(s.sd, s.kafkaClientOpts("history")...)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
+
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: s.report, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability()})
+	return s.serveHTTP(handler)
+}
+
+func (s *System) serveHTTP(handler http.Handler) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (pick another --http-addr)", s.cfg.HTTPAddr, err)
+	}
+	s.httpAddr = ln.Addr().String()
+	// ErrorLog is the system's log at ERROR. Left nil, net/http writes what
+	// it reports (a failed accept, a superfluous WriteHeader) through the
+	// log package, which cmd/mallbots's slog.SetDefault files at INFO, where
+	// alerts on ERROR miss it. A handler's panic never gets that far: the
+	// API answers it (httpapi's recoverPanics).
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError)}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.fail("http", err)
+		}
+	}()
+	s.log.Info("HTTP listening", "addr", "http://"+s.httpAddr)
+	return nil
+}
+
+func (s *System) startProjections(ctx context.Context) error {
+	for _, p := range projections.All(s.sd) {
+		if !s.cfg.runs(projectionComponent(p.Name)) {
+			continue
+		}
+		proj, err := warehouse.NewProjector(s.kafkaClientOpts("projector."+p.Name), s.chConn, p,
+			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log), warehouse.WithTracer(s.tp))
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name, err)
+		}
+		s.checks = append(s.checks, check{"projection " + p.Name, proj.Ready})
+		s.projMu.Lock()
+		s.projections = append(s.projections, projectionRef{p, proj})
+		s.projMu.Unlock()
+		s.goRun(ctx, "projection "+p.Name, proj.Run)
+	}
+	return nil
+}
+
+// Shutdown stops everything: the API first (no new commands), then the
+// processors, views and projections (finishing in-flight batches), then
+// the emitters, ClickHouse and the broker.
+func (s *System) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		markClean(s.cfg.dir("goka"), s.log)
+	case <-ctx.Done():
+		errs = append(errs, errors.New("components did not stop in time"))
+	}
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

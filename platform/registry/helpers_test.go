@@ -1,0 +1,194 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mallbots/mallbots/platform/registry"
+)
+
+const topic = "_schemas"
+
+// env is one broker, one registry on it and a client of that registry.
+type env struct {
+	t       *testing.T
+	cluster *kfake.Cluster
+	reg     *registry.Registry
+	srv     *httptest.Server
+	cl      *sr.Client
+	logs    *testWriter // what the registry logged
+	stopped bool
+}
+
+// start runs a broker persisting to dir and a registry on it. A fresh dir
+// gets the compacted topic created; an existing one has it already. cfg's
+// Kafka options are added after the seed brokers; Topic and Log are set here.
+func start(t *testing.T, dir string, cfg registry.Config) *env {
+	t.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir))
+	if err != nil {
+		t.Fatalf("start broker: %v", err)
+	}
+	e := &env{t: t, cluster: cluster}
+	t.Cleanup(e.stop)
+	ensureTopic(t, cluster)
+
+	cfg.Kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, cfg.Kafka...)
+	cfg.Topic = topic
+	e.logs = &testWriter{t: t}
+	cfg.Log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.reg, err = registry.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("open registry: %v", err)
+	}
+	e.srv = httptest.NewServer(e.reg.Handler())
+	e.cl, err = sr.NewClient(sr.URLs(e.srv.URL))
+	if err != nil {
+		t.Fatalf("create registry client: %v", err)
+	}
+	return e
+}
+
+// stop closes the server, the registry and the broker, in that order.
+func (e *env) stop() {
+	if e.stopped {
+		return
+	}
+	e.stopped = true
+	if e.srv != nil {
+		e.srv.Close()
+	}
+	if e.reg != nil {
+		e.reg.Close()
+	}
+	e.cluster.Close()
+}
+
+// ensureTopic creates the compacted, single-partition schemas topic unless
+// the broker has it already.
+func ensureTopic(t *testing.T, cluster *kfake.Cluster) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
+	if err != nil {
+		t.Fatalf("admin client: %v", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	compact := "compact"
+	resp, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+}
+
+// register registers schema under subject and fails the test on error.
+func (e *env) register(subject, schema string) sr.SubjectSchema {
+	e.t.Helper()
+	ss, err := e.cl.CreateSchema(context.Background(), subject, sr.Schema{Schema: schema})
+	if err != nil {
+		e.t.Fatalf("register under %s: %v", subject, err)
+	}
+	return ss
+}
+
+// versions lists the registered versions of subject, ids included.
+func (e *env) versions(subject string) []sr.SubjectSchema {
+	e.t.Helper()
+	ss, err := e.cl.Schemas(context.Background(), subject)
+	if err != nil {
+		e.t.Fatalf("list versions of %s: %v", subject, err)
+	}
+	slices.SortFunc(ss, func(a, b sr.SubjectSchema) int { return a.Version - b.Version })
+	return ss
+}
+
+// responseError returns err as the registry's error response, failing the
+// test when it is not one.
+func responseError(t *testing.T, err error) *sr.ResponseError {
+	t.Helper()
+	var re *sr.ResponseError
+	if !errors.As(err, &re) {
+		t.Fatalf("want a registry error response, got %v", err)
+	}
+	return re
+}
+
+// testLogger writes to the test log, which go test shows only on failure.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// testWriter writes to the test log, which go test shows only on failure,
+// and keeps every line for the test to read.
+type testWriter struct {
+	mu    sync.Mutex
+	t     *testing.T
+	lines []string
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	line := strings.TrimSuffix(string(p), "\n")
+	w.t.Log(line)
+	w.lines = append(w.lines, line)
+	return len(p), nil
+}
+
+// reset forgets the lines logged so far.
+func (w *testWriter) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = nil
+}
+
+// matching returns the lines logged so far that contain every one of parts.
+func (w *testWriter) matching(parts ...string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var found []string
+	for _, line := range w.lines {
+		if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
+			found = append(found, line)
+		}
+	}
+	return found
+}
+
+// user returns version variants of one Avro record, mallbots.test.User, with
+// the given fields (each a JSON field object).
+func user(fields ...string) string {
+	return `{"type":"record","name":"User","namespace":"mallbots.test","fields":[` + strings.Join(fields, ",") + `]}`
+}
+
+const (
+	fID          = `{"name":"id","type":"string"}`
+	fName        = `{"name":"name","type":"string"}`
+	fNameInt     = `{"name":"name","type":"int"}`
+	fEmail       = `{"name":"email","type":"string","default":""}`
+	fEmailNoDef  = `{"name":"email","type":"string"}`
+	fAge         = `{"name":"age","type":"int","default":0}`
+	fAgeNoDef    = `{"name":"age","type":"int"}`
+	fPhoneNoDef  = `{"name":"phone","type":"string"}`
+	fNicknameOpt = `{"name":"nickname","type":["null","string"],"default":null}`
+)

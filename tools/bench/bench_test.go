@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
+)
+
+// The harness runs on tiny sizes so that it cannot rot: every phase but the
+// child-process one (it needs the mallbots binary), every figure present,
+// every zero-loss check passing. It asserts nothing about timing.
+func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
+	chtest.RequireBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var progress bytes.Buffer
+	rep, err := Run(ctx, Config{
+		DataDir: t.TempDir(), Duration: 2 * time.Second, StageDuration: time.Second, LatencyDuration: time.Second,
+		Rates: []int{200, 1000}, Keys: 300, Backlog: 2000, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			t.Errorf("check %s failed: %s", c.Name, c.Detail)
+		}
+	}
+	if len(rep.Checks) != 4 {
+		t.Errorf("want the 4 zero-loss checks, got %d", len(rep.Checks))
+	}
+	for _, name := range []string{
+		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput", "floor.throughput",
+		"latency.200.p50", "latency.200.p99", "latency.1000.p99.9", "recovery.cold", "recovery.warm",
+		"pipeline.throughput", "projection.lag.p99",
+	} {
+		f, ok := rep.Figure(name)
+		if !ok {
+			t.Errorf("no figure %s", name)
+			continue
+		}
+		if f.Value <= 0 {
+			t.Errorf("figure %s is %v", name, f.Value)
+		}
+	}
+	var table bytes.Buffer
+	rep.Print(&table)
+	for _, want := range []string{"figure", "baseline", "ratio", "target", "met?", "pipeline.throughput", "check ok"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, table.String())
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bench.json")
+	if err := rep.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &back); err != nil || len(back.Figures) != len(rep.Figures) {
+		t.Fatalf("the JSON does not read back (%v): %s", err, b)
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("progress:\n%s\ntable:\n%s", progress.String(), table.String())
+	}
+}
+
+func TestSkippingAPhaseThatDoesNotExistIsRefusedWithTheOnesThatDo(t *testing.T) {
+	cfg := Config{Skip: []string{"latency", "memroy"}}
+	err := cfg.defaults()
+	if err == nil {
+		t.Fatal("a run skipping \"memroy\" was accepted: it would run the memory phase the user meant to skip")
+	}
+	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, floor, latency, recovery, memory"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q does not say %q", err, want)
+		}
+	}
+	if err := (&Config{Skip: SkippablePhases()}).defaults(); err != nil {
+		t.Errorf("skipping every skippable phase was refused: %v", err)
+	}
+}
