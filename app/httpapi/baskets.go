@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mallbots/mallbots/processors/baskets"
@@ -85,11 +84,6 @@ func readItem(w http.ResponseWriter, r *http.Request) (string, int32, bool) {
 	return in.ProductID, *in.Quantity, true
 }
 
-func (s *server) basketAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Baskets.AwaitVersion(ctx, id, v)
-	return err
-}
-
 func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ID         string `json:"id"`
@@ -104,7 +98,7 @@ func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.StartBasket{CustomerID: in.CustomerID}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, s.basketAwait)
+	s.send(w, r, cmd, true, awaitOn(s.Views.Baskets))
 }
 
 // basketCommand builds a write route for an existing basket; build reads
@@ -116,6 +110,6 @@ func (s *server) basketCommand(build func(w http.ResponseWriter, r *http.Request
 			return
 		}
 		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.basketAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Baskets))
 	}
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mallbots/mallbots/processors/customers"
@@ -42,11 +41,6 @@ func (s *server) customerRoutes(mux *http.ServeMux) {
 	}))
 }
 
-func (s *server) customerAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Customers.AwaitVersion(ctx, id, v)
-	return err
-}
-
 func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ID        string `json:"id"`
@@ -62,7 +56,7 @@ func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.RegisterCustomer{Name: in.Name, SMSNumber: in.SMSNumber}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, s.customerAwait)
+	s.send(w, r, cmd, true, awaitOn(s.Views.Customers))
 }
 
 // customerCommand builds a write route for an existing customer; build
@@ -74,6 +68,6 @@ func (s *server) customerCommand(build func(w http.ResponseWriter, r *http.Reque
 			return
 		}
 		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.customerAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Customers))
 	}
 }

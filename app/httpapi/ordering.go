@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mallbots/mallbots/processors/ordering"
@@ -52,11 +51,6 @@ func (s *server) orderRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
 		cmd := &contract.CancelOrder{}
 		cmd.AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.orderAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Orders))
 	})
-}
-
-func (s *server) orderAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Orders.AwaitVersion(ctx, id, v)
-	return err
 }

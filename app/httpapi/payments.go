@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
@@ -54,18 +53,8 @@ func (s *server) paymentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/payments/invoices/{id}/pay", func(w http.ResponseWriter, r *http.Request) {
 		cmd := &contract.PayInvoice{}
 		cmd.AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.invoiceAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Invoices))
 	})
-}
-
-func (s *server) paymentAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Payments.AwaitVersion(ctx, id, v)
-	return err
-}
-
-func (s *server) invoiceAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Invoices.AwaitVersion(ctx, id, v)
-	return err
 }
 
 func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {
@@ -87,5 +76,5 @@ func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.AuthorizePayment{CustomerID: in.CustomerID, AmountCents: int64(*in.Amount)}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, s.paymentAwait)
+	s.send(w, r, cmd, true, awaitOn(s.Views.Payments))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mallbots/mallbots/emitters"
 	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/views/state"
 )
 
 // CommandSender sends a command and waits for its result
@@ -182,6 +183,14 @@ type written struct {
 
 // awaitView waits until a view shows the version a command produced.
 type awaitView func(ctx context.Context, id string, version int64) error
+
+// awaitOn is the awaitView of one aggregate's view.
+func awaitOn[S any](v *state.View[S]) awaitView {
+	return func(ctx context.Context, id string, version int64) error {
+		_, err := v.AwaitVersion(ctx, id, version)
+		return err
+	}
+}
 
 // send runs one command for a write route: metadata from the request
 // (If-Match → expected version; Idempotency-Key, claimed for this request,

@@ -108,16 +108,6 @@ func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return int64(*in.Price), true
 }
 
-func (s *server) storeAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Stores.AwaitVersion(ctx, id, v)
-	return err
-}
-
-func (s *server) productAwait(ctx context.Context, id string, v int64) error {
-	_, err := s.Views.Products.AwaitVersion(ctx, id, v)
-	return err
-}
-
 func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
 	var in struct{ ID, Name, Location string }
 	if !readJSON(w, r, &in) {
@@ -129,7 +119,7 @@ func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.CreateStore{Name: in.Name, Location: in.Location}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, s.storeAwait)
+	s.send(w, r, cmd, true, awaitOn(s.Views.Stores))
 }
 
 func (s *server) rebrandStore(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +134,7 @@ func (s *server) storeCommand(build func(id string) contract.StoreCommand) http.
 	return func(w http.ResponseWriter, r *http.Request) {
 		cmd := build(r.PathValue("id"))
 		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.storeAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Stores))
 	}
 }
 
@@ -167,7 +157,7 @@ func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.AddProduct{StoreID: r.PathValue("storeId"), Name: in.Name, Description: in.Description, SKU: in.SKU, PriceCents: int64(*in.Price), Category: in.Category}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, s.productAwait)
+	s.send(w, r, cmd, true, awaitOn(s.Views.Products))
 }
 
 // productCommand builds a write route for an existing product; build reads
@@ -179,7 +169,7 @@ func (s *server) productCommand(build func(w http.ResponseWriter, r *http.Reques
 			return
 		}
 		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, s.productAwait)
+		s.send(w, r, cmd, false, awaitOn(s.Views.Products))
 	}
 }
 
