@@ -18,18 +18,18 @@ import (
 )
 
 // groups are the goka groups of every context: one line per context.
-func groups(deps engine.Deps, cfg Config) []*goka.GroupGraph {
+func groups(rt *engine.Runtime, cfg Config) []*goka.GroupGraph {
 	return slices.Concat(
 		[]*goka.GroupGraph{
-			saga.Group(saga.Deps{Serde: deps.Serde, Log: deps.Log, StepTimeout: cfg.SagaStepTimeout, Tracer: deps.Tracer, Metrics: deps.Metrics}),
-			policies.Group(deps.Serde, deps.Log, deps.Tracer),
-			notifications.Group(notifications.Deps{Serde: deps.Serde, Log: deps.Log, Tracer: deps.Tracer, CatchUp: deps.CatchUp}),
+			saga.Group(rt, cfg.SagaStepTimeout),
+			policies.Group(rt),
+			notifications.Group(rt, nil),
 		},
-		stores.Groups(deps),
-		customers.Groups(deps),
-		payments.Groups(deps),
-		baskets.Groups(deps),
-		ordering.Groups(deps),
-		depot.Groups(deps),
+		stores.Groups(rt),
+		customers.Groups(rt),
+		payments.Groups(rt),
+		baskets.Groups(rt),
+		ordering.Groups(rt),
+		depot.Groups(rt),
 	)
 }

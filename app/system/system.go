@@ -77,9 +77,9 @@ type System struct {
 	// stores are the local stores goka has open, for the processors'
 	// lookups (gokart.Lookups).
 	stores *gokart.Stores
-	// engineDeps are what the aggregates' groups run on (startProcessors),
+	// runtime is what the processors' groups run on (startProcessors),
 	// the API's Idempotency-Keys included (startAPI).
-	engineDeps engine.Deps
+	runtime *engine.Runtime
 }
 
 type check struct {
@@ -357,9 +357,10 @@ func (s *System) startProcessors(ctx context.Context) error {
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
 	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
-	s.engineDeps = engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
+	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
+		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics))
 	var run []*goka.GroupGraph
-	for _, gg := range groups(s.engineDeps, s.cfg) {
+	for _, gg := range groups(s.runtime, s.cfg) {
 		if s.cfg.runs(short(string(gg.Group()))) {
 			run = append(run, gg)
 		}
@@ -401,7 +402,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	// The API's own aggregate, the Idempotency-Keys, runs with the API
 	// (docs/adr/0015): every API instance shares its partitions.
-	if err := s.runProcessors(runCtx, idempotency.Groups(s.engineDeps)); err != nil {
+	if err := s.runProcessors(runCtx, idempotency.Groups(s.runtime)); err != nil {
 		return err
 	}
 	views, err := s.startViews(runCtx)

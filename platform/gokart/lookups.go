@@ -103,7 +103,7 @@ func NewLookups(c Config, endOffset func(ctx context.Context, topic string, part
 // table's partition of key held when CatchUp was called: a lookup of key
 // that misses after that misses because the key was not in the table. It
 // gives up with ctx. The partition is the catalogue's, as for commands
-// (engine.Deps.Partitions).
+// (engine.WithPartitions).
 func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
 	t, ok := topics.ByName(table)
 	if !ok {

@@ -43,7 +43,8 @@ type Metrics struct {
 	sagaStarted   prometheus.Counter
 	httpDurations *prometheus.HistogramVec
 
-	goka *gokaCollector
+	goka    *gokaCollector
+	records recordInstruments
 
 	kafkaMu sync.Mutex
 	kafka   map[string]*kafkaHooks

@@ -7,13 +7,8 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// CustomerGroup is the goka group of the Customer aggregate. It reads no
-// other table.
-func CustomerGroup(deps engine.Deps) *goka.GroupGraph {
-	return engine.Group(topics.Customers, CustomerRules, nil, deps)
-}
-
-// Groups are the goka groups of the customers context.
-func Groups(deps engine.Deps) []*goka.GroupGraph {
-	return []*goka.GroupGraph{CustomerGroup(deps)}
+// Groups are the goka groups of the customers context: the Customer
+// aggregate's, which reads no other table.
+func Groups(rt *engine.Runtime) []*goka.GroupGraph {
+	return []*goka.GroupGraph{engine.Group(rt, topics.Customers, CustomerRules, nil)}
 }

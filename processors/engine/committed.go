@@ -34,7 +34,7 @@ type committedOffsets struct {
 // fetches before it answers; later ones start a fetch in the background
 // when the figure is older than committedRefresh.
 func (h *handler[S, C, E]) committed(partition int32) int64 {
-	if h.deps.EventLog == nil {
+	if h.rt.eventLog == nil {
 		return -1
 	}
 	c := &h.offsets
@@ -60,14 +60,14 @@ func (h *handler[S, C, E]) committed(partition int32) int64 {
 func (h *handler[S, C, E]) fetchCommitted() {
 	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
 	defer cancel()
-	by, err := h.deps.EventLog.Committed(ctx, h.names.Group, h.names.Commands.Name)
+	by, err := h.rt.eventLog.Committed(ctx, h.names.Group, h.names.Commands.Name)
 	c := &h.offsets
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy, c.fetched = false, time.Now()
 	if err != nil {
 		// Keeping the last figure is safe: the windows keep more.
-		h.deps.Log.Debug("could not fetch the committed offsets; windows keep their events meanwhile", "group", h.names.Group, "err", err)
+		h.rt.log.Debug("could not fetch the committed offsets; windows keep their events meanwhile", "group", h.names.Group, "err", err)
 		return
 	}
 	c.by = by

@@ -4,16 +4,15 @@
 // rules come from processors/aggregate; this package only decodes, looks up,
 // stores and emits.
 //
-// Goka edges carry raw bytes (codec.Bytes) and the callback decodes: goka
-// stops a whole processor on a value its codec cannot decode, and a poison
-// record must cost one dead letter, not a partition.
+// Every group of the processors, these and the saga's, the policies' and
+// the notifications', runs its records through one middleware chain
+// (chain.go) on one Runtime (runtime.go).
 package engine
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/platform/metrics"
 	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas"
@@ -31,63 +29,19 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// Deps are what every aggregate group needs.
-type Deps struct {
-	Serde *serde.Serde
-	Log   *slog.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
-	// Partitions returns the partition count of a command topic, to detect
-	// a command produced with another partitioner; default: the catalogue's.
-	// goka's tester runs one partition, so tests say 1.
-	Partitions func(topic topics.Topic) int32
-	// EventLog reads the event log to reconcile redelivered commands (see
-	// reconcile.go); nil disables that, for goka's tester.
-	EventLog LogReader
-	// LookupGrace is how long a lookup that finds nothing is retried
-	// before the rules see "does not exist". A goka lookup table trails the
-	// API's views by milliseconds, so a client that registers a customer
-	// and at once starts a basket would otherwise be told the customer does
-	// not exist. Only misses wait. 0 (goka's tester) does not wait; the
-	// system runs with DefaultLookupGrace. See docs/adr/0008.
-	LookupGrace time.Duration
-	// CatchUp, when a lookup misses, waits until this group's copy of the
-	// table holds every record the table's partition of the key held at
-	// the call (gokart.Lookups), so that a miss is not just a copy behind
-	// the topic; at most LookupCatchUpLimit, then the grace goes on. nil
-	// (goka's tester): the grace alone.
-	CatchUp CatchUpFunc
-	// Tracer traces each command (a span per record, continuing the
-	// trace its headers carry, passed on to the events, results and
-	// snapshot it writes); nil: no spans, incoming trace context still
-	// passed on.
-	Tracer trace.TracerProvider
-	// Metrics counts the commands decided and repeated; nil: nothing.
-	Metrics *metrics.Metrics
-}
-
 // Group builds the goka group graph of an aggregate: input its command
 // topic, persist its snapshots, look up the tables its rules read, output
 // its events, results and dead letters (and its own command topic, to
 // forward a command that arrived on the wrong partition).
-func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, rules aggregate.Rules[S, C, E], lookups []string, deps Deps) *goka.GroupGraph {
-	if deps.Now == nil {
-		deps.Now = time.Now
-	}
-	if deps.Log == nil {
-		deps.Log = slog.Default()
-	}
-	if deps.Partitions == nil {
-		deps.Partitions = func(t topics.Topic) int32 { return t.Partitions }
-	}
-	h := &handler[S, C, E]{names: names, rules: rules, deps: deps}
-	deps.Metrics.Aggregate(names.Type)
+func Group[S any, C schemas.Command, E schemas.Event](rt *Runtime, names topics.Aggregate, rules aggregate.Rules[S, C, E], lookups []string) *goka.GroupGraph {
+	h := &handler[S, C, E]{names: names, rules: rules, rt: rt}
+	rt.metrics.Aggregate(names.Type)
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(names.Commands.Name), new(codec.Bytes), tracing.Process(deps.Tracer, names.Group, h.handle)),
+		rt.Input(names.Group, names.Commands.Name, "aggregate_id", h.handle, h.route),
 		goka.Persist(new(codec.Bytes)),
 		goka.Output(goka.Stream(names.Events.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.Results.Name), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+		DeadLetterOutput(),
 		goka.Output(goka.Stream(names.Commands.Name), new(codec.Bytes)),
 		goka.Output(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes)),
 	}
@@ -100,44 +54,42 @@ func Group[S any, C schemas.Command, E schemas.Event](names topics.Aggregate, ru
 type handler[S any, C schemas.Command, E schemas.Event] struct {
 	names    topics.Aggregate
 	rules    aggregate.Rules[S, C, E]
-	deps     Deps
+	rt       *Runtime
 	sessions sessions
 	offsets  committedOffsets
 }
 
-func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
-	raw, _ := msg.([]byte)
-	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+// route is the aggregate's step before the decode: a record must be keyed
+// by the aggregate's id and reach the partition that owns it.
+func (h *handler[S, C, E]) route(ctx goka.Context, rec *Record, next Handler) {
 	key := ctx.Key()
-	log := RecordLog(h.deps.Log, ctx, "aggregate_id")
-
 	if key == "" {
-		h.deadLetter(ctx, log, pos, raw, "the record has no key: the key must be the "+h.names.Type+" id")
+		rec.DeadLetter(ctx, "the record has no key: the key must be the "+h.names.Type+" id")
 		return
 	}
-	if want := topics.PartitionFor(key, h.deps.Partitions(h.names.Commands)); want != pos.Partition {
+	if want := topics.PartitionFor(key, h.rt.partitions(h.names.Commands)); want != rec.Pos.Partition {
 		// Produced with another partitioner: this partition does not own
 		// the aggregate's state. Re-emit it keyed the Kafka way.
-		log.Warn("command on the wrong partition, forwarding", "want_partition", want)
-		ctx.Emit(goka.Stream(h.names.Commands.Name), key, raw, goka.WithCtxEmitHeaders(goka.Headers{
-			topics.HeaderForwardedFrom: []byte(pos.String()),
+		rec.Log.Warn("command on the wrong partition, forwarding", "want_partition", want)
+		ctx.Emit(goka.Stream(h.names.Commands.Name), key, rec.Raw, goka.WithCtxEmitHeaders(goka.Headers{
+			topics.HeaderForwardedFrom: []byte(rec.Pos.String()),
 		}))
 		return
 	}
-	decoded, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
-	if err != nil {
-		h.deadLetter(ctx, log, pos, raw, err.Error())
-		return
-	}
-	cmd, ok := decoded.(C)
+	next(ctx, rec)
+}
+
+func (h *handler[S, C, E]) handle(ctx goka.Context, rec *Record) {
+	pos, key, log := rec.Pos, ctx.Key(), rec.Log
+	cmd, ok := rec.Value.(C)
 	if !ok {
-		h.deadLetter(ctx, log, pos, raw, fmt.Sprintf("%T is not a %s command", decoded, h.names.Type))
+		rec.DeadLetter(ctx, fmt.Sprintf("%T is not a %s command", rec.Value, h.names.Type))
 		return
 	}
 	meta := cmd.CommandMetadata()
 	name := h.commandName(cmd)
-	// Only a recording span keeps its name and attributes; building them
-	// for the others cost 1.7 % of the aggregate's CPU.
+	// Only a recording span keeps its name and attributes: building them
+	// for every record is measurable (docs/benchmarks.md).
 	span := tracing.Span(ctx)
 	if span.IsRecording() {
 		span.SetName("handle " + name)
@@ -146,10 +98,10 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 	}
 	switch {
 	case meta.CommandID == "":
-		h.deadLetter(ctx, log, pos, raw, "the command has no commandId")
+		rec.DeadLetter(ctx, "the command has no commandId")
 		return
 	case meta.AggregateID != key:
-		h.deadLetter(ctx, log, pos, raw, fmt.Sprintf("the key %q is not the command's aggregateId %q", key, meta.AggregateID))
+		rec.DeadLetter(ctx, fmt.Sprintf("the key %q is not the command's aggregateId %q", key, meta.AggregateID))
 		return
 	}
 
@@ -173,26 +125,26 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 		}
 		loggedEvents = append(loggedEvents, e)
 	}
-	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C, E]{Command: cmd, Offset: pos.Offset, Now: h.deps.Now(), Facts: facts, Logged: loggedEvents,
+	out, err := aggregate.Execute(h.rules, snap, aggregate.Input[C, E]{Command: cmd, Offset: pos.Offset, Now: h.rt.now(), Facts: facts, Logged: loggedEvents,
 		Committed: h.committed(pos.Partition)})
 	if err != nil {
 		ctx.Fail(fmt.Errorf("%s: %w", pos, err))
 	}
 	switch {
 	case out.Skip:
-		h.deps.Metrics.CommandRepeated(h.names.Type, "skipped")
+		h.rt.metrics.CommandRepeated(h.names.Type, "skipped")
 		log.Debug("command handled before; skipping", "command_id", meta.CommandID)
 	case out.Replay != nil && out.Replay.Offset != pos.Offset:
 		// A client retry (same command id, new record): the original record
 		// emitted the events, or will again if it is itself redelivered.
-		h.deps.Metrics.CommandRepeated(h.names.Type, "retry")
+		h.rt.metrics.CommandRepeated(h.names.Type, "retry")
 		log.Debug("retried command: answering its result again", "command_id", meta.CommandID)
 		h.emitResult(ctx, log, out.Result)
 	case out.Replay != nil:
 		// The same record again, after a crash or rebalance: its state write
 		// may be ahead of the table topic and its events may be missing from
 		// the log, so re-write the one and emit what the other lacks.
-		h.deps.Metrics.CommandRepeated(h.names.Type, "redelivery")
+		h.rt.metrics.CommandRepeated(h.names.Type, "redelivery")
 		log.Info("redelivered command: re-writing the state and emitting what the log lacks", "command_id", meta.CommandID, "logged", len(present))
 		ctx.SetValue(ctx.Value())
 		for i, ev := range out.Replay.Events {
@@ -223,7 +175,7 @@ func (h *handler[S, C, E]) handle(ctx goka.Context, msg any) {
 // decided counts, traces and logs a command decided for the first time.
 func (h *handler[S, C, E]) decided(span trace.Span, log *slog.Logger, command string, out aggregate.Outcome[S, E]) {
 	res := out.Result
-	h.deps.Metrics.CommandDecided(h.names.Type, command, res.Accepted, res.Code)
+	h.rt.metrics.CommandDecided(h.names.Type, command, res.Accepted, res.Code)
 	debug := log.Enabled(context.Background(), slog.LevelDebug)
 	if !span.IsRecording() && !debug {
 		return
@@ -248,7 +200,7 @@ func (h *handler[S, C, E]) decided(span trace.Span, log *slog.Logger, command st
 func (h *handler[S, C, E]) commandName(cmd C) string { return h.typeName(cmd) }
 
 func (h *handler[S, C, E]) typeName(v any) string {
-	t, ok := h.deps.Serde.TypeOf(v)
+	t, ok := h.rt.serde.TypeOf(v)
 	if !ok {
 		return fmt.Sprintf("%T", v)
 	}
@@ -314,7 +266,7 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggrega
 			continue
 		}
 		emit[i] = true
-		b, err := h.deps.Serde.Encode(h.names.Events.Name, ev)
+		b, err := h.rt.serde.Encode(h.names.Events.Name, ev)
 		if err != nil {
 			ctx.Fail(err)
 		}
@@ -322,7 +274,7 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggrega
 	}
 	if out.Next != nil {
 		out.Next.Recent[len(out.Next.Recent)-1].Events = encoded
-		b, err := h.deps.Serde.Encode(h.names.Table.Name, out.Next)
+		b, err := h.rt.serde.Encode(h.names.Table.Name, out.Next)
 		if err != nil {
 			ctx.Fail(err)
 		}
@@ -337,7 +289,7 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggrega
 }
 
 func (h *handler[S, C, E]) emitResult(ctx goka.Context, log *slog.Logger, res schemas.CommandResult) {
-	b, err := h.deps.Serde.Encode(topics.Results.Name, &res)
+	b, err := h.rt.serde.Encode(topics.Results.Name, &res)
 	if err != nil {
 		ctx.Fail(err)
 	}
@@ -363,7 +315,7 @@ func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos serde.Position) (*sche
 	if raw == nil {
 		return nil, nil
 	}
-	v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: h.names.Table.Name, Partition: pos.Partition, Offset: -1}, raw)
+	v, err := h.rt.serde.Decode(ctx.Context(), serde.Position{Topic: h.names.Table.Name, Partition: pos.Partition, Offset: -1}, raw)
 	if err != nil {
 		return nil, fmt.Errorf("read the %s snapshot of %q: %w", h.names.Type, ctx.Key(), err)
 	}
@@ -378,7 +330,8 @@ func (h *handler[S, C, E]) snapshot(ctx goka.Context, pos serde.Position) (*sche
 // most a short chain of references.
 const maxLookupRounds = 4
 
-// DefaultLookupGrace is the lookup grace the system runs with (Deps).
+// DefaultLookupGrace is the lookup grace the system runs with
+// (WithLookupGrace).
 const DefaultLookupGrace = 500 * time.Millisecond
 
 // LookupCatchUpLimit bounds how long a miss waits for the group's copy of
@@ -416,10 +369,10 @@ func LookupCaughtUp(ctx goka.Context, catchUp CatchUpFunc, group, table, key str
 // rest of the grace period, counted from the miss, for what may still be on
 // its way to the topic.
 func (h *handler[S, C, E]) lookupOne(ctx goka.Context, ref aggregate.Ref) []byte {
-	deadline := time.Now().Add(h.deps.LookupGrace)
-	raw, err := LookupCaughtUp(ctx, h.deps.CatchUp, h.names.Group, ref.Table, ref.Key)
+	deadline := time.Now().Add(h.rt.lookupGrace)
+	raw, err := LookupCaughtUp(ctx, h.rt.catchUp, h.names.Group, ref.Table, ref.Key)
 	if err != nil {
-		h.deps.Log.Warn("a lookup that missed could not wait for the table to catch up; the grace period alone decides", "table", ref.Table, "key", ref.Key, "err", err)
+		h.rt.log.Warn("a lookup that missed could not wait for the table to catch up; the grace period alone decides", "table", ref.Table, "key", ref.Key, "err", err)
 	}
 	for raw == nil && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -445,7 +398,7 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 				facts[ref] = nil
 				continue
 			}
-			v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: ref.Table, Offset: -1}, raw)
+			v, err := h.rt.serde.Decode(ctx.Context(), serde.Position{Topic: ref.Table, Offset: -1}, raw)
 			if err != nil {
 				return nil, fmt.Errorf("look up %s in %s: %w", ref.Key, ref.Table, err)
 			}
@@ -456,23 +409,4 @@ func (h *handler[S, C, E]) lookup(ctx goka.Context, cmd C) (aggregate.Facts, err
 		}
 	}
 	return facts, nil
-}
-
-func (h *handler[S, C, E]) deadLetter(ctx goka.Context, log *slog.Logger, _ serde.Position, raw []byte, reason string) {
-	DeadLetter(ctx, log, h.names.Group, raw, reason)
-}
-
-// DeadLetter copies the record being handled (raw, its value) to
-// mallbots.deadletter with the reason and its origin in headers, so the
-// partition can go on. The group needs an output edge for that topic. log
-// is the callback's RecordLog: the line names the record.
-func DeadLetter(ctx goka.Context, log *slog.Logger, group string, raw []byte, reason string) {
-	log.Warn("dead-lettering a record", "group", group, "reason", reason)
-	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), raw, goka.WithCtxEmitHeaders(goka.Headers{
-		topics.HeaderDLQReason:    []byte(reason),
-		topics.HeaderDLQTopic:     []byte(ctx.Topic()),
-		topics.HeaderDLQPartition: []byte(strconv.Itoa(int(ctx.Partition()))),
-		topics.HeaderDLQOffset:    []byte(strconv.FormatInt(ctx.Offset(), 10)),
-		topics.HeaderDLQGroup:     []byte(group),
-	}))
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// The aggregate callback's cost per command, without goka or a broker: decode
+// The aggregate callback's cost per command, without goka or a broker: the
+// middleware chain (chain.go), decode
 // the command, decode the snapshot, Execute, encode the events, the
 // snapshot and the result. The window of recent commands is the snapshot's
 // variable part (docs/adr/0004), so the state is given with 0, 16 (what
@@ -53,11 +54,10 @@ const benchKey = "8f0c3a52-6b1d-4c0e-9a5e-2f6d1b7c9e01"
 
 func BenchmarkHandle(b *testing.B) {
 	sd, _ := testkit.Serde(b)
-	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
-		names: topics.Customers, rules: benchRules,
-		deps: Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-			Partitions: func(topics.Topic) int32 { return 1 }},
-	}
+	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }))
+	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{names: topics.Customers, rules: benchRules, rt: rt}
+	// The whole chain, as goka calls it: trace, observe, route, decode, handle.
+	handle := rt.callback(topics.Customers.Group, "aggregate_id", h.handle, []Step{h.route})
 	now := time.Now().UTC()
 	encode := func(topic string, v any) []byte {
 		raw, err := sd.Encode(topic, v)
@@ -94,7 +94,7 @@ func BenchmarkHandle(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				ctx.offset = int64(1000 + i)
-				h.handle(ctx, cmds[i%len(cmds)])
+				handle(ctx, cmds[i%len(cmds)])
 			}
 			b.StopTimer()
 			if ctx.set != b.N || ctx.emitted != 2*b.N {

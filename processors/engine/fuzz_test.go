@@ -14,15 +14,8 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
-	"github.com/mallbots/mallbots/processors/baskets"
-	"github.com/mallbots/mallbots/processors/customers"
-	"github.com/mallbots/mallbots/processors/depot"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
-	"github.com/mallbots/mallbots/processors/idempotency"
-	"github.com/mallbots/mallbots/processors/ordering"
-	"github.com/mallbots/mallbots/processors/payments"
-	"github.com/mallbots/mallbots/processors/stores"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
@@ -156,16 +149,10 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	sd, _ := testkit.Serde(f)
 	h := &fuzzHarness{tt: tester.New(f), sd: sd, aggregates: topics.EngineAggregates(),
 		stopped: make(chan error, 16), failed: make(chan error, 1), queues: map[string]*tester.QueueTracker{}}
-	deps := engine.Deps{
-		Serde:      sd,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:        func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
-		Partitions: func(topics.Topic) int32 { return 1 }, // goka's tester runs one partition
-	}
+	rt := enginetest.Runtime(f, engine.WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	var groups []*goka.GroupGraph
-	for _, g := range []func(engine.Deps) []*goka.GroupGraph{stores.Groups, customers.Groups, baskets.Groups, ordering.Groups,
-		payments.Groups, depot.Groups, idempotency.Groups} {
-		groups = append(groups, g(deps)...)
+	for _, c := range contexts {
+		groups = append(groups, c.groups(rt)...)
 	}
 	if len(groups) != len(h.aggregates) {
 		f.Fatalf("%d groups for %d aggregates: a context's groups are missing here", len(groups), len(h.aggregates))

@@ -40,21 +40,15 @@ func (l *jsonLogs) lines(t *testing.T) []map[string]any {
 // debug level, metrics and an in-memory span recorder.
 func observed(t *testing.T) (*tester.Tester, *jsonLogs, *metrics.Metrics, *tracetest.SpanRecorder) {
 	t.Helper()
-	sd, _ := testkit.Serde(t)
 	logs := &jsonLogs{}
 	spans := tracetest.NewSpanRecorder()
 	m := metrics.New()
-	deps := engine.Deps{
-		Serde:      sd,
-		Log:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Partitions: func(topics.Topic) int32 { return 1 },
-		Tracer:     sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)),
-		Metrics:    m,
-	}
+	rt := enginetest.Runtime(t, engine.WithLog(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		engine.WithTracer(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))), engine.WithMetrics(m))
 	tt := tester.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, gg := range stores.Groups(deps) {
+	for _, gg := range stores.Groups(rt) {
 		p, err := goka.NewProcessor(nil, gg, goka.WithTester(tt))
 		if err != nil {
 			t.Fatal(err)
@@ -144,23 +138,5 @@ func TestEngineCarriesTheTraceAndCountsTheCommand(t *testing.T) {
 // outcome.
 func commands(t *testing.T, m *metrics.Metrics, aggregate, command, outcome string) float64 {
 	t.Helper()
-	families, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "mallbots_commands_total" {
-			continue
-		}
-		for _, mt := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range mt.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["aggregate"] == aggregate && labels["command"] == command && labels["outcome"] == outcome {
-				return mt.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return counter(t, m, "mallbots_commands_total", map[string]string{"aggregate": aggregate, "command": command, "outcome": outcome})
 }

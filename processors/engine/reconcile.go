@@ -71,7 +71,7 @@ type sessions struct {
 // position, by id and in order; both are nil for a new command (no check
 // was needed) or when reconciliation is off.
 func (h *handler[S, C, E]) logged(ctx goka.Context, pos serde.Position, commandID string) (map[string]loggedEvent, []loggedEvent, error) {
-	if h.deps.EventLog == nil {
+	if h.rt.eventLog == nil {
 		return nil, nil, nil
 	}
 	s, err := h.session(ctx, pos.Partition)
@@ -103,7 +103,7 @@ func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session,
 	if s, ok := h.sessions.by[partition]; ok && s.done == ctx.Context().Done() {
 		return s, nil
 	}
-	end, err := h.deps.EventLog.EndOffset(ctx.Context(), h.names.Commands.Name, partition)
+	end, err := h.rt.eventLog.EndOffset(ctx.Context(), h.names.Commands.Name, partition)
 	if err != nil {
 		return nil, fmt.Errorf("find the end of %s/%d: %w", h.names.Commands.Name, partition, err)
 	}
@@ -114,13 +114,13 @@ func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session,
 
 func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32) error {
 	since := ctx.Timestamp().Add(-logMargin)
-	recs, err := h.deps.EventLog.Since(ctx.Context(), h.names.Events.Name, partition, since)
+	recs, err := h.rt.eventLog.Since(ctx.Context(), h.names.Events.Name, partition, since)
 	if err != nil {
 		return fmt.Errorf("read the tail of %s/%d: %w", h.names.Events.Name, partition, err)
 	}
 	s.logged = map[string][]loggedEvent{}
 	for _, rec := range recs {
-		v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+		v, err := h.rt.serde.Decode(ctx.Context(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
 		if err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32
 		}
 		s.logged[k] = append(s.logged[k], loggedEvent{id: m.EventID, value: rec.Value, event: ev})
 	}
-	h.deps.Log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", partition, "events", len(recs), "since", since)
+	h.rt.log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", partition, "events", len(recs), "since", since)
 	return nil
 }
 

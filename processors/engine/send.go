@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"log/slog"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
@@ -34,7 +33,7 @@ type Sender struct {
 // InvalidCommandError is Send refusing a command for what it holds: a field
 // it needs is empty. The command was derived from an input (an event, a
 // reply) that lacks what the derivation needs, so sending it again would
-// fail again: the group dead-letters that input (DeadLetterUnsendable) and
+// fail again: the group dead-letters that input (Record.DeadLetterUnsendable) and
 // goes on, where any other error of Send (a bug, or Kafka) fails the record.
 type InvalidCommandError struct {
 	// Command is the command's record name ("mallbots.ordering.ReadyOrder").
@@ -103,16 +102,6 @@ func (s Sender) Send(ctx goka.Context, cmd schemas.Command, replyKey string) err
 	}
 	ctx.Emit(goka.Stream(topic.Name), meta.AggregateID, b, opts...)
 	return nil
-}
-
-// DeadLetterUnsendable dead-letters the record being handled because a
-// command it calls for cannot be sent (an *InvalidCommandError, or what the
-// group found wrong before asking Send), and logs it at ERROR rather than
-// DeadLetter's WARN: the record is not garbage but a well-formed input that
-// no honest producer writes, so some producer is broken or hostile.
-func DeadLetterUnsendable(ctx goka.Context, log *slog.Logger, group string, raw []byte, reason string) {
-	log.Error("dead-lettering a record: the command it calls for cannot be sent", "group", group, "reason", reason)
-	DeadLetter(ctx, slog.New(slog.DiscardHandler), group, raw, reason)
 }
 
 // CommandID derives a deterministic command id from what caused it, e.g.

@@ -7,13 +7,8 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// KeyGroup is the goka group of the Idempotency-Key aggregate. It reads no
-// other table.
-func KeyGroup(deps engine.Deps) *goka.GroupGraph {
-	return engine.Group(topics.IdempotencyKeys, KeyRules, nil, deps)
-}
-
-// Groups are the goka groups of the idempotency context.
-func Groups(deps engine.Deps) []*goka.GroupGraph {
-	return []*goka.GroupGraph{KeyGroup(deps)}
+// Groups are the goka groups of the idempotency context: the
+// Idempotency-Key aggregate's, which reads no other table.
+func Groups(rt *engine.Runtime) []*goka.GroupGraph {
+	return []*goka.GroupGraph{engine.Group(rt, topics.IdempotencyKeys, KeyRules, nil)}
 }

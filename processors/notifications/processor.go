@@ -3,13 +3,10 @@ package notifications
 import (
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
-	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
@@ -45,81 +42,63 @@ func (TopicSender) Outputs() []goka.Edge {
 	return []goka.Edge{goka.Output(goka.Stream(topics.NotificationsSent.Name), new(codec.Bytes))}
 }
 
-// Deps are what the notifications group needs.
-type Deps struct {
-	Serde  *serde.Serde
-	Sender Sender // default TopicSender
-	Log    *slog.Logger
-	Now    func() time.Time
-	// Tracer traces each order event (a span per record, continuing its
-	// trace, passed on to the notification it sends); nil: no spans.
-	Tracer trace.TracerProvider
-	// CatchUp, when the order's customer is missing from this group's copy
-	// of the customers table, waits for the copy to hold what the table
-	// held (engine.LookupCaughtUp): a customer exists before their orders,
-	// so a miss is a copy behind, and skipping would lose every
-	// notification of the order. nil (goka's tester): a miss is a miss.
-	CatchUp engine.CatchUpFunc
-}
-
-// Group is the notifications' goka group.
-func Group(d Deps) *goka.GroupGraph {
-	if d.Sender == nil {
-		d.Sender = TopicSender{Serde: d.Serde}
+// Group is the notifications' goka group. sender delivers what it
+// decides (nil: TopicSender). When the order's customer is missing from
+// the group's copy of the customers table, it waits for the copy to hold
+// what the table held (rt's catch-up, engine.LookupCaughtUp): a customer
+// exists before their orders, so a miss is a copy behind, and skipping
+// would lose every notification of the order. Without a catch-up (goka's
+// tester) a miss is a miss.
+func Group(rt *engine.Runtime, sender Sender) *goka.GroupGraph {
+	if sender == nil {
+		sender = TopicSender{Serde: rt.Serde()}
 	}
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	n := &notifier{rt: rt, sender: sender}
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), tracing.Process(d.Tracer, topics.NotificationsGroup, d.handle)),
+		rt.Input(topics.NotificationsGroup, topics.Orders.Events.Name, "order_id", n.handle),
 		goka.Persist(new(codec.Bytes)),
 		goka.Lookup(goka.Table(topics.Customers.Table.Name), new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+		engine.DeadLetterOutput(),
 	}
-	edges = append(edges, d.Sender.Outputs()...)
+	edges = append(edges, sender.Outputs()...)
 	return goka.DefineGroup(goka.Group(topics.NotificationsGroup), edges...)
 }
 
-func (d Deps) handle(ctx goka.Context, msg any) {
-	raw, _ := msg.([]byte)
-	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
-	v, err := d.Serde.Decode(ctx.Context(), pos, raw)
-	if err != nil {
-		engine.DeadLetter(ctx, engine.RecordLog(d.Log, ctx, "order_id"), topics.NotificationsGroup, raw, err.Error())
-		return
-	}
-	ev, ok := v.(schemas.Event)
+type notifier struct {
+	rt     *engine.Runtime
+	sender Sender
+}
+
+func (n *notifier) handle(ctx goka.Context, rec *engine.Record) {
+	ev, ok := rec.Value.(schemas.Event)
 	if !ok {
-		engine.DeadLetter(ctx, engine.RecordLog(d.Log, ctx, "order_id"), topics.NotificationsGroup, raw, fmt.Sprintf("%T is not an event", v))
+		rec.DeadLetter(ctx, fmt.Sprintf("%T is not an event", rec.Value))
 		return
 	}
-	state := d.state(ctx)
-	dec := Decide(state, ev, d.customer(ctx, customerOf(state, ev)), d.Now())
+	state := n.state(ctx)
+	dec := Decide(state, ev, n.customer(ctx, rec, customerOf(state, ev)), n.rt.Now())
 	if dec.Next == nil {
-		if d.Log.Enabled(ctx.Context(), slog.LevelDebug) {
-			engine.RecordLog(d.Log, ctx, "order_id").Debug("no notification", "why", dec.Skipped)
+		if rec.Log.Enabled(ctx.Context(), slog.LevelDebug) {
+			rec.Log.Debug("no notification", "why", dec.Skipped)
 		}
 		return
 	}
-	b, err := d.Serde.Encode(topics.NotificationsTable.Name, dec.Next)
+	b, err := n.rt.Serde().Encode(topics.NotificationsTable.Name, dec.Next)
 	if err != nil {
 		ctx.Fail(err)
 	}
 	ctx.SetValue(b)
-	if err := d.Sender.Send(ctx, dec.Send); err != nil {
+	if err := n.sender.Send(ctx, dec.Send); err != nil {
 		ctx.Fail(fmt.Errorf("send the %s notification of %s: %w", dec.Send.Kind, dec.Send.OrderID, err))
 	}
 }
 
-func (d Deps) state(ctx goka.Context) *notes.NotificationState {
+func (n *notifier) state(ctx goka.Context) *notes.NotificationState {
 	raw, _ := ctx.Value().([]byte)
 	if raw == nil {
 		return nil
 	}
-	v, err := d.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.NotificationsTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	v, err := n.rt.Serde().Decode(ctx.Context(), serde.Position{Topic: topics.NotificationsTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(err)
 	}
@@ -127,19 +106,19 @@ func (d Deps) state(ctx goka.Context) *notes.NotificationState {
 	return s
 }
 
-func (d Deps) customer(ctx goka.Context, id string) *customers.Customer {
+func (n *notifier) customer(ctx goka.Context, rec *engine.Record, id string) *customers.Customer {
 	if id == "" {
 		return nil
 	}
-	raw, err := engine.LookupCaughtUp(ctx, d.CatchUp, topics.NotificationsGroup, topics.Customers.Table.Name, id)
+	raw, err := engine.LookupCaughtUp(ctx, n.rt.CatchUp(), topics.NotificationsGroup, topics.Customers.Table.Name, id)
 	if err != nil {
-		engine.RecordLog(d.Log, ctx, "order_id").Warn("the order's customer is missing and this group's copy of the customers table did not catch up; no notification",
+		rec.Log.Warn("the order's customer is missing and this group's copy of the customers table did not catch up; no notification",
 			"customer_id", id, "err", err)
 	}
 	if raw == nil {
 		return nil
 	}
-	v, err := d.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.Customers.Table.Name, Offset: -1}, raw)
+	v, err := n.rt.Serde().Decode(ctx.Context(), serde.Position{Topic: topics.Customers.Table.Name, Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(err)
 	}

@@ -3,7 +3,6 @@ package notifications
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
@@ -31,17 +31,16 @@ func TestAnOrdersNotificationWaitsForItsCopyOfTheCustomersTableToCatchUp(t *test
 	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
 	var asked []string
-	deps := Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
-		CatchUp: func(_ context.Context, group, table, key string) error {
-			asked = append(asked, group+" "+table+" "+key)
-			if key != "c1" {
-				return errors.New("the copy is stuck")
-			}
-			tt.SetTableValue(goka.Table(table), key, enginetest.Encode(t, topics.Customers.Table, &customers.CustomerSnapshot{
-				AggregateID: key, Version: 1, State: customers.Customer{ID: key, Name: "John Smith", SMSNumber: "+15550100", Enabled: true}}))
-			return nil
-		}}
-	p, err := goka.NewProcessor(nil, Group(deps), goka.WithTester(tt))
+	rt := enginetest.Runtime(t, engine.WithCatchUp(func(_ context.Context, group, table, key string) error {
+		asked = append(asked, group+" "+table+" "+key)
+		if key != "c1" {
+			return errors.New("the copy is stuck")
+		}
+		tt.SetTableValue(goka.Table(table), key, enginetest.Encode(t, topics.Customers.Table, &customers.CustomerSnapshot{
+			AggregateID: key, Version: 1, State: customers.Customer{ID: key, Name: "John Smith", SMSNumber: "+15550100", Enabled: true}}))
+		return nil
+	}))
+	p, err := goka.NewProcessor(nil, Group(rt, nil), goka.WithTester(tt))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/policies"
 	"github.com/mallbots/mallbots/schemas"
@@ -59,7 +60,7 @@ func FuzzEventRecord(f *testing.F) {
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
 	failed := make(chan error, 1)
-	enginetest.Start(f, tt, policies.Group(sd, slog.New(slog.NewTextHandler(io.Discard, nil)), nil), stopped, enginetest.FailWatch(failed))
+	enginetest.Start(f, tt, policies.Group(enginetest.Runtime(f, engine.WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))))), stopped, enginetest.FailWatch(failed))
 	outputs := []string{topics.DeadLetter.Name, topics.Orders.Commands.Name, topics.Invoices.Commands.Name, topics.ShoppingLists.Commands.Name}
 	queues := map[string]*tester.QueueTracker{}
 	for _, topic := range outputs {

@@ -13,6 +13,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/policies"
 	"github.com/mallbots/mallbots/schemas"
@@ -34,7 +35,7 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 	tt := tester.New(t)
 	var logs testkit.LogBuffer
 	stopped := make(chan error, 1)
-	enginetest.Start(t, tt, policies.Group(sd, slog.New(slog.NewJSONHandler(&logs, nil)), nil), stopped)
+	enginetest.Start(t, tt, policies.Group(enginetest.Runtime(t, engine.WithLog(slog.New(slog.NewJSONHandler(&logs, nil))))), stopped)
 	dead := tt.NewQueueTracker(topics.DeadLetter.Name)
 	commandTopics := []topics.Topic{topics.Orders.Commands, topics.Invoices.Commands, topics.ShoppingLists.Commands}
 	commands := map[string]*tester.QueueTracker{}

@@ -13,6 +13,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas"
@@ -84,8 +85,8 @@ func FuzzSagaRecords(f *testing.F) {
 	tt := tester.New(f)
 	stopped := make(chan error, 1)
 	failed := make(chan error, 1)
-	enginetest.Start(f, tt, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }}), stopped, enginetest.FailWatch(failed))
+	rt := enginetest.Runtime(f, engine.WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	enginetest.Start(f, tt, saga.Group(rt, 0), stopped, enginetest.FailWatch(failed))
 	commandTopics := []string{topics.Customers.Commands.Name, topics.ShoppingLists.Commands.Name, topics.Payments.Commands.Name, topics.Orders.Commands.Name}
 	queues := map[string]*tester.QueueTracker{topics.DeadLetter.Name: tt.NewQueueTracker(topics.DeadLetter.Name)}
 	for _, topic := range commandTopics {

@@ -3,16 +3,13 @@ package saga
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mallbots/mallbots/platform/metrics"
 	"github.com/mallbots/mallbots/platform/tracing"
 	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/schemas"
@@ -22,68 +19,42 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// Deps are what the saga's group needs.
-type Deps struct {
-	Serde *serde.Serde
-	Log   *slog.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
-	// StepTimeout is how long a step waits for its reply; default
-	// DefaultStepTimeout.
-	StepTimeout time.Duration
-	// Tracer traces each input (a span per record, continuing its trace,
-	// passed on to the commands the saga sends); nil: no spans.
-	Tracer trace.TracerProvider
-	// Metrics counts sagas started and decided, and step timeouts; nil:
-	// nothing.
-	Metrics *metrics.Metrics
-}
-
 // Group is the saga's goka group: keyed by order id, co-partitioned with
-// the order events and the replies.
-func Group(deps Deps) *goka.GroupGraph {
-	if deps.Now == nil {
-		deps.Now = time.Now
+// the order events and the replies. A step waits stepTimeout for its reply
+// (0: DefaultStepTimeout).
+func Group(rt *engine.Runtime, stepTimeout time.Duration) *goka.GroupGraph {
+	if stepTimeout == 0 {
+		stepTimeout = DefaultStepTimeout
 	}
-	if deps.Log == nil {
-		deps.Log = slog.Default()
-	}
-	if deps.StepTimeout == 0 {
-		deps.StepTimeout = DefaultStepTimeout
-	}
-	h := &handler{deps: deps, send: engine.Sender{Serde: deps.Serde}}
-	deps.Metrics.SagaSteps(append(slices.Clone(forward), StepCancelShoppingList, StepRejectOrder)...)
+	h := &handler{rt: rt, stepTimeout: stepTimeout, send: engine.Sender{Serde: rt.Serde()}}
+	rt.Metrics().SagaSteps(append(slices.Clone(forward), StepCancelShoppingList, StepRejectOrder)...)
 	edges := []goka.Edge{
-		goka.Input(goka.Stream(topics.Orders.Events.Name), new(codec.Bytes), tracing.Process(deps.Tracer, topics.SagaGroup, h.onOrderEvent)),
-		goka.Input(goka.Stream(topics.SagaReplies.Name), new(codec.Bytes), tracing.Process(deps.Tracer, topics.SagaGroup, h.onReply)),
+		rt.Input(topics.SagaGroup, topics.Orders.Events.Name, "order_id", h.onOrderEvent),
+		rt.Input(topics.SagaGroup, topics.SagaReplies.Name, "order_id", h.onReply),
 		goka.Persist(new(codec.Bytes)),
-		goka.Output(goka.Stream(topics.DeadLetter.Name), new(codec.Bytes)),
+		engine.DeadLetterOutput(),
 	}
 	edges = append(edges, engine.CommandOutputs(topics.Customers, topics.ShoppingLists, topics.Payments, topics.Orders)...)
 	return goka.DefineGroup(goka.Group(topics.SagaGroup), edges...)
 }
 
 type handler struct {
-	deps Deps
-	send engine.Sender
+	rt          *engine.Runtime
+	stepTimeout time.Duration
+	send        engine.Sender
 }
 
-func (h *handler) onOrderEvent(ctx goka.Context, msg any) {
-	v, ok := h.decode(ctx, msg)
-	if !ok {
-		return
-	}
-	created, ok := v.(*ordering.OrderCreated)
+func (h *handler) onOrderEvent(ctx goka.Context, rec *engine.Record) {
+	created, ok := rec.Value.(*ordering.OrderCreated)
 	if !ok {
 		return // the saga starts on OrderCreated; the other order events are not for it
 	}
 	tracing.Span(ctx).SetName("saga start OrderCreated")
 	if reason := unstartable(ctx.Key(), created); reason != "" {
-		raw, _ := msg.([]byte)
-		engine.DeadLetterUnsendable(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, reason)
+		rec.DeadLetterUnsendable(ctx, reason)
 		return
 	}
-	h.apply(ctx, msg, nil, Start(h.state(ctx), created, h.deps.Now(), h.deps.StepTimeout))
+	h.apply(ctx, rec, nil, Start(h.state(ctx), created, h.rt.Now(), h.stepTimeout))
 }
 
 // unstartable says why no saga starts on ev, a record keyed key ("" when one
@@ -116,34 +87,18 @@ func unstartable(key string, ev *ordering.OrderCreated) string {
 	return ""
 }
 
-func (h *handler) onReply(ctx goka.Context, msg any) {
-	v, ok := h.decode(ctx, msg)
-	if !ok {
-		return
-	}
-	now := h.deps.Now()
-	switch in := v.(type) {
+func (h *handler) onReply(ctx goka.Context, rec *engine.Record) {
+	now := h.rt.Now()
+	switch in := rec.Value.(type) {
 	case *schemas.CommandResult:
 		tracing.Span(ctx).SetName("saga reply " + in.AggregateType)
-		h.apply(ctx, msg, in, OnReply(h.state(ctx), in, now, h.deps.StepTimeout))
+		h.apply(ctx, rec, in, OnReply(h.state(ctx), in, now, h.stepTimeout))
 	case *sagas.StepTimedOut:
 		tracing.Span(ctx).SetName("saga timeout " + in.Step)
-		h.apply(ctx, msg, in, OnTimeout(h.state(ctx), in, now, h.deps.StepTimeout))
+		h.apply(ctx, rec, in, OnTimeout(h.state(ctx), in, now, h.stepTimeout))
 	default:
-		raw, _ := msg.([]byte)
-		engine.DeadLetter(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, fmt.Sprintf("%T is not a saga reply", v))
+		rec.DeadLetter(ctx, fmt.Sprintf("%T is not a saga reply", in))
 	}
-}
-
-func (h *handler) decode(ctx goka.Context, msg any) (any, bool) {
-	raw, _ := msg.([]byte)
-	pos := serde.Position{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
-	v, err := h.deps.Serde.Decode(ctx.Context(), pos, raw)
-	if err != nil {
-		engine.DeadLetter(ctx, engine.RecordLog(h.deps.Log, ctx, "order_id"), topics.SagaGroup, raw, err.Error())
-		return nil, false
-	}
-	return v, true
 }
 
 func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
@@ -151,7 +106,7 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 	if raw == nil {
 		return nil
 	}
-	v, err := h.deps.Serde.Decode(ctx.Context(), serde.Position{Topic: topics.SagaTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
+	v, err := h.rt.Serde().Decode(ctx.Context(), serde.Position{Topic: topics.SagaTable.Name, Partition: ctx.Partition(), Offset: -1}, raw)
 	if err != nil {
 		ctx.Fail(fmt.Errorf("read the saga of %s: %w", ctx.Key(), err))
 	}
@@ -163,7 +118,7 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 }
 
 // apply stores the outcome of input (the reply or timeout; nil for
-// OrderCreated), the record msg, and sends its commands.
+// OrderCreated), the record rec, and sends its commands.
 //
 // A command Send would refuse for what it holds dead-letters the record
 // instead, storing nothing: failing the record would stop the group. An
@@ -172,8 +127,8 @@ func (h *handler) state(ctx goka.Context) *sagas.CreateOrderSaga {
 // earlier build could write (it stored the saga, then failed the record).
 // Such a saga stays as it is, and the clock's timeouts for it, one every
 // few seconds, are dead-lettered in turn until someone deletes it.
-func (h *handler) apply(ctx goka.Context, msg any, input any, out Outcome) {
-	log := engine.RecordLog(h.deps.Log, ctx, "order_id")
+func (h *handler) apply(ctx goka.Context, rec *engine.Record, input any, out Outcome) {
+	log := rec.Log
 	if out.Next == nil {
 		log.Debug("saga input ignored", "why", out.Ignored)
 		return
@@ -182,15 +137,13 @@ func (h *handler) apply(ctx goka.Context, msg any, input any, out Outcome) {
 		var invalid *engine.InvalidCommandError
 		switch err := h.send.Check(cmd); {
 		case errors.As(err, &invalid):
-			raw, _ := msg.([]byte)
-			engine.DeadLetterUnsendable(ctx, log, topics.SagaGroup, raw,
-				fmt.Sprintf("the saga of order %q cannot send its step %s: %v", out.Next.OrderID, out.Next.Step, invalid))
+			rec.DeadLetterUnsendable(ctx, fmt.Sprintf("the saga of order %q cannot send its step %s: %v", out.Next.OrderID, out.Next.Step, invalid))
 			return
 		case err != nil:
 			ctx.Fail(err)
 		}
 	}
-	b, err := h.deps.Serde.Encode(topics.SagaTable.Name, out.Next)
+	b, err := h.rt.Serde().Encode(topics.SagaTable.Name, out.Next)
 	if err != nil {
 		ctx.Fail(err)
 	}
@@ -213,18 +166,18 @@ func (h *handler) observe(ctx goka.Context, input any, next *sagas.CreateOrderSa
 	span.SetAttributes(attribute.String("mallbots.saga_status", next.Status), attribute.String("mallbots.saga_step", next.Step))
 	switch in := input.(type) {
 	case nil:
-		h.deps.Metrics.SagaStarted()
+		h.rt.Metrics().SagaStarted()
 	case *sagas.StepTimedOut:
-		h.deps.Metrics.SagaStepTimedOut(in.Step)
+		h.rt.Metrics().SagaStepTimedOut(in.Step)
 		if slices.Contains(forward, in.Step) {
-			h.deps.Metrics.SagaDecided(false, "step_timeout")
+			h.rt.Metrics().SagaDecided(false, "step_timeout")
 		}
 	case *schemas.CommandResult:
 		switch {
 		case next.Status == StatusApproved:
-			h.deps.Metrics.SagaDecided(true, "")
+			h.rt.Metrics().SagaDecided(true, "")
 		case !in.Accepted && next.Status == StatusCompensating && isForward(in.CommandID, next.OrderID):
-			h.deps.Metrics.SagaDecided(false, in.Code)
+			h.rt.Metrics().SagaDecided(false, in.Code)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/saga"
 	"github.com/mallbots/mallbots/schemas"
@@ -40,8 +41,8 @@ var sagaNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 func newSagaRig(t *testing.T) *sagaRig {
 	sd, _ := testkit.Serde(t)
 	r := &sagaRig{t: t, sd: sd, tt: tester.New(t), logs: new(testkit.LogBuffer), stopped: make(chan error, 1), commands: map[string]*tester.QueueTracker{}}
-	enginetest.Start(t, r.tt, saga.Group(saga.Deps{Serde: sd, Log: slog.New(slog.NewJSONHandler(r.logs, nil)),
-		Now: func() time.Time { return sagaNow }}), r.stopped)
+	rt := enginetest.Runtime(t, engine.WithLog(slog.New(slog.NewJSONHandler(r.logs, nil))), engine.WithClock(func() time.Time { return sagaNow }))
+	enginetest.Start(t, r.tt, saga.Group(rt, 0), r.stopped)
 	r.dead = r.tt.NewQueueTracker(topics.DeadLetter.Name)
 	for _, c := range []topics.Topic{topics.Customers.Commands, topics.ShoppingLists.Commands, topics.Payments.Commands, topics.Orders.Commands} {
 		r.commands[c.Name] = r.tt.NewQueueTracker(c.Name)

@@ -32,7 +32,7 @@ type Rig struct {
 	t     testing.TB
 	tt    *tester.Tester
 	sd    *serde.Serde
-	deps  engine.Deps
+	rt    *engine.Runtime
 	run   map[string]bool                 // the types of the aggregates whose groups run
 	queue map[string]*tester.QueueTracker // by topic: events, results, replies, dead letters
 }
@@ -47,16 +47,16 @@ type config struct {
 	tables  []func(*Rig)
 }
 
-// WithClock sets the groups' clock (engine.Deps.Now); default: always
+// WithClock sets the groups' clock (engine.WithClock); default: always
 // 2026-11-22 12:00 UTC, the time Meta issues commands at.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithEventLog gives the groups an event log to reconcile redelivered
-// commands against (engine.Deps.EventLog); default none, which turns
+// commands against (engine.WithEventLog); default none, which turns
 // reconciliation off. See EventLog.
 func WithEventLog(log engine.LogReader) Option { return func(c *config) { c.log = log } }
 
-// WithCatchUp gives the groups a CatchUp (engine.Deps.CatchUp), called
+// WithCatchUp gives the groups a CatchUp (engine.WithCatchUp), called
 // when a lookup misses; it may put the missing snapshot in its table
 // (SetSnapshot), as a copy of the table catching up would. Default none.
 func WithCatchUp(f engine.CatchUpFunc) Option {
@@ -73,30 +73,34 @@ func WithSnapshot[S any](a topics.Aggregate, snap *schemas.Snapshot[S]) Option {
 // issuedAt is the default clock's one time.
 var issuedAt = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
+// Runtime is an engine.Runtime fit for goka's tester: the contract's
+// Serde, one partition, no lookup grace (a miss is a miss at once), no
+// reconciliation, the test's log and 2026-11-22 12:00 UTC for a clock;
+// opts (engine's) come after and may change any of it.
+func Runtime(t testing.TB, opts ...engine.Option) *engine.Runtime {
+	sd, _ := testkit.Serde(t)
+	return engine.New(sd, append([]engine.Option{
+		engine.WithLog(slog.New(slog.NewTextHandler(t.Output(), nil))),
+		engine.WithClock(func() time.Time { return issuedAt }),
+		engine.WithPartitions(func(topics.Topic) int32 { return 1 }), // goka's tester runs one partition
+	}, opts...)...)
+}
+
 // New starts the groups that groups (a context's production constructor,
-// e.g. stores.Groups) builds, on engine.Deps fit for goka's tester: one
-// partition, no lookup grace (a miss is a miss at once), the test's log,
-// and the options' clock and event log. The groups stop when the test ends.
-func New(t testing.TB, groups func(engine.Deps) []*goka.GroupGraph, opts ...Option) *Rig {
+// e.g. stores.Groups) builds on a Runtime, with the options' clock, event
+// log and catch-up. The groups stop when the test ends.
+func New(t testing.TB, groups func(*engine.Runtime) []*goka.GroupGraph, opts ...Option) *Rig {
 	t.Helper()
 	cfg := config{now: func() time.Time { return issuedAt }}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	sd, _ := testkit.Serde(t)
-	deps := engine.Deps{
-		Serde:       sd,
-		Log:         slog.New(slog.NewTextHandler(t.Output(), nil)),
-		Now:         cfg.now,
-		Partitions:  func(topics.Topic) int32 { return 1 }, // goka's tester runs one partition
-		EventLog:    cfg.log,
-		LookupGrace: 0,
-		CatchUp:     cfg.catchUp,
-	}
-	r := &Rig{t: t, tt: tester.New(t), sd: sd, deps: deps, run: map[string]bool{}, queue: map[string]*tester.QueueTracker{}}
+	rt := Runtime(t, engine.WithClock(cfg.now), engine.WithEventLog(cfg.log), engine.WithCatchUp(cfg.catchUp))
+	r := &Rig{t: t, tt: tester.New(t), sd: sd, rt: rt, run: map[string]bool{}, queue: map[string]*tester.QueueTracker{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, gg := range groups(deps) {
+	for _, gg := range groups(rt) {
 		p, err := goka.NewProcessor(nil, gg, goka.WithTester(r.tt))
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +132,7 @@ func aggregateOf(gg *goka.GroupGraph) (topics.Aggregate, bool) {
 func (r *Rig) track(topic string) { r.queue[topic] = r.tt.NewQueueTracker(topic) }
 
 // Now is the groups' clock.
-func (r *Rig) Now() time.Time { return r.deps.Now() }
+func (r *Rig) Now() time.Time { return r.rt.Now() }
 
 // Encode encodes v as a record of topic, as a producer would, with the
 // contract's Serde (platform/testkit); the rig uses the same.
