@@ -48,10 +48,6 @@ type storeUnderTest struct {
 	// torn journal tail, store.go: "consistent at an older offset"), or
 	// fail the reads the damage reaches (a table block's checksum).
 	damageFailsOpen bool
-	// iteratorBug, if set, is why an iterator still open when the store
-	// closes is not yet safe to use: the spec that says it is skips, and
-	// the other specs release their iterators before a Close.
-	iteratorBug string
 }
 
 func storesUnderTest() []storeUnderTest {
@@ -82,14 +78,6 @@ func storesUnderTest() []storeUnderTest {
 				return storeBuilder(filepath.Dir(dir), leveldbOptions(512<<10), nil)(topic, int32(p))
 			},
 			busy: func(storage.Storage) {},
-			// BUG: store.Close closes the LevelDB database under an
-			// iterator still in use (goleveldb: "it is not safe to close
-			// a DB until all outstanding iterators are released"); the
-			// iterator's next Next reads a released block buffer and
-			// panics (slice bounds out of range in table.(*block).entry).
-			// A view's iterator in use while the view stops would take
-			// the process down.
-			iteratorBug: "store.Close does not wait for, nor end, the iterators in use: a Next after it panics in goleveldb",
 			background: func(st storage.Storage, _ string) bool {
 				// A compaction moves level 0 to the levels below.
 				for l := 1; l < 7; l++ {
@@ -502,9 +490,6 @@ func specCloseInFlight(t *testing.T, s storeUnderTest) {
 	var written atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	// iterating is held by an iterator in use, and taken by the Close,
-	// where an iterator is not to be open across a Close (iteratorBug).
-	var iterating sync.RWMutex
 	pad := strings.Repeat(".", 300)
 	for w := range writers {
 		wg.Go(func() {
@@ -544,14 +529,8 @@ func specCloseInFlight(t *testing.T, s storeUnderTest) {
 				return
 			default:
 			}
-			if s.iteratorBug != "" {
-				iterating.RLock()
-			}
 			it, err := st.Iterator()
 			if err != nil {
-				if s.iteratorBug != "" {
-					iterating.RUnlock()
-				}
 				return
 			}
 			it.Next()
@@ -559,9 +538,6 @@ func specCloseInFlight(t *testing.T, s storeUnderTest) {
 			for it.Next() {
 			}
 			it.Release()
-			if s.iteratorBug != "" {
-				iterating.RUnlock()
-			}
 		}
 	})
 	for written.Load() < 20_000 {
@@ -574,13 +550,7 @@ func specCloseInFlight(t *testing.T, s storeUnderTest) {
 		}
 	}
 	closed := make(chan error, 1)
-	go func() {
-		if s.iteratorBug != "" {
-			iterating.Lock()
-			defer iterating.Unlock()
-		}
-		closed <- st.Close()
-	}()
+	go func() { closed <- st.Close() }()
 	var closeErr error
 	select {
 	case closeErr = <-closed:
@@ -800,9 +770,6 @@ func specOpenOnce(t *testing.T, s storeUnderTest) {
 // specIteratorAcrossClose: an iterator still open when its store closes
 // ends, or goes on over what it held, without a panic.
 func specIteratorAcrossClose(t *testing.T, s storeUnderTest) {
-	if s.iteratorBug != "" {
-		t.Skip("BUG: " + s.iteratorBug)
-	}
 	dir := storeDirFor(t)
 	st := mustOpen(t, s, dir)
 	s.busy(st)

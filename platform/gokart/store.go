@@ -58,6 +58,13 @@ type store struct {
 	bytes             int
 	offset            int64 // the last SetOffset; 0 means none, as in goka
 	dirty             bool  // offset not yet in a batch
+
+	// iterating guards iters, the iterators not yet released, and closed.
+	// It is its own lock, not mu: opening a LevelDB iterator can read
+	// table files, and Gets must not wait for it.
+	iterating sync.Mutex
+	iters     map[*storeIterator]struct{}
+	closed    bool
 }
 
 // offsetKey is where goka's LevelDB storage keeps the table offset.
@@ -86,7 +93,7 @@ func storeBuilder(path string, opts *opt.Options, open *Stores) storage.Builder 
 			files.Close()
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		st := &store{db: db, files: files, paced: paced, dir: dir, open: open, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch)}
+		st := &store{db: db, files: files, paced: paced, dir: dir, open: open, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch), iters: map[*storeIterator]struct{}{}}
 		open.add(dir, st)
 		return st, nil
 	}
@@ -126,9 +133,25 @@ func staggered(opts *opt.Options, partition int32) *opt.Options {
 
 func (s *store) Open() error { return nil }
 
+// Close ends the iterators still open, then closes the database: a
+// LevelDB iterator is not to outlive its database (a Next after the Close
+// reads released blocks and panics). An ended iterator answers as an
+// exhausted one, and its Err says the store closed. Close does not wait
+// for the iterators to be released instead: a view stops while its
+// readers may hold one, and a reader that is slow to release it, or
+// waits for the view, would hold the stop up.
 func (s *store) Close() error {
 	s.open.remove(s.dir, s)
-	return errors.Join(s.flush(), s.db.Close(), s.files.Close())
+	err := s.flush()
+	s.iterating.Lock()
+	s.closed = true
+	iters := s.iters
+	s.iters = nil
+	s.iterating.Unlock()
+	for it := range iters {
+		it.end(fmt.Errorf("the local store %s closed during the iteration", s.dir))
+	}
+	return errors.Join(err, s.db.Close(), s.files.Close())
 }
 
 func (s *store) Has(key string) (bool, error) {
@@ -244,7 +267,16 @@ func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error)
 	case len(start) > 0:
 		r = util.BytesPrefix(start)
 	}
-	return &storeIterator{Iterator: s.db.NewIterator(r, nil)}, nil
+	// Under iterating, so that Close either ends the iterator or comes
+	// first and refuses it.
+	s.iterating.Lock()
+	defer s.iterating.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("the local store %s is closed", s.dir)
+	}
+	it := &storeIterator{store: s, iter: s.db.NewIterator(r, nil)}
+	s.iters[it] = struct{}{}
+	return it, nil
 }
 
 // flush applies the pending writes and the offset in one batch. Reads go
@@ -280,29 +312,111 @@ func (s *store) flush() error {
 	return nil
 }
 
-// storeIterator hides the offset key, as goka's iterator does.
-type storeIterator struct{ iterator.Iterator }
+// storeIterator hides the offset key, as goka's iterator does, and ends
+// when its store closes (Close). Its calls and the store's Close run on
+// different goroutines, so each holds mu. The key and value it hands out
+// are copies it owns, which Close leaves alone: the caller may still be
+// reading them when Close releases the LevelDB iterator, whose buffers
+// LevelDB reuses for other reads.
+type storeIterator struct {
+	store *store
 
-func (i *storeIterator) Next() bool {
-	if !i.Iterator.Next() {
-		return false
-	}
-	if string(i.Key()) == offsetKey {
-		return i.Iterator.Next()
-	}
-	return true
+	mu    sync.Mutex
+	iter  iterator.Iterator // nil once released or ended
+	err   error             // why it ended early
+	valid bool              // at a pair (key holds its key)
+	key   []byte
+	value []byte
 }
 
-func (i *storeIterator) Err() error { return i.Error() }
-
-func (i *storeIterator) Value() ([]byte, error) { return i.Iterator.Value(), nil }
-
-func (i *storeIterator) Seek(key []byte) bool {
-	if !i.Iterator.Seek(key) {
+func (i *storeIterator) Next() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.iter == nil {
 		return false
 	}
-	if string(i.Key()) == offsetKey {
-		return i.Iterator.Next()
+	ok := i.iter.Next()
+	if ok && string(i.iter.Key()) == offsetKey {
+		ok = i.iter.Next()
 	}
+	return i.at(ok)
+}
+
+func (i *storeIterator) Seek(key []byte) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.iter == nil {
+		return false
+	}
+	ok := i.iter.Seek(key)
+	if ok && string(i.iter.Key()) == offsetKey {
+		ok = i.iter.Next()
+	}
+	return i.at(ok)
+}
+
+// at records where Next or Seek left the iterator. Holds mu.
+func (i *storeIterator) at(ok bool) bool {
+	i.valid = ok
+	if ok {
+		i.key = append(i.key[:0], i.iter.Key()...)
+	}
+	return ok
+}
+
+func (i *storeIterator) Key() []byte {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.iter == nil || !i.valid {
+		return nil
+	}
+	return i.key
+}
+
+func (i *storeIterator) Value() ([]byte, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.iter == nil || !i.valid {
+		return nil, i.err
+	}
+	v := i.iter.Value()
+	if v == nil {
+		return nil, nil
+	}
+	if i.value == nil {
+		i.value = []byte{} // an empty value stays empty, not nil (none)
+	}
+	i.value = append(i.value[:0], v...)
+	return i.value, nil
+}
+
+func (i *storeIterator) Err() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.err != nil || i.iter == nil {
+		return i.err
+	}
+	return i.iter.Error()
+}
+
+func (i *storeIterator) Release() {
+	if i.end(nil) {
+		i.store.iterating.Lock()
+		delete(i.store.iters, i)
+		i.store.iterating.Unlock()
+	}
+}
+
+// end releases the LevelDB iterator, if it is not yet, and keeps err as
+// the reason; it reports whether it released it. It waits for a call in
+// flight, never for the caller: Close ends iterators that are in use.
+func (i *storeIterator) end(err error) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.iter == nil {
+		return false
+	}
+	i.iter.Release()
+	i.iter, i.err, i.valid = nil, err, false
 	return true
 }

@@ -2,6 +2,8 @@ package gokart
 
 import (
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +80,144 @@ func TestTheStoreOpensWhatGokasLevelDBStorageWrote(t *testing.T) {
 	}
 	if o, _ := st.GetOffset(-1); o != 99 {
 		t.Fatalf("offset %d, want goka's 99", o)
+	}
+}
+
+func TestAnIteratorEndedByCloseSaysSoAndKeepsWhatItGave(t *testing.T) {
+	// The conformance spec asks only for no panic (the log store goes on
+	// over what it held). The LevelDB store ends its iterators: a Next
+	// after the Close is false, with an error that tells the iteration
+	// apart from one that reached the end, and what it gave before the
+	// Close still reads as it was.
+	st := openStore(t, t.TempDir()).(*store)
+	value := func(i int) string { return fmt.Sprintf("%05d-%s", i, strings.Repeat("v", 300)) }
+	for i := range 20_000 { // past the write buffer: the iterator reads table files
+		if err := st.Set(fmt.Sprintf("k%05d", i), []byte(value(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	released, err := st.Iterator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released.Release()
+	it, err := st.Iterator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.Next() {
+		t.Fatalf("an iterator over 20,000 keys is empty: %v", it.Err())
+	}
+	key := it.Key()
+	val, err := it.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(st.iters); n != 1 {
+		t.Fatalf("the store tracks %d iterators, want the 1 not released", n)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if string(key) != "k00000" || string(val) != value(0) {
+		t.Errorf("the pair read before the Close reads %q = %.12q after it, want k00000 = %.12q", key, val, value(0))
+	}
+	if it.Next() {
+		t.Error("Next after the Close is true, want false: the iterator ended")
+	}
+	if err := it.Err(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Err after the Close: %v, want an error saying the store closed", err)
+	}
+	if k := it.Key(); k != nil {
+		t.Errorf("Key after the Close: %q, want nil", k)
+	}
+	if v, err := it.Value(); v != nil || err == nil {
+		t.Errorf("Value after the Close: %.12q, %v; want nil and an error", v, err)
+	}
+	if it.Seek([]byte("k1")) {
+		t.Error("Seek after the Close is true, want false")
+	}
+	it.Release()
+	it.Release()
+	if _, err := st.Iterator(); err == nil {
+		t.Error("an iterator opened after the Close, want an error")
+	}
+}
+
+func TestIteratorsInUseOnOtherGoroutinesEndAtClose(t *testing.T) {
+	// What a view stopping under its readers does (go test -race): Close
+	// returns while they iterate, and each reader's pairs are whole until
+	// its Next is false. Half the readers go on while Close runs and end
+	// at the last key or with an error; the other half go on once it has
+	// returned, and end with an error.
+	st := openStore(t, t.TempDir())
+	const keys, readers = 20_000, 4
+	value := func(k []byte) string { return string(k) + strings.Repeat(".", 200) }
+	for i := range keys {
+		k := fmt.Sprintf("k%05d", i)
+		if err := st.Set(k, []byte(value([]byte(k)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	started := make(chan struct{}, readers)
+	closing, closed := make(chan struct{}), make(chan struct{})
+	for r := range readers {
+		it, err := st.Iterator()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resume, afterClose := closing, r%2 == 1
+		if afterClose {
+			resume = closed
+		}
+		wg.Go(func() {
+			defer it.Release()
+			n := 0
+			var err error // a Value after the Close fails too
+			for err == nil && it.Next() {
+				if n++; n == 100 {
+					started <- struct{}{}
+					<-resume
+				}
+				k := it.Key()
+				var v []byte
+				if v, err = it.Value(); err == nil && string(v) != value(k) {
+					errs <- fmt.Errorf("pair %d: %q = %.12q", n, k, v)
+					return
+				}
+			}
+			if err == nil {
+				err = it.Err()
+			}
+			switch {
+			case afterClose && (n == keys || err == nil):
+				errs <- fmt.Errorf("an iteration resumed after the Close read %d of %d keys (error %v), want it ended with an error", n, keys, err)
+			case n != keys && err == nil:
+				errs <- fmt.Errorf("an iteration ended after %d of %d keys without an error", n, keys)
+			}
+		})
+	}
+	for range readers {
+		<-started
+	}
+	done := make(chan error, 1)
+	close(closing)
+	go func() { done <- st.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Close did not return within a minute under iterators in use")
+	}
+	close(closed)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
