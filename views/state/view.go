@@ -115,5 +115,11 @@ func (v *View[S]) Each(ctx context.Context, fn func(*schemas.Snapshot[S]) bool) 
 			return nil
 		}
 	}
+	// A view that stops mid-way (its store closed under the iterator) ends
+	// the iteration early: say so, or the caller takes a partial list for
+	// the whole table.
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("iterate %s: %w", v.table.Name, err)
+	}
 	return nil
 }
