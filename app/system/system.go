@@ -222,7 +222,7 @@ func (s *System) startKafka(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, SASL: s.saslOfEmbedded(), Log: s.log})
+	b, err := broker.Start(ctx, dir, s.brokerOptions()...)
 	if err != nil {
 		return err
 	}
