@@ -307,7 +307,7 @@ func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context
 func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn driver.Conn, closers []func(context.Context) error, err error) {
 	var admin, writer *clickhouse.Options
 	if s.cfg.ClickHouse == "" {
-		srv, err = chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
+		srv, err = chserver.Start(ctx, s.cfg.dir("clickhouse"), chserver.WithTCPAddr(s.cfg.ClickHouseTCPAddr), chserver.WithLogger(s.log))
 		var bind *chserver.BindError
 		if errors.As(err, &bind) {
 			return nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
