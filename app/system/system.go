@@ -252,7 +252,7 @@ func (s *System) applyTopics(ctx context.Context) error {
 func (s *System) startRegistry(ctx context.Context) error {
 	url := s.cfg.SchemaRegistry
 	if url == "" {
-		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaClientOpts("registry"), Topic: topics.Schemas.Name, Log: s.log})
+		reg, err := registry.Open(ctx, s.kafkaClientOpts("registry"), topics.Schemas.Name, registry.WithLogger(s.log))
 		if err != nil {
 			return err
 		}
