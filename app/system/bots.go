@@ -32,7 +32,7 @@ func (s *System) startBots(ctx context.Context) error {
 		}
 		s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 	}
-	pool, err := bots.New(bots.Config{Bots: s.cfg.Bots, ShoppingTime: s.cfg.BotShoppingTime, Commands: cmds, Log: s.log})
+	pool, err := bots.New(s.cfg.Bots, cmds, bots.WithShoppingTime(s.cfg.BotShoppingTime), bots.WithLogger(s.log))
 	if err != nil {
 		return fmt.Errorf("bot pool: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mallbots/mallbots/platform/kafkaauth"
+	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/processors/saga"
 )
 
@@ -116,7 +117,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Bots = 3
 	}
 	if c.BotShoppingTime == 0 {
-		c.BotShoppingTime = 200 * time.Millisecond
+		c.BotShoppingTime = bots.DefaultShoppingTime
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 250 * time.Millisecond

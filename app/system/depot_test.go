@@ -275,7 +275,7 @@ type testPool struct{ stop func() }
 func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) testPool {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := bots.New(bots.Config{Bots: n, ShoppingTime: shopping, Prefix: prefix, Commands: sys.Commands(), Log: log})
+	p, err := bots.New(n, sys.Commands(), bots.WithShoppingTime(shopping), bots.WithPrefix(prefix), bots.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}

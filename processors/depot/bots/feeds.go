@@ -51,7 +51,7 @@ func view(brokers []string, table topics.Topic, sd *serde.Serde, opts []goka.Vie
 		v, err := sd.Decode(context.Background(), pos, value)
 		if err != nil {
 			// One bad record must not stop the bots: skip it, loudly.
-			p.cfg.Log.Error("bots: skipping an undecodable table record", "key", key, "err", err)
+			p.cfg.log.Error("bots: skipping an undecodable table record", "key", key, "err", err)
 			return nil
 		}
 		observe(v)
