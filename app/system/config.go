@@ -64,7 +64,7 @@ type Config struct {
 	// It costs a full copy of each table per instance (disk, network).
 	HotStandby bool
 	// SessionTimeout is the processors' consumer-group session timeout
-	// (gokart.Config.SessionTimeout; 0: gokart's default).
+	// (gokart.WithSessionTimeout; 0: gokart's default).
 	SessionTimeout time.Duration
 
 	// SyncWrites makes the embedded broker fsync every batch.

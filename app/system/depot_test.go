@@ -279,7 +279,7 @@ func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) t
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc := gokart.Config{Brokers: sys.Brokers(), StateDir: t.TempDir(), Log: log}
+	gc := gokart.New(t.TempDir(), gokart.WithLogger(log))
 	feeds, err := bots.Views(p, sys.Brokers(), sys.Serde(), gc.ViewOptions)
 	if err != nil {
 		t.Fatal(err)

@@ -342,13 +342,18 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 	return srv, conn, closers, nil
 }
 
-func (s *System) gokaConfig() gokart.Config {
-	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
-		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, SessionTimeout: s.cfg.SessionTimeout, Stores: s.stores}
+func (s *System) gokaRuntime() gokart.Runtime {
+	opts := []gokart.Option{gokart.WithLogger(s.log), gokart.WithClientID("mallbots-" + s.cfg.InstanceID),
+		gokart.WithSarama(s.cfg.Kafka.Sarama), gokart.WithKafka(s.kafkaOpts()...),
+		gokart.WithSessionTimeout(s.cfg.SessionTimeout), gokart.WithStores(s.stores)}
+	if s.cfg.HotStandby {
+		opts = append(opts, gokart.WithHotStandby())
+	}
+	return gokart.New(s.cfg.dir("goka"), opts...)
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
-	if err := prepareLocalState(s.gokaConfig(), bootID(), s.log); err != nil {
+	if err := prepareLocalState(s.gokaRuntime(), bootID(), s.log); err != nil {
 		return err
 	}
 	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
@@ -356,7 +361,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
+	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffset)
 	s.engineDeps = engine.Deps{Serde: s.sd, Log: s.log, EventLog: eventLog, LookupGrace: engine.DefaultLookupGrace, CatchUp: lookups.CatchUp, Tracer: s.tp, Metrics: s.metrics}
 	var run []*goka.GroupGraph
 	for _, gg := range groups(s.engineDeps, s.cfg) {
@@ -372,7 +377,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 // round trip after another: the groups are built side by side, so a
 // restart waits for the slowest group, not for their sum (ADR 0016).
 func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) error {
-	gc := s.gokaConfig()
+	gc := s.gokaRuntime()
 	built := make([]*goka.Processor, len(ggs))
 	errs := make([]error, len(ggs))
 	var wg sync.WaitGroup
@@ -421,7 +426,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			return false
 		}
 	}})
-	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...)
+	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaRuntime().EmitterOptions()...)
 	if err != nil {
 		return err
 	}
