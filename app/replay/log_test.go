@@ -31,7 +31,7 @@ func TestVerifyFindsNothingWrongInASoundLogAndItsTable(t *testing.T) {
 		r.snapshot(folded(t, happy(id)...))
 	}
 	r.events(as("o2", approved(2, "e2"))) // a redelivery's copy
-	rep, err := r.log.Verify(r.ctx, VerifyOptions{Types: []string{"order"}})
+	rep, err := r.log.Verify(r.ctx, VerifyTypes("order"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestVerifyReportsEachDiscrepancyOnceWithItsAggregate(t *testing.T) {
 	r.eventOn(misplaced, "misplaced", (topics.PartitionFor("misplaced", 8)+1)%8)
 	r.snapshot(folded(t, as("misplaced", created(1, "e1"))))
 
-	rep, err := r.log.Verify(r.ctx, VerifyOptions{Types: []string{"mallbots.orders"}})
+	rep, err := r.log.Verify(r.ctx, VerifyTypes("mallbots.orders"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestRebuildSwapsInOnlyWhatDiffersAndCarriesTheCommittedOffset(t *testing.T)
 		t.Fatal(err)
 	}
 
-	rep, err := r.log.Rebuild(r.ctx, "mallbots.orders", RebuildOptions{})
+	rep, err := r.log.Rebuild(r.ctx, "mallbots.orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRebuildSwapsInOnlyWhatDiffersAndCarriesTheCommittedOffset(t *testing.T)
 	if r.liveSnapshot("ghost") != nil {
 		t.Fatal("an aggregate the log does not know is removed from the table")
 	}
-	if v, err := r.log.Verify(r.ctx, VerifyOptions{Types: []string{"order"}}); err != nil || len(v.Discrepancies()) != 0 {
+	if v, err := r.log.Verify(r.ctx, VerifyTypes("order")); err != nil || len(v.Discrepancies()) != 0 {
 		t.Fatalf("after the swap Verify finds %v (%v)", v.Discrepancies(), err)
 	}
 	if ts, _ := r.adm.ListTopics(r.ctx, topics.RebuildOf(topics.Orders.Group)); ts.Has(topics.RebuildOf(topics.Orders.Group)) {
@@ -159,12 +159,12 @@ func TestRebuildRefusesWhileTheGroupHasActiveMembers(t *testing.T) {
 		cancel()
 	}
 
-	_, err = r.log.Rebuild(r.ctx, "order", RebuildOptions{})
+	_, err = r.log.Rebuild(r.ctx, "order")
 	var active *GroupActiveError
 	if !errors.As(err, &active) || !strings.Contains(err.Error(), "stop it first") || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("want a refusal saying what to do, got %v", err)
 	}
-	rep, err := r.log.Rebuild(r.ctx, "order", RebuildOptions{DryRun: true})
+	rep, err := r.log.Rebuild(r.ctx, "order", RebuildDryRun())
 	if err != nil || rep.Swapped || len(rep.Differences) != 1 {
 		t.Fatalf("a dry run compares without writing: %+v %v", rep, err)
 	}
@@ -176,7 +176,7 @@ func TestRebuildRefusesWhileTheGroupHasActiveMembers(t *testing.T) {
 func TestRebuildRefusesALogWithDiscrepancies(t *testing.T) {
 	r := newRig(t)
 	r.events(as("gap", created(1, "e1")), as("gap", readied(3, "e3")))
-	rep, err := r.log.Rebuild(r.ctx, "order", RebuildOptions{})
+	rep, err := r.log.Rebuild(r.ctx, "order")
 	if err == nil || !strings.Contains(err.Error(), "mallbots verify") || len(rep.LogProblems) != 1 {
 		t.Fatalf("want a refusal naming the gap, got %v (%+v)", err, rep)
 	}

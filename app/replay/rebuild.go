@@ -14,19 +14,26 @@ import (
 	"github.com/mallbots/mallbots/topics/admin"
 )
 
-// RebuildOptions say how Rebuild goes.
-type RebuildOptions struct {
-	// Force writes the live table even while the group has active members.
-	// A running processor does not re-read its table: it keeps deciding
-	// from its own copy and overwrites what the rebuild wrote whenever a
-	// command reaches that aggregate.
-	Force bool
-	// DryRun rebuilds and compares, and leaves the live table alone (and
-	// the rebuild topic in place, to inspect).
-	DryRun bool
-	// Progress, when set, receives progress lines.
-	Progress io.Writer
+// RebuildOption configures Rebuild.
+type RebuildOption func(*rebuildConfig)
+
+type rebuildConfig struct {
+	force, dryRun bool
+	progress      io.Writer // nil: none
 }
+
+// RebuildForce writes the live table even while the group has active
+// members. A running processor does not re-read its table: it keeps
+// deciding from its own copy and overwrites what the rebuild wrote whenever
+// a command reaches that aggregate. Default off: Rebuild refuses.
+func RebuildForce() RebuildOption { return func(c *rebuildConfig) { c.force = true } }
+
+// RebuildDryRun rebuilds and compares, and leaves the live table alone (and
+// the rebuild topic in place, to inspect). Default off.
+func RebuildDryRun() RebuildOption { return func(c *rebuildConfig) { c.dryRun = true } }
+
+// RebuildProgress sends progress lines to w. Default: none.
+func RebuildProgress(w io.Writer) RebuildOption { return func(c *rebuildConfig) { c.progress = w } }
 
 // RebuildReport is what Rebuild did.
 type RebuildReport struct {
@@ -73,9 +80,13 @@ func (e *GroupActiveError) Error() string {
 // of recent commands). The live table is then read again to prove it
 // equals the rebuild, and the rebuild topic is deleted. See docs/adr/0010.
 //
-// It refuses while the group has active members unless Force, and refuses
-// a log with discrepancies (run Verify).
-func (l *Log) Rebuild(ctx context.Context, group string, o RebuildOptions) (*RebuildReport, error) {
+// It refuses while the group has active members unless RebuildForce, and
+// refuses a log with discrepancies (run Verify).
+func (l *Log) Rebuild(ctx context.Context, group string, opts ...RebuildOption) (*RebuildReport, error) {
+	var o rebuildConfig
+	for _, opt := range opts {
+		opt(&o)
+	}
 	k, err := find(group)
 	if err != nil {
 		return nil, err
@@ -87,14 +98,14 @@ func (l *Log) Rebuild(ctx context.Context, group string, o RebuildOptions) (*Reb
 	if r.ActiveMembers, err = l.activeMembers(ctx, a.Group); err != nil {
 		return r, err
 	}
-	if len(r.ActiveMembers) > 0 && !o.Force && !o.DryRun {
+	if len(r.ActiveMembers) > 0 && !o.force && !o.dryRun {
 		return r, &GroupActiveError{Group: a.Group, Members: r.ActiveMembers}
 	}
 	committed, err := admin.CommittedOffsets(ctx, l.adm, a.Group, a.Commands.Name)
 	if err != nil {
 		return r, err
 	}
-	f, err := l.foldLog(ctx, k, foldOptions{keepRecent: true, progress: o.Progress})
+	f, err := l.foldLog(ctx, k, foldOptions{keepRecent: true, progress: o.progress})
 	if err != nil {
 		return r, err
 	}
@@ -102,15 +113,15 @@ func (l *Log) Rebuild(ctx context.Context, group string, o RebuildOptions) (*Reb
 	if len(r.LogProblems) > 0 {
 		return r, fmt.Errorf("the log of %s has %s (first: %s): refusing to rebuild a table from it; run `mallbots verify`", a.Type, Count(len(r.LogProblems), "discrepancy", "discrepancies"), r.LogProblems[0])
 	}
-	rebuilt, live, err := l.writeRebuild(ctx, k, f.snapshots(committed), o.Progress)
+	rebuilt, live, err := l.writeRebuild(ctx, k, f.snapshots(committed), o.progress)
 	if err != nil {
 		return r, err
 	}
 	r.Rebuilt, r.Live = len(rebuilt.entries), len(live.entries)
 	r.Matching, r.Differences = compare(k, values(rebuilt), live)
-	if o.DryRun || len(r.Differences) == 0 {
-		r.Swapped = !o.DryRun
-		return r, l.dropRebuild(ctx, r, o.DryRun)
+	if o.dryRun || len(r.Differences) == 0 {
+		r.Swapped = !o.dryRun
+		return r, l.dropRebuild(ctx, r, o.dryRun)
 	}
 	if err := l.swap(ctx, k, rebuilt, r); err != nil {
 		return r, err

@@ -9,13 +9,21 @@ import (
 	"github.com/mallbots/mallbots/topics/admin"
 )
 
-// VerifyOptions say what Verify checks.
-type VerifyOptions struct {
-	// Types limits the check to some aggregate types or groups; default all.
-	Types []string
-	// Progress, when set, receives a line per second of each long read.
-	Progress io.Writer
+// VerifyOption configures Verify.
+type VerifyOption func(*verifyConfig)
+
+type verifyConfig struct {
+	types    []string
+	progress io.Writer // nil: none
 }
+
+// VerifyTypes limits the check to some aggregate types or groups. Default
+// all.
+func VerifyTypes(types ...string) VerifyOption { return func(c *verifyConfig) { c.types = types } }
+
+// VerifyProgress sends a line per second of each long read to w. Default:
+// none.
+func VerifyProgress(w io.Writer) VerifyOption { return func(c *verifyConfig) { c.progress = w } }
 
 // Verify checks the whole event log and every state table against it, one
 // aggregate type at a time:
@@ -34,15 +42,19 @@ type VerifyOptions struct {
 // than the events read. Run it on a quiet system: a command in flight can
 // show as a table one version behind its log. It returns an error only
 // when Kafka cannot be read; what it finds is in the Report.
-func (l *Log) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
-	ks, err := selectKinds(o.Types)
+func (l *Log) Verify(ctx context.Context, opts ...VerifyOption) (*Report, error) {
+	var o verifyConfig
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ks, err := selectKinds(o.types)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	r := &Report{}
 	for _, k := range ks {
-		tr, err := l.verifyKind(ctx, k, o.Progress)
+		tr, err := l.verifyKind(ctx, k, o.progress)
 		if err != nil {
 			return nil, err
 		}

@@ -27,16 +27,16 @@ func (s *System) startBots(ctx context.Context) error {
 		}
 		s.goRun(ctx, "bot pool results", results.Run)
 		resultsReady = results.Ready()
-		if cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...); err != nil {
+		if cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaRuntime().EmitterOptions()...); err != nil {
 			return err
 		}
 		s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 	}
-	pool, err := bots.New(bots.Config{Bots: s.cfg.Bots, ShoppingTime: s.cfg.BotShoppingTime, Commands: cmds, Log: s.log})
+	pool, err := bots.New(s.cfg.Bots, cmds, bots.WithShoppingTime(s.cfg.BotShoppingTime), bots.WithLogger(s.log))
 	if err != nil {
 		return fmt.Errorf("bot pool: %w", err)
 	}
-	feeds, err := bots.Views(pool, s.brokers, s.sd, s.gokaConfig().ViewOptions)
+	feeds, err := bots.Views(pool, s.brokers, s.sd, s.gokaRuntime().ViewOptions)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mallbots/mallbots/platform/kafkaauth"
+	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/processors/saga"
 )
 
@@ -63,7 +64,7 @@ type Config struct {
 	// It costs a full copy of each table per instance (disk, network).
 	HotStandby bool
 	// SessionTimeout is the processors' consumer-group session timeout
-	// (gokart.Config.SessionTimeout; 0: gokart's default).
+	// (gokart.WithSessionTimeout; 0: gokart's default).
 	SessionTimeout time.Duration
 
 	// SyncWrites makes the embedded broker fsync every batch.
@@ -116,7 +117,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Bots = 3
 	}
 	if c.BotShoppingTime == 0 {
-		c.BotShoppingTime = 200 * time.Millisecond
+		c.BotShoppingTime = bots.DefaultShoppingTime
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 250 * time.Millisecond

@@ -275,11 +275,11 @@ type testPool struct{ stop func() }
 func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) testPool {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := bots.New(bots.Config{Bots: n, ShoppingTime: shopping, Prefix: prefix, Commands: sys.Commands(), Log: log})
+	p, err := bots.New(n, sys.Commands(), bots.WithShoppingTime(shopping), bots.WithPrefix(prefix), bots.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc := gokart.Config{Brokers: sys.Brokers(), StateDir: t.TempDir(), Log: log}
+	gc := gokart.New(t.TempDir(), gokart.WithLogger(log))
 	feeds, err := bots.Views(p, sys.Brokers(), sys.Serde(), gc.ViewOptions)
 	if err != nil {
 		t.Fatal(err)

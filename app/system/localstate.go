@@ -36,8 +36,8 @@ const bootMarker = ".boot-id"
 //     between one copy of the customers table rebuilt and five.
 //   - After the machine went down, or when the boot id cannot be read, none:
 //     the stores write without fsync, so what they hold on disk is unknown.
-func prepareLocalState(gc gokart.Config, boot string, log *slog.Logger) error {
-	dir := gc.StateDir
+func prepareLocalState(gc gokart.Runtime, boot string, log *slog.Logger) error {
+	dir := gc.StateDir()
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

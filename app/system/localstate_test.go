@@ -22,12 +22,12 @@ const (
 func startsAfter(t *testing.T, bootBefore string, stop func(dir string), bootNow string) (own, copied, view bool) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	gc := gokart.Config{StateDir: t.TempDir()}
+	gc := gokart.New(t.TempDir())
 	if err := prepareLocalState(gc, bootBefore, log); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{ownTable, copyTable, viewTable} {
-		path := filepath.Join(gc.StateDir, p, "000001.ldb")
+		path := filepath.Join(gc.StateDir(), p, "000001.ldb")
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -35,12 +35,12 @@ func startsAfter(t *testing.T, bootBefore string, stop func(dir string), bootNow
 			t.Fatal(err)
 		}
 	}
-	stop(gc.StateDir)
+	stop(gc.StateDir())
 	if err := prepareLocalState(gc, bootNow, log); err != nil {
 		t.Fatal(err)
 	}
 	kept := func(p string) bool {
-		_, err := os.Stat(filepath.Join(gc.StateDir, p, "000001.ldb"))
+		_, err := os.Stat(filepath.Join(gc.StateDir(), p, "000001.ldb"))
 		return err == nil
 	}
 	return kept(ownTable), kept(copyTable), kept(viewTable)

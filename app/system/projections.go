@@ -99,7 +99,7 @@ func (s *System) RestartClickHouse(ctx context.Context) error {
 	default:
 		return errors.New("system: ClickHouse is still running; StopClickHouse first")
 	}
-	srv, err := chserver.Start(ctx, chserver.Config{Dir: s.ch.Dir(), TCPAddr: s.ch.Addr(), Log: s.log})
+	srv, err := chserver.Start(ctx, s.ch.Dir(), chserver.WithTCPAddr(s.ch.Addr()), chserver.WithLogger(s.log))
 	if err != nil {
 		return fmt.Errorf("system: restart ClickHouse: %w", err)
 	}

@@ -25,7 +25,7 @@ func TestEveryRebuiltTableEqualsTheLiveOneAfterALoadRun(t *testing.T) {
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			var err error
-			rep, err = l.Rebuild(ctx, typ, replay.RebuildOptions{DryRun: true})
+			rep, err = l.Rebuild(ctx, typ, replay.RebuildDryRun())
 			cancel()
 			if err != nil {
 				t.Fatalf("rebuild %s: %v", typ, err)
@@ -65,13 +65,13 @@ func TestReplayTableRefusesARunningGroupAndRepairsACorruptedEntryWithForce(t *te
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = l.Rebuild(ctx, topics.Products.Group, replay.RebuildOptions{})
+	_, err = l.Rebuild(ctx, topics.Products.Group)
 	var active *replay.GroupActiveError
 	if !errors.As(err, &active) || active.Group != topics.Products.Group {
 		t.Fatalf("while the products group runs, want a refusal, got %v", err)
 	}
 
-	rep, err := l.Rebuild(ctx, topics.Products.Group, replay.RebuildOptions{Force: true})
+	rep, err := l.Rebuild(ctx, topics.Products.Group, replay.RebuildForce())
 	if err != nil {
 		t.Fatal(err)
 	}

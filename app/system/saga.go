@@ -12,7 +12,7 @@ func (s *System) startSagaClock(ctx context.Context) error {
 	if !s.cfg.runs(ComponentSagaClock) && !s.cfg.runs(ComponentAPI) {
 		return nil
 	}
-	gc := s.gokaConfig()
+	gc := s.gokaRuntime()
 	c, err := saga.NewClock(s.brokers, s.sd, s.log, gc.ViewOptions("saga-clock"), gc.EmitterOptions())
 	if err != nil {
 		return err

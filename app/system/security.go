@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/mallbots/mallbots/platform/broker"
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 )
 
@@ -62,11 +63,15 @@ func clientIDSafe(s string) string {
 	}, s)
 }
 
-// saslOfEmbedded is the embedded broker's SASL configuration: this
-// instance's own credentials when --kafka-sasl is on, none otherwise.
-func (s *System) saslOfEmbedded() kafkaauth.Config {
-	if !s.cfg.KafkaSASL {
-		return kafkaauth.Config{}
+// brokerOptions configure the embedded broker from the flags: SASL with
+// this instance's own credentials when --kafka-sasl is on, none otherwise.
+func (s *System) brokerOptions() []broker.Option {
+	opts := []broker.Option{broker.WithAddr(s.cfg.KafkaAddr), broker.WithLogger(s.log)}
+	if s.cfg.SyncWrites {
+		opts = append(opts, broker.WithSyncWrites())
 	}
-	return s.cfg.Kafka
+	if s.cfg.KafkaSASL {
+		opts = append(opts, broker.WithSASL(s.cfg.Kafka))
+	}
+	return opts
 }

@@ -24,7 +24,7 @@ import (
 type supervisedProcessor struct {
 	graph   *goka.GroupGraph
 	brokers []string
-	gc      gokart.Config
+	gc      gokart.Runtime
 	log     *slog.Logger
 
 	mu sync.Mutex

@@ -222,7 +222,7 @@ func (s *System) startKafka(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := broker.Start(ctx, broker.Config{Dir: dir, Addr: s.cfg.KafkaAddr, SyncWrites: s.cfg.SyncWrites, SASL: s.saslOfEmbedded(), Log: s.log})
+	b, err := broker.Start(ctx, dir, s.brokerOptions()...)
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (s *System) applyTopics(ctx context.Context) error {
 func (s *System) startRegistry(ctx context.Context) error {
 	url := s.cfg.SchemaRegistry
 	if url == "" {
-		reg, err := registry.Open(ctx, registry.Config{Kafka: s.kafkaClientOpts("registry"), Topic: topics.Schemas.Name, Log: s.log})
+		reg, err := registry.Open(ctx, s.kafkaClientOpts("registry"), topics.Schemas.Name, registry.WithLogger(s.log))
 		if err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context
 func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn driver.Conn, closers []func(context.Context) error, err error) {
 	var admin, writer *clickhouse.Options
 	if s.cfg.ClickHouse == "" {
-		srv, err = chserver.Start(ctx, chserver.Config{Dir: s.cfg.dir("clickhouse"), TCPAddr: s.cfg.ClickHouseTCPAddr, Log: s.log})
+		srv, err = chserver.Start(ctx, s.cfg.dir("clickhouse"), chserver.WithTCPAddr(s.cfg.ClickHouseTCPAddr), chserver.WithLogger(s.log))
 		var bind *chserver.BindError
 		if errors.As(err, &bind) {
 			return nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
@@ -342,13 +342,18 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 	return srv, conn, closers, nil
 }
 
-func (s *System) gokaConfig() gokart.Config {
-	return gokart.Config{Brokers: s.brokers, StateDir: s.cfg.dir("goka"), Log: s.log,
-		ClientID: "mallbots-" + s.cfg.InstanceID, Sarama: s.cfg.Kafka.Sarama, Kafka: s.kafkaOpts(), HotStandby: s.cfg.HotStandby, SessionTimeout: s.cfg.SessionTimeout, Stores: s.stores}
+func (s *System) gokaRuntime() gokart.Runtime {
+	opts := []gokart.Option{gokart.WithLogger(s.log), gokart.WithClientID("mallbots-" + s.cfg.InstanceID),
+		gokart.WithSarama(s.cfg.Kafka.Sarama), gokart.WithKafka(s.kafkaOpts()...),
+		gokart.WithSessionTimeout(s.cfg.SessionTimeout), gokart.WithStores(s.stores)}
+	if s.cfg.HotStandby {
+		opts = append(opts, gokart.WithHotStandby())
+	}
+	return gokart.New(s.cfg.dir("goka"), opts...)
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
-	if err := prepareLocalState(s.gokaConfig(), bootID(), s.log); err != nil {
+	if err := prepareLocalState(s.gokaRuntime(), bootID(), s.log); err != nil {
 		return err
 	}
 	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
@@ -356,7 +361,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
-	lookups := gokart.NewLookups(s.gokaConfig(), eventLog.EndOffset)
+	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffset)
 	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
 		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics))
 	var run []*goka.GroupGraph
@@ -373,7 +378,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 // round trip after another: the groups are built side by side, so a
 // restart waits for the slowest group, not for their sum (ADR 0016).
 func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) error {
-	gc := s.gokaConfig()
+	gc := s.gokaRuntime()
 	built := make([]*goka.Processor, len(ggs))
 	errs := make([]error, len(ggs))
 	var wg sync.WaitGroup
@@ -422,7 +427,7 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			return false
 		}
 	}})
-	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaConfig().EmitterOptions()...)
+	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaRuntime().EmitterOptions()...)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func verifyUntil(t *testing.T, l *replay.Log, want ...string) *replay.Report {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		rep, err := l.Verify(ctx, replay.VerifyOptions{})
+		rep, err := l.Verify(ctx)
 		cancel()
 		if err != nil {
 			t.Fatal(err)

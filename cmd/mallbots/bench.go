@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mallbots/mallbots/tools/bench"
@@ -32,7 +30,7 @@ type benchCmd struct {
 // Run measures and prints the table. Missed targets never fail it (the
 // figures drift on a shared machine); loss and errors do.
 func (b *benchCmd) Run(log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	exe, err := os.Executable()
 	if err != nil {

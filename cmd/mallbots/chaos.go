@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mallbots/mallbots/tools/chaos"
 )
@@ -22,7 +19,7 @@ type chaosCmd struct {
 }
 
 func (c *chaosCmd) Run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	cfg := chaos.Config{Rounds: c.Rounds, Workers: c.Workers, Shoppers: c.Shoppers, Dir: c.Dir, Seed: c.Seed, HotStandby: c.HotStandby, Out: os.Stdout}
 	fmt.Printf("chaos: %s\n", c.Scenario)

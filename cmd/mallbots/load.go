@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/mallbots/mallbots/tools/loadgen"
@@ -26,7 +23,7 @@ type loadCmd struct {
 }
 
 func (l *loadCmd) Run() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	s, err := loadgen.Run(ctx, loadgen.Config{
 		API: l.API, Shoppers: l.Shoppers, Rate: l.Rate, Concurrency: l.Concurrency,

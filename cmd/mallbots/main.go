@@ -5,9 +5,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 )
@@ -47,6 +50,13 @@ func run() error {
 	slog.SetDefault(log)
 	servePprof(log)
 	return k.Run(log)
+}
+
+// interruptible is the context of a command that Ctrl-C or SIGTERM
+// cancels: the command then closes its clients and reports what it did,
+// rather than dying halfway through a write.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func newLogger(level, format string) *slog.Logger {

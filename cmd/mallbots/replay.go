@@ -9,16 +9,14 @@ import (
 // (--projection), an aggregate's state table (--table), or one aggregate as
 // it was at an instant (--aggregate with --until).
 type replayCmd struct {
-	Projection     string    `help:"Rebuild a ClickHouse projection (events, state, notifications, search, analytics) or one of its tables (e.g. orders) from the log into new tables and swap them in; the live projection keeps running." xor:"what"`
-	Table          string    `help:"Rebuild an aggregate's state table (its goka group, e.g. mallbots.orders) from its event topic." xor:"what"`
-	Aggregate      string    `help:"Print one aggregate as the log says it was, TYPE/ID (e.g. order/3f0c…); with --until." xor:"what"`
-	Until          time.Time `help:"With --aggregate: the instant (RFC 3339); default now."`
-	Force          bool      `help:"With --table: write the live table even while its group has active members."`
-	DryRun         bool      `help:"With --table: rebuild and compare, but leave the live table alone."`
-	Brokers        []string  `help:"Kafka bootstrap brokers." default:"127.0.0.1:9092" env:"MALLBOTS_BROKERS"`
-	SchemaRegistry string    `help:"Schema registry URL." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
-	Clickhouse     string    `help:"ClickHouse native address (for --projection)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE"`
-	kafkaSecurity
+	Projection string    `help:"Rebuild a ClickHouse projection (events, state, notifications, search, analytics) or one of its tables (e.g. orders) from the log into new tables and swap them in; the live projection keeps running." xor:"what"`
+	Table      string    `help:"Rebuild an aggregate's state table (its goka group, e.g. mallbots.orders) from its event topic." xor:"what"`
+	Aggregate  string    `help:"Print one aggregate as the log says it was, TYPE/ID (e.g. order/3f0c…); with --until." xor:"what"`
+	Until      time.Time `help:"With --aggregate: the instant (RFC 3339); default now."`
+	Force      bool      `help:"With --table: write the live table even while its group has active members."`
+	DryRun     bool      `help:"With --table: rebuild and compare, but leave the live table alone."`
+	eventLogFlags
+	Clickhouse string `help:"ClickHouse native address (for --projection)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE"`
 }
 
 func (r *replayCmd) Run() error {

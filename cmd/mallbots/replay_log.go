@@ -7,52 +7,67 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mallbots/mallbots/app/replay"
 )
 
-// openEventLog connects a reader of the event log and the state tables.
-func openEventLog(ctx context.Context, sec kafkaSecurity, brokers []string, registry string) (*replay.Log, error) {
-	kafka, err := sec.kgoOpts(brokers)
+// eventLogFlags are the flags of a command that reads the event log and
+// the state tables.
+type eventLogFlags struct {
+	kafkaFlags
+	SchemaRegistry string `help:"Schema registry URL." default:"http://127.0.0.1:8081" env:"MALLBOTS_SCHEMA_REGISTRY"`
+}
+
+// withEventLog runs fn with a reader of the event log and the state
+// tables, in a context that Ctrl-C or SIGTERM cancels.
+func (f eventLogFlags) withEventLog(fn func(ctx context.Context, l *replay.Log) error) error {
+	ctx, stop := interruptible()
+	defer stop()
+	kafka, err := f.kgoOpts(f.Brokers)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sd, err := openSerde(ctx, registry)
+	sd, err := openSerde(ctx, f.SchemaRegistry)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return replay.New(sd, kafka...)
+	l, err := replay.New(sd, kafka...)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	return fn(ctx, l)
 }
 
 // replayTable rebuilds a state table from its event log, compares it with
 // the live one and swaps it in (docs/adr/0010).
 func (r *replayCmd) replayTable() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	l, err := openEventLog(ctx, r.kafkaSecurity, r.Brokers, r.SchemaRegistry)
-	if err != nil {
-		return err
+	opts := []replay.RebuildOption{replay.RebuildProgress(os.Stdout)}
+	if r.Force {
+		opts = append(opts, replay.RebuildForce())
 	}
-	defer l.Close()
-	rep, err := l.Rebuild(ctx, r.Table, replay.RebuildOptions{Force: r.Force, DryRun: r.DryRun, Progress: os.Stdout})
-	var active *replay.GroupActiveError
-	if errors.As(err, &active) {
-		return err // nothing was read: the message says what to do
+	if r.DryRun {
+		opts = append(opts, replay.RebuildDryRun())
 	}
-	if rep != nil {
-		printRebuild(os.Stdout, rep, r.DryRun)
-	}
-	if err != nil {
-		return err
-	}
-	if r.DryRun && len(rep.Differences) > 0 {
-		return fmt.Errorf("%s differs from its rebuild in %s (dry run: nothing written; %s holds the rebuild)", rep.Table, replay.Count(len(rep.Differences), "aggregate", "aggregates"), rep.Topic)
-	}
-	return nil
+	return r.withEventLog(func(ctx context.Context, l *replay.Log) error {
+		rep, err := l.Rebuild(ctx, r.Table, opts...)
+		var active *replay.GroupActiveError
+		if errors.As(err, &active) {
+			return err // nothing was read: the message says what to do
+		}
+		if rep != nil {
+			printRebuild(os.Stdout, rep, r.DryRun)
+		}
+		if err != nil {
+			return err
+		}
+		if r.DryRun && len(rep.Differences) > 0 {
+			return fmt.Errorf("%s differs from its rebuild in %s (dry run: nothing written; %s holds the rebuild)", rep.Table, replay.Count(len(rep.Differences), "aggregate", "aggregates"), rep.Topic)
+		}
+		return nil
+	})
 }
 
 func printRebuild(w io.Writer, r *replay.RebuildReport, dryRun bool) {
@@ -92,26 +107,21 @@ func (r *replayCmd) timeTravel() error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	l, err := openEventLog(ctx, r.kafkaSecurity, r.Brokers, r.SchemaRegistry)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	p, err := l.AsOf(ctx, typ, id, at)
-	var notYet *replay.NotYetError
-	if errors.As(err, &notYet) {
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("read the history of %s: %w", r.Aggregate, err)
-	}
-	out, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(out))
-	fmt.Fprintf(os.Stderr, "v%d of %d, from %d records of partition %d read in %s\n", p.Version, p.LatestVersion, p.Scanned, p.Partition, p.Took.Round(time.Millisecond))
-	return nil
+	return r.withEventLog(func(ctx context.Context, l *replay.Log) error {
+		p, err := l.AsOf(ctx, typ, id, at)
+		var notYet *replay.NotYetError
+		if errors.As(err, &notYet) {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("read the history of %s: %w", r.Aggregate, err)
+		}
+		out, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(out))
+		fmt.Fprintf(os.Stderr, "v%d of %d, from %d records of partition %d read in %s\n", p.Version, p.LatestVersion, p.Scanned, p.Partition, p.Took.Round(time.Millisecond))
+		return nil
+	})
 }

@@ -6,10 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -29,7 +27,7 @@ import (
 // managed server's administrator; the writer user can too) with
 // MALLBOTS_CLICKHOUSE_PASSWORD.
 func (r *replayCmd) replayProjection() error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	sd, err := openSerde(ctx, r.SchemaRegistry)
 	if err != nil {

@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mallbots/mallbots/app/system"
@@ -97,7 +95,7 @@ func (r *runCmd) botCount() int {
 }
 
 func (r *runCmd) Run(log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 
 	if err := r.limitMemory(log); err != nil {

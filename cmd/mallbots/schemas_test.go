@@ -150,11 +150,7 @@ func embeddedRegistry(t *testing.T) (string, *sr.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.Open(ctx, registry.Config{
-		Kafka: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)},
-		Topic: "_schemas",
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, "_schemas", registry.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 
 	"github.com/mallbots/mallbots/tools/repartition"
 	"github.com/mallbots/mallbots/topics"
@@ -35,7 +32,7 @@ func (c *topicsCopyCmd) Run() error {
 	if len(names) == 0 {
 		names = append(topics.EventTopics(), topics.NotificationsSent.Name)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	copied, err := repartition.Copy(ctx, src, dst, names, os.Stdout)
 	var ts []string

@@ -21,12 +21,12 @@ func TestAStartAfterACrashDuringACompactionPutsThePartitionsBack(t *testing.T) {
 
 	// The compactor's steps, with the crash in the middle of kfake's: the
 	// backup, the compaction, and the compacted segments lost.
-	if err := backUp(cfg.Dir, []topicPartition{{"table", 0}}); err != nil {
+	if err := backUp(cfg.dir, []topicPartition{{"table", 0}}); err != nil {
 		t.Fatal(err)
 	}
 	b.cluster.Compact()
 	b.Close()
-	live := partitionDir(cfg.Dir, "table", 0)
+	live := partitionDir(cfg.dir, "table", 0)
 	segments, _ := filepath.Glob(filepath.Join(live, "*.dat"))
 	if len(segments) == 0 {
 		t.Fatalf("no segment in %s to lose", live)
@@ -37,12 +37,12 @@ func TestAStartAfterACrashDuringACompactionPutsThePartitionsBack(t *testing.T) {
 		}
 	}
 
-	b, err := Start(context.Background(), cfg)
+	b, err := start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := os.Stat(filepath.Join(cfg.Dir, backupDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(cfg.dir, backupDir)); !os.IsNotExist(err) {
 		t.Errorf("the backup is still there after the restore (stat: %v)", err)
 	}
 	if n := countRecords(t, b, "table"); n != 200 {

@@ -20,8 +20,9 @@ import (
 // segmentBytes, and a restart reads every record back from them.
 func TestAPartitionsLogIsKeptInSegmentsThatARestartReadsBack(t *testing.T) {
 	ctx := context.Background()
-	cfg := Config{Dir: t.TempDir(), Addr: "127.0.0.1:0", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	b, err := Start(ctx, cfg)
+	dir := t.TempDir()
+	opts := []Option{WithAddr("127.0.0.1:0"), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	b, err := Start(ctx, dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestAPartitionsLogIsKeptInSegmentsThatARestartReadsBack(t *testing.T) {
 	cl.Close()
 	b.Close()
 
-	segs, err := filepath.Glob(filepath.Join(cfg.Dir, "partitions", "log-0", "*.dat"))
+	segs, err := filepath.Glob(filepath.Join(dir, "partitions", "log-0", "*.dat"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestAPartitionsLogIsKeptInSegmentsThatARestartReadsBack(t *testing.T) {
 		}
 	}
 
-	b, err = Start(ctx, cfg)
+	b, err = Start(ctx, dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

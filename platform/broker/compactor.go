@@ -24,11 +24,11 @@ import (
 // broker's timer is off and the compactor below decides, as Kafka's
 // log cleaner does with min.cleanable.dirty.ratio = 0.5: it compacts when
 // the compacted topics have at least doubled since the last compaction
-// (and grown by MinDirtyBytes at least). Each compaction then reads at most
+// (and grown by WithMinDirtyBytes at least). Each compaction then reads at most
 // twice what was written since the previous one, so its cost is paid by
 // the writes, and a table that does not change is not read again. Since
 // the broker stops while it compacts, compactions are also at least
-// MinCompactInterval apart: under 10,000 snapshot writes a second the
+// WithMinCompactInterval apart: under 10,000 snapshot writes a second the
 // tables doubled every 10–20 s, and pausing that often was worse than
 // the timer.
 //
@@ -244,17 +244,17 @@ func (c *compactor) compacted(ctx context.Context) (int64, []topicPartition, err
 }
 
 // newCompactor connects the compactor's admin client to the broker.
-func newCompactor(b *Broker, cfg Config) (*compactor, *kgo.Client, error) {
+func newCompactor(b *Broker, cfg config) (*compactor, *kgo.Client, error) {
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}, b.client...)...)
 	if err != nil {
 		return nil, nil, err
 	}
-	cleanFile := filepath.Join(cfg.Dir, cleanFileName)
+	cleanFile := filepath.Join(cfg.dir, cleanFileName)
 	clean, err := loadClean(cleanFile)
 	if err != nil {
 		cl.Close()
 		return nil, nil, err
 	}
-	return &compactor{cluster: b.cluster, admin: kadm.NewClient(cl), every: cfg.CompactEvery, minDirty: cfg.MinDirtyBytes,
-		minInterval: cfg.MinCompactInterval, log: cfg.Log, clean: clean, cleanFile: cleanFile, dir: cfg.Dir, fence: b.fence}, cl, nil
+	return &compactor{cluster: b.cluster, admin: kadm.NewClient(cl), every: cfg.compactEvery, minDirty: cfg.minDirtyBytes,
+		minInterval: cfg.minCompactInterval, log: cfg.log, clean: clean, cleanFile: cleanFile, dir: cfg.dir, fence: b.fence}, cl, nil
 }

@@ -41,7 +41,7 @@ func TestCompactsWhenTheCompactedTopicsHaveDoubled(t *testing.T) {
 		t.Fatalf("200 records over 10 keys, never compacted: check = %v, %v; want a compaction", did, err)
 	}
 	after := size()
-	if _, err := os.Stat(filepath.Join(cfg.Dir, backupDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(cfg.dir, backupDir)); !os.IsNotExist(err) {
 		t.Errorf("the compaction's backup is still there (stat: %v)", err)
 	}
 	if after >= before/4 {

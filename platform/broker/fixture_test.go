@@ -17,19 +17,19 @@ import (
 
 // compactionConfig is a broker on dir whose compactor runs only when a
 // spec asks it (check).
-func compactionConfig(dir string) Config {
-	return Config{Dir: dir, Addr: "127.0.0.1:0", CompactEvery: time.Hour, MinDirtyBytes: 1 << 10, MinCompactInterval: -1,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+func compactionConfig(dir string) config {
+	return newConfig(dir, []Option{WithAddr("127.0.0.1:0"), WithCompactEvery(time.Hour), WithMinDirtyBytes(1 << 10), WithMinCompactInterval(-1),
+		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 }
 
 // withTable starts a broker on cfg holding "table", compacted, and "log",
 // not compacted, one partition each (created unless they exist), and
 // returns it with write, which produces n records of 200 bytes to a topic,
 // each its own batch, over 10 keys. The broker is the caller's to close.
-func withTable(t *testing.T, cfg Config) (b *Broker, write func(topic string, n int)) {
+func withTable(t *testing.T, cfg config) (b *Broker, write func(topic string, n int)) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := Start(ctx, cfg)
+	b, err := start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func TestChildDiesWithKilledParent(t *testing.T) {
 	}
 
 	// What the killed server left in its directory does not prevent a start.
-	srv, err := chserver.Start(context.Background(), chserver.Config{Dir: dir, Log: chtest.Logger(t)})
+	srv, err := chserver.Start(context.Background(), dir, chserver.WithLogger(chtest.Logger(t)))
 	if err != nil {
 		t.Fatalf("start on the directory of the killed server: %v", err)
 	}
@@ -101,7 +101,7 @@ func TestHelperParent(t *testing.T) {
 		// Lock and exit without unlocking: the runtime then ends this
 		// thread, which would fire a Pdeathsig tied to it.
 		runtime.LockOSThread()
-		srv, err := chserver.Start(context.Background(), chserver.Config{Dir: dir})
+		srv, err := chserver.Start(context.Background(), dir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

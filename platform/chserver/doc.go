@@ -3,7 +3,7 @@
 // clickhouse-server binary (Debian's 18.16 or any newer release) serves the
 // warehouse on a loopback port with every file under one data directory.
 //
-// It consumes a Config (data directory, loopback address, user passwords)
+// It consumes a data directory and options (loopback address, user passwords)
 // and produces a running server reachable over the native protocol, with a
 // generated config.xml and users.xml under the data directory and three
 // users: DefaultUser (admin and migrations), WriterUser (the projectors) and

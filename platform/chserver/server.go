@@ -35,14 +35,16 @@ type Server struct {
 	err      error
 }
 
-// Start writes config.xml and users.xml under cfg.Dir, starts the server
-// and returns once it answers a native-protocol ping, or fails after
-// cfg.StartTimeout (default 60s), when ctx is done, or as soon as the child
-// exits. A failure's error carries the tail of the server's error log. When
+// Start writes config.xml and users.xml under dir, the data root (data/,
+// tmp/, log/ and the other server directories live under it; created if
+// missing; reusing a directory keeps the data, the config files are
+// rewritten at each start), starts the server and returns once it answers a
+// native-protocol ping, or fails after WithStartTimeout (default 60s), when
+// ctx is done, or as soon as the child exits. A failure's error carries the tail of the server's error log. When
 // no binary is found the error wraps ErrNotInstalled. ctx bounds only the
 // start: the server then runs until Stop, or until this process exits.
-func Start(ctx context.Context, cfg Config) (*Server, error) {
-	r, err := cfg.resolve()
+func Start(ctx context.Context, dir string, opts ...Option) (*Server, error) {
+	r, err := resolve(dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +53,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{cfg: r, files: newLayout(r.Dir), addr: net.JoinHostPort(r.host, r.port), done: make(chan struct{})}
-	s.log = r.Log.With("component", "clickhouse-server", "addr", s.addr, "dir", r.Dir)
+	s := &Server{cfg: r, files: newLayout(r.dir), addr: net.JoinHostPort(r.host, r.port), done: make(chan struct{})}
+	s.log = r.log.With("component", "clickhouse-server", "addr", s.addr, "dir", r.dir)
 	// The child would only say so deep in its error log, after a timeout:
 	// try the address first.
 	if err := canListen(s.addr); err != nil {
@@ -113,7 +115,7 @@ func (s *Server) watch() {
 
 // waitReady pings until the server answers, the child exits, or time is up.
 func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.startTimeout)
 	defer cancel()
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:         []string{s.addr},
@@ -140,7 +142,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 			return s.Err()
 		case <-ctx.Done():
 			return fmt.Errorf("chserver: clickhouse-server at %s not ready after %s (last ping: %v)%s",
-				s.addr, s.cfg.StartTimeout, lastErr, s.diagnostics())
+				s.addr, s.cfg.startTimeout, lastErr, s.diagnostics())
 		case <-tick.C:
 		}
 	}
@@ -168,14 +170,14 @@ func (s *Server) Err() error {
 }
 
 // Options returns client options for user on this server, with the password
-// from Config. Database is left empty: the server's default applies.
+// given to Start. Database is left empty: the server's default applies.
 func (s *Server) Options(user string) *clickhouse.Options {
 	pw := ""
 	switch user {
 	case WriterUser:
-		pw = s.cfg.WriterPassword
+		pw = s.cfg.writerPassword
 	case AnalystUser:
-		pw = s.cfg.AnalystPassword
+		pw = s.cfg.analystPassword
 	}
 	return &clickhouse.Options{
 		Addr:        []string{s.addr},

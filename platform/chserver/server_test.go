@@ -51,10 +51,10 @@ func TestStartServesOnlyTheNativePortThenStops(t *testing.T) {
 func TestRestartOnSameDirAfterChildKilled(t *testing.T) {
 	chtest.RequireBinary(t)
 	dir := t.TempDir()
-	cfg := chserver.Config{Dir: dir, Log: chtest.Logger(t)}
+	opts := []chserver.Option{chserver.WithLogger(chtest.Logger(t))}
 	ctx := context.Background()
 
-	first, err := chserver.Start(ctx, cfg)
+	first, err := chserver.Start(ctx, dir, opts...)
 	if err != nil {
 		t.Fatalf("first start: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestRestartOnSameDirAfterChildKilled(t *testing.T) {
 		t.Errorf("Err after SIGKILL = %v, want an unexpected-exit error", err)
 	}
 
-	second, err := chserver.Start(ctx, cfg)
+	second, err := chserver.Start(ctx, dir, opts...)
 	if err != nil {
 		t.Fatalf("restart on the same dir: %v", err)
 	}
@@ -99,9 +99,7 @@ func TestATakenPortIsRefusedWithItsAddress(t *testing.T) {
 	defer taken.Close()
 	dir := t.TempDir()
 	began := time.Now()
-	_, err = chserver.Start(context.Background(), chserver.Config{
-		Dir: dir, TCPAddr: taken.Addr().String(), Log: chtest.Logger(t),
-	})
+	_, err = chserver.Start(context.Background(), dir, chserver.WithTCPAddr(taken.Addr().String()), chserver.WithLogger(chtest.Logger(t)))
 	var bind *chserver.BindError
 	switch {
 	case !errors.As(err, &bind):
@@ -119,9 +117,7 @@ func TestATakenPortIsRefusedWithItsAddress(t *testing.T) {
 }
 
 func TestErrNotInstalled(t *testing.T) {
-	_, err := chserver.Start(context.Background(), chserver.Config{
-		Dir: t.TempDir(), Binary: "/nonexistent/clickhouse-server",
-	})
+	_, err := chserver.Start(context.Background(), t.TempDir(), chserver.WithBinary("/nonexistent/clickhouse-server"))
 	if !errors.Is(err, chserver.ErrNotInstalled) {
 		t.Fatalf("err = %v, want ErrNotInstalled", err)
 	}
@@ -131,11 +127,11 @@ func TestErrNotInstalled(t *testing.T) {
 }
 
 func TestConfigIsValidatedBeforeAnythingRuns(t *testing.T) {
-	_, err := chserver.Start(context.Background(), chserver.Config{TCPAddr: "0.0.0.0:9000"})
+	_, err := chserver.Start(context.Background(), "", chserver.WithTCPAddr("0.0.0.0:9000"))
 	if err == nil {
-		t.Fatal("want an error for an empty Dir and a non-loopback address")
+		t.Fatal("want an error for an empty data directory and a non-loopback address")
 	}
-	for _, want := range []string{"Config.Dir is empty", "loopback"} {
+	for _, want := range []string{"data directory is empty", "loopback"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}

@@ -19,44 +19,9 @@ import (
 	"github.com/lovoo/goka/storage"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
 )
-
-// Config says how goka reaches Kafka and where it keeps local state.
-type Config struct {
-	Brokers []string
-	// StateDir holds the local stores (LevelDB) of processors and views.
-	StateDir string
-	// FlushFrequency is the producer's linger; default 1 ms. goka's 100 ms
-	// default put 100 ms on every command's latency (docs/architecture.md,
-	// Runtime).
-	FlushFrequency time.Duration
-	// ClientID prefixes the Kafka client ids; default "mallbots".
-	ClientID string
-	// Sarama, when set, adjusts the sarama config of the consumers and the
-	// topic manager last (SASL, TLS).
-	Sarama func(*sarama.Config)
-	// Kafka holds the franz-go options of the producers (the connection:
-	// seed brokers, TLS, SASL, as Sarama's); the producer adds its own
-	// settings after them.
-	Kafka []kgo.Opt
-	// HotStandby gives processors goka's WithHotStandby and
-	// WithRecoverAhead: every partition of the group's table is kept up to
-	// date locally (the unassigned ones passively) and recovered before the
-	// processor joins the group, so a partition taken over in a rebalance
-	// needs no table recovery. Default off: it costs a full copy of each
-	// table per instance.
-	HotStandby bool
-	// SessionTimeout is the consumer groups' session timeout; 0 means
-	// SessionTimeout. Heartbeats go every sixth of it.
-	SessionTimeout time.Duration
-	// Stores, when set, keeps track of the stores the processors open, for
-	// Lookups (views' stores are not looked up).
-	Stores *Stores
-	Log    *slog.Logger
-}
 
 // The consumer-group timing of goka's processors by default. A Kafka
 // broker must allow the session timeout (group.min.session.timeout.ms, 6 s
@@ -70,13 +35,10 @@ const (
 // saramaConfig is the sarama config of goka's consumers and topic manager.
 // goka's producers are franz-go clients (producer.go), so it holds no
 // producer settings.
-func (c Config) saramaConfig() *sarama.Config {
+func (c Runtime) saramaConfig() *sarama.Config {
 	cfg := goka.DefaultConfig()
 	cfg.Version = sarama.V3_6_0_0
-	cfg.ClientID = c.ClientID
-	if cfg.ClientID == "" {
-		cfg.ClientID = "mallbots"
-	}
+	cfg.ClientID = c.cfg.clientID
 	// A new group starts at the oldest offset: a command sent before the
 	// processor first started is still applied.
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
@@ -88,21 +50,18 @@ func (c Config) saramaConfig() *sarama.Config {
 	// longer than a saga step waits for its reply (ADR 0016). A failed
 	// join is retried after RebalanceRetryBackoff, not sarama's longer
 	// default.
-	cfg.Consumer.Group.Session.Timeout = SessionTimeout
-	if c.SessionTimeout > 0 {
-		cfg.Consumer.Group.Session.Timeout = c.SessionTimeout
-	}
+	cfg.Consumer.Group.Session.Timeout = c.cfg.sessionTimeout
 	cfg.Consumer.Group.Heartbeat.Interval = cfg.Consumer.Group.Session.Timeout / 6
 	cfg.Consumer.Group.Rebalance.Retry.Backoff = RebalanceRetryBackoff
-	if c.Sarama != nil {
-		c.Sarama(cfg)
+	if c.cfg.sarama != nil {
+		c.cfg.sarama(cfg)
 	}
 	return cfg
 }
 
 // copy returns a fresh config per client, with its client id: sarama
 // clients keep the config they are given.
-func (c Config) copy(clientID string) *sarama.Config {
+func (c Runtime) copy(clientID string) *sarama.Config {
 	cfg := c.saramaConfig()
 	if clientID != "" {
 		cfg.ClientID = clientID
@@ -110,7 +69,7 @@ func (c Config) copy(clientID string) *sarama.Config {
 	return cfg
 }
 
-func (c Config) consumerGroupBuilder() goka.ConsumerGroupBuilder {
+func (c Runtime) consumerGroupBuilder() goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
 		cg, err := sarama.NewConsumerGroup(brokers, group, c.copy(clientID))
 		if err != nil {
@@ -146,7 +105,7 @@ func (g rejoining) Consume(ctx context.Context, topics []string, handler sarama.
 	}
 }
 
-func (c Config) consumerBuilder() goka.SaramaConsumerBuilder {
+func (c Runtime) consumerBuilder() goka.SaramaConsumerBuilder {
 	return func(brokers []string, clientID string) (sarama.Consumer, error) {
 		return sarama.NewConsumer(brokers, c.copy(clientID))
 	}
@@ -154,7 +113,7 @@ func (c Config) consumerBuilder() goka.SaramaConsumerBuilder {
 
 // topicManagerBuilder never creates topics: `mallbots topics apply` does,
 // from the catalogue. A missing topic is a startup error that says so.
-func (c Config) topicManagerBuilder() goka.TopicManagerBuilder {
+func (c Runtime) topicManagerBuilder() goka.TopicManagerBuilder {
 	tmc := goka.NewTopicManagerConfig()
 	tmc.NoCreate = true
 	// Drift is `mallbots topics check`'s job; goka's checker would only
@@ -171,12 +130,12 @@ func (c Config) topicManagerBuilder() goka.TopicManagerBuilder {
 
 // ProcessorStateDir is where the processor of group keeps its local
 // stores, one directory per table partition (storeDir).
-func (c Config) ProcessorStateDir(group goka.Group) string {
-	return filepath.Join(c.StateDir, "processors", string(group))
+func (c Runtime) ProcessorStateDir(group goka.Group) string {
+	return filepath.Join(c.cfg.stateDir, "processors", string(group))
 }
 
 // ProcessorOptions are the options of the goka processor of group.
-func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
+func (c Runtime) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 	opts := []goka.ProcessorOption{
 		goka.WithHasher(topics.Hasher()),
 		goka.WithProducerBuilder(c.producerBuilder()),
@@ -184,10 +143,10 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
 		goka.WithStorageBuilder(c.processorStores(group)),
-		goka.WithClientID(c.ClientID + "-" + string(group)),
+		goka.WithClientID(c.cfg.clientID + "-" + string(group)),
 		goka.WithLogger(c.logger("goka processor " + string(group))),
 	}
-	if c.HotStandby {
+	if c.cfg.hotStandby {
 		opts = append(opts, goka.WithHotStandby(), goka.WithRecoverAhead())
 	}
 	return opts
@@ -196,10 +155,10 @@ func (c Config) ProcessorOptions(group goka.Group) []goka.ProcessorOption {
 // processorStores builds the stores of a processor: its own table's in a
 // logStore (ADR 0013), the copies of the tables it looks up in LevelDB,
 // which keeps them across a crash of the process (ADR 0005).
-func (c Config) processorStores(group goka.Group) storage.Builder {
+func (c Runtime) processorStores(group goka.Group) storage.Builder {
 	path := c.ProcessorStateDir(group)
 	own := string(goka.GroupTable(group))
-	copies := storeBuilder(path, leveldbOptions(processorWriteBuffer), c.Stores)
+	copies := storeBuilder(path, leveldbOptions(processorWriteBuffer), c.cfg.stores)
 	return func(topic string, partition int32) (storage.Storage, error) {
 		if topic == own {
 			return openLogStore(storeDir(path, topic, partition))
@@ -210,13 +169,13 @@ func (c Config) processorStores(group goka.Group) storage.Builder {
 
 // ViewOptions are the options of a goka view; name separates the local
 // stores of several views of one table in one process.
-func (c Config) ViewOptions(name string) []goka.ViewOption {
+func (c Runtime) ViewOptions(name string) []goka.ViewOption {
 	return []goka.ViewOption{
 		goka.WithViewHasher(topics.Hasher()),
 		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.StateDir, "views", name), leveldbOptions(viewWriteBuffer), nil)),
-		goka.WithViewClientID(c.ClientID + "-view-" + name),
+		goka.WithViewStorageBuilder(storeBuilder(filepath.Join(c.cfg.stateDir, "views", name), leveldbOptions(viewWriteBuffer), nil)),
+		goka.WithViewClientID(c.cfg.clientID + "-view-" + name),
 		goka.WithViewLogger(c.logger("goka view " + name)),
 		goka.WithViewAutoReconnect(),
 	}
@@ -285,22 +244,18 @@ const (
 )
 
 // EmitterOptions are the options of a goka emitter.
-func (c Config) EmitterOptions() []goka.EmitterOption {
+func (c Runtime) EmitterOptions() []goka.EmitterOption {
 	return []goka.EmitterOption{
 		goka.WithEmitterHasher(topics.Hasher()),
 		goka.WithEmitterProducerBuilder(c.producerBuilder()),
 		goka.WithEmitterTopicManagerBuilder(c.topicManagerBuilder()),
-		goka.WithEmitterClientID(c.ClientID + "-emitter"),
+		goka.WithEmitterClientID(c.cfg.clientID + "-emitter"),
 		goka.WithEmitterLogger(c.logger("goka emitter")),
 	}
 }
 
-func (c Config) logger(component string) goka.Logger {
-	l := c.Log
-	if l == nil {
-		l = slog.Default()
-	}
-	return slogAdapter{l.With("component", component)}
+func (c Runtime) logger(component string) goka.Logger {
+	return slogAdapter{c.cfg.log.With("component", component)}
 }
 
 // slogAdapter routes goka's printf logging to slog at debug level: goka

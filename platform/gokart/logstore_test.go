@@ -138,7 +138,7 @@ func TestAProcessorsOwnTableLeftByLevelDBIsRecoveredAfresh(t *testing.T) {
 }
 
 func TestAProcessorKeepsItsOwnTableInALogAndItsCopiesInLevelDB(t *testing.T) {
-	c := Config{StateDir: t.TempDir(), Stores: &Stores{}}
+	c := New(t.TempDir(), WithStores(&Stores{}))
 	build := c.processorStores("baskets")
 	own, err := build(string(goka.GroupTable("baskets")), 3)
 	if err != nil {

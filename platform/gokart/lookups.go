@@ -14,7 +14,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// Stores keeps track of the local stores a Config's builders have open, by
+// Stores keeps track of the local stores a Runtime's builders have open, by
 // directory, so that Lookups can ask one how far it has read its table.
 type Stores struct {
 	mu   sync.Mutex
@@ -82,7 +82,7 @@ func storeTopic(name string) (string, bool) {
 // whole test suite loaded the machine (docs/adr/0008).
 type Lookups struct {
 	stores *Stores
-	c      Config // where the processors' stores are (ProcessorStateDir)
+	c      Runtime // where the processors' stores are (ProcessorStateDir)
 	// endOffset reads a partition's end offset (engine.KafkaLog.EndOffset).
 	endOffset func(ctx context.Context, topic string, partition int32) (int64, error)
 	// poll is how often CatchUp looks at the store's offset again.
@@ -91,12 +91,12 @@ type Lookups struct {
 
 // NewLookups watches the stores of the processors c builds; endOffset asks
 // Kafka where a table's partition ends (engine.KafkaLog.EndOffset, the
-// reader the processors already hold). c.Stores must be set.
-func NewLookups(c Config, endOffset func(ctx context.Context, topic string, partition int32) (int64, error)) *Lookups {
-	if c.Stores == nil {
-		panic("gokart: NewLookups needs a Config with Stores")
+// reader the processors already hold). c must be made WithStores.
+func NewLookups(c Runtime, endOffset func(ctx context.Context, topic string, partition int32) (int64, error)) *Lookups {
+	if c.cfg.stores == nil {
+		panic("gokart: NewLookups needs a Runtime made WithStores")
 	}
-	return &Lookups{stores: c.Stores, c: c, endOffset: endOffset, poll: 2 * time.Millisecond}
+	return &Lookups{stores: c.cfg.stores, c: c, endOffset: endOffset, poll: 2 * time.Millisecond}
 }
 
 // CatchUp returns once group's copy of table holds every record that the

@@ -20,7 +20,7 @@ import (
 // customersTable starts a broker with the catalogue's customers table
 // and the records given for key on its partition, and Lookups on a fresh
 // state directory reading its end offsets as the system does.
-func customersTable(t *testing.T, key string, records int) (*Lookups, Config, int32) {
+func customersTable(t *testing.T, key string, records int) (*Lookups, Runtime, int32) {
 	t.Helper()
 	table := topics.Customers.Table
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(table.Partitions, table.Name))
@@ -44,13 +44,13 @@ func customersTable(t *testing.T, key string, records int) (*Lookups, Config, in
 		t.Fatal(err)
 	}
 	t.Cleanup(log.Close)
-	c := Config{StateDir: t.TempDir(), Stores: new(Stores)}
+	c := New(t.TempDir(), WithStores(new(Stores)))
 	return NewLookups(c, log.EndOffset), c, partition
 }
 
-func openProcessorStore(t *testing.T, c Config, group, table string, partition int32) storage.Storage {
+func openProcessorStore(t *testing.T, c Runtime, group, table string, partition int32) storage.Storage {
 	t.Helper()
-	st, err := storeBuilder(c.ProcessorStateDir(goka.Group(group)), leveldbOptions(processorWriteBuffer), c.Stores)(table, partition)
+	st, err := storeBuilder(c.ProcessorStateDir(goka.Group(group)), leveldbOptions(processorWriteBuffer), c.cfg.stores)(table, partition)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestCatchUpSaysHowFarBehindTheCopyIsWhenItGivesUp(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Stores.get(storeDir(c.ProcessorStateDir(goka.Group(group)), table, partition)) != nil {
+	if c.cfg.stores.get(storeDir(c.ProcessorStateDir(goka.Group(group)), table, partition)) != nil {
 		t.Fatal("a closed store is still known")
 	}
 }

@@ -23,8 +23,8 @@ import (
 //
 // Anything under a processor's directory that is not named as a store of a
 // table partition is removed too: only what is known to be a copy is kept.
-func (c Config) RemoveOwnTables() ([]string, error) {
-	root := filepath.Join(c.StateDir, "processors")
+func (c Runtime) RemoveOwnTables() ([]string, error) {
+	root := filepath.Join(c.cfg.stateDir, "processors")
 	groups, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

@@ -12,7 +12,7 @@ import (
 // hold what the broker served up to their offset and can go on from there.
 func TestRemovingTheOwnTablesKeepsTheCopiesOfOtherTables(t *testing.T) {
 	dir := t.TempDir()
-	c := Config{StateDir: dir}
+	c := New(dir)
 	own := []string{
 		"processors/mallbots.baskets/mallbots.baskets-table.0",
 		"processors/mallbots.baskets/mallbots.baskets-table.7",
@@ -57,7 +57,7 @@ func TestRemovingTheOwnTablesKeepsTheCopiesOfOtherTables(t *testing.T) {
 }
 
 func TestRemovingTheOwnTablesOfNoStateDirectoryDoesNothing(t *testing.T) {
-	removed, err := Config{StateDir: filepath.Join(t.TempDir(), "none")}.RemoveOwnTables()
+	removed, err := New(filepath.Join(t.TempDir(), "none")).RemoveOwnTables()
 	if err != nil || len(removed) != 0 {
 		t.Fatalf("got %v, %v; want nothing removed and no error", removed, err)
 	}

@@ -41,20 +41,16 @@ const closeTimeout = 30 * time.Second
 // as goka does on any emit error). sarama gave up after 10 retries.
 const deliveryTimeout = 30 * time.Second
 
-func (c Config) producerBuilder() goka.ProducerBuilder {
+func (c Runtime) producerBuilder() goka.ProducerBuilder {
 	// goka hands the processor's hasher (topics.Hasher) in; the records are
 	// partitioned with the same murmur2 by partitionByKey.
 	return func(brokers []string, clientID string, _ func() hash.Hash32) (goka.Producer, error) {
-		linger := c.FlushFrequency
-		if linger == 0 {
-			linger = time.Millisecond
-		}
-		opts := append(slices.Clone(c.Kafka),
+		opts := append(slices.Clone(c.cfg.kafka),
 			kgo.SeedBrokers(brokers...),
 			kgo.ClientID(clientID),
 			kgo.RequiredAcks(kgo.AllISRAcks()),
 			kgo.ProducerBatchCompression(kgo.NoCompression()),
-			kgo.ProducerLinger(linger),
+			kgo.ProducerLinger(c.cfg.flushFrequency),
 			kgo.RecordPartitioner(partitionByKey{}),
 			kgo.RecordDeliveryTimeout(deliveryTimeout),
 			// When the broker no longer knows the producer's sequence

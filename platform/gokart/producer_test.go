@@ -23,7 +23,7 @@ func TestTheProducerPlacesRecordsAsKafkaDoesAndFinishesEachPromise(t *testing.T)
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	p, err := Config{}.producerBuilder()(cluster.ListenAddrs(), "test", topics.Hasher())
+	p, err := New(t.TempDir()).producerBuilder()(cluster.ListenAddrs(), "test", topics.Hasher())
 	if err != nil {
 		t.Fatal(err)
 	}

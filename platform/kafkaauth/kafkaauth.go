@@ -1,7 +1,7 @@
 // Package kafkaauth holds how every Kafka client of MallBots authenticates
 // and encrypts: SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and TLS, as one
 // Config that yields franz-go options (KgoOpts), a sarama adjustment for
-// goka's clients (Sarama, given to gokart.Config.Sarama), and the embedded
+// goka's clients (Sarama, given to gokart.WithSarama), and the embedded
 // broker's own SASL users (BrokerOpts). It reads no flags and no
 // environment: cmd/mallbots fills Config, secrets from the environment or
 // from files only (docs/operations.md, ## Security).

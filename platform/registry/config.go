@@ -2,55 +2,54 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// DefaultWriteTimeout is the default of Config.WriteTimeout.
+// DefaultWriteTimeout is the default of WithWriteTimeout.
 const DefaultWriteTimeout = 10 * time.Second
 
-// Config says where the registry keeps its schemas.
-type Config struct {
-	// Kafka are the options that reach the broker (kgo.SeedBrokers at
-	// least, plus TLS or SASL if the broker needs them). The registry adds
-	// its own producer and consumer settings after these, so options that
-	// decide acks, idempotence, partitioning or what to consume are
-	// overridden.
-	Kafka []kgo.Opt
-	// Topic holds one record per schema version. It must exist already,
-	// with one partition and cleanup.policy=compact (a delete policy would
-	// let retention forget schemas that events still carry the ids of).
-	// Required; normally "_schemas".
-	Topic string
-	// WriteTimeout bounds how long a registration waits for the broker to
-	// acknowledge its record before answering HTTP 500. Default
-	// DefaultWriteTimeout (10s).
-	WriteTimeout time.Duration
-	// Log receives registrations, refusals and storage errors. Default:
-	// slog.Default().
-	Log *slog.Logger
+// Option configures a Registry (Open).
+type Option func(*config)
+
+type config struct {
+	kafka        []kgo.Opt // Open's arguments
+	topic        string
+	writeTimeout time.Duration
+	log          *slog.Logger
 }
 
-// withDefaults validates c, reporting every problem at once, and fills in
-// the defaults.
-func (c Config) withDefaults() (Config, error) {
+// newConfig applies opts over the defaults and validates the result,
+// reporting every problem at once.
+func newConfig(kafka []kgo.Opt, topic string, opts []Option) (config, error) {
+	c := config{kafka: kafka, topic: topic, writeTimeout: DefaultWriteTimeout, log: slog.Default()}
+	for _, o := range opts {
+		o(&c)
+	}
 	var errs []error
-	if c.Topic == "" {
-		errs = append(errs, errors.New("registry: Config.Topic is empty: name the compacted schemas topic (normally _schemas)"))
+	if c.topic == "" {
+		errs = append(errs, errors.New("registry: the topic is empty: name the compacted schemas topic (normally _schemas)"))
 	}
-	if len(c.Kafka) == 0 {
-		errs = append(errs, errors.New("registry: Config.Kafka is empty: give at least kgo.SeedBrokers"))
+	if len(c.kafka) == 0 {
+		errs = append(errs, errors.New("registry: no Kafka options: give at least kgo.SeedBrokers"))
 	}
-	if c.WriteTimeout < 0 {
-		errs = append(errs, errors.New("registry: Config.WriteTimeout is negative"))
+	if c.writeTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("registry: WithWriteTimeout(%s): want a positive duration", c.writeTimeout))
 	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.Log == nil {
-		c.Log = slog.Default()
+	if c.log == nil {
+		errs = append(errs, errors.New("registry: WithLogger(nil): give a logger"))
 	}
 	return c, errors.Join(errs...)
 }
+
+// WithWriteTimeout bounds how long a registration waits for the broker to
+// acknowledge its record before answering HTTP 500. Default
+// DefaultWriteTimeout (10s).
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithLogger sets the logger of registrations, refusals and storage
+// errors. Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
-
-	"github.com/mallbots/mallbots/platform/registry"
 )
 
 // A restarted broker and registry serve exactly the subjects, versions and
@@ -18,7 +16,7 @@ func TestRestartServesTheSameIDsAndVersions(t *testing.T) {
 	dir := t.TempDir()
 	subjects := []string{"orders-value", "users-value", "copies-value"}
 
-	e := start(t, dir, registry.Config{})
+	e := start(t, dir)
 	o1 := e.register("orders-value", user(fID))
 	o2 := e.register("orders-value", user(fID, fEmail))
 	u1 := e.register("users-value", user(fID, fName))
@@ -33,7 +31,7 @@ func TestRestartServesTheSameIDsAndVersions(t *testing.T) {
 	e.cluster.Compact() // every key is unique, so compaction must keep every version
 	e.stop()
 
-	e = start(t, dir, registry.Config{})
+	e = start(t, dir)
 	if after := snapshot(e, subjects); !reflect.DeepEqual(after, before) {
 		t.Fatalf("after restart the registry serves\n%v\nwant\n%v", after, before)
 	}
@@ -56,7 +54,7 @@ func TestRestartServesTheSameIDsAndVersions(t *testing.T) {
 	before = snapshot(e, subjects)
 	e.stop()
 
-	e = start(t, dir, registry.Config{})
+	e = start(t, dir)
 	if after := snapshot(e, subjects); !reflect.DeepEqual(after, before) {
 		t.Fatalf("after the second restart the registry serves\n%v\nwant\n%v", after, before)
 	}
@@ -76,7 +74,7 @@ func snapshot(e *env, subjects []string) []string {
 // Concurrent registrations are serialized: every distinct schema gets its own
 // id and every subject consecutive versions.
 func TestConcurrentRegistrationsGetDistinctIDs(t *testing.T) {
-	e := start(t, t.TempDir(), registry.Config{})
+	e := start(t, t.TempDir())
 	const n = 8
 	ids := make([]int, n)
 	sameIDs := make([]int, n)

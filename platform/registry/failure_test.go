@@ -27,7 +27,7 @@ func failProduces(e *env, err *kerr.Error) (remove func()) {
 // error and is not served, neither now nor after a restart.
 func TestRefusedWriteIsNotServed(t *testing.T) {
 	dir := t.TempDir()
-	e := start(t, dir, registry.Config{WriteTimeout: 2 * time.Second})
+	e := start(t, dir, registry.WithWriteTimeout(2*time.Second))
 	ctx := context.Background()
 	v1 := e.register("users-value", user(fID))
 
@@ -51,7 +51,7 @@ func TestRefusedWriteIsNotServed(t *testing.T) {
 	}
 	before := snapshot(e, []string{"users-value"})
 	e.stop()
-	e = start(t, dir, registry.Config{})
+	e = start(t, dir)
 	if after := snapshot(e, []string{"users-value"}); len(after) != 2 || after[1] != before[1] {
 		t.Fatalf("after restart: %v, want %v", after, before)
 	}
@@ -74,7 +74,7 @@ func TestWriteReportedFailedButStoredIsRecovered(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			e := start(t, dir, registry.Config{Kafka: c.kafka, WriteTimeout: 2 * time.Second})
+			e := startWith(t, dir, c.kafka, registry.WithWriteTimeout(2*time.Second))
 			ctx := context.Background()
 			v1 := e.register("users-value", user(fID))
 
@@ -98,7 +98,7 @@ func TestWriteReportedFailedButStoredIsRecovered(t *testing.T) {
 			}
 			before := snapshot(e, []string{"users-value"})
 			e.stop()
-			e = start(t, dir, registry.Config{})
+			e = start(t, dir)
 			if after := snapshot(e, []string{"users-value"}); !reflect.DeepEqual(after, before) {
 				t.Fatalf("after restart: %v, want %v", after, before)
 			}

@@ -207,11 +207,7 @@ func fuzzRegistry(f *testing.F) http.Handler {
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		f.Fatal(err)
 	}
-	reg, err := registry.Open(ctx, registry.Config{
-		Kafka: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)},
-		Topic: topic,
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, topic, registry.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -36,7 +36,13 @@ type env struct {
 // start runs a broker persisting to dir and a registry on it. A fresh dir
 // gets the compacted topic created; an existing one has it already. cfg's
 // Kafka options are added after the seed brokers; Topic and Log are set here.
-func start(t *testing.T, dir string, cfg registry.Config) *env {
+func start(t *testing.T, dir string, opts ...registry.Option) *env {
+	t.Helper()
+	return startWith(t, dir, nil, opts...)
+}
+
+// startWith is start with kafka options added after the seed brokers.
+func startWith(t *testing.T, dir string, kafka []kgo.Opt, opts ...registry.Option) *env {
 	t.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir))
 	if err != nil {
@@ -46,13 +52,12 @@ func start(t *testing.T, dir string, cfg registry.Config) *env {
 	t.Cleanup(e.stop)
 	ensureTopic(t, cluster)
 
-	cfg.Kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, cfg.Kafka...)
-	cfg.Topic = topic
+	kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, kafka...)
 	e.logs = &testWriter{t: t}
-	cfg.Log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts = append(opts, registry.WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.reg, err = registry.Open(ctx, cfg)
+	e.reg, err = registry.Open(ctx, kafka, topic, opts...)
 	if err != nil {
 		t.Fatalf("open registry: %v", err)
 	}

@@ -37,7 +37,7 @@ func TestUnparseableSchemasAreRefusedAsInvalid(t *testing.T) {
 		{"a type nobody defined", `{"type":"record","name":"A","fields":[{"name":"a","type":"Nowhere"}]}`, "Nowhere", false},
 		{"text that is not JSON", `{"type":`, "not JSON", false},
 	}
-	e := start(t, t.TempDir(), registry.Config{})
+	e := start(t, t.TempDir())
 	ctx := context.Background()
 	const subject = "invalid-value"
 	invalid := func(what string, err error, reason string) {
@@ -103,7 +103,7 @@ func TestOpenRefusesAStoredSchemaTheParserPanicsOn(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reg, err := registry.Open(ctx, registry.Config{Kafka: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, Topic: topic, Log: testLogger(t)})
+	reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, topic, registry.WithLogger(testLogger(t)))
 	if err == nil {
 		reg.Close()
 		t.Fatal("Open accepted a topic holding a schema the parser cannot parse")

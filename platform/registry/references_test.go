@@ -6,15 +6,13 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
-
-	"github.com/mallbots/mallbots/platform/registry"
 )
 
 // A schema may use a type registered under another subject by referencing
 // it; references survive a restart and take part in the compatibility check.
 func TestReferences(t *testing.T) {
 	dir := t.TempDir()
-	e := start(t, dir, registry.Config{})
+	e := start(t, dir)
 	ctx := context.Background()
 	address := `{"type":"record","name":"Address","namespace":"mallbots.test","fields":[{"name":"city","type":"string"}]}`
 	e.register("address-value", address)
@@ -30,7 +28,7 @@ func TestReferences(t *testing.T) {
 	before := snapshot(e, []string{"address-value", "users-value"})
 	e.stop()
 
-	e = start(t, dir, registry.Config{})
+	e = start(t, dir)
 	if after := snapshot(e, []string{"address-value", "users-value"}); !reflect.DeepEqual(after, before) {
 		t.Fatalf("after restart: %v, want %v", after, before)
 	}

@@ -19,7 +19,7 @@ import (
 // Registry is an embedded, durable schema registry. Open one per process and
 // topic; its methods are safe for concurrent use.
 type Registry struct {
-	cfg     Config
+	cfg     config
 	log     *slog.Logger
 	client  *kgo.Client // produces records; its admin view checks and measures the topic
 	adm     *kadm.Client
@@ -53,25 +53,35 @@ type Registry struct {
 // a deadline, as reading waits for the broker for as long as ctx allows. Open
 // fails if the topic is missing, has more than one partition, is not
 // compacted, or holds versions that contradict each other.
-func Open(ctx context.Context, cfg Config) (*Registry, error) {
-	cfg, err := cfg.withDefaults()
+//
+// kafka are the options that reach the broker (kgo.SeedBrokers at least,
+// plus TLS or SASL if the broker needs them). The registry adds its own
+// producer and consumer settings after these, so options that decide acks,
+// idempotence, partitioning or what to consume are overridden.
+//
+// topic holds one record per schema version, normally "_schemas". It must
+// exist already, with one partition and cleanup.policy=compact (a delete
+// policy would let retention forget schemas that events still carry the
+// ids of).
+func Open(ctx context.Context, kafka []kgo.Opt, topic string, opts ...Option) (*Registry, error) {
+	cfg, err := newConfig(kafka, topic, opts)
 	if err != nil {
 		return nil, err
 	}
 	// acks=all and the idempotent producer are kgo's defaults; they are set
 	// again here because the durability promise rests on them.
-	opts := append(slices.Clone(cfg.Kafka),
-		kgo.DefaultProduceTopic(cfg.Topic),
+	clientOpts := append(slices.Clone(cfg.kafka),
+		kgo.DefaultProduceTopic(cfg.topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	)
-	client, err := kgo.NewClient(opts...)
+	client, err := kgo.NewClient(clientOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: create Kafka client: %w", err)
 	}
 	r := &Registry{
 		cfg:     cfg,
-		log:     cfg.Log.With("component", "registry", "topic", cfg.Topic),
+		log:     cfg.log.With("component", "registry", "topic", cfg.topic),
 		client:  client,
 		adm:     kadm.NewClient(client),
 		fake:    srfake.NewRegistry(srfake.WithGlobalCompat(sr.CompatBackwardTransitive)),
@@ -99,9 +109,9 @@ func Open(ctx context.Context, cfg Config) (*Registry, error) {
 func (r *Registry) Handler() http.Handler { return r.handler }
 
 // Close stops the server started by Listen, letting running requests finish
-// for up to Config.WriteTimeout, then closes the Kafka client, which fails any
+// for up to WithWriteTimeout, then closes the Kafka client, which fails any
 // record the broker has not acknowledged yet, and waits (for up to
-// Config.WriteTimeout again) until no write is under way. It is safe to call
+// WithWriteTimeout again) until no write is under way. It is safe to call
 // more than once.
 func (r *Registry) Close() {
 	r.closeOnce.Do(func() {
@@ -109,7 +119,7 @@ func (r *Registry) Close() {
 		srv := r.srv
 		r.srvMu.Unlock()
 		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.WriteTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.writeTimeout)
 			if err := srv.Shutdown(ctx); err != nil {
 				r.log.Warn("schema registry server did not stop in time; closing its connections", "err", err)
 				_ = srv.Close() // the connections are dropped either way
@@ -119,7 +129,7 @@ func (r *Registry) Close() {
 		r.client.Close()
 		select {
 		case r.writing <- struct{}{}: // held for good: no write may start after Close
-		case <-time.After(r.cfg.WriteTimeout):
+		case <-time.After(r.cfg.writeTimeout):
 			r.log.Warn("schema registry closed while a write was still being settled")
 		}
 	})
@@ -128,7 +138,7 @@ func (r *Registry) Close() {
 // register registers schema s under subject and returns its id: the existing
 // id when the subject already has that schema, else a new version's id after
 // its record is acknowledged by the broker. It answers within about twice
-// Config.WriteTimeout: once to wait for earlier writes, once for its own.
+// WithWriteTimeout: once to wait for earlier writes, once for its own.
 func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (int, error) {
 	if err := validateSubject(subject); err != nil {
 		return 0, errInvalidSchema(err)
@@ -146,7 +156,7 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 	if known != nil {
 		return known.id, nil
 	}
-	wait, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
+	wait, cancel := context.WithTimeout(ctx, r.cfg.writeTimeout)
 	defer cancel()
 	select {
 	case r.writing <- struct{}{}:
@@ -161,7 +171,7 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 	}()
 	if r.stale {
 		if err := r.catchUp(wait); err != nil {
-			return 0, errStore(fmt.Errorf("re-read topic %q after an unconfirmed write: %w", r.cfg.Topic, err))
+			return 0, errStore(fmt.Errorf("re-read topic %q after an unconfirmed write: %w", r.cfg.topic, err))
 		}
 		r.stale = false
 	}

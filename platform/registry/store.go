@@ -14,7 +14,7 @@ import (
 // checkTopic makes sure the topic can keep schemas forever: it exists, has
 // the one partition replay reads, and is compacted rather than expired.
 func (r *Registry) checkTopic(ctx context.Context) error {
-	topic := r.cfg.Topic
+	topic := r.cfg.topic
 	details, err := r.adm.ListTopics(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("registry: describe topic %q: %w", topic, err)
@@ -58,7 +58,7 @@ func (r *Registry) checkTopic(ctx context.Context) error {
 // active segment, and the registry writes no transactions whose markers could
 // sit at the end.
 func (r *Registry) catchUp(ctx context.Context) error {
-	topic := r.cfg.Topic
+	topic := r.cfg.topic
 	ends, err := r.adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("list end offset of %q: %w", topic, err)
@@ -73,7 +73,7 @@ func (r *Registry) catchUp(ctx context.Context) error {
 	if r.next >= end.Offset {
 		return nil
 	}
-	consumer, err := kgo.NewClient(append(slices.Clone(r.cfg.Kafka),
+	consumer, err := kgo.NewClient(append(slices.Clone(r.cfg.kafka),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(r.next)}}),
 	)...)
 	if err != nil {
@@ -134,18 +134,18 @@ func (r *Registry) applyRecord(rec *kgo.Record) error {
 // An idempotent producer cannot take back a record once it has sent it, and
 // retries it for as long as the broker answers with retriable errors, whatever
 // the context says. So when the broker has not answered within
-// Config.WriteTimeout (or the client has gone), persist returns an error with
+// WithWriteTimeout (or the client has gone), persist returns an error with
 // handedOver true and passes the writing token to a goroutine that settles the
 // record when the broker does answer. No other write can start before then,
 // so none can be given the same id or version as a record still in flight.
 func (r *Registry) persist(ctx context.Context, v version) (handedOver bool, err error) {
-	rec, err := encodeRecord(r.cfg.Topic, v)
+	rec, err := encodeRecord(r.cfg.topic, v)
 	if err != nil {
 		return false, err
 	}
 	answered := make(chan error, 1)
 	r.client.Produce(context.Background(), rec, func(_ *kgo.Record, err error) { answered <- err })
-	timer := time.NewTimer(r.cfg.WriteTimeout)
+	timer := time.NewTimer(r.cfg.writeTimeout)
 	defer timer.Stop()
 	select {
 	case err := <-answered:
@@ -161,7 +161,7 @@ func (r *Registry) persist(ctx context.Context, v version) (handedOver bool, err
 		}
 		r.log.Info("schema registered after its request gave up waiting", "subject", v.subject, "version", v.version, "id", v.id)
 	}()
-	return true, fmt.Errorf("the broker has not acknowledged %s within %s: it may still be registered; retry to learn its id", v, r.cfg.WriteTimeout)
+	return true, fmt.Errorf("the broker has not acknowledged %s within %s: it may still be registered; retry to learn its id", v, r.cfg.writeTimeout)
 }
 
 // settle applies the outcome of producing v's record. The caller holds the
@@ -173,21 +173,21 @@ func (r *Registry) settle(v version, rec *kgo.Record, produceErr error) error {
 		// the topic first; a record that did land is then served, so a
 		// client that retries gets the id it was about to be given.
 		r.stale = true
-		return fmt.Errorf("persist %s to topic %q: %w", v, r.cfg.Topic, produceErr)
+		return fmt.Errorf("persist %s to topic %q: %w", v, r.cfg.topic, produceErr)
 	}
 	if rec.Offset != r.next {
 		// Records this registry has not applied sit before its own: ones
 		// whose produce was reported failed but landed, or another writer's.
 		// Read them all, this record included, in log order.
 		r.stale = true
-		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.WriteTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.writeTimeout)
 		defer cancel()
 		if err := r.catchUp(ctx); err != nil {
 			return fmt.Errorf("persisted %s at offset %d but cannot read the records before it: %w", v, rec.Offset, err)
 		}
 		r.stale = false
 		if e := r.cat.find(v.subject, v.version); e == nil || e.id != v.id {
-			return fmt.Errorf("persisted %s at offset %d, but the topic assigns that version differently: more than one registry writes to %q", v, rec.Offset, r.cfg.Topic)
+			return fmt.Errorf("persisted %s at offset %d, but the topic assigns that version differently: more than one registry writes to %q", v, rec.Offset, r.cfg.topic)
 		}
 		return nil
 	}

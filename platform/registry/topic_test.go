@@ -40,18 +40,14 @@ func TestOpenRefusesUnsafeTopics(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"_schemas_missing", "_schemas_expiring", "_schemas_partitioned"} {
-		reg, err := registry.Open(ctx, registry.Config{
-			Kafka: []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)},
-			Topic: name,
-			Log:   testLogger(t),
-		})
+		reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, name, registry.WithLogger(testLogger(t)))
 		if err == nil {
 			reg.Close()
 			t.Fatalf("Open on %s succeeded, want a refusal", name)
 		}
 		t.Logf("%s: %v", name, err)
 	}
-	if _, err := registry.Open(ctx, registry.Config{}); err == nil {
-		t.Fatal("Open with an empty Config succeeded")
+	if _, err := registry.Open(ctx, nil, ""); err == nil {
+		t.Fatal("Open without Kafka options or a topic succeeded")
 	}
 }

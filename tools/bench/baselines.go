@@ -115,7 +115,7 @@ func (e *env) baseline2(ctx context.Context) error {
 // configuration, its stores under name, until the returned stop is called;
 // it returns once the processor has recovered its table.
 func (e *env) runProcessor(ctx context.Context, name string, group goka.Group, gg *goka.GroupGraph) (stop func(), err error) {
-	gc := gokart.Config{Brokers: e.kafka.brokers, StateDir: filepath.Join(e.dir, name), Log: e.cfg.Log}
+	gc := gokart.New(filepath.Join(e.dir, name), gokart.WithLogger(e.cfg.Log))
 	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
 	if err != nil {
 		return nil, err

@@ -248,7 +248,7 @@ func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
 		return err
 	}
 	defer l.Close()
-	rep, err := l.Verify(ctx, replay.VerifyOptions{})
+	rep, err := l.Verify(ctx)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}

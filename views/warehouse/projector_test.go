@@ -93,9 +93,9 @@ func TestDuplicatesAndReplaysCollapse(t *testing.T) {
 func TestClickHouseOutageLosesNothing(t *testing.T) {
 	chtest.RequireBinary(t)
 	dir := t.TempDir()
-	cfg := chserver.Config{Dir: dir, WriterPassword: chtest.WriterPassword, Log: chtest.Logger(t)}
-	srv := startServer(t, cfg)
-	cfg.TCPAddr = srv.Addr() // the restart must come back where the projector connects
+	opts := []chserver.Option{chserver.WithWriterPassword(chtest.WriterPassword), chserver.WithLogger(chtest.Logger(t))}
+	srv := startServer(t, dir, opts...)
+	opts = append(opts, chserver.WithTCPAddr(srv.Addr())) // the restart must come back where the projector connects
 	if _, err := warehouse.Migrate(context.Background(), open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 		t.Errorf("lag seconds = %v while a batch is stuck, want > 0", secs)
 	}
 
-	srv = startServer(t, cfg)
+	srv = startServer(t, dir, opts...)
 	eventually(t, wait, "second half committed after the restart", func() bool { return kafka.committed(t, "g-outage") == 2*half })
 	admin := open(t, srv, chserver.DefaultUser)
 	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*half {
@@ -237,9 +237,9 @@ func TestNewProjectorReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func startServer(t testing.TB, cfg chserver.Config) *chserver.Server {
+func startServer(t testing.TB, dir string, opts ...chserver.Option) *chserver.Server {
 	t.Helper()
-	srv, err := chserver.Start(context.Background(), cfg)
+	srv, err := chserver.Start(context.Background(), dir, opts...)
 	if err != nil {
 		t.Fatalf("start ClickHouse: %v", err)
 	}

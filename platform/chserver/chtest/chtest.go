@@ -34,16 +34,15 @@ const attempts = 3
 func Start(t testing.TB) *chserver.Server {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := chserver.Config{
-		Dir:             dir,
-		WriterPassword:  WriterPassword,
-		AnalystPassword: AnalystPassword,
-		Log:             Logger(t),
+	opts := []chserver.Option{
+		chserver.WithWriterPassword(WriterPassword),
+		chserver.WithAnalystPassword(AnalystPassword),
+		chserver.WithLogger(Logger(t)),
 	}
 	var srv *chserver.Server
 	var err error
 	for i := 0; i < attempts; i++ {
-		srv, err = chserver.Start(context.Background(), cfg)
+		srv, err = chserver.Start(context.Background(), dir, opts...)
 		if err == nil || errors.Is(err, chserver.ErrNotInstalled) {
 			break
 		}

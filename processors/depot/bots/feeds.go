@@ -20,7 +20,7 @@ import (
 // compacted tables through the pool from the beginning; the cost is the
 // number of shopping lists in the table, once per start.
 //
-// opts are the views' options (gokart.Config.ViewOptions), given the
+// opts are the views' options (gokart.Runtime.ViewOptions), given the
 // view's name; the storage builder and update callback are replaced.
 func Views(p *Pool, brokers []string, sd *serde.Serde, opts func(name string) []goka.ViewOption) ([]Feed, error) {
 	lists, err := view(brokers, topics.ShoppingLists.Table, sd, opts("depot-bots-shoppinglists"), func(v any) {
@@ -51,7 +51,7 @@ func view(brokers []string, table topics.Topic, sd *serde.Serde, opts []goka.Vie
 		v, err := sd.Decode(context.Background(), pos, value)
 		if err != nil {
 			// One bad record must not stop the bots: skip it, loudly.
-			p.cfg.Log.Error("bots: skipping an undecodable table record", "key", key, "err", err)
+			p.cfg.log.Error("bots: skipping an undecodable table record", "key", key, "err", err)
 			return nil
 		}
 		observe(v)

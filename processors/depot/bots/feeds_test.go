@@ -23,7 +23,7 @@ func TestTheViewsFeedThePoolFromTheTables(t *testing.T) {
 	sd, _ := testkit.Serde(t)
 	tt := tester.New(t)
 	f := newFakeDepot()
-	p, err := bots.New(bots.Config{Bots: 1, ShoppingTime: time.Millisecond, Commands: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	p, err := bots.New(1, f, bots.WithShoppingTime(time.Millisecond), bots.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

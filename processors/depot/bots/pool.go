@@ -13,7 +13,7 @@
 //
 //	AssignBot(b, L)            b becomes active on L (refused while b is busy)
 //	AssignShoppingList(L, b)   L becomes assigned to b (refused unless available)
-//	… shop for ShoppingTime …
+//	… shop for the shopping time (WithShoppingTime) …
 //	CompleteShoppingList(L)    refused if L was canceled meanwhile: fine
 //	ReleaseBot(b, L)           b becomes idle
 //
@@ -28,9 +28,6 @@ package bots
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -57,30 +54,9 @@ type Feed interface {
 	Recovered() bool
 }
 
-// Config configures a pool.
-type Config struct {
-	// Bots is the number of bots, at least 1.
-	Bots int
-	// ShoppingTime is how long a bot shops for one list; default 200 ms.
-	ShoppingTime time.Duration
-	// Prefix names the bots: Prefix+"1" .. Prefix+N; default "bot-". Two
-	// pools running at once need different prefixes, or they compete for
-	// the same bots (safely, but uselessly).
-	Prefix string
-	// Commands sends the pool's commands; required.
-	Commands Commands
-	// CommandTimeout bounds one attempt to get a command's result before it
-	// is sent again with the same id; default 10 s.
-	CommandTimeout time.Duration
-	// RetryBackoff is the first pause after a failed attempt, doubled up to
-	// MaxRetryBackoff; defaults 100 ms and 5 s.
-	RetryBackoff, MaxRetryBackoff time.Duration
-	Log                           *slog.Logger
-}
-
 // Pool is a running set of bots.
 type Pool struct {
-	cfg   Config
+	cfg   config
 	ids   []string
 	index *Index
 	ready atomic.Bool
@@ -99,46 +75,20 @@ type botState struct {
 	changed chan struct{} // closed at the next update
 }
 
-// New validates cfg and returns a pool; Run starts it.
-func New(cfg Config) (*Pool, error) {
-	if cfg.ShoppingTime == 0 {
-		cfg.ShoppingTime = 200 * time.Millisecond
-	}
-	if cfg.Prefix == "" {
-		cfg.Prefix = "bot-"
-	}
-	if cfg.CommandTimeout == 0 {
-		cfg.CommandTimeout = 10 * time.Second
-	}
-	if cfg.RetryBackoff == 0 {
-		cfg.RetryBackoff = 100 * time.Millisecond
-	}
-	if cfg.MaxRetryBackoff == 0 {
-		cfg.MaxRetryBackoff = 5 * time.Second
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	var errs []error
-	if cfg.Bots < 1 {
-		errs = append(errs, fmt.Errorf("a bot pool needs at least one bot, got %d", cfg.Bots))
-	}
-	if cfg.ShoppingTime < 0 {
-		errs = append(errs, fmt.Errorf("the bots' shopping time cannot be negative, got %s", cfg.ShoppingTime))
-	}
-	if cfg.Commands == nil {
-		errs = append(errs, errors.New("a bot pool needs Commands to send its commands"))
-	}
-	if err := errors.Join(errs...); err != nil {
+// New returns a pool of n bots (at least 1) that send their commands
+// through cmds; Run starts it.
+func New(n int, cmds Commands, opts ...Option) (*Pool, error) {
+	cfg, err := newConfig(n, cmds, opts)
+	if err != nil {
 		return nil, err
 	}
 	p := &Pool{cfg: cfg, index: NewIndex(), bots: map[string]*botState{}}
-	for i := 1; i <= cfg.Bots; i++ {
-		id := cfg.Prefix + strconv.Itoa(i)
+	for i := 1; i <= cfg.bots; i++ {
+		id := cfg.prefix + strconv.Itoa(i)
 		p.ids = append(p.ids, id)
 		p.bots[id] = &botState{changed: make(chan struct{})}
 	}
-	p.cfg.Log = cfg.Log.With("component", "bots")
+	p.cfg.log = cfg.log.With("component", "bots")
 	return p, nil
 }
 
@@ -213,12 +163,12 @@ func (p *Pool) Run(ctx context.Context, feeds ...Feed) error {
 	for _, id := range p.ids {
 		if st := p.bot(id); st.active {
 			p.index.Reserve(st.list)
-			p.cfg.Log.Info("resuming a bot that is on a shopping list", "bot_id", id, "shopping_list_id", st.list)
+			p.cfg.log.Info("resuming a bot that is on a shopping list", "bot_id", id, "shopping_list_id", st.list)
 		}
 	}
 	p.ready.Store(true)
 	defer p.ready.Store(false)
-	p.cfg.Log.Info("bots working", "bots", len(p.ids), "shopping_time", p.cfg.ShoppingTime, "available_lists", p.index.Available())
+	p.cfg.log.Info("bots working", "bots", len(p.ids), "shopping_time", p.cfg.shoppingTime, "available_lists", p.index.Available())
 	for _, id := range p.ids {
 		wg.Go(func() { p.work(ctx, id) })
 	}

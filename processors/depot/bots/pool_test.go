@@ -23,12 +23,10 @@ type running struct {
 	stop func()
 }
 
-func start(t *testing.T, f *fakeDepot, cfg bots.Config) running {
+func start(t *testing.T, f *fakeDepot, n int, shopping time.Duration) running {
 	t.Helper()
-	cfg.Commands = f
-	cfg.RetryBackoff = time.Millisecond
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := bots.New(cfg)
+	p, err := bots.New(n, f, bots.WithShoppingTime(shopping), bots.WithRetryBackoff(time.Millisecond, 5*time.Second),
+		bots.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +93,7 @@ func TestOneBotShopsTheListsOldestFirst(t *testing.T) {
 	for i, s := range []int{4, 2, 5, 1, 3} { // made available out of order
 		f.available(t, lists[i], at(s))
 	}
-	p := start(t, f, bots.Config{Bots: 1, ShoppingTime: time.Millisecond})
+	p := start(t, f, 1, time.Millisecond)
 	everyListCompletedOnce(t, f, lists, p.pool.IDs())
 	var order []string
 	for _, a := range f.assignments() {
@@ -115,7 +113,7 @@ func TestOneBotShopsTheListsOldestFirst(t *testing.T) {
 func TestManyBotsShareTheWorkWithoutDoubleAssignment(t *testing.T) {
 	f := newFakeDepot()
 	lists := names(40)
-	p := start(t, f, bots.Config{Bots: 5, ShoppingTime: 5 * time.Millisecond})
+	p := start(t, f, 5, 5*time.Millisecond)
 	for i, id := range lists { // lists keep coming while the bots work
 		f.available(t, id, at(i))
 	}
@@ -138,7 +136,7 @@ func TestRetriedCommandsWithLostResultsApplyOnce(t *testing.T) {
 	f.loseFirst = true
 	refused := 0
 	f.refuse = func(schemas.Command) bool { refused++; return refused%3 == 0 } // and every third attempt fails outright
-	p := start(t, f, bots.Config{Bots: 2, ShoppingTime: time.Millisecond})
+	p := start(t, f, 2, time.Millisecond)
 	everyListCompletedOnce(t, f, lists, p.pool.IDs())
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -156,7 +154,7 @@ func TestRetriedCommandsWithLostResultsApplyOnce(t *testing.T) {
 func TestAListCanceledWhileShoppingReleasesTheBot(t *testing.T) {
 	f := newFakeDepot()
 	f.available(t, "list-1", at(1))
-	p := start(t, f, bots.Config{Bots: 1, ShoppingTime: 300 * time.Millisecond})
+	p := start(t, f, 1, 300*time.Millisecond)
 	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
 		return f.status("list-1") == depotrules.StatusAssigned, "list-1 is " + f.status("list-1")
 	})
@@ -180,7 +178,7 @@ func TestARestartResumesEveryTripAndCompletesEachListOnce(t *testing.T) {
 		f.available(t, id, at(i))
 	}
 	// The first pool's bots take lists and are stopped mid-shopping.
-	first := start(t, f, bots.Config{Bots: 2, ShoppingTime: time.Hour})
+	first := start(t, f, 2, time.Hour)
 	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
 		return len(f.assignments()) == 2, fmt.Sprintf("%d assignments", len(f.assignments()))
 	})
@@ -190,7 +188,7 @@ func TestARestartResumesEveryTripAndCompletesEachListOnce(t *testing.T) {
 		before[a.AggregateID] = a.BotID
 	}
 
-	second := start(t, f, bots.Config{Bots: 2, ShoppingTime: time.Millisecond})
+	second := start(t, f, 2, time.Millisecond)
 	everyListCompletedOnce(t, f, lists, second.pool.IDs())
 	for _, a := range f.assignments() {
 		if bot, ok := before[a.AggregateID]; ok && a.BotID != bot {
@@ -206,7 +204,7 @@ func TestABotStoppedBetweenItsAssignmentAndTheListsResumesThatList(t *testing.T)
 	// A previous run assigned bot-1 to "taken", then stopped before the list
 	// was assigned to it.
 	f.must(t, &depot.AssignBot{ShoppingListID: "taken"}, "bot-1")
-	p := start(t, f, bots.Config{Bots: 2, ShoppingTime: time.Millisecond})
+	p := start(t, f, 2, time.Millisecond)
 	everyListCompletedOnce(t, f, []string{"older", "taken"}, p.pool.IDs())
 	for _, a := range f.assignments() {
 		if a.AggregateID == "taken" && a.BotID != "bot-1" {
@@ -220,7 +218,7 @@ func TestABotOnACanceledListIsReleasedOnStart(t *testing.T) {
 	f.available(t, "gone", at(1))
 	f.must(t, &depot.AssignBot{ShoppingListID: "gone"}, "bot-1")
 	f.must(t, &depot.CancelShoppingList{}, "gone")
-	start(t, f, bots.Config{Bots: 1, ShoppingTime: time.Millisecond})
+	start(t, f, 1, time.Millisecond)
 	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
 		b := f.bot("bot-1")
 		return b.Status == depotrules.BotIdle, fmt.Sprintf("bot-1: %+v", b)
@@ -236,7 +234,7 @@ func TestABotBusyOnAListThePoolHadNotSeenFinishesItFirst(t *testing.T) {
 	f.available(t, "oldest", at(1))
 	f.must(t, &depot.AssignBot{ShoppingListID: "unseen"}, "bot-1")
 	f.hideBots = true // the pool starts believing bot-1 idle
-	p := start(t, f, bots.Config{Bots: 1, ShoppingTime: time.Millisecond})
+	p := start(t, f, 1, time.Millisecond)
 	everyListCompletedOnce(t, f, []string{"unseen", "oldest"}, p.pool.IDs())
 	if got := f.assignments(); got[0].AggregateID != "unseen" {
 		t.Fatalf("bot-1 finished %s first, not the list it was on", got[0].AggregateID)
@@ -244,7 +242,7 @@ func TestABotBusyOnAListThePoolHadNotSeenFinishesItFirst(t *testing.T) {
 }
 
 func TestAPoolNeedsBotsAndCommands(t *testing.T) {
-	_, err := bots.New(bots.Config{Bots: 0, ShoppingTime: -time.Second})
+	_, err := bots.New(0, nil, bots.WithShoppingTime(-time.Second))
 	if err == nil {
 		t.Fatal("a pool without bots, with a negative time and without Commands was accepted")
 	}
@@ -253,7 +251,7 @@ func TestAPoolNeedsBotsAndCommands(t *testing.T) {
 			t.Errorf("the error %q does not say %q", err, want)
 		}
 	}
-	p, err := bots.New(bots.Config{Bots: 3, Commands: newFakeDepot()})
+	p, err := bots.New(3, newFakeDepot())
 	if err != nil || !slices.Equal(p.IDs(), []string{"bot-1", "bot-2", "bot-3"}) {
 		t.Fatalf("ids %v, %v", p.IDs(), err)
 	}

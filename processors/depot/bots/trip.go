@@ -74,7 +74,7 @@ func (p *Pool) take(ctx context.Context, bot string, version int64, list string)
 	if !res.Accepted {
 		// Busy on another list: a command of a previous run we had not seen
 		// yet. Give the list back and resume that one once the table shows it.
-		p.cfg.Log.Info("bot busy on another shopping list", "bot_id", bot, "shopping_list_id", list, "reason", res.Message)
+		p.cfg.log.Info("bot busy on another shopping list", "bot_id", bot, "shopping_list_id", list, "reason", res.Message)
 		p.index.Unclaim(list)
 		p.settle(ctx, bot, res.Version)
 		return
@@ -86,7 +86,7 @@ func (p *Pool) take(ctx context.Context, bot string, version int64, list string)
 // assign the list to it, shop, complete, release. Every step is safe to
 // repeat (see the package doc), so a resumed bot simply starts here.
 func (p *Pool) trip(ctx context.Context, bot, list string) {
-	log := p.cfg.Log.With("bot_id", bot, "shopping_list_id", list)
+	log := p.cfg.log.With("bot_id", bot, "shopping_list_id", list)
 	assign := &depot.AssignShoppingList{BotID: bot}
 	p.meta(&assign.CommandMeta, list, "assign-list/"+list+"/"+bot, list)
 	res, ok := p.do(ctx, assign)
@@ -94,8 +94,8 @@ func (p *Pool) trip(ctx context.Context, bot, list string) {
 		return
 	}
 	if res.Accepted {
-		log.Debug("bot shopping", "for", p.cfg.ShoppingTime)
-		if !sleep(ctx, p.cfg.ShoppingTime) {
+		log.Debug("bot shopping", "for", p.cfg.shoppingTime)
+		if !sleep(ctx, p.cfg.shoppingTime) {
 			return
 		}
 		complete := &depot.CompleteShoppingList{}
@@ -132,10 +132,10 @@ func (p *Pool) meta(m *schemas.CommandMeta, aggregateID, step, list string) {
 // do sends cmd until its result is known, retrying with the same command
 // id (the aggregate answers a retry from its record); false once ctx ends.
 func (p *Pool) do(ctx context.Context, cmd schemas.Command) (schemas.CommandResult, bool) {
-	backoff := p.cfg.RetryBackoff
+	backoff := p.cfg.retryBackoff
 	for {
-		attempt, cancel := context.WithTimeout(ctx, p.cfg.CommandTimeout)
-		res, err := p.cfg.Commands.SendAndWait(attempt, cmd)
+		attempt, cancel := context.WithTimeout(ctx, p.cfg.commandTimeout)
+		res, err := p.cfg.commands.SendAndWait(attempt, cmd)
 		cancel()
 		if err == nil {
 			return res, true
@@ -144,11 +144,11 @@ func (p *Pool) do(ctx context.Context, cmd schemas.Command) (schemas.CommandResu
 			return res, false
 		}
 		meta := cmd.CommandMetadata()
-		p.cfg.Log.Warn("bot command without a result, retrying", "command", typeName(cmd), "aggregate_id", meta.AggregateID, "command_id", meta.CommandID, "err", err, "retry_in", backoff)
+		p.cfg.log.Warn("bot command without a result, retrying", "command", typeName(cmd), "aggregate_id", meta.AggregateID, "command_id", meta.CommandID, "err", err, "retry_in", backoff)
 		if !sleep(ctx, backoff) {
 			return res, false
 		}
-		backoff = min(2*backoff, p.cfg.MaxRetryBackoff)
+		backoff = min(2*backoff, p.cfg.maxRetryBackoff)
 	}
 }
 
@@ -178,7 +178,7 @@ func (p *Pool) settle(ctx context.Context, bot string, version int64) {
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
-			p.cfg.Log.Warn("the bots table did not show the bot's version in time", "bot_id", bot, "version", version, "shown", st.version)
+			p.cfg.log.Warn("the bots table did not show the bot's version in time", "bot_id", bot, "version", version, "shown", st.version)
 			return
 		}
 	}
