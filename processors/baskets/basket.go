@@ -6,6 +6,7 @@ package baskets
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 
@@ -282,11 +283,7 @@ func Total(items []baskets.BasketItem) int64 {
 
 // Units is the number of units over the lines (the sum of quantities).
 func Units(items map[string]baskets.BasketItem) int64 {
-	var n int64
-	for _, it := range items {
-		n += int64(it.Quantity)
-	}
-	return n
+	return limits.Units(maps.Values(items), func(it baskets.BasketItem) int32 { return it.Quantity })
 }
 
 func evolveBasket(b baskets.Basket, ev baskets.BasketEvent) (baskets.Basket, error) {

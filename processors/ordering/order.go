@@ -8,6 +8,7 @@ package ordering
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/limits"
@@ -133,11 +134,7 @@ func Sum(items []ordering.OrderItem) (int64, bool) {
 
 // Units is the number of units over the lines (the sum of quantities).
 func Units(items []ordering.OrderItem) int64 {
-	var n int64
-	for _, it := range items {
-		n += int64(it.Quantity)
-	}
-	return n
+	return limits.Units(slices.Values(items), func(it ordering.OrderItem) int32 { return it.Quantity })
 }
 
 func evolveOrder(o ordering.Order, ev ordering.OrderEvent) (ordering.Order, error) {
