@@ -57,6 +57,18 @@ func Emit[E any](e E, checks ...Check) ([]E, error) {
 	return []E{e}, nil
 }
 
+// Sees is the Needs of rules whose command K sees one other aggregate: the
+// one key(c) names in table, unless blank (the rule then refuses the blank
+// id without a lookup).
+func Sees[C schemas.Command, K any](table string, key func(K) string) func(C, Facts) []Ref {
+	return func(cmd C, _ Facts) []Ref {
+		if c, ok := any(cmd).(K); ok && !Blank(key(c)) {
+			return []Ref{{Table: table, Key: key(c)}}
+		}
+		return nil
+	}
+}
+
 // Lifecycle is the decide of an aggregate that one command type K creates:
 // K on a missing aggregate runs create, and is refused with exists when the
 // aggregate is there; any other command is refused with notFound on a

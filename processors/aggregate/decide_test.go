@@ -1,6 +1,10 @@
 package aggregate
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mallbots/mallbots/schemas"
+)
 
 // The worded-alike rejections give the codes and texts of docs/domain.md.
 func TestWordedAlikeRejections(t *testing.T) {
@@ -38,5 +42,28 @@ func TestRefuseAndEmit(t *testing.T) {
 	}
 	if evs, err := Emit("e", When(false, a)); err != nil || len(evs) != 1 || evs[0] != "e" {
 		t.Errorf("Emit = %v, %v", evs, err)
+	}
+}
+
+type seenCmd struct {
+	schemas.CommandMeta
+	Key string
+}
+
+type otherCmd struct{ schemas.CommandMeta }
+
+// Sees asks for the one key its command names, and nothing for a blank key
+// or another command.
+func TestSees(t *testing.T) {
+	needs := Sees[schemas.Command](
+		"t", func(c *seenCmd) string { return c.Key })
+	if got := needs(&seenCmd{Key: "k"}, nil); len(got) != 1 || got[0] != (Ref{Table: "t", Key: "k"}) {
+		t.Errorf("Sees = %v, want [{t k}]", got)
+	}
+	if got := needs(&seenCmd{Key: " "}, nil); got != nil {
+		t.Errorf("Sees of a blank key = %v", got)
+	}
+	if got := needs(&otherCmd{}, nil); got != nil {
+		t.Errorf("Sees of another command = %v", got)
 	}
 }

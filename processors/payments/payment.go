@@ -69,17 +69,11 @@ var (
 // with 0 < total ≤ the amount authorized (and ≤ limits.MaxTotalCents):
 // the saga sends the order's total and this aggregate decides.
 var PaymentRules = aggregate.Rules[payments.Payment, payments.PaymentCommand, payments.PaymentEvent]{
-	Type:   "payment",
-	Needs:  paymentNeeds,
+	Type: "payment",
+	Needs: aggregate.Sees[payments.PaymentCommand](topics.Customers.Table.Name,
+		func(c *payments.AuthorizePayment) string { return c.CustomerID }),
 	Decide: aggregate.Lifecycle(ErrPaymentExists, ErrPaymentNotFound, authorizePayment, changePayment),
 	Evolve: evolvePayment,
-}
-
-func paymentNeeds(cmd payments.PaymentCommand, _ aggregate.Facts) []aggregate.Ref {
-	if c, ok := cmd.(*payments.AuthorizePayment); ok && !aggregate.Blank(c.CustomerID) {
-		return []aggregate.Ref{{Table: topics.Customers.Table.Name, Key: c.CustomerID}}
-	}
-	return nil
 }
 
 func authorizePayment(c *payments.AuthorizePayment, facts aggregate.Facts) ([]payments.PaymentEvent, error) {

@@ -29,17 +29,11 @@ var (
 // ProductRules are the Product aggregate's rules. AddProduct sees its store
 // through the stores table (event-carried state, read with goka Lookup).
 var ProductRules = aggregate.Rules[stores.Product, stores.ProductCommand, stores.ProductEvent]{
-	Type:   "product",
-	Needs:  productNeeds,
+	Type: "product",
+	Needs: aggregate.Sees[stores.ProductCommand](topics.Stores.Table.Name,
+		func(c *stores.AddProduct) string { return c.StoreID }),
 	Decide: aggregate.Lifecycle(ErrProductExists, ErrProductNotFound, addProduct, changeProduct),
 	Evolve: evolveProduct,
-}
-
-func productNeeds(cmd stores.ProductCommand, _ aggregate.Facts) []aggregate.Ref {
-	if c, ok := cmd.(*stores.AddProduct); ok && !aggregate.Blank(c.StoreID) {
-		return []aggregate.Ref{{Table: topics.Stores.Table.Name, Key: c.StoreID}}
-	}
-	return nil
 }
 
 func addProduct(c *stores.AddProduct, facts aggregate.Facts) ([]stores.ProductEvent, error) {
