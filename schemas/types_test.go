@@ -1,6 +1,9 @@
 package schemas_test
 
 import (
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,4 +164,31 @@ func names(types []schemas.Type) []string {
 		out = append(out, t.Name)
 	}
 	return out
+}
+
+// Records names each constructor after its Go type, a Snapshot[S] after S,
+// and each constructor makes a new zero value.
+func TestRecordsNamesTheGoTypes(t *testing.T) {
+	type Widget struct{ ID string }
+	news := schemas.Records(new(Widget), new(schemas.Snapshot[Widget]), new(schemas.CommandResult))
+	for name, want := range map[string]any{
+		"Widget": &Widget{}, "WidgetSnapshot": &schemas.Snapshot[Widget]{}, "CommandResult": &schemas.CommandResult{},
+	} {
+		newFn, ok := news[name]
+		if !ok {
+			t.Fatalf("Records has no %s: %v", name, slices.Collect(maps.Keys(news)))
+		}
+		if got := newFn(); !reflect.DeepEqual(got, want) || got == newFn() {
+			t.Errorf("%s makes %#v, want a new %#v each time", name, got, want)
+		}
+	}
+	if len(news) != 3 {
+		t.Errorf("Records = %d constructors, want 3", len(news))
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Records of a string did not panic")
+		}
+	}()
+	schemas.Records("Widget")
 }
