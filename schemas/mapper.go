@@ -201,17 +201,9 @@ func fromNative(native any, rv reflect.Value) error {
 	}
 	switch rv.Kind() {
 	case reflect.String:
-		s, ok := native.(string)
-		if !ok {
-			return mismatch(native, rv)
-		}
-		rv.SetString(s)
+		return set(native, rv, rv.SetString)
 	case reflect.Bool:
-		b, ok := native.(bool)
-		if !ok {
-			return mismatch(native, rv)
-		}
-		rv.SetBool(b)
+		return set(native, rv, rv.SetBool)
 	case reflect.Int64, reflect.Int32:
 		switch n := native.(type) {
 		case int64:
@@ -303,6 +295,16 @@ func fromNative(native any, rv reflect.Value) error {
 	default:
 		return fmt.Errorf("unsupported Go type %s", rv.Type())
 	}
+	return nil
+}
+
+// set stores a native value of type T with the setter of rv's kind.
+func set[T any](native any, rv reflect.Value, setter func(T)) error {
+	v, ok := native.(T)
+	if !ok {
+		return mismatch(native, rv)
+	}
+	setter(v)
 	return nil
 }
 
