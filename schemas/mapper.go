@@ -205,23 +205,9 @@ func fromNative(native any, rv reflect.Value) error {
 	case reflect.Bool:
 		return set(native, rv, rv.SetBool)
 	case reflect.Int64, reflect.Int32:
-		switch n := native.(type) {
-		case int64:
-			rv.SetInt(n)
-		case int32:
-			rv.SetInt(int64(n))
-		default:
-			return mismatch(native, rv)
-		}
+		return setNumber[int64, int32](native, rv, rv.SetInt)
 	case reflect.Float64:
-		switch n := native.(type) {
-		case float64:
-			rv.SetFloat(n)
-		case float32:
-			rv.SetFloat(float64(n))
-		default:
-			return mismatch(native, rv)
-		}
+		return setNumber[float64, float32](native, rv, rv.SetFloat)
 	case reflect.Pointer:
 		if m, ok := native.(map[string]any); ok && len(m) == 1 {
 			for _, inner := range m {
@@ -305,6 +291,21 @@ func set[T any](native any, rv reflect.Value, setter func(T)) error {
 		return mismatch(native, rv)
 	}
 	setter(v)
+	return nil
+}
+
+// setNumber stores a native number of type W, or of the narrower type N
+// widened (goavro gives an Avro int as int32, a float as float32), with the
+// setter of rv's kind.
+func setNumber[W, N int64 | int32 | float64 | float32](native any, rv reflect.Value, setter func(W)) error {
+	switch n := native.(type) {
+	case W:
+		setter(n)
+	case N:
+		setter(W(n))
+	default:
+		return mismatch(native, rv)
+	}
 	return nil
 }
 
