@@ -23,15 +23,40 @@ import (
 
 var corruptAt = serde.Position{Topic: "mallbots.stores.events", Partition: 3, Offset: 1042}
 
+// seededSerde is the serde a decode fuzz target runs on, with f seeded by
+// every record validRecords writes.
+func seededSerde(f *testing.F) (*serde.Serde, *sr.Client) {
+	sd, client := testkit.Serde(f)
+	for _, b := range validRecords(f, sd) {
+		f.Add(b)
+	}
+	return sd, client
+}
+
+// framedFixture is the committed fixture of a type's version, framed under
+// the id its subject registered for that version; the error is the
+// fixture file's when it is not captured.
+func framedFixture(ctx context.Context, tb testing.TB, client *sr.Client, typ schemas.Type, version int) ([]byte, error) {
+	tb.Helper()
+	body, err := os.ReadFile(fixturePath(typ.Name, version))
+	if err != nil {
+		return nil, err
+	}
+	registered, err := client.SchemaByVersion(ctx, serde.Subject(carriers()[typ.Name][0], typ.Name), version)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return frame(registered.ID, body), nil
+}
+
 // validRecords encodes a populated value of every contract type, with
 // optional fields set and unset.
 func validRecords(t testing.TB, sd *serde.Serde) [][]byte {
 	t.Helper()
-	carried := carriers()
 	var out [][]byte
-	for _, typ := range contractTypes(t) {
+	for _, typ := range carriedTypes(t) {
 		for _, nilPointers := range []bool{false, true} {
-			b, err := sd.Encode(carried[typ.Name][0], populated(t, typ, nilPointers))
+			b, err := sd.Encode(typ.carriers[0], populated(t, typ.Type, nilPointers))
 			if err != nil {
 				t.Fatalf("Encode %s: %v", typ.Name, err)
 			}
@@ -230,29 +255,20 @@ func TestDecodeWithTheRegistryDown(t *testing.T) {
 //	go test -run='^$' -fuzz=FuzzDecode -fuzztime=60s ./schemas/
 func FuzzDecode(f *testing.F) {
 	ctx := context.Background()
-	sd, client := testkit.Serde(f)
-	for _, b := range validRecords(f, sd) {
-		f.Add(b)
-	}
+	sd, client := seededSerde(f)
 	// Every committed fixture, under the id of the version it was written
 	// with: records of older versions, which validRecords cannot write.
-	carried := carriers()
 	for _, typ := range contractTypes(f) {
 		for version := 1; version <= typ.Latest(); version++ {
-			body, err := os.ReadFile(fixturePath(typ.Name, version))
-			if err != nil {
-				continue // the latest version may not be captured yet
-			}
-			registered, err := client.SchemaByVersion(ctx, serde.Subject(carried[typ.Name][0], typ.Name), version)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(frame(registered.ID, body))
+			if b, err := framedFixture(ctx, f, client, typ, version); err == nil {
+				f.Add(b)
+			} // else the latest version may not be captured yet
 		}
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0, 0, 0, 0, 1})
 	f.Add(frame(999, []byte{2, 'x'}))
+	carried := carriers()
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		input := append([]byte(nil), b...)

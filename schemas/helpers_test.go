@@ -36,6 +36,24 @@ func carriers() map[string][]string {
 	return out
 }
 
+// carriedType is a contract record type with the catalogue topics that
+// carry it.
+type carriedType struct {
+	schemas.Type
+	carriers []string
+}
+
+// carriedTypes is every contract record type with the topics that carry it.
+func carriedTypes(tb testing.TB) []carriedType {
+	tb.Helper()
+	carried := carriers()
+	var out []carriedType
+	for _, typ := range contractTypes(tb) {
+		out = append(out, carriedType{Type: typ, carriers: carried[typ.Name]})
+	}
+	return out
+}
+
 // frame prefixes an Avro body with the Confluent wire format header.
 func frame(id int, body []byte) []byte {
 	b := make([]byte, 5, 5+len(body))

@@ -22,15 +22,14 @@ import (
 func TestDirectCodecWritesWhatGoavroWrites(t *testing.T) {
 	ctx := context.Background()
 	sd, _ := testkit.Serde(t)
-	carried := carriers()
-	for _, typ := range contractTypes(t) {
+	for _, typ := range carriedTypes(t) {
 		codec, err := goavro.NewCodec(typ.Versions[len(typ.Versions)-1])
 		if err != nil {
 			t.Fatalf("%s: goavro: %v", typ.Name, err)
 		}
 		for _, nilPointers := range []bool{false, true} {
-			want := populated(t, typ, nilPointers)
-			topic := carried[typ.Name][0]
+			want := populated(t, typ.Type, nilPointers)
+			topic := typ.carriers[0]
 			framed, err := sd.Encode(topic, want)
 			if err != nil {
 				t.Fatalf("%s: Encode: %v", typ.Name, err)

@@ -201,35 +201,13 @@ func fromNative(native any, rv reflect.Value) error {
 	}
 	switch rv.Kind() {
 	case reflect.String:
-		s, ok := native.(string)
-		if !ok {
-			return mismatch(native, rv)
-		}
-		rv.SetString(s)
+		return set(native, rv, rv.SetString)
 	case reflect.Bool:
-		b, ok := native.(bool)
-		if !ok {
-			return mismatch(native, rv)
-		}
-		rv.SetBool(b)
+		return set(native, rv, rv.SetBool)
 	case reflect.Int64, reflect.Int32:
-		switch n := native.(type) {
-		case int64:
-			rv.SetInt(n)
-		case int32:
-			rv.SetInt(int64(n))
-		default:
-			return mismatch(native, rv)
-		}
+		return setNumber[int64, int32](native, rv, rv.SetInt)
 	case reflect.Float64:
-		switch n := native.(type) {
-		case float64:
-			rv.SetFloat(n)
-		case float32:
-			rv.SetFloat(float64(n))
-		default:
-			return mismatch(native, rv)
-		}
+		return setNumber[float64, float32](native, rv, rv.SetFloat)
 	case reflect.Pointer:
 		if m, ok := native.(map[string]any); ok && len(m) == 1 {
 			for _, inner := range m {
@@ -302,6 +280,31 @@ func fromNative(native any, rv reflect.Value) error {
 		}
 	default:
 		return fmt.Errorf("unsupported Go type %s", rv.Type())
+	}
+	return nil
+}
+
+// set stores a native value of type T with the setter of rv's kind.
+func set[T any](native any, rv reflect.Value, setter func(T)) error {
+	v, ok := native.(T)
+	if !ok {
+		return mismatch(native, rv)
+	}
+	setter(v)
+	return nil
+}
+
+// setNumber stores a native number of type W, or of the narrower type N
+// widened (goavro gives an Avro int as int32, a float as float32), with the
+// setter of rv's kind.
+func setNumber[W, N int64 | int32 | float64 | float32](native any, rv reflect.Value, setter func(W)) error {
+	switch n := native.(type) {
+	case W:
+		setter(n)
+	case N:
+		setter(W(n))
+	default:
+		return mismatch(native, rv)
 	}
 	return nil
 }

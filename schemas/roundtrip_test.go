@@ -18,15 +18,14 @@ import (
 func TestEveryContractTypeRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	sd, client := testkit.Serde(t)
-	carried := carriers()
-	for _, typ := range contractTypes(t) {
+	for _, typ := range carriedTypes(t) {
 		t.Run(typ.Name, func(t *testing.T) {
-			if len(carried[typ.Name]) == 0 {
+			if len(typ.carriers) == 0 {
 				t.Fatalf("no topic of the catalogue carries %s", typ.Name)
 			}
-			for _, topic := range carried[typ.Name] {
+			for _, topic := range typ.carriers {
 				for _, nilPointers := range []bool{false, true} {
-					want := populated(t, typ, nilPointers)
+					want := populated(t, typ.Type, nilPointers)
 					if got, ok := sd.TypeOf(want); !ok || got.Name != typ.Name {
 						t.Fatalf("TypeOf(%T) = %v, %v; want %s", want, got, ok, typ.Name)
 					}
@@ -85,9 +84,8 @@ func TestEveryContractTypeRoundTrips(t *testing.T) {
 func TestZeroValuesEncodeStably(t *testing.T) {
 	ctx := context.Background()
 	sd, _ := testkit.Serde(t)
-	carried := carriers()
-	for _, typ := range contractTypes(t) {
-		topic := carried[typ.Name][0]
+	for _, typ := range carriedTypes(t) {
+		topic := typ.carriers[0]
 		first, err := sd.Encode(topic, typ.New())
 		if err != nil {
 			t.Fatalf("Encode zero %s: %v", typ.Name, err)

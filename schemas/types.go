@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Type is one record type of the contract: its Avro full name, every
@@ -33,6 +34,33 @@ func (t Type) Latest() int { return len(t.Versions) }
 
 // GoType is the Go type the record maps to.
 func (t Type) GoType() reflect.Type { return reflect.TypeOf(t.New()).Elem() }
+
+// Records is the record constructors of LoadTypes for the given zero
+// values, each under its Go type's name, so that a context names each
+// record once: new(StoreCreated) is the record StoreCreated, and a
+// Snapshot[S] is the record <S>Snapshot (StoreSnapshot). It panics on a
+// value that is not a pointer to a named struct: a programming error that
+// every context's tests meet.
+func Records(zeros ...any) map[string]func() any {
+	news := make(map[string]func() any, len(zeros))
+	for _, z := range zeros {
+		rt := reflect.TypeOf(z)
+		if rt == nil || rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct || rt.Elem().Name() == "" {
+			panic(fmt.Sprintf("schemas.Records: %T is not a pointer to a named struct", z))
+		}
+		rt = rt.Elem()
+		name := rt.Name()
+		if rt.PkgPath() == snapshotPkg && strings.HasPrefix(name, "Snapshot[") {
+			state, _ := rt.FieldByName("State")
+			name = state.Type.Name() + "Snapshot"
+		}
+		news[name] = func() any { return reflect.New(rt).Interface() }
+	}
+	return news
+}
+
+// snapshotPkg is where the generic Snapshot is declared, for Records.
+var snapshotPkg = reflect.TypeOf(Applied{}).PkgPath()
 
 var avscName = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.avsc$`)
 

@@ -1,6 +1,9 @@
 package schemas_test
 
 import (
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,13 +27,12 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 	cases := []struct {
 		name  string
 		files fstest.MapFS
-		news  map[string]func() any
-		want  []string // every one appears in the error
+		news  map[string]func() any // nil: the one constructor of Thing
+		want  []string              // every one appears in the error
 	}{
 		{
 			name:  "no v1",
 			files: fstest.MapFS{"Thing.v2.avsc": record("mallbots.test", "Thing")},
-			news:  news,
 			want:  []string{"mallbots.test.Thing", "v1 is missing"},
 		},
 		{
@@ -39,19 +41,16 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 				"Thing.v1.avsc": record("mallbots.test", "Thing"),
 				"Thing.v3.avsc": record("mallbots.test", "Thing"),
 			},
-			news: news,
 			want: []string{"mallbots.test.Thing", "without gaps", "v2 is missing"},
 		},
 		{
 			name:  "a file declaring another record",
 			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.test", "Gadget")},
-			news:  news,
 			want:  []string{"Thing.v1.avsc", "declares mallbots.test.Gadget", "want mallbots.test.Thing"},
 		},
 		{
 			name:  "a file in another namespace",
 			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.other", "Thing")},
-			news:  news,
 			want:  []string{"Thing.v1.avsc", "declares mallbots.other.Thing", "want mallbots.test.Thing"},
 		},
 		{
@@ -66,13 +65,11 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 				"Thing.v1.avsc":  record("mallbots.test", "Thing"),
 				"Gadget.v1.avsc": record("mallbots.test", "Gadget"),
 			},
-			news: news,
 			want: []string{"Gadget.v1.avsc", "no Go type"},
 		},
 		{
 			name:  "a file name without a version",
 			files: fstest.MapFS{"Thing.avsc": record("mallbots.test", "Thing")},
-			news:  news,
 			want:  []string{"Thing.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
@@ -81,7 +78,6 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 				"Thing.v0.avsc": record("mallbots.test", "Thing"),
 				"Thing.v1.avsc": record("mallbots.test", "Thing"),
 			},
-			news: news,
 			want: []string{"Thing.v0.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
@@ -91,18 +87,19 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 				"Thing.v01.avsc": record("mallbots.test", "Thing"),
 				"Thing.v1.avsc":  record("mallbots.test", "Thing"),
 			},
-			news: news,
 			want: []string{"Thing.v01.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
 			name:  "a file that is not JSON",
 			files: fstest.MapFS{"Thing.v1.avsc": {Data: []byte(`{"type": "record",`)}},
-			news:  news,
 			want:  []string{"Thing.v1.avsc"},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.news == nil {
+				tc.news = news
+			}
 			types, err := schemas.LoadTypes(tc.files, "mallbots.test", tc.news, nil)
 			if err == nil {
 				t.Fatalf("no error; got types %+v", types)
@@ -161,4 +158,31 @@ func names(types []schemas.Type) []string {
 		out = append(out, t.Name)
 	}
 	return out
+}
+
+// Records names each constructor after its Go type, a Snapshot[S] after S,
+// and each constructor makes a new zero value.
+func TestRecordsNamesTheGoTypes(t *testing.T) {
+	type Widget struct{ ID string }
+	news := schemas.Records(new(Widget), new(schemas.Snapshot[Widget]), new(schemas.CommandResult))
+	for name, want := range map[string]any{
+		"Widget": &Widget{}, "WidgetSnapshot": &schemas.Snapshot[Widget]{}, "CommandResult": &schemas.CommandResult{},
+	} {
+		newFn, ok := news[name]
+		if !ok {
+			t.Fatalf("Records has no %s: %v", name, slices.Collect(maps.Keys(news)))
+		}
+		if got := newFn(); !reflect.DeepEqual(got, want) || got == newFn() {
+			t.Errorf("%s makes %#v, want a new %#v each time", name, got, want)
+		}
+	}
+	if len(news) != 3 {
+		t.Errorf("Records = %d constructors, want 3", len(news))
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Records of a string did not panic")
+		}
+	}()
+	schemas.Records("Widget")
 }

@@ -11,6 +11,7 @@
 package topics
 
 import (
+	"strings"
 	"time"
 )
 
@@ -68,26 +69,30 @@ type Aggregate struct {
 	Table Topic
 }
 
-func aggregate(typ, context, plural string, commands, events []string, state string) Aggregate {
+// aggregate declares an aggregate's topics. Its commands and events are
+// record names of the context's namespace, "mallbots.<context>"; its table
+// holds the record <Type>Snapshot ("shopping_list": ShoppingListSnapshot).
+func aggregate(typ, context, plural string, commands, events []string) Aggregate {
 	group := "mallbots." + plural
 	key := "the " + typ + " id (UTF-8)"
+	namespace := "mallbots." + context
 	return Aggregate{
 		Type:    typ,
 		Context: context,
 		Group:   group,
 		Commands: Topic{
 			Name: "mallbots." + plural + ".commands", Partitions: AggregatePartitions,
-			Cleanup: Delete, Retention: 7 * 24 * time.Hour, Key: key, Values: commands,
+			Cleanup: Delete, Retention: 7 * 24 * time.Hour, Key: key, Values: names(namespace, commands...),
 			Doc: "commands to the " + typ + " aggregate",
 		},
 		Events: Topic{
 			Name: "mallbots." + plural + ".events", Partitions: AggregatePartitions,
-			Cleanup: Delete, Retention: Forever, Key: key, Values: events,
+			Cleanup: Delete, Retention: Forever, Key: key, Values: names(namespace, events...),
 			Doc: "the " + typ + " event log, kept forever",
 		},
 		Table: Topic{
 			Name: TableOf(group), Partitions: AggregatePartitions,
-			Cleanup: Compact, Key: key, Values: []string{state},
+			Cleanup: Compact, Key: key, Values: names(namespace, recordName(typ)+"Snapshot"),
 			Doc: "current state of every " + typ + " (goka group table)",
 		},
 	}
@@ -101,44 +106,47 @@ func names(namespace string, types ...string) []string {
 	return out
 }
 
+// recordName writes an aggregate type as a record name: "shopping_list" →
+// "ShoppingList".
+func recordName(typ string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(typ, "_") {
+		if w != "" {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
+}
+
 // The aggregates.
 var (
 	Stores = aggregate("store", "stores", "stores",
-		names("mallbots.stores", "CreateStore", "EnableParticipation", "DisableParticipation", "RebrandStore"),
-		names("mallbots.stores", "StoreCreated", "StoreParticipationEnabled", "StoreParticipationDisabled", "StoreRebranded"),
-		"mallbots.stores.StoreSnapshot")
+		[]string{"CreateStore", "EnableParticipation", "DisableParticipation", "RebrandStore"},
+		[]string{"StoreCreated", "StoreParticipationEnabled", "StoreParticipationDisabled", "StoreRebranded"})
 	Products = aggregate("product", "stores", "products",
-		names("mallbots.stores", "AddProduct", "RebrandProduct", "IncreaseProductPrice", "DecreaseProductPrice", "RemoveProduct"),
-		names("mallbots.stores", "ProductAdded", "ProductRebranded", "ProductPriceIncreased", "ProductPriceDecreased", "ProductRemoved"),
-		"mallbots.stores.ProductSnapshot")
+		[]string{"AddProduct", "RebrandProduct", "IncreaseProductPrice", "DecreaseProductPrice", "RemoveProduct"},
+		[]string{"ProductAdded", "ProductRebranded", "ProductPriceIncreased", "ProductPriceDecreased", "ProductRemoved"})
 	Customers = aggregate("customer", "customers", "customers",
-		names("mallbots.customers", "RegisterCustomer", "ChangeSmsNumber", "EnableCustomer", "DisableCustomer", "AuthorizeCustomer"),
-		names("mallbots.customers", "CustomerRegistered", "CustomerSmsChanged", "CustomerEnabled", "CustomerDisabled", "CustomerAuthorized"),
-		"mallbots.customers.CustomerSnapshot")
+		[]string{"RegisterCustomer", "ChangeSmsNumber", "EnableCustomer", "DisableCustomer", "AuthorizeCustomer"},
+		[]string{"CustomerRegistered", "CustomerSmsChanged", "CustomerEnabled", "CustomerDisabled", "CustomerAuthorized"})
 	Baskets = aggregate("basket", "baskets", "baskets",
-		names("mallbots.baskets", "StartBasket", "AddItem", "RemoveItem", "CancelBasket", "CheckoutBasket"),
-		names("mallbots.baskets", "BasketStarted", "BasketItemAdded", "BasketItemRemoved", "BasketCanceled", "BasketCheckedOut"),
-		"mallbots.baskets.BasketSnapshot")
+		[]string{"StartBasket", "AddItem", "RemoveItem", "CancelBasket", "CheckoutBasket"},
+		[]string{"BasketStarted", "BasketItemAdded", "BasketItemRemoved", "BasketCanceled", "BasketCheckedOut"})
 	Orders = aggregate("order", "ordering", "orders",
-		names("mallbots.ordering", "CreateOrder", "ApproveOrder", "RejectOrder", "CancelOrder", "ReadyOrder", "CompleteOrder"),
-		names("mallbots.ordering", "OrderCreated", "OrderApproved", "OrderRejected", "OrderCanceled", "OrderReadied", "OrderCompleted"),
-		"mallbots.ordering.OrderSnapshot")
+		[]string{"CreateOrder", "ApproveOrder", "RejectOrder", "CancelOrder", "ReadyOrder", "CompleteOrder"},
+		[]string{"OrderCreated", "OrderApproved", "OrderRejected", "OrderCanceled", "OrderReadied", "OrderCompleted"})
 	Payments = aggregate("payment", "payments", "payments",
-		names("mallbots.payments", "AuthorizePayment", "ConfirmPayment"),
-		names("mallbots.payments", "PaymentAuthorized", "PaymentConfirmed"),
-		"mallbots.payments.PaymentSnapshot")
+		[]string{"AuthorizePayment", "ConfirmPayment"},
+		[]string{"PaymentAuthorized", "PaymentConfirmed"})
 	Invoices = aggregate("invoice", "payments", "invoices",
-		names("mallbots.payments", "CreateInvoice", "PayInvoice", "CancelInvoice"),
-		names("mallbots.payments", "InvoiceCreated", "InvoicePaid", "InvoiceCanceled"),
-		"mallbots.payments.InvoiceSnapshot")
+		[]string{"CreateInvoice", "PayInvoice", "CancelInvoice"},
+		[]string{"InvoiceCreated", "InvoicePaid", "InvoiceCanceled"})
 	ShoppingLists = aggregate("shopping_list", "depot", "shoppinglists",
-		names("mallbots.depot", "CreateShoppingList", "InitiateShopping", "AssignShoppingList", "CompleteShoppingList", "CancelShoppingList"),
-		names("mallbots.depot", "ShoppingListCreated", "ShoppingListInitiated", "ShoppingListAssigned", "ShoppingListCompleted", "ShoppingListCanceled"),
-		"mallbots.depot.ShoppingListSnapshot")
+		[]string{"CreateShoppingList", "InitiateShopping", "AssignShoppingList", "CompleteShoppingList", "CancelShoppingList"},
+		[]string{"ShoppingListCreated", "ShoppingListInitiated", "ShoppingListAssigned", "ShoppingListCompleted", "ShoppingListCanceled"})
 	Bots = aggregate("bot", "depot", "bots",
-		names("mallbots.depot", "AssignBot", "ReleaseBot"),
-		names("mallbots.depot", "BotAssigned", "BotReleased"),
-		"mallbots.depot.BotSnapshot")
+		[]string{"AssignBot", "ReleaseBot"},
+		[]string{"BotAssigned", "BotReleased"})
 )
 
 // IdempotencyKeys is the HTTP API's own aggregate, run by the engine like
@@ -150,9 +158,8 @@ var (
 // long as the domain's commands, not forever; its table keeps every key.
 var IdempotencyKeys = func() Aggregate {
 	a := aggregate("idempotency_key", "idempotency", "idempotencykeys",
-		names("mallbots.idempotency", "ClaimIdempotencyKey"),
-		names("mallbots.idempotency", "IdempotencyKeyClaimed"),
-		"mallbots.idempotency.IdempotencyKeySnapshot")
+		[]string{"ClaimIdempotencyKey"},
+		[]string{"IdempotencyKeyClaimed"})
 	a.Events.Retention = a.Commands.Retention
 	a.Commands.Key = "the Idempotency-Key (UTF-8)"
 	a.Events.Key, a.Table.Key = a.Commands.Key, a.Commands.Key

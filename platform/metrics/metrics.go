@@ -55,41 +55,38 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), kafka: map[string]*kafkaHooks{}}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	// counters registers the counters of one name, help and label set.
+	counters := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+		m.reg.MustRegister(c)
+		return c
+	}
 
-	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: Namespace, Name: "commands_total",
-		Help: "Commands an aggregate decided for the first time, by aggregate type, command type, outcome (accepted, rejected) and rejection code (empty when accepted). Counted in the aggregate's processor; redeliveries and client retries are in mallbots_commands_repeated_total instead.",
-	}, []string{"aggregate", "command", "outcome", "code"})
-	f(m.commands)
-	m.repeated = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: Namespace, Name: "commands_repeated_total",
-		Help: "Commands an aggregate had handled before, by kind: retry (same command id, new record: the recorded result is answered again), redelivery (the same record after a crash or rebalance: state re-written, missing events emitted), skipped (older than the state).",
-	}, []string{"aggregate", "kind"})
-	f(m.repeated)
+	m.commands = counters("commands_total",
+		"Commands an aggregate decided for the first time, by aggregate type, command type, outcome (accepted, rejected) and rejection code (empty when accepted). Counted in the aggregate's processor; redeliveries and client retries are in mallbots_commands_repeated_total instead.",
+		"aggregate", "command", "outcome", "code")
+	m.repeated = counters("commands_repeated_total",
+		"Commands an aggregate had handled before, by kind: retry (same command id, new record: the recorded result is answered again), redelivery (the same record after a crash or rebalance: state re-written, missing events emitted), skipped (older than the state).",
+		"aggregate", "kind")
 	m.sagaStarted = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "saga_started_total",
 		Help: "Create-order sagas started (one per OrderCreated).",
 	})
-	f(m.sagaStarted)
-	m.sagaOutcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: Namespace, Name: "saga_outcomes_total",
-		Help: "Create-order sagas decided, by outcome (approved, rejected) and reason: the rejection code of the step's reply, or step_timeout; empty when approved. A rejection is counted when the failure starts the compensation.",
-	}, []string{"outcome", "reason"})
-	f(m.sagaOutcomes)
-	m.sagaTimeouts = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: Namespace, Name: "saga_step_timeouts_total",
-		Help: "Saga steps that failed because their reply did not arrive before the deadline, by step.",
-	}, []string{"step"})
-	f(m.sagaTimeouts)
+	m.reg.MustRegister(m.sagaStarted)
+	m.sagaOutcomes = counters("saga_outcomes_total",
+		"Create-order sagas decided, by outcome (approved, rejected) and reason: the rejection code of the step's reply, or step_timeout; empty when approved. A rejection is counted when the failure starts the compensation.",
+		"outcome", "reason")
+	m.sagaTimeouts = counters("saga_step_timeouts_total",
+		"Saga steps that failed because their reply did not arrive before the deadline, by step.",
+		"step")
 	m.httpDurations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "http_request_duration_seconds",
 		Help:    "HTTP request latency by route pattern (method and path pattern, e.g. PUT /api/baskets/{id}/checkout) and status code.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"route", "status"})
-	f(m.httpDurations)
+	m.reg.MustRegister(m.httpDurations)
 	m.goka = newGokaCollector()
-	f(m.goka)
+	m.reg.MustRegister(m.goka)
 	return m
 }
 

@@ -7,6 +7,8 @@
 package aggregate
 
 import (
+	"strings"
+
 	"github.com/mallbots/mallbots/schemas"
 )
 
@@ -36,6 +38,38 @@ func (r *Rejection) Error() string { return r.Message }
 func Reject(kind Kind, code, message string) *Rejection {
 	return &Rejection{Code: code, Message: message, Kind: kind}
 }
+
+// The rejections every aggregate words alike (docs/domain.md): their code
+// and text follow from the aggregate's or the field's name, written here
+// once so that no aggregate words them its own way. A rejection whose text
+// breaks the pattern (the domain's own wording) is declared with Reject.
+
+// AlreadyExists refuses a command that would create an aggregate already
+// there: "<noun>_exists", "the <noun> already exists".
+func AlreadyExists(noun string) *Rejection {
+	return Reject(Invalid, code(noun)+"_exists", "the "+noun+" already exists")
+}
+
+// DoesNotExist refuses a command on an aggregate that does not exist:
+// "<noun>_not_found", "the <noun> does not exist".
+func DoesNotExist(noun string) *Rejection {
+	return Reject(NotFound, code(noun)+"_not_found", "the "+noun+" does not exist")
+}
+
+// CannotBeBlank refuses a command without a required text: "<field>_blank",
+// "the <field> cannot be blank".
+func CannotBeBlank(field string) *Rejection {
+	return Reject(Invalid, code(field)+"_blank", "the "+field+" cannot be blank")
+}
+
+// CannotBe refuses a transition the aggregate's status does not allow:
+// "<noun>_cannot_be_<done>", "the <noun> cannot be <done>".
+func CannotBe(noun, done string) *Rejection {
+	return Reject(Invalid, code(noun)+"_cannot_be_"+done, "the "+noun+" cannot be "+done)
+}
+
+// code writes a name as a code: "shopping list" → "shopping_list".
+func code(name string) string { return strings.ReplaceAll(name, " ", "_") }
 
 // ErrVersionConflict rejects a command whose expectedVersion is not the
 // aggregate's version.

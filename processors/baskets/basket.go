@@ -6,9 +6,9 @@ package baskets
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/limits"
@@ -27,9 +27,9 @@ const (
 
 // Basket rejections, with the exact texts of docs/domain.md.
 var (
-	ErrCustomerIDBlank      = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
-	ErrBasketCannotModify   = aggregate.Reject(aggregate.Invalid, "basket_cannot_be_modified", "the basket cannot be modified")
-	ErrCustomerNotFound     = aggregate.Reject(aggregate.NotFound, "customer_not_found", "the customer does not exist")
+	ErrCustomerIDBlank      = aggregate.ErrCustomerIDBlank
+	ErrBasketCannotModify   = aggregate.CannotBe("basket", "modified")
+	ErrCustomerNotFound     = aggregate.ErrCustomerNotFound
 	ErrItemQuantityNegative = aggregate.Reject(aggregate.Invalid, "item_quantity_negative", "the item quantity cannot be negative")
 	// ErrProductNotLocated answers an unknown or removed product (and a
 	// product whose store the stores table does not hold): the basket
@@ -37,11 +37,11 @@ var (
 	ErrProductNotLocated  = aggregate.Reject(aggregate.NotFound, "product_not_located", "product fallback failed: product was not located")
 	ErrBasketCannotCancel = aggregate.Reject(aggregate.Invalid, "basket_cannot_be_canceled", "the basket cannot be cancelled")
 	ErrBasketHasNoItems   = aggregate.Reject(aggregate.Invalid, "basket_has_no_items", "the basket has no items")
-	ErrPaymentIDBlank     = aggregate.Reject(aggregate.Invalid, "payment_id_blank", "the payment id cannot be blank")
+	ErrPaymentIDBlank     = aggregate.ErrPaymentIDBlank
 	// ErrBasketNotFound answers any command but StartBasket on an unknown
 	// basket (the original spec left the text open; this one follows the
 	// other aggregates' "the … does not exist", as docs/domain.md says).
-	ErrBasketNotFound = aggregate.Reject(aggregate.NotFound, "basket_not_found", "the basket does not exist")
+	ErrBasketNotFound = aggregate.DoesNotExist("basket")
 	// ErrItemQuantityTooLarge refuses an AddItem that would take a line past
 	// limits.MaxLineQuantity (1,000 units), and a checkout of such a line
 	// (a basket filled before the limit). docs/adr/0014; docs/domain.md, limits.
@@ -72,20 +72,18 @@ var BasketRules = aggregate.Rules[baskets.Basket, baskets.BasketCommand, baskets
 	Evolve: evolveBasket,
 }
 
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
 func basketNeeds(cmd baskets.BasketCommand, facts aggregate.Facts) []aggregate.Ref {
 	switch c := cmd.(type) {
 	case *baskets.StartBasket:
-		if !blank(c.CustomerID) {
+		if !aggregate.Blank(c.CustomerID) {
 			return []aggregate.Ref{{Table: topics.Customers.Table.Name, Key: c.CustomerID}}
 		}
 	case *baskets.AddItem:
-		if blank(c.ProductID) {
+		if aggregate.Blank(c.ProductID) {
 			return nil
 		}
 		refs := []aggregate.Ref{{Table: topics.Products.Table.Name, Key: c.ProductID}}
-		if p, ok := aggregate.State[stores.Product](facts, topics.Products.Table.Name, c.ProductID); ok && !blank(p.StoreID) {
+		if p, ok := aggregate.State[stores.Product](facts, topics.Products.Table.Name, c.ProductID); ok && !aggregate.Blank(p.StoreID) {
 			refs = append(refs, aggregate.Ref{Table: topics.Stores.Table.Name, Key: p.StoreID})
 		}
 		return refs
@@ -106,10 +104,7 @@ func decideBasket(b *baskets.Basket, cmd baskets.BasketCommand, facts aggregate.
 	case *baskets.RemoveItem:
 		return removeItem(b, c)
 	case *baskets.CancelBasket:
-		if b.Status != StatusOpen {
-			return nil, ErrBasketCannotCancel
-		}
-		return one[baskets.BasketEvent](&baskets.BasketCanceled{}), nil
+		return aggregate.Emit[baskets.BasketEvent](&baskets.BasketCanceled{}, aggregate.When(b.Status != StatusOpen, ErrBasketCannotCancel))
 	case *baskets.CheckoutBasket:
 		return checkout(b, c)
 	}
@@ -117,16 +112,11 @@ func decideBasket(b *baskets.Basket, cmd baskets.BasketCommand, facts aggregate.
 }
 
 func startBasket(b *baskets.Basket, c *baskets.StartBasket, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
-	switch {
-	case blank(c.CustomerID):
-		return nil, ErrCustomerIDBlank
-	case b != nil:
-		return nil, ErrBasketCannotModify
-	}
-	if _, ok := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID); !ok {
-		return nil, ErrCustomerNotFound
-	}
-	return one[baskets.BasketEvent](&baskets.BasketStarted{CustomerID: c.CustomerID}), nil
+	_, customerFound := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID)
+	return aggregate.Emit[baskets.BasketEvent](&baskets.BasketStarted{CustomerID: c.CustomerID},
+		aggregate.When(aggregate.Blank(c.CustomerID), ErrCustomerIDBlank),
+		aggregate.When(b != nil, ErrBasketCannotModify),
+		aggregate.When(!customerFound, ErrCustomerNotFound))
 }
 
 // addItem adds to a line. A product already in the basket keeps the names
@@ -135,11 +125,8 @@ func startBasket(b *baskets.Basket, c *baskets.StartBasket, facts aggregate.Fact
 // What is added must keep the line, the number of lines and the total
 // within the limits (docs/adr/0014).
 func addItem(b *baskets.Basket, c *baskets.AddItem, facts aggregate.Facts) ([]baskets.BasketEvent, error) {
-	switch {
-	case b.Status != StatusOpen:
-		return nil, ErrBasketCannotModify
-	case c.Quantity < 0:
-		return nil, ErrItemQuantityNegative
+	if err := modifiable(b, c.Quantity); err != nil {
+		return nil, err
 	}
 	line, inBasket := b.Items[c.ProductID]
 	if !inBasket {
@@ -178,7 +165,15 @@ func addItem(b *baskets.Basket, c *baskets.AddItem, facts aggregate.Facts) ([]ba
 		return nil, ErrBasketTotalTooLarge
 	}
 	line.Quantity = c.Quantity
-	return one[baskets.BasketEvent](&baskets.BasketItemAdded{Item: line}), nil
+	return aggregate.One[baskets.BasketEvent](&baskets.BasketItemAdded{Item: line}), nil
+}
+
+// modifiable refuses a change of the lines of a basket no longer open, or
+// by a negative quantity (AddItem and RemoveItem alike).
+func modifiable(b *baskets.Basket, quantity int32) error {
+	return aggregate.Refuse(
+		aggregate.When(b.Status != StatusOpen, ErrBasketCannotModify),
+		aggregate.When(quantity < 0, ErrItemQuantityNegative))
 }
 
 // locate builds a new line from the products and stores tables.
@@ -199,34 +194,30 @@ func locate(productID string, facts aggregate.Facts) (baskets.BasketItem, error)
 // Removing a product that is not in the basket, or zero of it, changes
 // nothing.
 func removeItem(b *baskets.Basket, c *baskets.RemoveItem) ([]baskets.BasketEvent, error) {
-	switch {
-	case b.Status != StatusOpen:
-		return nil, ErrBasketCannotModify
-	case c.Quantity < 0:
-		return nil, ErrItemQuantityNegative
+	if err := modifiable(b, c.Quantity); err != nil {
+		return nil, err
 	}
 	line, ok := b.Items[c.ProductID]
 	if !ok || c.Quantity == 0 {
 		return nil, nil
 	}
-	return one[baskets.BasketEvent](&baskets.BasketItemRemoved{ProductID: c.ProductID, Quantity: min(c.Quantity, line.Quantity)}), nil
+	return aggregate.One[baskets.BasketEvent](&baskets.BasketItemRemoved{ProductID: c.ProductID, Quantity: min(c.Quantity, line.Quantity)}), nil
 }
 
 func checkout(b *baskets.Basket, c *baskets.CheckoutBasket) ([]baskets.BasketEvent, error) {
-	switch {
-	case b.Status != StatusOpen:
-		return nil, ErrBasketCannotModify
-	case len(b.Items) == 0:
-		return nil, ErrBasketHasNoItems
-	case blank(c.PaymentID):
-		return nil, ErrPaymentIDBlank
+	if err := aggregate.Refuse(
+		aggregate.When(b.Status != StatusOpen, ErrBasketCannotModify),
+		aggregate.When(len(b.Items) == 0, ErrBasketHasNoItems),
+		aggregate.When(aggregate.Blank(c.PaymentID), ErrPaymentIDBlank),
+	); err != nil {
+		return nil, err
 	}
 	items := Lines(b)
 	total, err := checkLines(items)
 	if err != nil {
 		return nil, err
 	}
-	return one[baskets.BasketEvent](&baskets.BasketCheckedOut{
+	return aggregate.One[baskets.BasketEvent](&baskets.BasketCheckedOut{
 		CustomerID: b.CustomerID, PaymentID: c.PaymentID, Items: items, TotalCents: total,
 	}), nil
 }
@@ -292,11 +283,7 @@ func Total(items []baskets.BasketItem) int64 {
 
 // Units is the number of units over the lines (the sum of quantities).
 func Units(items map[string]baskets.BasketItem) int64 {
-	var n int64
-	for _, it := range items {
-		n += int64(it.Quantity)
-	}
-	return n
+	return limits.Units(maps.Values(items), func(it baskets.BasketItem) int32 { return it.Quantity })
 }
 
 func evolveBasket(b baskets.Basket, ev baskets.BasketEvent) (baskets.Basket, error) {
@@ -342,5 +329,3 @@ func copyItems(in map[string]baskets.BasketItem) map[string]baskets.BasketItem {
 	}
 	return out
 }
-
-func one[E any](e E) []E { return []E{e} }

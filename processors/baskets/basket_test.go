@@ -7,7 +7,6 @@ import (
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/aggregatetest"
-	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/stores"
@@ -18,33 +17,20 @@ type basketSpec = aggregatetest.Spec[baskets.BasketCommand, baskets.BasketEvent]
 
 // The world the basket sees through the other contexts' tables.
 func customer(id string) aggregate.Facts {
-	return aggregate.Facts{{Table: topics.Customers.Table.Name, Key: id}: &schemas.Snapshot[customers.Customer]{
-		AggregateID: id, Version: 1, State: customers.Customer{ID: id, Name: "John Smith", SMSNumber: "555", Enabled: true}}}
+	return aggregatetest.Fact(topics.Customers.Table.Name, id, customers.Customer{ID: id, Name: "John Smith", SMSNumber: "555", Enabled: true})
 }
 
 func store(id, name string) aggregate.Facts {
-	return aggregate.Facts{{Table: topics.Stores.Table.Name, Key: id}: &schemas.Snapshot[stores.Store]{
-		AggregateID: id, Version: 1, State: stores.Store{ID: id, Name: name, Location: "Level 1"}}}
+	return aggregatetest.Fact(topics.Stores.Table.Name, id, stores.Store{ID: id, Name: name, Location: "Level 1"})
 }
 
 func product(id, storeID, name string, price int64, removed bool) aggregate.Facts {
-	return aggregate.Facts{{Table: topics.Products.Table.Name, Key: id}: &schemas.Snapshot[stores.Product]{
-		AggregateID: id, Version: 1, State: stores.Product{ID: id, StoreID: storeID, Name: name, PriceCents: price, Removed: removed}}}
-}
-
-func facts(all ...aggregate.Facts) aggregate.Facts {
-	out := aggregate.Facts{}
-	for _, f := range all {
-		for k, v := range f {
-			out[k] = v
-		}
-	}
-	return out
+	return aggregatetest.Fact(topics.Products.Table.Name, id, stores.Product{ID: id, StoreID: storeID, Name: name, PriceCents: price, Removed: removed})
 }
 
 // A store "Nic & Naks" with "Wizard w/ crystal" at 9.99 (reference
 // scenario 6) and "Dragon" at 5.00.
-var mall = facts(
+var mall = aggregatetest.Facts(
 	store("store-1", "Nic & Naks"),
 	product("wizard", "store-1", "Wizard w/ crystal", 999, false),
 	product("dragon", "store-1", "Dragon", 500, false),
@@ -75,7 +61,7 @@ const (
 	maxQuantity = 1_000
 )
 
-var limitsMall = facts(mall,
+var limitsMall = aggregatetest.Facts(mall,
 	product("crown", "store-1", "crown", maxPrice, false),
 	product("penny", "store-1", "penny", 1, false),
 	product("free", "store-1", "free", 0, false),
@@ -120,7 +106,7 @@ func TestBasketRules(t *testing.T) {
 			Then: []baskets.BasketEvent{added(wizard(10))}},
 		{Name: "adding a product already in the basket adds to its quantity at the price captured first",
 			Given: withWizards, When: &baskets.AddItem{ProductID: "wizard", Quantity: 2},
-			Facts: facts(mall, product("wizard", "store-1", "Wizard (rebranded)", 1500, false)),
+			Facts: aggregatetest.Facts(mall, product("wizard", "store-1", "Wizard (rebranded)", 1500, false)),
 			Then:  []baskets.BasketEvent{added(wizard(2))}},
 		{Name: "adding a product that does not exist fails",
 			Given: open, When: &baskets.AddItem{ProductID: "nope", Quantity: 1}, Facts: mall, Err: ErrProductNotLocated},
@@ -128,7 +114,7 @@ func TestBasketRules(t *testing.T) {
 			Given: open, When: &baskets.AddItem{ProductID: "gone", Quantity: 1}, Facts: mall, Err: ErrProductNotLocated},
 		{Name: "adding more of a product removed since it was first added fails",
 			Given: withWizards, When: &baskets.AddItem{ProductID: "wizard", Quantity: 1},
-			Facts: facts(mall, product("wizard", "store-1", "Wizard w/ crystal", 999, true)), Err: ErrProductNotLocated},
+			Facts: aggregatetest.Facts(mall, product("wizard", "store-1", "Wizard w/ crystal", 999, true)), Err: ErrProductNotLocated},
 		{Name: "adding a product whose store is not in the stores table fails",
 			Given: open, When: &baskets.AddItem{ProductID: "orphan", Quantity: 1}, Facts: mall, Err: ErrProductNotLocated},
 		{Name: "adding a negative quantity fails",
@@ -154,7 +140,7 @@ func TestBasketRules(t *testing.T) {
 			When:  &baskets.AddItem{ProductID: "wizard", Quantity: 100}, Facts: mall, Err: ErrItemQuantityTooLarge},
 		{Name: "adding more of a product already in a full basket succeeds",
 			Given: fullBasket(100), When: &baskets.AddItem{ProductID: "p000", Quantity: 1},
-			Facts: facts(mall, product("p000", "store-1", "p000", 1, false)),
+			Facts: aggregatetest.Facts(mall, product("p000", "store-1", "p000", 1, false)),
 			Then:  []baskets.BasketEvent{added(line("p000", 1, 1))}},
 		{Name: "adding a 101st product fails",
 			Given: fullBasket(100), When: &baskets.AddItem{ProductID: "wizard", Quantity: 1}, Facts: mall, Err: ErrBasketHasTooManyProducts},

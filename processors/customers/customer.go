@@ -10,7 +10,6 @@ package customers
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas/customers"
@@ -18,10 +17,10 @@ import (
 
 // Customer rejections, with the exact texts of docs/domain.md.
 var (
-	ErrCustomerNameBlank    = aggregate.Reject(aggregate.Invalid, "customer_name_blank", "the customer name cannot be blank")
+	ErrCustomerNameBlank    = aggregate.CannotBeBlank("customer name")
 	ErrSmsNumberBlank       = aggregate.Reject(aggregate.Invalid, "sms_number_blank", "the SMS number cannot be blank")
-	ErrCustomerExists       = aggregate.Reject(aggregate.Invalid, "customer_exists", "the customer already exists")
-	ErrCustomerNotFound     = aggregate.Reject(aggregate.NotFound, "customer_not_found", "the customer does not exist")
+	ErrCustomerExists       = aggregate.AlreadyExists("customer")
+	ErrCustomerNotFound     = aggregate.ErrCustomerNotFound
 	ErrAlreadyEnabled       = aggregate.Reject(aggregate.Invalid, "customer_already_enabled", "the customer is already enabled")
 	ErrAlreadyDisabled      = aggregate.Reject(aggregate.Invalid, "customer_already_disabled", "the customer is already disabled")
 	ErrCustomerUnauthorized = aggregate.Reject(aggregate.Unauthorized, "customer_not_authorized", "customer is not authorized")
@@ -31,48 +30,26 @@ var (
 // on registration; only an enabled customer is authorized to order.
 var CustomerRules = aggregate.Rules[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
 	Type:   "customer",
-	Decide: decideCustomer,
+	Decide: aggregate.Lifecycle(ErrCustomerExists, ErrCustomerNotFound, registerCustomer, changeCustomer),
 	Evolve: evolveCustomer,
 }
 
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
+func registerCustomer(reg *customers.RegisterCustomer, _ aggregate.Facts) ([]customers.CustomerEvent, error) {
+	return aggregate.Emit[customers.CustomerEvent](&customers.CustomerRegistered{Name: reg.Name, SMSNumber: reg.SMSNumber},
+		aggregate.When(aggregate.Blank(reg.Name), ErrCustomerNameBlank),
+		aggregate.When(aggregate.Blank(reg.SMSNumber), ErrSmsNumberBlank))
+}
 
-func decideCustomer(c *customers.Customer, cmd customers.CustomerCommand, _ aggregate.Facts) ([]customers.CustomerEvent, error) {
-	if reg, ok := cmd.(*customers.RegisterCustomer); ok {
-		switch {
-		case c != nil:
-			return nil, ErrCustomerExists
-		case blank(reg.Name):
-			return nil, ErrCustomerNameBlank
-		case blank(reg.SMSNumber):
-			return nil, ErrSmsNumberBlank
-		}
-		return one[customers.CustomerEvent](&customers.CustomerRegistered{Name: reg.Name, SMSNumber: reg.SMSNumber}), nil
-	}
-	if c == nil {
-		return nil, ErrCustomerNotFound
-	}
+func changeCustomer(c *customers.Customer, cmd customers.CustomerCommand, _ aggregate.Facts) ([]customers.CustomerEvent, error) {
 	switch cmd := cmd.(type) {
 	case *customers.ChangeSmsNumber:
-		if blank(cmd.SMSNumber) {
-			return nil, ErrSmsNumberBlank
-		}
-		return one[customers.CustomerEvent](&customers.CustomerSmsChanged{SMSNumber: cmd.SMSNumber}), nil
+		return aggregate.Emit[customers.CustomerEvent](&customers.CustomerSmsChanged{SMSNumber: cmd.SMSNumber}, aggregate.When(aggregate.Blank(cmd.SMSNumber), ErrSmsNumberBlank))
 	case *customers.EnableCustomer:
-		if c.Enabled {
-			return nil, ErrAlreadyEnabled
-		}
-		return one[customers.CustomerEvent](&customers.CustomerEnabled{}), nil
+		return aggregate.Emit[customers.CustomerEvent](&customers.CustomerEnabled{}, aggregate.When(c.Enabled, ErrAlreadyEnabled))
 	case *customers.DisableCustomer:
-		if !c.Enabled {
-			return nil, ErrAlreadyDisabled
-		}
-		return one[customers.CustomerEvent](&customers.CustomerDisabled{}), nil
+		return aggregate.Emit[customers.CustomerEvent](&customers.CustomerDisabled{}, aggregate.When(!c.Enabled, ErrAlreadyDisabled))
 	case *customers.AuthorizeCustomer:
-		if !c.Enabled {
-			return nil, ErrCustomerUnauthorized
-		}
-		return one[customers.CustomerEvent](&customers.CustomerAuthorized{}), nil
+		return aggregate.Emit[customers.CustomerEvent](&customers.CustomerAuthorized{}, aggregate.When(!c.Enabled, ErrCustomerUnauthorized))
 	}
 	return nil, fmt.Errorf("the customer aggregate does not handle %T", cmd)
 }
@@ -95,5 +72,3 @@ func evolveCustomer(c customers.Customer, ev customers.CustomerEvent) (customers
 	}
 	return c, nil
 }
-
-func one[E any](e E) []E { return []E{e} }

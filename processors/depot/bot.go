@@ -21,7 +21,7 @@ var (
 	// ErrBotBusy refuses AssignBot while the bot is active on another list.
 	ErrBotBusy = aggregate.Reject(aggregate.Invalid, "bot_busy", "the bot is busy")
 	// ErrShoppingListIDBlank refuses AssignBot and ReleaseBot without a list.
-	ErrShoppingListIDBlank = aggregate.Reject(aggregate.Invalid, "shopping_list_id_blank", "the shopping list id cannot be blank")
+	ErrShoppingListIDBlank = aggregate.CannotBeBlank("shopping list id")
 )
 
 // BotRules are the Bot aggregate's rules. They make assignment exclusive
@@ -49,22 +49,22 @@ func decideBot(b *depot.Bot, cmd depot.BotCommand, _ aggregate.Facts) ([]depot.B
 	switch c := cmd.(type) {
 	case *depot.AssignBot:
 		switch {
-		case blank(c.ShoppingListID):
+		case aggregate.Blank(c.ShoppingListID):
 			return nil, ErrShoppingListIDBlank
 		case active && current.ShoppingListID == c.ShoppingListID:
 			return nil, nil
 		case active:
 			return nil, ErrBotBusy
 		}
-		return one[depot.BotEvent](&depot.BotAssigned{ShoppingListID: c.ShoppingListID}), nil
+		return aggregate.One[depot.BotEvent](&depot.BotAssigned{ShoppingListID: c.ShoppingListID}), nil
 	case *depot.ReleaseBot:
 		switch {
-		case blank(c.ShoppingListID):
+		case aggregate.Blank(c.ShoppingListID):
 			return nil, ErrShoppingListIDBlank
 		case !active || current.ShoppingListID != c.ShoppingListID:
 			return nil, nil
 		}
-		return one[depot.BotEvent](&depot.BotReleased{ShoppingListID: c.ShoppingListID}), nil
+		return aggregate.One[depot.BotEvent](&depot.BotReleased{ShoppingListID: c.ShoppingListID}), nil
 	}
 	return nil, fmt.Errorf("the bot aggregate does not handle %T", cmd)
 }

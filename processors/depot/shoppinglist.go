@@ -13,7 +13,6 @@ package depot
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/limits"
@@ -37,7 +36,7 @@ const (
 var (
 	// ErrCannotCreate: a store or product of the order is unknown, the
 	// product was removed, or it is not sold by the store the line names.
-	ErrCannotCreate = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_created", "the shopping list cannot be created")
+	ErrCannotCreate = aggregate.CannotBe("shopping list", "created")
 	// ErrNoItems: no lines, a line without a store or product id, or a
 	// quantity below 1.
 	ErrNoItems = aggregate.Reject(aggregate.Invalid, "shopping_list_items_invalid", "the shopping list cannot be created")
@@ -52,13 +51,13 @@ var (
 	ErrOrderIDBlank = aggregate.Reject(aggregate.Invalid, "shopping_list_order_id_blank", "the shopping list cannot be created")
 	// ErrShoppingListExists refuses CreateShoppingList with an id already
 	// used (400, like every "already exists" rule).
-	ErrShoppingListExists   = aggregate.Reject(aggregate.Invalid, "shopping_list_exists", "the shopping list already exists")
-	ErrShoppingListNotFound = aggregate.Reject(aggregate.NotFound, "shopping_list_not_found", "the shopping list does not exist")
-	ErrCannotInitiate       = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_initiated", "the shopping list cannot be initiated")
-	ErrCannotAssign         = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_assigned", "the shopping list cannot be assigned")
-	ErrCannotComplete       = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_completed", "the shopping list cannot be completed")
-	ErrCannotCancel         = aggregate.Reject(aggregate.Invalid, "shopping_list_cannot_be_canceled", "the shopping list cannot be canceled")
-	ErrBotIDBlank           = aggregate.Reject(aggregate.Invalid, "bot_id_blank", "the bot id cannot be blank")
+	ErrShoppingListExists   = aggregate.AlreadyExists("shopping list")
+	ErrShoppingListNotFound = aggregate.DoesNotExist("shopping list")
+	ErrCannotInitiate       = aggregate.CannotBe("shopping list", "initiated")
+	ErrCannotAssign         = aggregate.CannotBe("shopping list", "assigned")
+	ErrCannotComplete       = aggregate.CannotBe("shopping list", "completed")
+	ErrCannotCancel         = aggregate.CannotBe("shopping list", "canceled")
+	ErrBotIDBlank           = aggregate.CannotBeBlank("bot id")
 )
 
 // ShoppingListRules are the ShoppingList aggregate's rules. CreateShoppingList
@@ -67,11 +66,9 @@ var (
 var ShoppingListRules = aggregate.Rules[depot.ShoppingList, depot.ShoppingListCommand, depot.ShoppingListEvent]{
 	Type:   topics.ShoppingLists.Type,
 	Needs:  shoppingListNeeds,
-	Decide: decideShoppingList,
+	Decide: aggregate.Lifecycle(ErrShoppingListExists, ErrShoppingListNotFound, createShoppingList, changeShoppingList),
 	Evolve: evolveShoppingList,
 }
-
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 func shoppingListNeeds(cmd depot.ShoppingListCommand, _ aggregate.Facts) []aggregate.Ref {
 	c, ok := cmd.(*depot.CreateShoppingList)
@@ -80,52 +77,34 @@ func shoppingListNeeds(cmd depot.ShoppingListCommand, _ aggregate.Facts) []aggre
 	}
 	var refs []aggregate.Ref
 	for _, it := range c.Items {
-		if !blank(it.StoreID) {
+		if !aggregate.Blank(it.StoreID) {
 			refs = append(refs, aggregate.Ref{Table: topics.Stores.Table.Name, Key: it.StoreID})
 		}
-		if !blank(it.ProductID) {
+		if !aggregate.Blank(it.ProductID) {
 			refs = append(refs, aggregate.Ref{Table: topics.Products.Table.Name, Key: it.ProductID})
 		}
 	}
 	return refs
 }
 
-func decideShoppingList(l *depot.ShoppingList, cmd depot.ShoppingListCommand, facts aggregate.Facts) ([]depot.ShoppingListEvent, error) {
-	if c, ok := cmd.(*depot.CreateShoppingList); ok {
-		if l != nil {
-			return nil, ErrShoppingListExists
-		}
-		return createShoppingList(c, facts)
-	}
-	if l == nil {
-		return nil, ErrShoppingListNotFound
-	}
+func changeShoppingList(l *depot.ShoppingList, cmd depot.ShoppingListCommand, _ aggregate.Facts) ([]depot.ShoppingListEvent, error) {
 	switch c := cmd.(type) {
 	case *depot.InitiateShopping:
-		if l.Status != StatusPending {
-			return nil, ErrCannotInitiate
-		}
-		return one[depot.ShoppingListEvent](&depot.ShoppingListInitiated{}), nil
+		return aggregate.Emit[depot.ShoppingListEvent](&depot.ShoppingListInitiated{}, aggregate.When(l.Status != StatusPending, ErrCannotInitiate))
 	case *depot.AssignShoppingList:
 		switch {
-		case blank(c.BotID):
+		case aggregate.Blank(c.BotID):
 			return nil, ErrBotIDBlank
 		case l.Status == StatusAssigned && l.BotID == c.BotID:
 			return nil, nil // already this bot's: a retried assignment changes nothing
 		case l.Status != StatusAvailable:
 			return nil, ErrCannotAssign
 		}
-		return one[depot.ShoppingListEvent](&depot.ShoppingListAssigned{BotID: c.BotID}), nil
+		return aggregate.One[depot.ShoppingListEvent](&depot.ShoppingListAssigned{BotID: c.BotID}), nil
 	case *depot.CompleteShoppingList:
-		if l.Status != StatusAssigned {
-			return nil, ErrCannotComplete
-		}
-		return one[depot.ShoppingListEvent](&depot.ShoppingListCompleted{OrderID: l.OrderID}), nil
+		return aggregate.Emit[depot.ShoppingListEvent](&depot.ShoppingListCompleted{OrderID: l.OrderID}, aggregate.When(l.Status != StatusAssigned, ErrCannotComplete))
 	case *depot.CancelShoppingList:
-		if l.Status == StatusCompleted || l.Status == StatusCanceled {
-			return nil, ErrCannotCancel
-		}
-		return one[depot.ShoppingListEvent](&depot.ShoppingListCanceled{}), nil
+		return aggregate.Emit[depot.ShoppingListEvent](&depot.ShoppingListCanceled{}, aggregate.When(l.Status == StatusCompleted || l.Status == StatusCanceled, ErrCannotCancel))
 	}
 	return nil, fmt.Errorf("the shopping list aggregate does not handle %T", cmd)
 }
@@ -135,18 +114,17 @@ func decideShoppingList(l *depot.ShoppingList, cmd depot.ShoppingListCommand, fa
 // order's limits on what it is given: no more lines than an order holds,
 // no product in a quantity an order line could not hold.
 func createShoppingList(c *depot.CreateShoppingList, facts aggregate.Facts) ([]depot.ShoppingListEvent, error) {
-	switch {
-	case blank(c.OrderID):
-		return nil, ErrOrderIDBlank
-	case len(c.Items) == 0:
-		return nil, ErrNoItems
-	case len(c.Items) > limits.MaxLines:
-		return nil, ErrTooManyItems
+	if err := aggregate.Refuse(
+		aggregate.When(aggregate.Blank(c.OrderID), ErrOrderIDBlank),
+		aggregate.When(len(c.Items) == 0, ErrNoItems),
+		aggregate.When(len(c.Items) > limits.MaxLines, ErrTooManyItems),
+	); err != nil {
+		return nil, err
 	}
 	stops := map[string]depot.Stop{}
 	for _, it := range c.Items {
 		switch {
-		case blank(it.StoreID) || blank(it.ProductID) || it.Quantity < 1:
+		case aggregate.Blank(it.StoreID) || aggregate.Blank(it.ProductID) || it.Quantity < 1:
 			return nil, ErrNoItems
 		case it.Quantity > limits.MaxLineQuantity:
 			return nil, ErrItemQuantityTooLarge
@@ -172,7 +150,7 @@ func createShoppingList(c *depot.CreateShoppingList, facts aggregate.Facts) ([]d
 		stop.Items[it.ProductID] = item
 		stops[it.StoreID] = stop
 	}
-	return one[depot.ShoppingListEvent](&depot.ShoppingListCreated{OrderID: c.OrderID, Stops: stops}), nil
+	return aggregate.One[depot.ShoppingListEvent](&depot.ShoppingListCreated{OrderID: c.OrderID, Stops: stops}), nil
 }
 
 func evolveShoppingList(l depot.ShoppingList, ev depot.ShoppingListEvent) (depot.ShoppingList, error) {
@@ -192,5 +170,3 @@ func evolveShoppingList(l depot.ShoppingList, ev depot.ShoppingListEvent) (depot
 	}
 	return l, nil
 }
-
-func one[E any](e E) []E { return []E{e} }

@@ -16,32 +16,34 @@ type listSpec = aggregatetest.Spec[depot.ShoppingListCommand, depot.ShoppingList
 // mall is what the stores context has published: two stores, three
 // products, one of them removed.
 func mall() aggregate.Facts {
-	store := func(id, name, location string) (aggregate.Ref, any) {
-		return aggregate.Ref{Table: topics.Stores.Table.Name, Key: id},
-			&stores.StoreSnapshot{AggregateID: id, Version: 1, State: stores.Store{ID: id, Name: name, Location: location}}
+	store := func(id, name, location string) aggregate.Facts {
+		return aggregatetest.Fact(topics.Stores.Table.Name, id, stores.Store{ID: id, Name: name, Location: location})
 	}
-	product := func(id, storeID, name string, removed bool) (aggregate.Ref, any) {
-		return aggregate.Ref{Table: topics.Products.Table.Name, Key: id},
-			&stores.ProductSnapshot{AggregateID: id, Version: 1, State: stores.Product{ID: id, StoreID: storeID, Name: name, PriceCents: 100, Removed: removed}}
+	product := func(id, storeID, name string, removed bool) aggregate.Facts {
+		return aggregatetest.Fact(topics.Products.Table.Name, id, stores.Product{ID: id, StoreID: storeID, Name: name, PriceCents: 100, Removed: removed})
 	}
-	f := aggregate.Facts{}
-	for _, kv := range [][2]any{
-		pair(store("books", "Waldorf Books", "Level 1")),
-		pair(store("toys", "Nic & Naks", "Level 2")),
-		pair(product("novel", "books", "A Novel", false)),
-		pair(product("atlas", "books", "An Atlas", false)),
-		pair(product("wizard", "toys", "Wizard w/ crystal", false)),
-		pair(product("gone", "toys", "Discontinued", true)),
-	} {
-		f[kv[0].(aggregate.Ref)] = kv[1]
-	}
+	f := aggregatetest.Facts(
+		store("books", "Waldorf Books", "Level 1"),
+		store("toys", "Nic & Naks", "Level 2"),
+		product("novel", "books", "A Novel", false),
+		product("atlas", "books", "An Atlas", false),
+		product("wizard", "toys", "Wizard w/ crystal", false),
+		product("gone", "toys", "Discontinued", true),
+	)
 	// Unknown ids are looked up too and found absent.
 	f[aggregate.Ref{Table: topics.Stores.Table.Name, Key: "nowhere"}] = nil
 	f[aggregate.Ref{Table: topics.Products.Table.Name, Key: "nothing"}] = nil
 	return f
 }
 
-func pair(r aggregate.Ref, v any) [2]any { return [2]any{r, v} }
+// wizardsListed is the list created for qty wizards alone: one stop, the
+// toy store, with one item.
+func wizardsListed(qty int32) []depot.ShoppingListEvent {
+	return []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
+		"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
+			"wizard": {ProductName: "Wizard w/ crystal", Quantity: qty}}},
+	}}}
+}
 
 func line(store, product string, qty int32) depot.ListItem {
 	return depot.ListItem{StoreID: store, ProductID: product, Quantity: qty}
@@ -85,10 +87,7 @@ func TestCreatingAShoppingList(t *testing.T) {
 			}}}},
 		{Name: "several lines for the same product in the same store merge into one item",
 			When: create(line("toys", "wizard", 2), line("toys", "wizard", 5)), Facts: facts,
-			Then: []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
-				"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
-					"wizard": {ProductName: "Wizard w/ crystal", Quantity: 7}}},
-			}}}},
+			Then: wizardsListed(7)},
 		{Name: "an unknown store fails",
 			When: create(line("nowhere", "novel", 1)), Facts: facts, Err: ErrCannotCreate},
 		{Name: "an unknown product fails",
@@ -103,10 +102,7 @@ func TestCreatingAShoppingList(t *testing.T) {
 			When: create(line("books", "novel", 0)), Facts: facts, Err: ErrNoItems},
 		{Name: "a product in the largest quantity an order line holds, 1,000, is listed",
 			When: create(line("toys", "wizard", 1000)), Facts: facts,
-			Then: []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
-				"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
-					"wizard": {ProductName: "Wizard w/ crystal", Quantity: 1000}}},
-			}}}},
+			Then: wizardsListed(1000)},
 		{Name: "a quantity above 1,000 fails",
 			When: create(line("toys", "wizard", 1001)), Facts: facts, Err: ErrItemQuantityTooLarge},
 		{Name: "the 2,147,483,647 units of issue 20 fail",
@@ -115,10 +111,7 @@ func TestCreatingAShoppingList(t *testing.T) {
 			When: create(line("toys", "wizard", 600), line("books", "novel", 1), line("toys", "wizard", 401)), Facts: facts, Err: ErrItemQuantityTooLarge},
 		{Name: "100 lines, the most an order holds, are listed",
 			When: create(repeat(line("toys", "wizard", 10), 100)...), Facts: facts,
-			Then: []depot.ShoppingListEvent{&depot.ShoppingListCreated{OrderID: "order-1", Stops: map[string]depot.Stop{
-				"toys": {StoreName: "Nic & Naks", StoreLocation: "Level 2", Items: map[string]depot.StopItem{
-					"wizard": {ProductName: "Wizard w/ crystal", Quantity: 1000}}},
-			}}}},
+			Then: wizardsListed(1000)},
 		{Name: "101 lines fail",
 			When: create(repeat(line("toys", "wizard", 1), 101)...), Facts: facts, Err: ErrTooManyItems},
 		{Name: "a line without a product fails",

@@ -8,7 +8,7 @@ package ordering
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/limits"
@@ -29,19 +29,19 @@ const (
 
 // Order rejections, with the exact texts of docs/domain.md.
 var (
-	ErrOrderCannotRecreate = aggregate.Reject(aggregate.Invalid, "order_cannot_be_recreated", "the order cannot be recreated")
+	ErrOrderCannotRecreate = aggregate.CannotBe("order", "recreated")
 	ErrOrderHasNoItems     = aggregate.Reject(aggregate.Invalid, "order_has_no_items", "the order has no items")
-	ErrCustomerIDBlank     = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
-	ErrPaymentIDBlank      = aggregate.Reject(aggregate.Invalid, "payment_id_blank", "the payment id cannot be blank")
-	ErrOrderCannotApprove  = aggregate.Reject(aggregate.Invalid, "order_cannot_be_approved", "the order cannot be approved")
-	ErrOrderCannotReject   = aggregate.Reject(aggregate.Invalid, "order_cannot_be_rejected", "the order cannot be rejected")
+	ErrCustomerIDBlank     = aggregate.ErrCustomerIDBlank
+	ErrPaymentIDBlank      = aggregate.ErrPaymentIDBlank
+	ErrOrderCannotApprove  = aggregate.CannotBe("order", "approved")
+	ErrOrderCannotReject   = aggregate.CannotBe("order", "rejected")
 	ErrOrderCannotCancel   = aggregate.Reject(aggregate.Invalid, "order_cannot_be_canceled", "the order cannot be cancelled")
-	ErrOrderCannotReady    = aggregate.Reject(aggregate.Invalid, "order_cannot_be_readied", "the order cannot be readied")
-	ErrOrderCannotComplete = aggregate.Reject(aggregate.Invalid, "order_cannot_be_completed", "the order cannot be completed")
+	ErrOrderCannotReady    = aggregate.CannotBe("order", "readied")
+	ErrOrderCannotComplete = aggregate.CannotBe("order", "completed")
 	// ErrOrderNotFound answers any command but CreateOrder on an unknown
 	// order (the original spec left the text open; this one follows the
 	// other aggregates' "the … does not exist", as docs/domain.md says).
-	ErrOrderNotFound = aggregate.Reject(aggregate.NotFound, "order_not_found", "the order does not exist")
+	ErrOrderNotFound = aggregate.DoesNotExist("order")
 	// ErrOrderTotalMismatch refuses a CreateOrder whose totalCents is not
 	// the sum of its lines (docs/domain.md, Order; the saga confirms the
 	// payment against this total, so a wrong one must not pass silently).
@@ -62,74 +62,48 @@ var (
 // OrderRules are the Order aggregate's rules.
 var OrderRules = aggregate.Rules[ordering.Order, ordering.OrderCommand, ordering.OrderEvent]{
 	Type:   topics.Orders.Type,
-	Decide: decideOrder,
+	Decide: aggregate.Lifecycle(ErrOrderCannotRecreate, ErrOrderNotFound, createOrder, changeOrder),
 	Evolve: evolveOrder,
 }
 
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
-func decideOrder(o *ordering.Order, cmd ordering.OrderCommand, _ aggregate.Facts) ([]ordering.OrderEvent, error) {
-	if c, ok := cmd.(*ordering.CreateOrder); ok {
-		return createOrder(o, c)
-	}
-	if o == nil {
-		return nil, ErrOrderNotFound
-	}
+func changeOrder(o *ordering.Order, cmd ordering.OrderCommand, _ aggregate.Facts) ([]ordering.OrderEvent, error) {
 	switch c := cmd.(type) {
 	case *ordering.ApproveOrder:
-		if o.Status != StatusPending {
-			return nil, ErrOrderCannotApprove
-		}
-		return one[ordering.OrderEvent](&ordering.OrderApproved{ShoppingListID: c.ShoppingListID}), nil
+		return aggregate.Emit[ordering.OrderEvent](&ordering.OrderApproved{ShoppingListID: c.ShoppingListID},
+			aggregate.When(o.Status != StatusPending, ErrOrderCannotApprove))
 	case *ordering.RejectOrder:
-		if o.Status != StatusPending {
-			return nil, ErrOrderCannotReject
-		}
-		return one[ordering.OrderEvent](&ordering.OrderRejected{Reason: c.Reason}), nil
+		return aggregate.Emit[ordering.OrderEvent](&ordering.OrderRejected{Reason: c.Reason},
+			aggregate.When(o.Status != StatusPending, ErrOrderCannotReject))
 	case *ordering.CancelOrder:
-		if o.Status != StatusPending && o.Status != StatusApproved {
-			return nil, ErrOrderCannotCancel
-		}
 		// The cancel policy cancels what the event names.
-		return one[ordering.OrderEvent](&ordering.OrderCanceled{ShoppingListID: o.ShoppingListID, InvoiceID: o.InvoiceID}), nil
+		return aggregate.Emit[ordering.OrderEvent](&ordering.OrderCanceled{ShoppingListID: o.ShoppingListID, InvoiceID: o.InvoiceID},
+			aggregate.When(o.Status != StatusPending && o.Status != StatusApproved, ErrOrderCannotCancel))
 	case *ordering.ReadyOrder:
-		if o.Status != StatusApproved {
-			return nil, ErrOrderCannotReady
-		}
-		return one[ordering.OrderEvent](&ordering.OrderReadied{PaymentID: o.PaymentID, TotalCents: o.TotalCents}), nil
+		return aggregate.Emit[ordering.OrderEvent](&ordering.OrderReadied{PaymentID: o.PaymentID, TotalCents: o.TotalCents},
+			aggregate.When(o.Status != StatusApproved, ErrOrderCannotReady))
 	case *ordering.CompleteOrder:
-		if o.Status != StatusReady {
-			return nil, ErrOrderCannotComplete
-		}
-		return one[ordering.OrderEvent](&ordering.OrderCompleted{InvoiceID: c.InvoiceID}), nil
+		return aggregate.Emit[ordering.OrderEvent](&ordering.OrderCompleted{InvoiceID: c.InvoiceID},
+			aggregate.When(o.Status != StatusReady, ErrOrderCannotComplete))
 	}
 	return nil, fmt.Errorf("the order aggregate does not handle %T", cmd)
 }
 
-func createOrder(o *ordering.Order, c *ordering.CreateOrder) ([]ordering.OrderEvent, error) {
-	switch {
-	case o != nil:
-		return nil, ErrOrderCannotRecreate
-	case len(c.Items) == 0:
-		return nil, ErrOrderHasNoItems
-	case blank(c.CustomerID):
-		return nil, ErrCustomerIDBlank
-	case blank(c.PaymentID):
-		return nil, ErrPaymentIDBlank
+func createOrder(c *ordering.CreateOrder, _ aggregate.Facts) ([]ordering.OrderEvent, error) {
+	if err := aggregate.Refuse(
+		aggregate.When(len(c.Items) == 0, ErrOrderHasNoItems),
+		aggregate.When(aggregate.Blank(c.CustomerID), ErrCustomerIDBlank),
+		aggregate.When(aggregate.Blank(c.PaymentID), ErrPaymentIDBlank),
+	); err != nil {
+		return nil, err
 	}
 	if err := checkItems(c.Items); err != nil {
 		return nil, err
 	}
 	sum, ok := Sum(c.Items)
-	switch {
-	case !ok || sum > limits.MaxTotalCents:
-		return nil, ErrOrderTotalTooLarge
-	case c.TotalCents != sum:
-		return nil, ErrOrderTotalMismatch // a negative total too: the lines' sum is not
-	}
-	return one[ordering.OrderEvent](&ordering.OrderCreated{
-		CustomerID: c.CustomerID, PaymentID: c.PaymentID, Items: c.Items, TotalCents: c.TotalCents,
-	}), nil
+	created := &ordering.OrderCreated{CustomerID: c.CustomerID, PaymentID: c.PaymentID, Items: c.Items, TotalCents: c.TotalCents}
+	return aggregate.Emit[ordering.OrderEvent](created,
+		aggregate.When(!ok || sum > limits.MaxTotalCents, ErrOrderTotalTooLarge),
+		aggregate.When(c.TotalCents != sum, ErrOrderTotalMismatch)) // a negative total too: the lines' sum is not
 }
 
 // checkItems refuses lines past the limits: too many, a quantity below one
@@ -160,11 +134,7 @@ func Sum(items []ordering.OrderItem) (int64, bool) {
 
 // Units is the number of units over the lines (the sum of quantities).
 func Units(items []ordering.OrderItem) int64 {
-	var n int64
-	for _, it := range items {
-		n += int64(it.Quantity)
-	}
-	return n
+	return limits.Units(slices.Values(items), func(it ordering.OrderItem) int32 { return it.Quantity })
 }
 
 func evolveOrder(o ordering.Order, ev ordering.OrderEvent) (ordering.Order, error) {
@@ -190,5 +160,3 @@ func evolveOrder(o ordering.Order, ev ordering.OrderEvent) (ordering.Order, erro
 	}
 	return o, nil
 }
-
-func one[E any](e E) []E { return []E{e} }

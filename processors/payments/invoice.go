@@ -19,8 +19,8 @@ const (
 // spec named no text for an unknown invoice; it answers like every other
 // aggregate.
 var (
-	ErrInvoiceExists       = aggregate.Reject(aggregate.Invalid, "invoice_exists", "the invoice already exists")
-	ErrInvoiceNotFound     = aggregate.Reject(aggregate.NotFound, "invoice_not_found", "the invoice does not exist")
+	ErrInvoiceExists       = aggregate.AlreadyExists("invoice")
+	ErrInvoiceNotFound     = aggregate.DoesNotExist("invoice")
 	ErrInvoiceCannotBePaid = aggregate.Reject(aggregate.Invalid, "invoice_cannot_be_paid", "invoice cannot be paid for")
 	ErrInvoiceCannotCancel = aggregate.Reject(aggregate.Invalid, "invoice_cannot_be_canceled", "invoice cannot be canceled")
 	// ErrInvoiceOrderMismatch refuses a CreateInvoice whose orderId is not
@@ -39,42 +39,28 @@ var (
 // policy on OrderCanceled), never both.
 var InvoiceRules = aggregate.Rules[payments.Invoice, payments.InvoiceCommand, payments.InvoiceEvent]{
 	Type:   "invoice",
-	Decide: decideInvoice,
+	Decide: aggregate.Lifecycle(ErrInvoiceExists, ErrInvoiceNotFound, createInvoice, changeInvoice),
 	Evolve: evolveInvoice,
 }
 
-func decideInvoice(inv *payments.Invoice, cmd payments.InvoiceCommand, _ aggregate.Facts) ([]payments.InvoiceEvent, error) {
-	if c, ok := cmd.(*payments.CreateInvoice); ok {
-		orderID := c.OrderID
-		if blank(orderID) {
-			orderID = c.AggregateID
-		}
-		switch {
-		case inv != nil:
-			return nil, ErrInvoiceExists
-		case orderID != c.AggregateID:
-			return nil, ErrInvoiceOrderMismatch
-		case c.AmountCents <= 0:
-			return nil, ErrInvoiceAmountNotPositive
-		case c.AmountCents > limits.MaxTotalCents:
-			return nil, ErrInvoiceAmountTooLarge
-		}
-		return one[payments.InvoiceEvent](&payments.InvoiceCreated{OrderID: orderID, PaymentID: c.PaymentID, AmountCents: c.AmountCents}), nil
+func createInvoice(c *payments.CreateInvoice, _ aggregate.Facts) ([]payments.InvoiceEvent, error) {
+	orderID := c.OrderID
+	if aggregate.Blank(orderID) {
+		orderID = c.AggregateID
 	}
-	if inv == nil {
-		return nil, ErrInvoiceNotFound
-	}
+	return aggregate.Emit[payments.InvoiceEvent](&payments.InvoiceCreated{OrderID: orderID, PaymentID: c.PaymentID, AmountCents: c.AmountCents},
+		aggregate.When(orderID != c.AggregateID, ErrInvoiceOrderMismatch),
+		aggregate.When(c.AmountCents <= 0, ErrInvoiceAmountNotPositive),
+		aggregate.When(c.AmountCents > limits.MaxTotalCents, ErrInvoiceAmountTooLarge))
+}
+
+func changeInvoice(inv *payments.Invoice, cmd payments.InvoiceCommand, _ aggregate.Facts) ([]payments.InvoiceEvent, error) {
+	pending := inv.Status == InvoicePending
 	switch cmd.(type) {
 	case *payments.PayInvoice:
-		if inv.Status != InvoicePending {
-			return nil, ErrInvoiceCannotBePaid
-		}
-		return one[payments.InvoiceEvent](&payments.InvoicePaid{OrderID: inv.OrderID, AmountCents: inv.AmountCents}), nil
+		return aggregate.Emit[payments.InvoiceEvent](&payments.InvoicePaid{OrderID: inv.OrderID, AmountCents: inv.AmountCents}, aggregate.When(!pending, ErrInvoiceCannotBePaid))
 	case *payments.CancelInvoice:
-		if inv.Status != InvoicePending {
-			return nil, ErrInvoiceCannotCancel
-		}
-		return one[payments.InvoiceEvent](&payments.InvoiceCanceled{OrderID: inv.OrderID}), nil
+		return aggregate.Emit[payments.InvoiceEvent](&payments.InvoiceCanceled{OrderID: inv.OrderID}, aggregate.When(!pending, ErrInvoiceCannotCancel))
 	}
 	return nil, fmt.Errorf("the invoice aggregate does not handle %T", cmd)
 }

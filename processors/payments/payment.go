@@ -13,7 +13,6 @@ package payments
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/limits"
@@ -28,11 +27,11 @@ import (
 // "payment cannot be confirmed", told apart by code and kind.
 var (
 	ErrPaymentAmountNotPositive = aggregate.Reject(aggregate.Invalid, "payment_amount_not_positive", "the payment amount must be positive")
-	ErrPaymentExists            = aggregate.Reject(aggregate.Invalid, "payment_exists", "the payment already exists")
-	ErrCustomerIDBlank          = aggregate.Reject(aggregate.Invalid, "customer_id_blank", "the customer id cannot be blank")
+	ErrPaymentExists            = aggregate.AlreadyExists("payment")
+	ErrCustomerIDBlank          = aggregate.ErrCustomerIDBlank
 	// ErrCustomerNotFound is the customers context's text and code: an
 	// authorization needs a registered customer.
-	ErrCustomerNotFound = aggregate.Reject(aggregate.NotFound, "customer_not_found", "the customer does not exist")
+	ErrCustomerNotFound = aggregate.ErrCustomerNotFound
 	// ErrPaymentNotFound answers every command but AuthorizePayment on an
 	// unknown payment (today only ConfirmPayment exists).
 	ErrPaymentNotFound = aggregate.Reject(aggregate.NotFound, "payment_not_found", "payment cannot be confirmed")
@@ -70,58 +69,38 @@ var (
 // with 0 < total ≤ the amount authorized (and ≤ limits.MaxTotalCents):
 // the saga sends the order's total and this aggregate decides.
 var PaymentRules = aggregate.Rules[payments.Payment, payments.PaymentCommand, payments.PaymentEvent]{
-	Type:   "payment",
-	Needs:  paymentNeeds,
-	Decide: decidePayment,
+	Type: "payment",
+	Needs: aggregate.Sees[payments.PaymentCommand](topics.Customers.Table.Name,
+		func(c *payments.AuthorizePayment) string { return c.CustomerID }),
+	Decide: aggregate.Lifecycle(ErrPaymentExists, ErrPaymentNotFound, authorizePayment, changePayment),
 	Evolve: evolvePayment,
 }
 
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
-func paymentNeeds(cmd payments.PaymentCommand, _ aggregate.Facts) []aggregate.Ref {
-	if c, ok := cmd.(*payments.AuthorizePayment); ok && !blank(c.CustomerID) {
-		return []aggregate.Ref{{Table: topics.Customers.Table.Name, Key: c.CustomerID}}
-	}
-	return nil
+func authorizePayment(c *payments.AuthorizePayment, facts aggregate.Facts) ([]payments.PaymentEvent, error) {
+	_, customerFound := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID)
+	return aggregate.Emit[payments.PaymentEvent](&payments.PaymentAuthorized{CustomerID: c.CustomerID, AmountCents: c.AmountCents},
+		aggregate.When(c.AmountCents <= 0, ErrPaymentAmountNotPositive),
+		aggregate.When(c.AmountCents > limits.MaxTotalCents, ErrPaymentAmountTooLarge),
+		aggregate.When(aggregate.Blank(c.CustomerID), ErrCustomerIDBlank),
+		aggregate.When(!customerFound, ErrCustomerNotFound))
 }
 
-func decidePayment(p *payments.Payment, cmd payments.PaymentCommand, facts aggregate.Facts) ([]payments.PaymentEvent, error) {
-	if c, ok := cmd.(*payments.AuthorizePayment); ok {
-		switch {
-		case p != nil:
-			return nil, ErrPaymentExists
-		case c.AmountCents <= 0:
-			return nil, ErrPaymentAmountNotPositive
-		case c.AmountCents > limits.MaxTotalCents:
-			return nil, ErrPaymentAmountTooLarge
-		case blank(c.CustomerID):
-			return nil, ErrCustomerIDBlank
-		}
-		if _, ok := aggregate.State[customers.Customer](facts, topics.Customers.Table.Name, c.CustomerID); !ok {
-			return nil, ErrCustomerNotFound
-		}
-		return one[payments.PaymentEvent](&payments.PaymentAuthorized{CustomerID: c.CustomerID, AmountCents: c.AmountCents}), nil
-	}
-	if p == nil {
-		return nil, ErrPaymentNotFound
-	}
+func changePayment(p *payments.Payment, cmd payments.PaymentCommand, _ aggregate.Facts) ([]payments.PaymentEvent, error) {
 	switch c := cmd.(type) {
 	case *payments.ConfirmPayment:
-		switch {
-		case blank(c.OrderID):
-			return nil, ErrPaymentOrderBlank
-		case p.Confirmed && p.OrderID != c.OrderID:
-			return nil, ErrPaymentUsedByAnotherOrder
-		case c.AmountCents <= 0:
-			return nil, ErrPaymentConfirmationNotPositive
-		case c.AmountCents > limits.MaxTotalCents:
-			return nil, ErrPaymentConfirmationTooLarge
-		case c.AmountCents > p.AmountCents:
-			return nil, ErrPaymentAmountExceeded
-		case p.Confirmed:
+		if err := aggregate.Refuse(
+			aggregate.When(aggregate.Blank(c.OrderID), ErrPaymentOrderBlank),
+			aggregate.When(p.Confirmed && p.OrderID != c.OrderID, ErrPaymentUsedByAnotherOrder),
+			aggregate.When(c.AmountCents <= 0, ErrPaymentConfirmationNotPositive),
+			aggregate.When(c.AmountCents > limits.MaxTotalCents, ErrPaymentConfirmationTooLarge),
+			aggregate.When(c.AmountCents > p.AmountCents, ErrPaymentAmountExceeded),
+		); err != nil {
+			return nil, err
+		}
+		if p.Confirmed {
 			return nil, nil // confirmed for this order already: nothing new
 		}
-		return one[payments.PaymentEvent](&payments.PaymentConfirmed{OrderID: c.OrderID, AmountCents: c.AmountCents}), nil
+		return aggregate.One[payments.PaymentEvent](&payments.PaymentConfirmed{OrderID: c.OrderID, AmountCents: c.AmountCents}), nil
 	}
 	return nil, fmt.Errorf("the payment aggregate does not handle %T", cmd)
 }
@@ -137,5 +116,3 @@ func evolvePayment(p payments.Payment, ev payments.PaymentEvent) (payments.Payme
 	}
 	return p, nil
 }
-
-func one[E any](e E) []E { return []E{e} }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/aggregatetest"
-	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
 	"github.com/mallbots/mallbots/schemas/payments"
 	"github.com/mallbots/mallbots/topics"
@@ -14,10 +13,8 @@ import (
 type paymentSpec = aggregatetest.Spec[payments.PaymentCommand, payments.PaymentEvent]
 
 // customerExists is what the customers table says about customer-1.
-var customerExists = aggregate.Facts{
-	{Table: topics.Customers.Table.Name, Key: "customer-1"}: &schemas.Snapshot[customers.Customer]{
-		AggregateID: "customer-1", Version: 1, State: customers.Customer{ID: "customer-1", Name: "John Smith", SMSNumber: "555-0100", Enabled: true}},
-}
+var customerExists = aggregatetest.Fact(topics.Customers.Table.Name, "customer-1",
+	customers.Customer{ID: "customer-1", Name: "John Smith", SMSNumber: "555-0100", Enabled: true})
 
 func authorized(cents int64) payments.PaymentEvent {
 	return &payments.PaymentAuthorized{CustomerID: "customer-1", AmountCents: cents}

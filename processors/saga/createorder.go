@@ -94,11 +94,8 @@ func Start(current *sagas.CreateOrderSaga, ev *ordering.OrderCreated, now time.T
 
 // OnReply advances the saga with a participant's result.
 func OnReply(current *sagas.CreateOrderSaga, r *schemas.CommandResult, now time.Time, timeout time.Duration) Outcome {
-	switch {
-	case current == nil:
-		return Outcome{Ignored: "a reply for an order without a saga"}
-	case current.PendingCommandID == "" || r.CommandID != current.PendingCommandID:
-		return Outcome{Ignored: "a duplicate or late reply"}
+	if why := notInFlight(current, r.CommandID, "a reply for an order without a saga", "a duplicate or late reply"); why != "" {
+		return Outcome{Ignored: why}
 	}
 	s := *current
 	if s.Status == StatusCompensating {
@@ -119,15 +116,26 @@ func OnReply(current *sagas.CreateOrderSaga, r *schemas.CommandResult, now time.
 	return enter(&s, next, now, timeout)
 }
 
+// notInFlight says why a reply or a timeout naming commandID is not for
+// the step in flight (noSaga when there is no saga, answered when the
+// step is another or none), and "" when it is.
+func notInFlight(current *sagas.CreateOrderSaga, commandID, noSaga, answered string) string {
+	switch {
+	case current == nil:
+		return noSaga
+	case current.PendingCommandID == "" || commandID != current.PendingCommandID:
+		return answered
+	}
+	return ""
+}
+
 // OnTimeout fails the step in flight when its deadline passed without a
 // reply; a timeout for a step already answered changes nothing.
 func OnTimeout(current *sagas.CreateOrderSaga, t *sagas.StepTimedOut, now time.Time, timeout time.Duration) Outcome {
-	switch {
-	case current == nil:
-		return Outcome{Ignored: "a timeout for an order without a saga"}
-	case current.PendingCommandID == "" || t.CommandID != current.PendingCommandID:
-		return Outcome{Ignored: "a timeout for a step that was answered"}
-	case now.Before(current.Deadline):
+	if why := notInFlight(current, t.CommandID, "a timeout for an order without a saga", "a timeout for a step that was answered"); why != "" {
+		return Outcome{Ignored: why}
+	}
+	if now.Before(current.Deadline) {
 		return Outcome{Ignored: "a timeout before the step's deadline"}
 	}
 	s := *current

@@ -11,9 +11,9 @@ import (
 
 // Product rejections, with the exact texts of docs/domain.md.
 var (
-	ErrProductNameBlank     = aggregate.Reject(aggregate.Invalid, "product_name_blank", "the product name cannot be blank")
+	ErrProductNameBlank     = aggregate.CannotBeBlank("product name")
 	ErrProductPriceNegative = limits.ErrPriceNegative
-	ErrProductNotFound      = aggregate.Reject(aggregate.NotFound, "product_not_found", "the product does not exist")
+	ErrProductNotFound      = aggregate.DoesNotExist("product")
 	ErrProductRemoved       = aggregate.Reject(aggregate.Invalid, "product_removed", "the product has been removed")
 	ErrPriceDecrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_decrease", "the price change would be a decrease")
 	ErrPriceIncrease        = aggregate.Reject(aggregate.Invalid, "price_change_is_increase", "the price change would be an increase")
@@ -23,75 +23,48 @@ var (
 	// docs/adr/0014; docs/domain.md lists the limits).
 	ErrProductPriceTooLarge = limits.ErrPriceTooLarge
 	// ErrProductExists refuses a second AddProduct with an id already used.
-	ErrProductExists = aggregate.Reject(aggregate.Invalid, "product_exists", "the product already exists")
+	ErrProductExists = aggregate.AlreadyExists("product")
 )
 
 // ProductRules are the Product aggregate's rules. AddProduct sees its store
 // through the stores table (event-carried state, read with goka Lookup).
 var ProductRules = aggregate.Rules[stores.Product, stores.ProductCommand, stores.ProductEvent]{
-	Type:   "product",
-	Needs:  productNeeds,
-	Decide: decideProduct,
+	Type: "product",
+	Needs: aggregate.Sees[stores.ProductCommand](topics.Stores.Table.Name,
+		func(c *stores.AddProduct) string { return c.StoreID }),
+	Decide: aggregate.Lifecycle(ErrProductExists, ErrProductNotFound, addProduct, changeProduct),
 	Evolve: evolveProduct,
 }
 
-func productNeeds(cmd stores.ProductCommand, _ aggregate.Facts) []aggregate.Ref {
-	if c, ok := cmd.(*stores.AddProduct); ok && !blank(c.StoreID) {
-		return []aggregate.Ref{{Table: topics.Stores.Table.Name, Key: c.StoreID}}
-	}
-	return nil
+func addProduct(c *stores.AddProduct, facts aggregate.Facts) ([]stores.ProductEvent, error) {
+	_, storeFound := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, c.StoreID)
+	return aggregate.Emit[stores.ProductEvent](&stores.ProductAdded{StoreID: c.StoreID, Name: c.Name, Description: c.Description, SKU: c.SKU, PriceCents: c.PriceCents, Category: c.Category},
+		aggregate.When(aggregate.Blank(c.Name), ErrProductNameBlank),
+		aggregate.When(c.PriceCents < 0, ErrProductPriceNegative),
+		aggregate.When(c.PriceCents > limits.MaxPriceCents, ErrProductPriceTooLarge),
+		aggregate.When(!storeFound, ErrStoreNotFound))
 }
 
-func decideProduct(p *stores.Product, cmd stores.ProductCommand, facts aggregate.Facts) ([]stores.ProductEvent, error) {
-	if c, ok := cmd.(*stores.AddProduct); ok {
-		switch {
-		case p != nil:
-			return nil, ErrProductExists
-		case blank(c.Name):
-			return nil, ErrProductNameBlank
-		case c.PriceCents < 0:
-			return nil, ErrProductPriceNegative
-		case c.PriceCents > limits.MaxPriceCents:
-			return nil, ErrProductPriceTooLarge
-		}
-		if _, ok := aggregate.State[stores.Store](facts, topics.Stores.Table.Name, c.StoreID); !ok {
-			return nil, ErrStoreNotFound
-		}
-		return one[stores.ProductEvent](&stores.ProductAdded{StoreID: c.StoreID, Name: c.Name, Description: c.Description, SKU: c.SKU, PriceCents: c.PriceCents, Category: c.Category}), nil
-	}
-	switch {
-	case p == nil:
-		return nil, ErrProductNotFound
-	case p.Removed:
+func changeProduct(p *stores.Product, cmd stores.ProductCommand, _ aggregate.Facts) ([]stores.ProductEvent, error) {
+	if p.Removed {
 		return nil, ErrProductRemoved
 	}
 	switch c := cmd.(type) {
 	case *stores.RebrandProduct:
-		if blank(c.Name) {
-			return nil, ErrProductNameBlank
-		}
-		return one[stores.ProductEvent](&stores.ProductRebranded{Name: c.Name, Description: c.Description}), nil
+		return aggregate.Emit[stores.ProductEvent](&stores.ProductRebranded{Name: c.Name, Description: c.Description},
+			aggregate.When(aggregate.Blank(c.Name), ErrProductNameBlank))
 	case *stores.IncreaseProductPrice:
-		switch {
-		case c.PriceCents < p.PriceCents:
-			return nil, ErrPriceDecrease
-		case c.PriceCents > limits.MaxPriceCents:
-			return nil, ErrProductPriceTooLarge
-		}
-		return one[stores.ProductEvent](&stores.ProductPriceIncreased{DeltaCents: c.PriceCents - p.PriceCents, PriceCents: c.PriceCents}), nil
+		return aggregate.Emit[stores.ProductEvent](&stores.ProductPriceIncreased{DeltaCents: c.PriceCents - p.PriceCents, PriceCents: c.PriceCents},
+			aggregate.When(c.PriceCents < p.PriceCents, ErrPriceDecrease),
+			aggregate.When(c.PriceCents > limits.MaxPriceCents, ErrProductPriceTooLarge))
 	case *stores.DecreaseProductPrice:
-		switch {
-		case c.PriceCents > p.PriceCents:
-			return nil, ErrPriceIncrease
-		case c.PriceCents < 0:
-			return nil, ErrProductPriceNegative
-		case c.PriceCents > limits.MaxPriceCents:
+		return aggregate.Emit[stores.ProductEvent](&stores.ProductPriceDecreased{DeltaCents: p.PriceCents - c.PriceCents, PriceCents: c.PriceCents},
+			aggregate.When(c.PriceCents > p.PriceCents, ErrPriceIncrease),
+			aggregate.When(c.PriceCents < 0, ErrProductPriceNegative),
 			// only a price set before the limit can be above it
-			return nil, ErrProductPriceTooLarge
-		}
-		return one[stores.ProductEvent](&stores.ProductPriceDecreased{DeltaCents: p.PriceCents - c.PriceCents, PriceCents: c.PriceCents}), nil
+			aggregate.When(c.PriceCents > limits.MaxPriceCents, ErrProductPriceTooLarge))
 	case *stores.RemoveProduct:
-		return one[stores.ProductEvent](&stores.ProductRemoved{}), nil
+		return aggregate.One[stores.ProductEvent](&stores.ProductRemoved{}), nil
 	}
 	return nil, fmt.Errorf("the product aggregate does not handle %T", cmd)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/processors/aggregate/aggregatetest"
-	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/stores"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -13,10 +12,7 @@ import (
 type productSpec = aggregatetest.Spec[stores.ProductCommand, stores.ProductEvent]
 
 // storeExists is what the stores table says about store-1.
-var storeExists = aggregate.Facts{
-	{Table: topics.Stores.Table.Name, Key: "store-1"}: &schemas.Snapshot[stores.Store]{
-		AggregateID: "store-1", Version: 1, State: stores.Store{ID: "store-1", Name: "Nic & Naks"}},
-}
+var storeExists = aggregatetest.Fact(topics.Stores.Table.Name, "store-1", stores.Store{ID: "store-1", Name: "Nic & Naks"})
 
 func added(price int64) stores.ProductEvent {
 	return &stores.ProductAdded{StoreID: "store-1", Name: "Wizard w/ crystal", Description: "a wizard", SKU: "WZ-1", PriceCents: price}

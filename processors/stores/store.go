@@ -5,7 +5,6 @@ package stores
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas/stores"
@@ -13,10 +12,10 @@ import (
 
 // Store rejections, with the exact texts of docs/domain.md.
 var (
-	ErrStoreNameBlank       = aggregate.Reject(aggregate.Invalid, "store_name_blank", "the store name cannot be blank")
-	ErrStoreLocationBlank   = aggregate.Reject(aggregate.Invalid, "store_location_blank", "the store location cannot be blank")
-	ErrStoreExists          = aggregate.Reject(aggregate.Invalid, "store_exists", "the store already exists")
-	ErrStoreNotFound        = aggregate.Reject(aggregate.NotFound, "store_not_found", "the store does not exist")
+	ErrStoreNameBlank       = aggregate.CannotBeBlank("store name")
+	ErrStoreLocationBlank   = aggregate.CannotBeBlank("store location")
+	ErrStoreExists          = aggregate.AlreadyExists("store")
+	ErrStoreNotFound        = aggregate.DoesNotExist("store")
 	ErrAlreadyParticipating = aggregate.Reject(aggregate.Invalid, "store_already_participating", "the store is already participating")
 	ErrNotParticipating     = aggregate.Reject(aggregate.Invalid, "store_not_participating", "the store is already not participating")
 )
@@ -24,43 +23,24 @@ var (
 // StoreRules are the Store aggregate's rules.
 var StoreRules = aggregate.Rules[stores.Store, stores.StoreCommand, stores.StoreEvent]{
 	Type:   "store",
-	Decide: decideStore,
+	Decide: aggregate.Lifecycle(ErrStoreExists, ErrStoreNotFound, createStore, changeStore),
 	Evolve: evolveStore,
 }
 
-func blank(s string) bool { return strings.TrimSpace(s) == "" }
+func createStore(c *stores.CreateStore, _ aggregate.Facts) ([]stores.StoreEvent, error) {
+	return aggregate.Emit[stores.StoreEvent](&stores.StoreCreated{Name: c.Name, Location: c.Location},
+		aggregate.When(aggregate.Blank(c.Name), ErrStoreNameBlank),
+		aggregate.When(aggregate.Blank(c.Location), ErrStoreLocationBlank))
+}
 
-func decideStore(s *stores.Store, cmd stores.StoreCommand, _ aggregate.Facts) ([]stores.StoreEvent, error) {
-	if c, ok := cmd.(*stores.CreateStore); ok {
-		switch {
-		case s != nil:
-			return nil, ErrStoreExists
-		case blank(c.Name):
-			return nil, ErrStoreNameBlank
-		case blank(c.Location):
-			return nil, ErrStoreLocationBlank
-		}
-		return one[stores.StoreEvent](&stores.StoreCreated{Name: c.Name, Location: c.Location}), nil
-	}
-	if s == nil {
-		return nil, ErrStoreNotFound
-	}
+func changeStore(s *stores.Store, cmd stores.StoreCommand, _ aggregate.Facts) ([]stores.StoreEvent, error) {
 	switch c := cmd.(type) {
 	case *stores.EnableParticipation:
-		if s.Participating {
-			return nil, ErrAlreadyParticipating
-		}
-		return one[stores.StoreEvent](&stores.StoreParticipationEnabled{}), nil
+		return aggregate.Emit[stores.StoreEvent](&stores.StoreParticipationEnabled{}, aggregate.When(s.Participating, ErrAlreadyParticipating))
 	case *stores.DisableParticipation:
-		if !s.Participating {
-			return nil, ErrNotParticipating
-		}
-		return one[stores.StoreEvent](&stores.StoreParticipationDisabled{}), nil
+		return aggregate.Emit[stores.StoreEvent](&stores.StoreParticipationDisabled{}, aggregate.When(!s.Participating, ErrNotParticipating))
 	case *stores.RebrandStore:
-		if blank(c.Name) {
-			return nil, ErrStoreNameBlank
-		}
-		return one[stores.StoreEvent](&stores.StoreRebranded{Name: c.Name}), nil
+		return aggregate.Emit[stores.StoreEvent](&stores.StoreRebranded{Name: c.Name}, aggregate.When(aggregate.Blank(c.Name), ErrStoreNameBlank))
 	}
 	return nil, fmt.Errorf("the store aggregate does not handle %T", cmd)
 }
@@ -80,5 +60,3 @@ func evolveStore(s stores.Store, ev stores.StoreEvent) (stores.Store, error) {
 	}
 	return s, nil
 }
-
-func one[E any](e E) []E { return []E{e} }

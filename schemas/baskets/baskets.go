@@ -119,17 +119,9 @@ func (*BasketCheckedOut) basketEvent()  {}
 
 // Types returns the record types of the baskets context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.baskets", map[string]func() any{
-		"StartBasket":       func() any { return new(StartBasket) },
-		"AddItem":           func() any { return new(AddItem) },
-		"RemoveItem":        func() any { return new(RemoveItem) },
-		"CancelBasket":      func() any { return new(CancelBasket) },
-		"CheckoutBasket":    func() any { return new(CheckoutBasket) },
-		"BasketStarted":     func() any { return new(BasketStarted) },
-		"BasketItemAdded":   func() any { return new(BasketItemAdded) },
-		"BasketItemRemoved": func() any { return new(BasketItemRemoved) },
-		"BasketCanceled":    func() any { return new(BasketCanceled) },
-		"BasketCheckedOut":  func() any { return new(BasketCheckedOut) },
-		"BasketSnapshot":    func() any { return new(BasketSnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.baskets", schemas.Records(
+		new(StartBasket), new(AddItem), new(RemoveItem), new(CancelBasket), new(CheckoutBasket),
+		new(BasketStarted), new(BasketItemAdded), new(BasketItemRemoved), new(BasketCanceled),
+		new(BasketCheckedOut), new(BasketSnapshot),
+	), nil)
 }

@@ -13,7 +13,7 @@ var files embed.FS
 
 // Types returns the shared record types.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.core", map[string]func() any{
-		"CommandResult": func() any { return new(schemas.CommandResult) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.core", schemas.Records(
+		new(schemas.CommandResult),
+	), nil)
 }

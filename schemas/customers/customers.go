@@ -92,17 +92,9 @@ func (*CustomerAuthorized) customerEvent()  {}
 
 // Types returns the record types of the customers context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.customers", map[string]func() any{
-		"RegisterCustomer":   func() any { return new(RegisterCustomer) },
-		"ChangeSmsNumber":    func() any { return new(ChangeSmsNumber) },
-		"EnableCustomer":     func() any { return new(EnableCustomer) },
-		"DisableCustomer":    func() any { return new(DisableCustomer) },
-		"AuthorizeCustomer":  func() any { return new(AuthorizeCustomer) },
-		"CustomerRegistered": func() any { return new(CustomerRegistered) },
-		"CustomerSmsChanged": func() any { return new(CustomerSmsChanged) },
-		"CustomerEnabled":    func() any { return new(CustomerEnabled) },
-		"CustomerDisabled":   func() any { return new(CustomerDisabled) },
-		"CustomerAuthorized": func() any { return new(CustomerAuthorized) },
-		"CustomerSnapshot":   func() any { return new(CustomerSnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.customers", schemas.Records(
+		new(RegisterCustomer), new(ChangeSmsNumber), new(EnableCustomer), new(DisableCustomer),
+		new(AuthorizeCustomer), new(CustomerRegistered), new(CustomerSmsChanged), new(CustomerEnabled),
+		new(CustomerDisabled), new(CustomerAuthorized), new(CustomerSnapshot),
+	), nil)
 }

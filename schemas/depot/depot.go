@@ -168,22 +168,11 @@ func (*BotReleased) botEvent()                     {}
 
 // Types returns the record types of the depot context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.depot", map[string]func() any{
-		"CreateShoppingList":    func() any { return new(CreateShoppingList) },
-		"InitiateShopping":      func() any { return new(InitiateShopping) },
-		"AssignShoppingList":    func() any { return new(AssignShoppingList) },
-		"CompleteShoppingList":  func() any { return new(CompleteShoppingList) },
-		"CancelShoppingList":    func() any { return new(CancelShoppingList) },
-		"ShoppingListCreated":   func() any { return new(ShoppingListCreated) },
-		"ShoppingListInitiated": func() any { return new(ShoppingListInitiated) },
-		"ShoppingListAssigned":  func() any { return new(ShoppingListAssigned) },
-		"ShoppingListCompleted": func() any { return new(ShoppingListCompleted) },
-		"ShoppingListCanceled":  func() any { return new(ShoppingListCanceled) },
-		"ShoppingListSnapshot":  func() any { return new(ShoppingListSnapshot) },
-		"AssignBot":             func() any { return new(AssignBot) },
-		"ReleaseBot":            func() any { return new(ReleaseBot) },
-		"BotAssigned":           func() any { return new(BotAssigned) },
-		"BotReleased":           func() any { return new(BotReleased) },
-		"BotSnapshot":           func() any { return new(BotSnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.depot", schemas.Records(
+		new(CreateShoppingList), new(InitiateShopping), new(AssignShoppingList),
+		new(CompleteShoppingList), new(CancelShoppingList), new(ShoppingListCreated),
+		new(ShoppingListInitiated), new(ShoppingListAssigned), new(ShoppingListCompleted),
+		new(ShoppingListCanceled), new(ShoppingListSnapshot), new(AssignBot), new(ReleaseBot),
+		new(BotAssigned), new(BotReleased), new(BotSnapshot),
+	), nil)
 }

@@ -61,9 +61,7 @@ func (*IdempotencyKeyClaimed) keyEvent() {}
 
 // Types returns the record types of the idempotency context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.idempotency", map[string]func() any{
-		"ClaimIdempotencyKey":    func() any { return new(ClaimIdempotencyKey) },
-		"IdempotencyKeyClaimed":  func() any { return new(IdempotencyKeyClaimed) },
-		"IdempotencyKeySnapshot": func() any { return new(IdempotencyKeySnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.idempotency", schemas.Records(
+		new(ClaimIdempotencyKey), new(IdempotencyKeyClaimed), new(IdempotencyKeySnapshot),
+	), nil)
 }

@@ -33,8 +33,7 @@ type NotificationState struct {
 
 // Types returns the record types of the notifications context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.notifications", map[string]func() any{
-		"Notification":      func() any { return new(Notification) },
-		"NotificationState": func() any { return new(NotificationState) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.notifications", schemas.Records(
+		new(Notification), new(NotificationState),
+	), nil)
 }

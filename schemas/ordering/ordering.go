@@ -143,21 +143,11 @@ func (*OrderCompleted) orderEvent()  {}
 
 // Types returns the record types of the ordering context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.ordering", map[string]func() any{
-		"CreateOrder":    func() any { return new(CreateOrder) },
-		"ApproveOrder":   func() any { return new(ApproveOrder) },
-		"RejectOrder":    func() any { return new(RejectOrder) },
-		"CancelOrder":    func() any { return new(CancelOrder) },
-		"ReadyOrder":     func() any { return new(ReadyOrder) },
-		"CompleteOrder":  func() any { return new(CompleteOrder) },
-		"OrderCreated":   func() any { return new(OrderCreated) },
-		"OrderApproved":  func() any { return new(OrderApproved) },
-		"OrderRejected":  func() any { return new(OrderRejected) },
-		"OrderCanceled":  func() any { return new(OrderCanceled) },
-		"OrderReadied":   func() any { return new(OrderReadied) },
-		"OrderCompleted": func() any { return new(OrderCompleted) },
-		"OrderSnapshot":  func() any { return new(OrderSnapshot) },
-	}, map[string]func(int, map[string]any) (map[string]any, error){
+	return schemas.LoadTypes(files, "mallbots.ordering", schemas.Records(
+		new(CreateOrder), new(ApproveOrder), new(RejectOrder), new(CancelOrder), new(ReadyOrder),
+		new(CompleteOrder), new(OrderCreated), new(OrderApproved), new(OrderRejected),
+		new(OrderCanceled), new(OrderReadied), new(OrderCompleted), new(OrderSnapshot),
+	), map[string]func(int, map[string]any) (map[string]any, error){
 		"OrderSnapshot": upcastOrderSnapshot,
 	})
 }

@@ -136,18 +136,9 @@ func (*InvoiceCanceled) invoiceEvent()    {}
 
 // Types returns the record types of the payments context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.payments", map[string]func() any{
-		"AuthorizePayment":  func() any { return new(AuthorizePayment) },
-		"ConfirmPayment":    func() any { return new(ConfirmPayment) },
-		"PaymentAuthorized": func() any { return new(PaymentAuthorized) },
-		"PaymentConfirmed":  func() any { return new(PaymentConfirmed) },
-		"PaymentSnapshot":   func() any { return new(PaymentSnapshot) },
-		"CreateInvoice":     func() any { return new(CreateInvoice) },
-		"PayInvoice":        func() any { return new(PayInvoice) },
-		"CancelInvoice":     func() any { return new(CancelInvoice) },
-		"InvoiceCreated":    func() any { return new(InvoiceCreated) },
-		"InvoicePaid":       func() any { return new(InvoicePaid) },
-		"InvoiceCanceled":   func() any { return new(InvoiceCanceled) },
-		"InvoiceSnapshot":   func() any { return new(InvoiceSnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.payments", schemas.Records(
+		new(AuthorizePayment), new(ConfirmPayment), new(PaymentAuthorized), new(PaymentConfirmed),
+		new(PaymentSnapshot), new(CreateInvoice), new(PayInvoice), new(CancelInvoice),
+		new(InvoiceCreated), new(InvoicePaid), new(InvoiceCanceled), new(InvoiceSnapshot),
+	), nil)
 }

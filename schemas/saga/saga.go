@@ -51,8 +51,7 @@ type SagaItem struct {
 
 // Types returns the record types of the saga context.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.saga", map[string]func() any{
-		"StepTimedOut":    func() any { return new(StepTimedOut) },
-		"CreateOrderSaga": func() any { return new(CreateOrderSaga) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.saga", schemas.Records(
+		new(StepTimedOut), new(CreateOrderSaga),
+	), nil)
 }

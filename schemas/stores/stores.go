@@ -180,26 +180,12 @@ func (*ProductRemoved) productEvent()        {}
 // v1 is decoded with its own schema, has no category field, and the mapper
 // leaves Category at its Go zero value, "" — the very default v2 declares.
 func Types() ([]schemas.Type, error) {
-	return schemas.LoadTypes(files, "mallbots.stores", map[string]func() any{
-		"CreateStore":                func() any { return new(CreateStore) },
-		"EnableParticipation":        func() any { return new(EnableParticipation) },
-		"DisableParticipation":       func() any { return new(DisableParticipation) },
-		"RebrandStore":               func() any { return new(RebrandStore) },
-		"StoreCreated":               func() any { return new(StoreCreated) },
-		"StoreParticipationEnabled":  func() any { return new(StoreParticipationEnabled) },
-		"StoreParticipationDisabled": func() any { return new(StoreParticipationDisabled) },
-		"StoreRebranded":             func() any { return new(StoreRebranded) },
-		"AddProduct":                 func() any { return new(AddProduct) },
-		"RebrandProduct":             func() any { return new(RebrandProduct) },
-		"IncreaseProductPrice":       func() any { return new(IncreaseProductPrice) },
-		"DecreaseProductPrice":       func() any { return new(DecreaseProductPrice) },
-		"RemoveProduct":              func() any { return new(RemoveProduct) },
-		"ProductAdded":               func() any { return new(ProductAdded) },
-		"ProductRebranded":           func() any { return new(ProductRebranded) },
-		"ProductPriceIncreased":      func() any { return new(ProductPriceIncreased) },
-		"ProductPriceDecreased":      func() any { return new(ProductPriceDecreased) },
-		"ProductRemoved":             func() any { return new(ProductRemoved) },
-		"StoreSnapshot":              func() any { return new(StoreSnapshot) },
-		"ProductSnapshot":            func() any { return new(ProductSnapshot) },
-	}, nil)
+	return schemas.LoadTypes(files, "mallbots.stores", schemas.Records(
+		new(CreateStore), new(EnableParticipation), new(DisableParticipation), new(RebrandStore),
+		new(StoreCreated), new(StoreParticipationEnabled), new(StoreParticipationDisabled),
+		new(StoreRebranded), new(AddProduct), new(RebrandProduct), new(IncreaseProductPrice),
+		new(DecreaseProductPrice), new(RemoveProduct), new(ProductAdded), new(ProductRebranded),
+		new(ProductPriceIncreased), new(ProductPriceDecreased), new(ProductRemoved), new(StoreSnapshot),
+		new(ProductSnapshot),
+	), nil)
 }

@@ -110,10 +110,8 @@ func readLog(ctx context.Context, brokers []string, sd *serde.Serde) ([]loggedEv
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var ferr error
-		fetches.EachError(func(_ string, _ int32, err error) { ferr = err })
-		if ferr != nil {
-			return nil, ferr
+		if err := fetches.Err(); err != nil {
+			return nil, err
 		}
 		var derr error
 		fetches.EachRecord(func(rec *kgo.Record) {

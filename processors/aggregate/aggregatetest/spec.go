@@ -4,6 +4,7 @@ package aggregatetest
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -99,4 +100,19 @@ func withoutMeta(ev schemas.Event) any {
 	meta := c.Addr().Interface().(schemas.Event).EventMetadata()
 	*meta = schemas.EventMeta{}
 	return c.Interface()
+}
+
+// Fact is what another aggregate's table says about one key: the state at
+// version 1, as aggregate.State reads it.
+func Fact[S any](table, key string, state S) aggregate.Facts {
+	return aggregate.Facts{{Table: table, Key: key}: &schemas.Snapshot[S]{AggregateID: key, Version: 1, State: state}}
+}
+
+// Facts merges the facts of several tables and keys into one.
+func Facts(all ...aggregate.Facts) aggregate.Facts {
+	out := aggregate.Facts{}
+	for _, f := range all {
+		maps.Copy(out, f)
+	}
+	return out
 }

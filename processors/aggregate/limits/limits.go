@@ -14,6 +14,7 @@ package limits
 
 import (
 	"fmt"
+	"iter"
 	"math"
 
 	"github.com/mallbots/mallbots/processors/aggregate"
@@ -96,6 +97,16 @@ func Sum[L any](lines []L, line func(L) (priceCents int64, quantity int32)) (int
 		}
 	}
 	return total, true
+}
+
+// Units is the number of units over lines (the sum of their quantities),
+// whatever holds them: a basket's map, an order's slice.
+func Units[L any](lines iter.Seq[L], quantity func(L) int32) int64 {
+	var n int64
+	for l := range lines {
+		n += int64(quantity(l))
+	}
+	return n
 }
 
 // Amount writes cents as the API's decimal with thousands separated, for

@@ -3,6 +3,7 @@ package limits
 import (
 	"math"
 	"math/big"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -132,4 +133,15 @@ func TestSumIsExactOrRefuses(t *testing.T) {
 			t.Fatalf("Sum(%v) = %d, %v; exact %s, fits %v", lines, got, ok, exact, fits)
 		}
 	})
+}
+
+// Units adds up the quantities of whatever holds the lines.
+func TestUnits(t *testing.T) {
+	qty := func(q int32) int32 { return q }
+	if n := Units(slices.Values([]int32{2, 3, MaxLineQuantity}), qty); n != 1005 {
+		t.Errorf("Units = %d, want 1005", n)
+	}
+	if n := Units(slices.Values([]int32(nil)), qty); n != 0 {
+		t.Errorf("Units of no lines = %d, want 0", n)
+	}
 }
