@@ -246,3 +246,28 @@ func TestABrokerWithoutAnAuthorizerIsNamedAsSuch(t *testing.T) {
 		t.Errorf("check on a broker without an authorizer: want ErrNoAuthorizer, got %v", err)
 	}
 }
+
+// The topics principal does what `mallbots topics apply` and `check` do
+// for topics, but cannot grant: creating an ACL needs ALTER on the
+// cluster, the admin's.
+func TestTheTopicsPrincipalCreatesAndChecksTopicsButCannotGrant(t *testing.T) {
+	tool := name(topics.RoleTopics)
+	c := secured(t, tool)
+	root := kadm.NewClient(as(t, c, superuser))
+	if _, err := admin.ApplyACLs(ctxFor(t), root, topics.ACLs()); err != nil {
+		t.Fatalf("apply the ACLs: %v", err)
+	}
+	adm := kadm.NewClient(as(t, c, tool))
+	created, err := admin.Apply(ctxFor(t), adm, topics.All())
+	if err != nil || len(created) != len(topics.All()) {
+		t.Fatalf("the topics principal created %d of %d topics: %v", len(created), len(topics.All()), err)
+	}
+	drift, err := admin.Check(ctxFor(t), adm, topics.All())
+	if err != nil || len(drift) != 0 {
+		t.Errorf("the topics principal's check: drift %v, err %v", drift, err)
+	}
+	extra := topics.ACL{Principal: "User:" + tool, Resource: topics.Resource{Type: topics.ResourceCluster, Name: topics.ClusterName, Pattern: topics.PatternLiteral}, Operation: topics.OpAlter}
+	if _, err := admin.ApplyACLs(ctxFor(t), adm, []topics.ACL{extra}); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Errorf("the topics principal granted itself ALTER on the cluster: want CLUSTER_AUTHORIZATION_FAILED, got %v", err)
+	}
+}
