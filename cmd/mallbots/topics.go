@@ -13,9 +13,10 @@ import (
 )
 
 type topicsCmd struct {
-	Apply topicsApplyCmd `cmd:"" help:"Create every missing topic of the catalogue (never alters existing ones)."`
-	Check topicsCheckCmd `cmd:"" help:"Report topics that are missing or differ from the catalogue; exits non-zero on drift."`
+	Apply topicsApplyCmd `cmd:"" help:"Create every missing topic and ACL of the catalogue (never alters or deletes existing ones; ACLs need the admin principal)."`
+	Check topicsCheckCmd `cmd:"" help:"Report topics and ACLs that are missing or differ from the catalogue; exits non-zero on drift."`
 	List  topicsListCmd  `cmd:"" help:"Print the catalogue as a Markdown table."`
+	ACLs  topicsACLsCmd  `cmd:"" name:"acls" help:"Print the catalogue's principals and their ACLs as Markdown tables."`
 	Copy  topicsCopyCmd  `cmd:"" help:"Copy the event log from --from-brokers into the empty topics of --brokers, each record into its key's partition there (raising the partition count)."`
 }
 
@@ -53,7 +54,7 @@ func apply(ctx context.Context, adm *kadm.Client) error {
 		return err
 	}
 	fmt.Printf("%d created, %d already present\n", len(created), len(topics.All())-len(created))
-	return nil
+	return applyACLs(ctx, adm)
 }
 
 type topicsCheckCmd struct{ kafkaFlags }
@@ -68,10 +69,14 @@ func check(ctx context.Context, adm *kadm.Client) error {
 	for _, d := range drift {
 		fmt.Println(d)
 	}
-	if len(drift) > 0 {
-		return fmt.Errorf("%d differences from the catalogue", len(drift))
+	aclDrift, err := checkACLs(ctx, adm)
+	if err != nil {
+		return err
 	}
-	fmt.Printf("all %d topics match the catalogue\n", len(topics.All()))
+	if n := len(drift) + aclDrift; n > 0 {
+		return fmt.Errorf("%d differences from the catalogue", n)
+	}
+	fmt.Printf("all %d topics and %d ACLs match the catalogue\n", len(topics.All()), len(topics.ACLs()))
 	return nil
 }
 
