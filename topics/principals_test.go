@@ -217,8 +217,7 @@ func TestGrantsNameOnlyCatalogueResources(t *testing.T) {
 // gets a principal that joins its group, reads its commands and writes its
 // events and table, and the external producers may send it commands.
 func TestANewAggregateGetsItsPrincipalFromTheCatalogue(t *testing.T) {
-	widget := aggregate("widget", "widgets", "widgets", []string{"mallbots.widgets.MakeWidget"},
-		[]string{"mallbots.widgets.WidgetMade"}, "mallbots.widgets.WidgetSnapshot")
+	widget := aggregate("widget", "widgets", "widgets", []string{"MakeWidget"}, []string{"WidgetMade"})
 	p := GroupPrincipal(AggregateFlow(widget), "")
 	if p.Name != "mallbots-widgets" {
 		t.Errorf("the widget group's principal is %s, want mallbots-widgets", p.Name)
