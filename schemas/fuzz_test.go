@@ -3,13 +3,11 @@ package schemas_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
-	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -80,24 +78,7 @@ func snapshotVersionField(v any) bool {
 func FuzzDecodedRecord(f *testing.F) {
 	ctx := context.Background()
 	sd, client := testkit.Serde(f)
-	for _, b := range validRecords(f, sd) {
-		f.Add(b)
-	}
-	carried := carriers()
-	for _, typ := range contractTypes(f) {
-		for version := 1; version < typ.Latest(); version++ {
-			body, err := os.ReadFile(fixturePath(typ.Name, version))
-			if err != nil {
-				f.Fatalf("%s v%d has no fixture: %v", typ.Name, version, err)
-			}
-			registered, err := client.SchemaByVersion(ctx, serde.Subject(carried[typ.Name][0], typ.Name), version)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(frame(registered.ID, body))
-		}
-	}
-	f.Add([]byte{0, 0, 0, 0, 1})
+	seed(f, sd, client)
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, decodeErr := sd.Decode(ctx, corruptAt, b)

@@ -22,7 +22,6 @@ import (
 func TestDirectCodecWritesWhatGoavroWrites(t *testing.T) {
 	ctx := context.Background()
 	sd, _ := testkit.Serde(t)
-	carried := carriers()
 	for _, typ := range contractTypes(t) {
 		codec, err := goavro.NewCodec(typ.Versions[len(typ.Versions)-1])
 		if err != nil {
@@ -30,7 +29,7 @@ func TestDirectCodecWritesWhatGoavroWrites(t *testing.T) {
 		}
 		for _, nilPointers := range []bool{false, true} {
 			want := populated(t, typ, nilPointers)
-			topic := carried[typ.Name][0]
+			topic := topicOf(typ.Name)
 			framed, err := sd.Encode(topic, want)
 			if err != nil {
 				t.Fatalf("%s: Encode: %v", typ.Name, err)
