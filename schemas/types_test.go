@@ -17,46 +17,44 @@ func record(namespace, name string) *fstest.MapFile {
 
 func newThing() any { return new(thing) }
 
+// things is a context whose every file, whatever its name, holds the record
+// mallbots.test.Thing: the cases below that differ only in file names.
+func things(names ...string) fstest.MapFS {
+	files := fstest.MapFS{}
+	for _, n := range names {
+		files[n] = record("mallbots.test", "Thing")
+	}
+	return files
+}
+
 // LoadTypes refuses a context whose files and Go types do not line up, with
 // a message that names the record and what is wrong.
 func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
-	news := map[string]func() any{"Thing": newThing}
 	cases := []struct {
 		name  string
 		files fstest.MapFS
-		news  map[string]func() any
-		want  []string // every one appears in the error
+		news  map[string]func() any // nil: Thing's alone
+		want  []string              // every one appears in the error
 	}{
+		{name: "no v1", files: things("Thing.v2.avsc"), want: []string{"mallbots.test.Thing", "v1 is missing"}},
 		{
-			name:  "no v1",
-			files: fstest.MapFS{"Thing.v2.avsc": record("mallbots.test", "Thing")},
-			news:  news,
-			want:  []string{"mallbots.test.Thing", "v1 is missing"},
-		},
-		{
-			name: "a gap in versions",
-			files: fstest.MapFS{
-				"Thing.v1.avsc": record("mallbots.test", "Thing"),
-				"Thing.v3.avsc": record("mallbots.test", "Thing"),
-			},
-			news: news,
-			want: []string{"mallbots.test.Thing", "without gaps", "v2 is missing"},
+			name:  "a gap in versions",
+			files: things("Thing.v1.avsc", "Thing.v3.avsc"),
+			want:  []string{"mallbots.test.Thing", "without gaps", "v2 is missing"},
 		},
 		{
 			name:  "a file declaring another record",
 			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.test", "Gadget")},
-			news:  news,
 			want:  []string{"Thing.v1.avsc", "declares mallbots.test.Gadget", "want mallbots.test.Thing"},
 		},
 		{
 			name:  "a file in another namespace",
 			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.other", "Thing")},
-			news:  news,
 			want:  []string{"Thing.v1.avsc", "declares mallbots.other.Thing", "want mallbots.test.Thing"},
 		},
 		{
 			name:  "a constructor without a file",
-			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.test", "Thing")},
+			files: things("Thing.v1.avsc"),
 			news:  map[string]func() any{"Thing": newThing, "Gadget": newThing},
 			want:  []string{"mallbots.test.Gadget", "no schema file Gadget.v1.avsc"},
 		},
@@ -66,44 +64,29 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 				"Thing.v1.avsc":  record("mallbots.test", "Thing"),
 				"Gadget.v1.avsc": record("mallbots.test", "Gadget"),
 			},
-			news: news,
 			want: []string{"Gadget.v1.avsc", "no Go type"},
 		},
+		{name: "a file name without a version", files: things("Thing.avsc"), want: []string{"Thing.avsc", "<Record>.v<N>.avsc"}},
+		{name: "a version 0", files: things("Thing.v0.avsc", "Thing.v1.avsc"), want: []string{"Thing.v0.avsc", "<Record>.v<N>.avsc"}},
 		{
-			name:  "a file name without a version",
-			files: fstest.MapFS{"Thing.avsc": record("mallbots.test", "Thing")},
-			news:  news,
-			want:  []string{"Thing.avsc", "<Record>.v<N>.avsc"},
-		},
-		{
-			name: "a version 0",
-			files: fstest.MapFS{
-				"Thing.v0.avsc": record("mallbots.test", "Thing"),
-				"Thing.v1.avsc": record("mallbots.test", "Thing"),
-			},
-			news: news,
-			want: []string{"Thing.v0.avsc", "<Record>.v<N>.avsc"},
-		},
-		{
-			name: "a version with a leading zero",
-			files: fstest.MapFS{
-				// Both would be v1; one would silently win.
-				"Thing.v01.avsc": record("mallbots.test", "Thing"),
-				"Thing.v1.avsc":  record("mallbots.test", "Thing"),
-			},
-			news: news,
-			want: []string{"Thing.v01.avsc", "<Record>.v<N>.avsc"},
+			// Both would be v1; one would silently win.
+			name:  "a version with a leading zero",
+			files: things("Thing.v01.avsc", "Thing.v1.avsc"),
+			want:  []string{"Thing.v01.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
 			name:  "a file that is not JSON",
 			files: fstest.MapFS{"Thing.v1.avsc": {Data: []byte(`{"type": "record",`)}},
-			news:  news,
 			want:  []string{"Thing.v1.avsc"},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			types, err := schemas.LoadTypes(tc.files, "mallbots.test", tc.news, nil)
+			news := tc.news
+			if news == nil {
+				news = map[string]func() any{"Thing": newThing}
+			}
+			types, err := schemas.LoadTypes(tc.files, "mallbots.test", news, nil)
 			if err == nil {
 				t.Fatalf("no error; got types %+v", types)
 			}
