@@ -30,22 +30,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mallbots-e2e-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "mallbots")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build mallbots:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.MainWithMallbots(m, &binary) }
 
 // instance is one `mallbots run` process.
 type instance struct {
