@@ -284,21 +284,7 @@ func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) t
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, feeds...) }()
-	var stopped bool
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the test pool stopped with %v", err)
-		}
-	}
-	t.Cleanup(stop)
+	stop := testkit.Background(t, "the test pool", func(ctx context.Context) error { return p.Run(ctx, feeds...) })
 	testkit.Eventually(t, 30*time.Second, func() (bool, string) { return p.Ready(), "the test pool is not ready" })
 	return testPool{stop: stop}
 }

@@ -51,6 +51,16 @@ func orderReaches(t *testing.T, order, want string, within time.Duration) testki
 	return last
 }
 
+// rejectedFor waits for the order to be rejected and checks that it shows
+// the saga's reason.
+func rejectedFor(t *testing.T, order, reason string) {
+	t.Helper()
+	r := orderReaches(t, order, "rejected", 20*time.Second)
+	if got := r.S("rejectionReason"); got != reason {
+		t.Fatalf("order %s rejected for %q, want %q: %s", order, got, reason, r.Raw)
+	}
+}
+
 func TestTheHappyPathTakesAnOrderFromBasketToCompletion(t *testing.T) {
 	s := newShopper(t)
 	order := s.checkout(19.98)
@@ -120,19 +130,13 @@ func TestADisabledCustomersOrderIsRejected(t *testing.T) {
 	s := newShopper(t)
 	api(t).Do("PUT", "/api/customers/"+s.customer+"/disable", nil).Expect(t, 200)
 	order := s.checkout(19.98)
-	r := orderReaches(t, order, "rejected", 20*time.Second)
-	if r.S("rejectionReason") != "customer is not authorized" {
-		t.Fatalf("unexpected reason: %s", r.Raw)
-	}
+	rejectedFor(t, order, "customer is not authorized")
 }
 
 func TestAnAuthorizationBelowTheTotalCancelsTheListAndRejectsTheOrder(t *testing.T) {
 	s := newShopper(t)
 	order := s.checkout(19.97)
-	r := orderReaches(t, order, "rejected", 20*time.Second)
-	if r.S("rejectionReason") != "payment cannot be confirmed" {
-		t.Fatalf("unexpected reason: %s", r.Raw)
-	}
+	rejectedFor(t, order, "payment cannot be confirmed")
 	list := api(t).Do("GET", "/api/depot/shopping/"+shoppingListOf(t, order), nil).Expect(t, 200)
 	if list.S("status") != "canceled" {
 		t.Fatalf("the shopping list was not canceled: %s", list.Raw)

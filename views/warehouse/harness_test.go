@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,9 +170,8 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 // running is a Projector whose Run goroutine the test stops.
 type running struct {
 	*warehouse.Projector
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	// stop cancels Run and waits for it to return.
+	stop func()
 }
 
 func start(t testing.TB, kafka []kgo.Opt, ch driver.Conn, p warehouse.Projection, opts ...warehouse.Option) *running {
@@ -188,25 +186,5 @@ func start(t testing.TB, kafka []kgo.Opt, ch driver.Conn, p warehouse.Projection
 	if err != nil {
 		t.Fatalf("new projector: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Projector: pr, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- pr.Run(ctx) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// stop cancels Run and waits for it to return.
-func (r *running) stop(t testing.TB) {
-	t.Helper()
-	r.once.Do(func() {
-		r.cancel()
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return 30s after its context was cancelled")
-		}
-	})
+	return &running{Projector: pr, stop: testkit.Background(t, "Run", pr.Run)}
 }

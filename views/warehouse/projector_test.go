@@ -54,7 +54,7 @@ func TestProjectorInsertsAndCommits(t *testing.T) {
 	}
 
 	// Run returns once cancelled, and later records wait for the next run.
-	p.stop(t)
+	p.stop()
 	r.kafka.produce(t, n, n+10, aggregates)
 	if got := r.kafka.committed(t, "g-inserts"); got != n {
 		t.Errorf("committed after stop = %d, want %d", got, n)
@@ -69,11 +69,11 @@ func TestDuplicatesAndReplaysCollapse(t *testing.T) {
 
 	first := start(t, r.kafka.opts(), r.writer, eventsProjection("g-first"))
 	eventually(t, wait, "first group committed", func() bool { return r.kafka.committed(t, "g-first") == 2*n })
-	first.stop(t)
+	first.stop()
 	// A replay from the start under a new group inserts everything again.
 	replay := start(t, r.kafka.opts(), r.writer, eventsProjection("g-replay"))
 	eventually(t, wait, "replay group committed", func() bool { return r.kafka.committed(t, "g-replay") == 2*n })
-	replay.stop(t)
+	replay.stop()
 
 	if got := count(t, r.admin, "SELECT count() FROM mallbots.events"); got <= n {
 		t.Logf("raw rows already merged to %d", got)
@@ -131,7 +131,7 @@ func TestStopDuringOutageCommitsNothing(t *testing.T) {
 
 	p := start(t, r.kafka.opts(), r.writer, eventsProjection("g-stop"))
 	eventually(t, wait, "inserts refused", func() bool { return p.Stats().InsertFailures >= 1 })
-	p.stop(t)
+	p.stop()
 	if got := r.kafka.committed(t, "g-stop"); got != 0 {
 		t.Errorf("committed %d records that never landed", got)
 	}
@@ -151,7 +151,7 @@ func TestStopFlushesTheBatchInFlight(t *testing.T) {
 	if got := r.kafka.committed(t, "g-drain"); got != 0 {
 		t.Fatalf("committed %d before the batch was due", got)
 	}
-	p.stop(t)
+	p.stop()
 	if got := r.kafka.committed(t, "g-drain"); got != n {
 		t.Errorf("committed after stop = %d, want %d", got, n)
 	}

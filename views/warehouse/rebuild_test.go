@@ -61,7 +61,7 @@ func TestRebuildEqualsTheLiveTablesWhileTheProjectionRuns(t *testing.T) {
 		t.Fatalf("rebuild: %v", err)
 	}
 	eventually(t, wait, "the live projection caught up again", func() bool { return r.kafka.committed(t, "g-live") == int64(produced) })
-	live.stop(t)
+	live.stop()
 
 	if len(phases) != 2 || phases[0].Phase != "copy" || phases[0].Records < n || phases[0].Records != phases[0].Total || phases[1].Phase != "catch-up" {
 		t.Errorf("progress at the end of each phase = %+v, want a copy of at least %d records, then a catch-up", phases, n)
@@ -76,7 +76,7 @@ func TestRebuildEqualsTheLiveTablesWhileTheProjectionRuns(t *testing.T) {
 	srv2, writer2 := migrated(t)
 	fresh := start(t, r.kafka.opts(), writer2, eventsProjection("g-fresh"))
 	eventually(t, wait, "a fresh projection caught up", func() bool { return r.kafka.committed(t, "g-fresh") == int64(produced) })
-	fresh.stop(t)
+	fresh.stop()
 	for _, table := range []string{"events", "products"} {
 		got, want := chtest.FinalRows(t, r.admin, table), chtest.FinalRows(t, chtest.Open(t, srv2, chserver.DefaultUser), table)
 		if !slices.Equal(got, want) {
@@ -95,7 +95,7 @@ func TestRebuildOneTable(t *testing.T) {
 	r.kafka.produce(t, 0, 500, 20)
 	live := start(t, r.kafka.opts(), r.writer, eventsProjection("g-one"))
 	eventually(t, wait, "caught up", func() bool { return r.kafka.committed(t, "g-one") == 500 })
-	live.stop(t)
+	live.stop()
 	// A product row the log does not explain: the rebuild must drop it, and
 	// an events row the log does not explain: the rebuild must keep it.
 	exec(t, r.admin, "INSERT INTO mallbots.products (id, store_id, name, description, sku, price, removed, version, updated_at) SELECT 'stray', 's', 'n', 'd', 'k', toDecimal64(1, 2), 0, 1, now()")
