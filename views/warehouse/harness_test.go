@@ -27,15 +27,16 @@ const (
 	testPartitions = 3
 )
 
-// migrated starts a server, migrates it and returns it with a writer
-// connection (the projector's user).
-func migrated(t testing.TB) (*chserver.Server, driver.Conn) {
+// migrated starts a server, migrates it and returns it with an admin
+// connection and a writer connection (the projector's user).
+func migrated(t testing.TB) (srv *chserver.Server, admin, writer driver.Conn) {
 	t.Helper()
-	srv := chtest.Start(t)
-	if _, err := warehouse.Migrate(context.Background(), chtest.Open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
+	srv = chtest.Start(t)
+	admin = chtest.Open(t, srv, chserver.DefaultUser)
+	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return srv, chtest.Open(t, srv, chserver.WriterUser)
+	return srv, admin, chtest.Open(t, srv, chserver.WriterUser)
 }
 
 // rig is what a projector test runs against: a migrated server, the
@@ -49,8 +50,8 @@ type rig struct {
 
 func newRig(t testing.TB) rig {
 	t.Helper()
-	srv, writer := migrated(t)
-	return rig{srv: srv, writer: writer, admin: chtest.Open(t, srv, chserver.DefaultUser), kafka: newBroker(t)}
+	srv, admin, writer := migrated(t)
+	return rig{srv: srv, writer: writer, admin: admin, kafka: newBroker(t)}
 }
 
 // broker is an in-process Kafka cluster with the test topic.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -73,12 +72,12 @@ func TestRebuildEqualsTheLiveTablesWhileTheProjectionRuns(t *testing.T) {
 		t.Errorf("the rebuild left tables behind: %v", left)
 	}
 	// What a fresh projection makes of the whole log, into a second server.
-	srv2, writer2 := migrated(t)
+	_, admin2, writer2 := migrated(t)
 	fresh := start(t, r.kafka.opts(), writer2, eventsProjection("g-fresh"))
 	eventually(t, wait, "a fresh projection caught up", func() bool { return r.kafka.committed(t, "g-fresh") == int64(produced) })
 	fresh.stop()
 	for _, table := range []string{"events", "products"} {
-		got, want := chtest.FinalRows(t, r.admin, table), chtest.FinalRows(t, chtest.Open(t, srv2, chserver.DefaultUser), table)
+		got, want := chtest.FinalRows(t, r.admin, table), chtest.FinalRows(t, admin2, table)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s after the rebuild has %d rows, a fresh projection %d; they differ", table, len(got), len(want))
 		}
