@@ -85,12 +85,7 @@ func initiate(t *testing.T, list string) {
 // listReaches polls GET /api/depot/shopping/{id} until its status is want.
 func listReaches(t *testing.T, list, want string, within time.Duration) testkit.Response {
 	t.Helper()
-	var last testkit.Response
-	testkit.Eventually(t, within, func() (bool, string) {
-		last = api(t).Do("GET", "/api/depot/shopping/"+list, nil)
-		return last.Status == 200 && last.S("status") == want, fmt.Sprintf("list %s: %d %s", list, last.Status, last.Raw)
-	})
-	return last
+	return statusReaches(t, "/api/depot/shopping/"+list, want, within)
 }
 
 func TestAShoppingListNamesItsStopsAndMergesRepeatedLines(t *testing.T) {

@@ -43,12 +43,7 @@ func (s *mallShopper) checkout(amount float64) string {
 // orderReaches polls the order until its status is want.
 func orderReaches(t *testing.T, order, want string, within time.Duration) testkit.Response {
 	t.Helper()
-	var last testkit.Response
-	testkit.Eventually(t, within, func() (bool, string) {
-		last = api(t).Do("GET", "/api/ordering/"+order, nil)
-		return last.Status == 200 && last.S("status") == want, fmt.Sprintf("order %s: %d %s", order, last.Status, last.Raw)
-	})
-	return last
+	return statusReaches(t, "/api/ordering/"+order, want, within)
 }
 
 // rejectedFor waits for the order to be rejected and checks that it shows
@@ -153,10 +148,7 @@ func TestCancelingAnApprovedOrderCancelsItsShoppingList(t *testing.T) {
 		t.Skipf("the order moved on before the cancel: %s", c.Raw)
 	}
 	orderReaches(t, order, "canceled", 5*time.Second)
-	testkit.Eventually(t, 10*time.Second, func() (bool, string) {
-		l := api(t).Do("GET", "/api/depot/shopping/"+list, nil)
-		return l.S("status") == "canceled", l.Raw
-	})
+	listReaches(t, list, "canceled", 10*time.Second)
 }
 
 // shoppingListOf reads the order's shopping list id from its saga.
