@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ func contractTypes(t testing.TB) []schemas.Type {
 }
 
 // carriers maps each Avro full name to the catalogue topics that carry it.
-func carriers() map[string][]string {
+// It is built once: the fuzzers ask for it on every input.
+var carriers = sync.OnceValue(func() map[string][]string {
 	out := map[string][]string{}
 	for _, topic := range topics.All() {
 		for _, name := range topic.Values {
@@ -34,7 +36,11 @@ func carriers() map[string][]string {
 		}
 	}
 	return out
-}
+})
+
+// topicOf is the first catalogue topic that carries a type, for a test that
+// needs one and where any will do.
+func topicOf(name string) string { return carriers()[name][0] }
 
 // carriedType is a contract record type with the catalogue topics that
 // carry it.

@@ -44,6 +44,14 @@ func (v verdict) breaks(code string, broken bool) {
 	}
 }
 
+// amount holds an amount of money to the bound every amount the rules take
+// is held to: above 0, at most the largest total. what names the amount in
+// the codes ("payment", "invoice", "payment_confirmation").
+func (v verdict) amount(what string, cents int64) {
+	v.breaks(what+"_amount_not_positive", cents <= 0)
+	v.breaks(what+"_amount_too_large", cents > maxTotal)
+}
+
 func (v verdict) check(t fataler, seen map[string]bool, what string, res schemas.CommandResult) {
 	t.Helper()
 	switch {
@@ -268,8 +276,7 @@ func TestTheMoneyPathNeverWrapsAndNeverPaysMoreThanAuthorized(t *testing.T) {
 			auth := &paymentsc.AuthorizePayment{CustomerID: "customer-1", AmountCents: cents}
 			auth.AggregateID = "payment-1"
 			v := verdict{}
-			v.breaks("payment_amount_not_positive", cents <= 0)
-			v.breaks("payment_amount_too_large", cents > maxTotal)
+			v.amount("payment", cents)
 			res := w.send(auth)
 			v.check(t, seen, "an authorization of "+written, res)
 			authorized, hasPayment = cents, res.Accepted

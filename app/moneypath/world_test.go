@@ -158,32 +158,29 @@ func execute[S any, C schemas.Command, E schemas.Event](w *world, tb *table[S, C
 	return out.Result, out.Events
 }
 
+// take runs cmd on this table if it is this aggregate's command.
+func (tb *table[S, C, E]) take(w *world, cmd schemas.Command) (schemas.CommandResult, bool) {
+	c, ok := cmd.(C)
+	if !ok {
+		return schemas.CommandResult{}, false
+	}
+	res, _ := execute(w, tb, c)
+	return res, true
+}
+
 // send routes a command to its aggregate, as the command topics do.
 func (w *world) send(cmd schemas.Command) schemas.CommandResult {
 	w.t.Helper()
-	var res schemas.CommandResult
-	switch c := cmd.(type) {
-	case customersc.CustomerCommand:
-		res, _ = execute(w, w.customers, c)
-	case storesc.StoreCommand:
-		res, _ = execute(w, w.stores, c)
-	case storesc.ProductCommand:
-		res, _ = execute(w, w.products, c)
-	case basketsc.BasketCommand:
-		res, _ = execute(w, w.baskets, c)
-	case orderingc.OrderCommand:
-		res, _ = execute(w, w.orders, c)
-	case paymentsc.PaymentCommand:
-		res, _ = execute(w, w.payments, c)
-	case paymentsc.InvoiceCommand:
-		res, _ = execute(w, w.invoices, c)
-	case depotc.ShoppingListCommand:
-		res, _ = execute(w, w.shoppingLists, c)
-	default:
-		w.t.Fatalf("no aggregate on the money path takes %T", cmd)
+	for _, tb := range []interface {
+		take(*world, schemas.Command) (schemas.CommandResult, bool)
+	}{w.customers, w.stores, w.products, w.baskets, w.orders, w.payments, w.invoices, w.shoppingLists} {
+		if res, ok := tb.take(w, cmd); ok {
+			w.results = append(w.results, res)
+			return res
+		}
 	}
-	w.results = append(w.results, res)
-	return res
+	w.t.Fatalf("no aggregate on the money path takes %T", cmd)
+	return schemas.CommandResult{}
 }
 
 // react runs the policies on every event from the log's position from on,

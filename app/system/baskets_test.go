@@ -20,12 +20,7 @@ import (
 // the API) and fails unless it is accepted.
 func shopperCommand(t *testing.T, cmd schemas.Command) schemas.CommandResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := sys.Commands().SendAndWait(ctx, cmd)
-	if err != nil {
-		t.Fatalf("send %T: %v", cmd, err)
-	}
+	res := sendAndWaitFor(t, cmd)
 	if !res.Accepted {
 		t.Fatalf("%T refused: %s", cmd, res.Message)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	contractcustomers "github.com/mallbots/mallbots/schemas/customers"
@@ -128,22 +129,7 @@ func TestARegisteredCustomerAppearsInClickHouse(t *testing.T) {
 // declares, in order (the projector's inserts follow the Go list).
 func expectColumns(t *testing.T, table warehouse.Table) {
 	t.Helper()
-	rows, err := clickhouseConn(t).Query(context.Background(),
-		// 18.16's system.columns has no position; it lists columns in
-		// declaration order.
-		"SELECT name FROM system.columns WHERE database = ? AND table = ?", warehouse.Database, table.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, name)
-	}
+	got := chtest.Columns(t, clickhouseConn(t), table.Name)
 	if !slices.Equal(got, table.Columns) {
 		t.Fatalf("mallbots.%s has columns %v, Go declares %v", table.Name, got, table.Columns)
 	}

@@ -85,12 +85,7 @@ func initiate(t *testing.T, list string) {
 // listReaches polls GET /api/depot/shopping/{id} until its status is want.
 func listReaches(t *testing.T, list, want string, within time.Duration) testkit.Response {
 	t.Helper()
-	var last testkit.Response
-	testkit.Eventually(t, within, func() (bool, string) {
-		last = api(t).Do("GET", "/api/depot/shopping/"+list, nil)
-		return last.Status == 200 && last.S("status") == want, fmt.Sprintf("list %s: %d %s", list, last.Status, last.Raw)
-	})
-	return last
+	return statusReaches(t, "/api/depot/shopping/"+list, want, within)
 }
 
 func TestAShoppingListNamesItsStopsAndMergesRepeatedLines(t *testing.T) {
@@ -284,21 +279,7 @@ func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) t
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, feeds...) }()
-	var stopped bool
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the test pool stopped with %v", err)
-		}
-	}
-	t.Cleanup(stop)
+	stop := testkit.Background(t, "the test pool", func(ctx context.Context) error { return p.Run(ctx, feeds...) })
 	testkit.Eventually(t, 30*time.Second, func() (bool, string) { return p.Ready(), "the test pool is not ready" })
 	return testPool{stop: stop}
 }

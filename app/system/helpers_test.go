@@ -1,8 +1,13 @@
 package system_test
 
 import (
+	"fmt"
+	"testing"
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/serde"
 )
@@ -16,4 +21,16 @@ func eventIDOf(v any) string {
 		return ev.EventMetadata().EventID
 	}
 	return ""
+}
+
+// statusReaches polls GET path until it answers 200 with the status want:
+// the views follow the processors, so a state shows there a little later.
+func statusReaches(t *testing.T, path, want string, within time.Duration) testkit.Response {
+	t.Helper()
+	var last testkit.Response
+	testkit.Eventually(t, within, func() (bool, string) {
+		last = api(t).Do("GET", path, nil)
+		return last.Status == 200 && last.S("status") == want, fmt.Sprintf("%s: %d %s", path, last.Status, last.Raw)
+	})
+	return last
 }

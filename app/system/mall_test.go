@@ -43,12 +43,17 @@ func (s *mallShopper) checkout(amount float64) string {
 // orderReaches polls the order until its status is want.
 func orderReaches(t *testing.T, order, want string, within time.Duration) testkit.Response {
 	t.Helper()
-	var last testkit.Response
-	testkit.Eventually(t, within, func() (bool, string) {
-		last = api(t).Do("GET", "/api/ordering/"+order, nil)
-		return last.Status == 200 && last.S("status") == want, fmt.Sprintf("order %s: %d %s", order, last.Status, last.Raw)
-	})
-	return last
+	return statusReaches(t, "/api/ordering/"+order, want, within)
+}
+
+// rejectedFor waits for the order to be rejected and checks that it shows
+// the saga's reason.
+func rejectedFor(t *testing.T, order, reason string) {
+	t.Helper()
+	r := orderReaches(t, order, "rejected", 20*time.Second)
+	if got := r.S("rejectionReason"); got != reason {
+		t.Fatalf("order %s rejected for %q, want %q: %s", order, got, reason, r.Raw)
+	}
 }
 
 func TestTheHappyPathTakesAnOrderFromBasketToCompletion(t *testing.T) {
@@ -120,19 +125,13 @@ func TestADisabledCustomersOrderIsRejected(t *testing.T) {
 	s := newShopper(t)
 	api(t).Do("PUT", "/api/customers/"+s.customer+"/disable", nil).Expect(t, 200)
 	order := s.checkout(19.98)
-	r := orderReaches(t, order, "rejected", 20*time.Second)
-	if r.S("rejectionReason") != "customer is not authorized" {
-		t.Fatalf("unexpected reason: %s", r.Raw)
-	}
+	rejectedFor(t, order, "customer is not authorized")
 }
 
 func TestAnAuthorizationBelowTheTotalCancelsTheListAndRejectsTheOrder(t *testing.T) {
 	s := newShopper(t)
 	order := s.checkout(19.97)
-	r := orderReaches(t, order, "rejected", 20*time.Second)
-	if r.S("rejectionReason") != "payment cannot be confirmed" {
-		t.Fatalf("unexpected reason: %s", r.Raw)
-	}
+	rejectedFor(t, order, "payment cannot be confirmed")
 	list := api(t).Do("GET", "/api/depot/shopping/"+shoppingListOf(t, order), nil).Expect(t, 200)
 	if list.S("status") != "canceled" {
 		t.Fatalf("the shopping list was not canceled: %s", list.Raw)
@@ -149,10 +148,7 @@ func TestCancelingAnApprovedOrderCancelsItsShoppingList(t *testing.T) {
 		t.Skipf("the order moved on before the cancel: %s", c.Raw)
 	}
 	orderReaches(t, order, "canceled", 5*time.Second)
-	testkit.Eventually(t, 10*time.Second, func() (bool, string) {
-		l := api(t).Do("GET", "/api/depot/shopping/"+list, nil)
-		return l.S("status") == "canceled", l.Raw
-	})
+	listReaches(t, list, "canceled", 10*time.Second)
 }
 
 // shoppingListOf reads the order's shopping list id from its saga.

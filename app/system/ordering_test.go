@@ -51,17 +51,6 @@ func authorizedPayment(t *testing.T, customer string, cents int64) string {
 	return id
 }
 
-// awaitOrder polls the order until cond holds.
-func awaitOrder(t *testing.T, id string, within time.Duration, cond func(testkit.Response) bool) testkit.Response {
-	t.Helper()
-	var last testkit.Response
-	testkit.Eventually(t, within, func() (bool, string) {
-		last = api(t).Do("GET", "/api/ordering/"+id, nil)
-		return last.Status == http.StatusOK && cond(last), fmt.Sprintf("order %s: HTTP %d %s", id, last.Status, last.Raw)
-	})
-	return last
-}
-
 func TestCheckingOutABasketCreatesItsOrder(t *testing.T) {
 	customer := shopper(t, "Order Shopper")
 	payment := authorizedPayment(t, customer, 1998)
@@ -114,10 +103,7 @@ func TestARejectedOrderShowsItsRejectionReason(t *testing.T) {
 	shopperCommand(t, disable)
 	order := checkedOutBasket(t, customer, payment)
 
-	r := awaitOrder(t, order, 20*time.Second, func(r testkit.Response) bool { return r.S("status") == "rejected" })
-	if r.S("rejectionReason") != "customer is not authorized" {
-		t.Fatalf("want the saga's reason: %s", r.Raw)
-	}
+	rejectedFor(t, order, "customer is not authorized")
 	api(t).Do("DELETE", "/api/ordering/"+order, nil).ExpectError(t, http.StatusBadRequest, "the order cannot be cancelled")
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/app/httpapi"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/tools/loadgen"
 	"github.com/mallbots/mallbots/topics"
@@ -91,7 +92,8 @@ func TestClickHouseStoppedForThirtySecondsUnderLoad(t *testing.T) {
 		summary, loadErr = loadgen.Run(ctx, loadgen.Config{API: "http://" + sys.HTTPAddr(), Shoppers: 150, Rate: 4, Seed: 30, OrderTimeout: time.Minute})
 	})
 	t.Cleanup(wg.Wait)
-	waitFor(t, 30*time.Second, "the load to reach ClickHouse", func() bool {
+	// Every 200ms: each check asks the loaded system for its report.
+	testkit.Poll(t, 30*time.Second, 200*time.Millisecond, "the load to reach ClickHouse", func() bool {
 		return statusOf(t, projectionsReport(t), "events").Stats.Records >= before+100
 	})
 
@@ -138,18 +140,6 @@ func TestClickHouseStoppedForThirtySecondsUnderLoad(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("ClickHouse and the log differ:\n%s", strings.Join(diffs, "\n"))
 		}
-	}
-}
-
-// waitFor polls cond every 200ms until it holds.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(200 * time.Millisecond) // polling interval
 	}
 }
 

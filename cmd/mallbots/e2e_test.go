@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -30,22 +31,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mallbots-e2e-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "mallbots")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build mallbots:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.MainWithMallbots(m, &binary) }
 
 // instance is one `mallbots run` process.
 type instance struct {
@@ -67,9 +53,13 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newInstance(t *testing.T) *instance {
+// startInstance starts a `mallbots run` with args as more flags, on free
+// ports, and waits until it is ready.
+func startInstance(t *testing.T, args ...string) *instance {
 	chtest.RequireBinary(t)
-	return &instance{t: t, dataDir: t.TempDir(), http: freePort(t), kafka: freePort(t), registry: freePort(t), ch: freePort(t)}
+	in := &instance{t: t, dataDir: t.TempDir(), http: freePort(t), kafka: freePort(t), registry: freePort(t), ch: freePort(t), args: args}
+	in.start()
+	return in
 }
 
 // start runs the process and waits for /readyz to answer 200.
@@ -166,9 +156,19 @@ func (in *instance) stop() {
 
 func (in *instance) api() testkit.API { return testkit.API{T: in.t, Base: "http://" + in.http} }
 
+// clickhouse connects to the instance's ClickHouse until the test ends.
+func (in *instance) clickhouse() driver.Conn {
+	in.t.Helper()
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{in.ch}})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	in.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
-	in := newInstance(t)
-	in.start()
+	in := startInstance(t)
 
 	// Writers create stores with ids they choose, as fast as they can, until
 	// 1,000 creations are acknowledged; then the process is killed with
@@ -247,11 +247,7 @@ func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
 	}
 
 	// ClickHouse: one current row and one event per acknowledged store.
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{in.ch}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := in.clickhouse()
 	testkit.Eventually(t, 30*time.Second, func() (bool, string) {
 		var stores, events, distinctEvents uint64
 		err1 := conn.QueryRow(context.Background(), "SELECT count() FROM mallbots.stores FINAL WHERE has(?, id)", ids).Scan(&stores)
@@ -291,13 +287,11 @@ func eventsPerAggregate(t *testing.T, broker, topic string) map[string]int {
 // so ConfirmPayment gets no reply; the saga sends it again at each deadline,
 // then gives up, compensates and rejects the order with the reason.
 func TestASagaStepWithoutAReplyRejectsTheOrderAfterTheTimeout(t *testing.T) {
-	in := newInstance(t)
 	// A request timeout below the default 5 s, so that the payment nobody
 	// handles answers 202 sooner; not 1 s, so that a write whose lookup
 	// waits for a copy of a table to catch up (ADR 0008) under the full
 	// suite's load still gets its 201 rather than a 202.
-	in.args = []string{"--components", "all,-payments", "--saga-step-timeout", "2s", "--request-timeout", "3s"}
-	in.start()
+	in := startInstance(t, "--components", "all,-payments", "--saga-step-timeout", "2s", "--request-timeout", "3s")
 	a := in.api()
 	customer := a.Do("POST", "/api/customers", map[string]any{"name": "Late Larry", "smsNumber": "+15550101"}).Expect(t, 201).S("id")
 	store := a.Do("POST", "/api/stores", map[string]any{"name": "Timeout Store", "location": "Level 1"}).Expect(t, 201).S("id")

@@ -72,43 +72,40 @@ func loadManifests(t *testing.T) manifests {
 					t.Fatalf("%s document %d (%s): %v", name, i+1, tm.Kind, err)
 				}
 			}
-			switch tm.Kind {
-			case "Namespace":
-				strict(&corev1.Namespace{})
-			case "ConfigMap":
-				var v corev1.ConfigMap
-				strict(&v)
-				m.configMaps[v.Name] = v
-			case "StatefulSet":
-				var v appsv1.StatefulSet
-				strict(&v)
-				m.statefulSets[v.Name] = v
-			case "Deployment":
-				var v appsv1.Deployment
-				strict(&v)
-				m.deployments[v.Name] = v
-			case "Job":
-				var v batchv1.Job
-				strict(&v)
-				m.jobs[v.Name] = v
-			case "Service":
-				var v corev1.Service
-				strict(&v)
-				m.services[v.Name] = v
-			case "PodDisruptionBudget":
-				var v policyv1.PodDisruptionBudget
-				strict(&v)
-				m.pdbs = append(m.pdbs, v)
-			case "HorizontalPodAutoscaler":
-				var v autoscalingv2.HorizontalPodAutoscaler
-				strict(&v)
-				m.hpas = append(m.hpas, v)
-			default:
+			// Each kind deploy/k8s may hold, and where it goes.
+			decode, ok := map[string]func(){
+				"Namespace":               func() { strict(&corev1.Namespace{}) },
+				"ConfigMap":               func() { byName(strict, m.configMaps) },
+				"StatefulSet":             func() { byName(strict, m.statefulSets) },
+				"Deployment":              func() { byName(strict, m.deployments) },
+				"Job":                     func() { byName(strict, m.jobs) },
+				"Service":                 func() { byName(strict, m.services) },
+				"PodDisruptionBudget":     func() { m.pdbs = append(m.pdbs, decoded[policyv1.PodDisruptionBudget](strict)) },
+				"HorizontalPodAutoscaler": func() { m.hpas = append(m.hpas, decoded[autoscalingv2.HorizontalPodAutoscaler](strict)) },
+			}[tm.Kind]
+			if !ok {
 				t.Fatalf("%s document %d: unexpected kind %q", name, i+1, tm.Kind)
 			}
+			decode()
 		}
 	}
 	return m
+}
+
+// decoded is a document decoded by strict into a T.
+func decoded[T any](strict func(into any)) T {
+	var v T
+	strict(&v)
+	return v
+}
+
+// byName decodes a document into a T and files it under its metadata name.
+func byName[T any, P interface {
+	*T
+	GetName() string
+}](strict func(into any), into map[string]T) {
+	v := decoded[T](strict)
+	into[P(&v).GetName()] = v
 }
 
 // TestKubernetesManifestsAreConsistentWithTheBinary checks deploy/k8s: the

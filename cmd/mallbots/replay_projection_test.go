@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/platform/testkit"
 )
@@ -20,18 +18,13 @@ import (
 // `mallbots replay --projection orders` on a populated system, while it
 // runs, ends with an orders table equal to the live one, row for row.
 func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
-	in := newInstance(t)
-	in.start()
+	in := startInstance(t)
 	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--shoppers", "40", "--rate", "40", "--seed", "11")
 	if out, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("mallbots load: %v\n%s", err, out)
 	}
 	waitForNoLag(t, in, "state")
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{in.ch}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := in.clickhouse()
 	before := chtest.FinalRows(t, conn, "orders")
 	if len(before) < 40 {
 		t.Fatalf("only %d orders before the rebuild, want at least 40", len(before))

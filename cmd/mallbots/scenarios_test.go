@@ -13,8 +13,7 @@ import (
 // The reference application's acceptance scenarios (docs/domain.md), and the
 // happy path the reference never reached, against `mallbots run`.
 func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
-	in := newInstance(t)
-	in.start()
+	in := startInstance(t)
 	a := in.api()
 
 	// 1. Creating a store called "Waldorf Books" succeeds.

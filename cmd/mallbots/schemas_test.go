@@ -3,19 +3,14 @@ package main_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/mallbots/mallbots/platform/registry"
+	"github.com/mallbots/mallbots/platform/registry/registrytest"
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
@@ -130,31 +125,7 @@ func requireExitCode(t *testing.T, err error, out string) {
 // a client.
 func embeddedRegistry(t *testing.T) (string, *sr.Client) {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	compact := "compact"
-	resp, err := kadm.NewClient(admin).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, "_schemas")
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, "_schemas", registry.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
+	reg := registrytest.Start(t)
 	url, err := reg.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/mallbots/mallbots/platform/chserver"
@@ -19,7 +18,7 @@ import (
 
 func TestStartServesOnlyTheNativePortThenStops(t *testing.T) {
 	srv := chtest.Start(t)
-	conn := dial(t, srv, chserver.DefaultUser)
+	conn := chtest.Open(t, srv, chserver.DefaultUser)
 	var version string
 	if err := conn.QueryRow(context.Background(), "SELECT version()").Scan(&version); err != nil {
 		t.Fatalf("query version: %v", err)
@@ -58,7 +57,7 @@ func TestRestartOnSameDirAfterChildKilled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first start: %v", err)
 	}
-	conn := dial(t, first, chserver.DefaultUser)
+	conn := chtest.Open(t, first, chserver.DefaultUser)
 	mustExec(t, conn, "CREATE TABLE default.kept (n UInt64) ENGINE = MergeTree ORDER BY n")
 	insertNumbers(t, conn, "default.kept", 3)
 
@@ -80,7 +79,7 @@ func TestRestartOnSameDirAfterChildKilled(t *testing.T) {
 	}
 	t.Cleanup(func() { stop(t, second) })
 	var n uint64
-	if err := dial(t, second, chserver.DefaultUser).QueryRow(ctx, "SELECT count() FROM default.kept").Scan(&n); err != nil {
+	if err := chtest.Open(t, second, chserver.DefaultUser).QueryRow(ctx, "SELECT count() FROM default.kept").Scan(&n); err != nil {
 		t.Fatalf("count after restart: %v", err)
 	}
 	if n != 3 {
@@ -136,16 +135,6 @@ func TestConfigIsValidatedBeforeAnythingRuns(t *testing.T) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-}
-
-func dial(t testing.TB, srv *chserver.Server, user string) driver.Conn {
-	t.Helper()
-	conn, err := clickhouse.Open(srv.Options(user))
-	if err != nil {
-		t.Fatalf("open %s: %v", user, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 func mustExec(t testing.TB, conn driver.Conn, sql string) {

@@ -13,14 +13,14 @@ import (
 
 func TestUsers(t *testing.T) {
 	srv := chtest.Start(t)
-	admin := dial(t, srv, chserver.DefaultUser)
+	admin := chtest.Open(t, srv, chserver.DefaultUser)
 	mustExec(t, admin, "CREATE DATABASE mallbots")
 	mustExec(t, admin, "CREATE TABLE mallbots.facts (n UInt64) ENGINE = MergeTree ORDER BY n")
 	mustExec(t, admin, "CREATE TABLE default.private (n UInt64) ENGINE = MergeTree ORDER BY n")
 	ctx := context.Background()
 
 	t.Run("writer inserts and creates in mallbots", func(t *testing.T) {
-		w := dial(t, srv, chserver.WriterUser)
+		w := chtest.Open(t, srv, chserver.WriterUser)
 		insertNumbers(t, w, "mallbots.facts", 5)
 		mustExec(t, w, "CREATE TABLE mallbots.writer_made (n UInt64) ENGINE = MergeTree ORDER BY n")
 		if err := w.Exec(ctx, "SELECT count() FROM default.private"); !refused(err) {
@@ -29,7 +29,7 @@ func TestUsers(t *testing.T) {
 	})
 
 	t.Run("analyst reads with per-query limits", func(t *testing.T) {
-		a := dial(t, srv, chserver.AnalystUser)
+		a := chtest.Open(t, srv, chserver.AnalystUser)
 		limited := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": 5}))
 		var n uint64
 		if err := a.QueryRow(limited, "SELECT count() FROM mallbots.facts").Scan(&n); err != nil {
@@ -41,7 +41,7 @@ func TestUsers(t *testing.T) {
 	})
 
 	t.Run("analyst cannot write or change schema", func(t *testing.T) {
-		a := dial(t, srv, chserver.AnalystUser)
+		a := chtest.Open(t, srv, chserver.AnalystUser)
 		if err := tryInsertNumbers(a, "mallbots.facts", 1); !refused(err) {
 			t.Errorf("analyst INSERT: err = %v, want a readonly refusal", err)
 		}

@@ -13,7 +13,7 @@ import (
 // Registrations of one subject, in order, under BACKWARD_TRANSITIVE: each new
 // version must read data written with every earlier one.
 func TestBackwardTransitive(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	const subject = "mallbots.test.users-mallbots.test.User"
 	steps := []struct {
 		name    string
@@ -62,7 +62,7 @@ func TestBackwardTransitive(t *testing.T) {
 
 // The compatibility endpoints answer what registration would decide.
 func TestCompatibilityEndpoint(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	const subject = "users-value"
 	e.register(subject, user(fID, fName))
 	e.register(subject, user(fID, fName, fEmail))
@@ -118,7 +118,7 @@ func TestCompatibilityEndpoint(t *testing.T) {
 // Registering a schema the subject has already returns its id and adds no
 // version, whatever the JSON formatting; under another subject it keeps its id.
 func TestIdenticalRegistrationReturnsTheSameID(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	first := e.register("users-value", user(fID, fName))
 	e.register("users-value", user(fID, fName, fEmail))
 	spaced := strings.ReplaceAll(user(fID, fName), ",", " ,\n ")

@@ -20,7 +20,7 @@ import (
 // registered in order as a fresh deployment registers them, is accepted
 // under BACKWARD_TRANSITIVE, and becomes the version its file is numbered.
 func TestEveryCommittedVersionOfTheContractIsAccepted(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	ctx := context.Background()
 	var subjects, versions, evolved int
 	for _, topic := range topics.All() {
@@ -52,7 +52,7 @@ func TestEveryCommittedVersionOfTheContractIsAccepted(t *testing.T) {
 // A change that would leave records already written unreadable is refused
 // with HTTP 409 and the subject named, whatever the subject's history.
 func TestAnIncompatibleChangeToTheContractIsRefused(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	ctx := context.Background()
 	name := "mallbots.stores.ProductAdded"
 	subject := serde.Subject(topics.Products.Events.Name, name)

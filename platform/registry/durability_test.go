@@ -74,7 +74,7 @@ func snapshot(e *env, subjects []string) []string {
 // Concurrent registrations are serialized: every distinct schema gets its own
 // id and every subject consecutive versions.
 func TestConcurrentRegistrationsGetDistinctIDs(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	const n = 8
 	ids := make([]int, n)
 	sameIDs := make([]int, n)

@@ -2,25 +2,15 @@ package registry_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/mallbots/mallbots/platform/registry"
+	"github.com/mallbots/mallbots/platform/registry/registrytest"
 )
 
 // fuzzRoutes are the requests whose bodies the registry decodes: the ones
@@ -187,30 +177,5 @@ func checkAnswer(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 // whole fuzz run (each fuzzing worker process starts one).
 func fuzzRegistry(f *testing.F) http.Handler {
 	f.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(cluster.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer cl.Close()
-	compact := "compact"
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		f.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, []kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, topic, registry.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(reg.Close)
-	return reg.Handler()
+	return registrytest.Start(f).Handler()
 }

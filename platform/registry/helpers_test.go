@@ -11,16 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/platform/registry"
+	"github.com/mallbots/mallbots/platform/registry/registrytest"
+	"github.com/mallbots/mallbots/topics"
 )
 
-const topic = "_schemas"
+// topic is the registry's topic, the one registrytest.CreateTopic creates.
+var topic = topics.Schemas.Name
 
 // env is one broker, one registry on it and a client of that registry.
 type env struct {
@@ -50,7 +51,7 @@ func startWith(t *testing.T, dir string, kafka []kgo.Opt, opts ...registry.Optio
 	}
 	e := &env{t: t, cluster: cluster}
 	t.Cleanup(e.stop)
-	ensureTopic(t, cluster)
+	registrytest.CreateTopic(t, cluster.ListenAddrs())
 
 	kafka = append([]kgo.Opt{kgo.SeedBrokers(cluster.ListenAddrs()...)}, kafka...)
 	e.logs = &testWriter{t: t}
@@ -69,6 +70,13 @@ func startWith(t *testing.T, dir string, kafka []kgo.Opt, opts ...registry.Optio
 	return e
 }
 
+// fresh is start with the default config on a fresh data dir: what most
+// tests need, a registry that has seen nothing yet.
+func fresh(t *testing.T) *env {
+	t.Helper()
+	return start(t, t.TempDir())
+}
+
 // stop closes the server, the registry and the broker, in that order.
 func (e *env) stop() {
 	if e.stopped {
@@ -82,28 +90,6 @@ func (e *env) stop() {
 		e.reg.Close()
 	}
 	e.cluster.Close()
-}
-
-// ensureTopic creates the compacted, single-partition schemas topic unless
-// the broker has it already.
-func ensureTopic(t *testing.T, cluster *kfake.Cluster) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
-	if err != nil {
-		t.Fatalf("admin client: %v", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	compact := "compact"
-	resp, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &compact}, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
 }
 
 // register registers schema under subject and fails the test on error.

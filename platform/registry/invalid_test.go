@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/platform/registry"
+	"github.com/mallbots/mallbots/platform/registry/registrytest"
 )
 
 // A schema the registry cannot parse is refused with HTTP 422, error code
@@ -37,7 +38,7 @@ func TestUnparseableSchemasAreRefusedAsInvalid(t *testing.T) {
 		{"a type nobody defined", `{"type":"record","name":"A","fields":[{"name":"a","type":"Nowhere"}]}`, "Nowhere", false},
 		{"text that is not JSON", `{"type":`, "not JSON", false},
 	}
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	ctx := context.Background()
 	const subject = "invalid-value"
 	invalid := func(what string, err error, reason string) {
@@ -86,7 +87,7 @@ func TestOpenRefusesAStoredSchemaTheParserPanicsOn(t *testing.T) {
 		t.Fatalf("start broker: %v", err)
 	}
 	defer cluster.Close()
-	ensureTopic(t, cluster)
+	registrytest.CreateTopic(t, cluster.ListenAddrs())
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
 	if err != nil {
 		t.Fatal(err)

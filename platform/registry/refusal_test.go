@@ -13,7 +13,7 @@ import (
 // What would break durability or the fixed compatibility level is refused
 // with a Confluent-style error, and changes nothing.
 func TestRefusals(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	ctx := context.Background()
 	const subject = "users-value"
 	v1 := e.register(subject, user(fID))
@@ -71,7 +71,7 @@ func TestRefusals(t *testing.T) {
 
 // Listen serves on loopback only.
 func TestListenServesOnLoopbackOnly(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	if _, err := e.reg.Listen("0.0.0.0:0"); err == nil {
 		t.Fatal("Listen on 0.0.0.0 succeeded, want a refusal")
 	}
@@ -93,7 +93,7 @@ func TestListenServesOnLoopbackOnly(t *testing.T) {
 // Confluent error body, {"error_code": HTTP status, "message": ...}, as
 // every other error is, whether this package or srfake would serve the path.
 func TestUnknownRequestsAreAnsweredWithAnErrorBody(t *testing.T) {
-	e := start(t, t.TempDir())
+	e := fresh(t)
 	cases := []struct {
 		method, path string
 		status       int

@@ -52,6 +52,20 @@ func Serde(t testing.TB) (*serde.Serde, *sr.Client) {
 // deadline passes, then fails with what it says.
 func Eventually(t testing.TB, within time.Duration, cond func() (bool, string)) {
 	t.Helper()
+	poll(t, within, 5*time.Millisecond, cond)
+}
+
+// Poll is Eventually for a condition too costly to check every few
+// milliseconds (a query to a loaded system, a broker's committed offsets):
+// it checks cond every interval and, past the deadline, fails naming what
+// it waited for.
+func Poll(t testing.TB, within, every time.Duration, what string, cond func() bool) {
+	t.Helper()
+	poll(t, within, every, func() (bool, string) { return cond(), what })
+}
+
+func poll(t testing.TB, within, every time.Duration, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		ok, why := cond()
@@ -61,6 +75,6 @@ func Eventually(t testing.TB, within time.Duration, cond func() (bool, string)) 
 		if time.Now().After(deadline) {
 			t.Fatalf("not within %s: %s", within, why)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(every)
 	}
 }

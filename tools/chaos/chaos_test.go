@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/tools/chaos"
 )
 
@@ -21,22 +19,7 @@ var full = flag.Bool("chaos", false, "run every fault scenario at full length")
 
 var binary string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "mallbots-chaos-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "mallbots")
-	build := exec.Command("go", "build", "-o", binary, "github.com/mallbots/mallbots/cmd/mallbots")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.MainWithMallbots(m, &binary) }
 
 func scenario(t *testing.T, name string, cfg chaos.Config) {
 	t.Helper()
@@ -56,6 +39,15 @@ func scenario(t *testing.T, name string, cfg chaos.Config) {
 	}
 }
 
+// fullScenario runs a scenario that only the full fault run (-chaos) runs.
+func fullScenario(t *testing.T, name string, cfg chaos.Config) {
+	t.Helper()
+	if !*full {
+		t.Skip("part of the full fault run: go test ./tools/chaos -chaos")
+	}
+	scenario(t, name, cfg)
+}
+
 func TestKill9OfTheWholeProcess(t *testing.T) {
 	rounds := 2
 	if *full {
@@ -71,30 +63,18 @@ func TestDuplicatedAndReorderedDelivery(t *testing.T) {
 }
 
 func TestKill9OfOneOfTwoProcessorInstances(t *testing.T) {
-	if !*full {
-		t.Skip("part of the full fault run: go test ./tools/chaos -chaos")
-	}
-	scenario(t, "two-instances", chaos.Config{Rounds: 2, Shoppers: 50})
+	fullScenario(t, "two-instances", chaos.Config{Rounds: 2, Shoppers: 50})
 }
 
 func TestBrokerRestart(t *testing.T) {
-	if !*full {
-		t.Skip("part of the full fault run: go test ./tools/chaos -chaos")
-	}
-	scenario(t, "broker", chaos.Config{Rounds: 3, Shoppers: 50})
-	scenario(t, "broker-sync", chaos.Config{Rounds: 3, Shoppers: 50})
+	fullScenario(t, "broker", chaos.Config{Rounds: 3, Shoppers: 50})
+	fullScenario(t, "broker-sync", chaos.Config{Rounds: 3, Shoppers: 50})
 }
 
 func TestClickHouseOutage(t *testing.T) {
-	if !*full {
-		t.Skip("part of the full fault run: go test ./tools/chaos -chaos")
-	}
-	scenario(t, "clickhouse", chaos.Config{Rounds: 1, Shoppers: 50})
+	fullScenario(t, "clickhouse", chaos.Config{Rounds: 1, Shoppers: 50})
 }
 
 func TestKill9OfOneOfThreeProcessorInstances(t *testing.T) {
-	if !*full {
-		t.Skip("part of the full fault run: go test ./tools/chaos -chaos")
-	}
-	scenario(t, "three-instances", chaos.Config{Rounds: 2, Shoppers: 100})
+	fullScenario(t, "three-instances", chaos.Config{Rounds: 2, Shoppers: 100})
 }

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -219,63 +220,56 @@ func TestCheckReportsNothingOnAFreshApply(t *testing.T) {
 func TestCheckReportsDrift(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		// given prepares the broker; Apply then creates everything else.
-		given func(t *testing.T, adm *kadm.Client) (skip string)
-		want  admin.Drift
+		// topic is made by hand, with partitions (the catalogue's where 0)
+		// and configs, or left out where missing; Apply then creates
+		// everything else.
+		topic      topics.Topic
+		missing    bool
+		partitions int32
+		configs    map[string]string
+		want       admin.Drift
 		// says is what Drift.String must tell the operator.
 		says string
 	}{
 		{
-			name: "a missing topic",
-			given: func(*testing.T, *kadm.Client) string {
-				return topics.Products.Events.Name
-			},
+			name: "a missing topic", topic: topics.Products.Events, missing: true,
 			want: admin.Drift{Topic: topics.Products.Events.Name, What: "missing"},
 			says: "mallbots.products.events: missing (run `mallbots topics apply`)",
 		},
 		{
-			name: "a topic created with the wrong partition count",
-			given: func(t *testing.T, adm *kadm.Client) string {
-				create(t, adm, topics.Stores.Commands.Name, 2, admin.Configs(topics.Stores.Commands))
-				return ""
-			},
+			name: "a topic created with the wrong partition count", topic: topics.Stores.Commands,
+			partitions: 2, configs: admin.Configs(topics.Stores.Commands),
 			want: admin.Drift{Topic: topics.Stores.Commands.Name, What: "partitions", Want: "8", Got: "2"},
 			says: "mallbots.stores.commands: partitions is 2, the catalogue says 8",
 		},
 		{
-			name: "an event topic with finite retention.ms",
-			given: func(t *testing.T, adm *kadm.Client) string {
-				create(t, adm, topics.Stores.Events.Name, topics.Stores.Events.Partitions,
-					map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "retention.bytes": "-1"})
-				return ""
-			},
-			want: admin.Drift{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: "604800000"},
-			says: "mallbots.stores.events: retention.ms is 604800000, the catalogue says -1",
+			name: "an event topic with finite retention.ms", topic: topics.Stores.Events,
+			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "retention.bytes": "-1"},
+			want:    admin.Drift{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: "604800000"},
+			says:    "mallbots.stores.events: retention.ms is 604800000, the catalogue says -1",
 		},
 		{
-			name: "an event topic with finite retention.bytes",
-			given: func(t *testing.T, adm *kadm.Client) string {
-				create(t, adm, topics.Products.Events.Name, topics.Products.Events.Partitions,
-					map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "1073741824"})
-				return ""
-			},
-			want: admin.Drift{Topic: topics.Products.Events.Name, What: "retention.bytes", Want: "-1", Got: "1073741824"},
-			says: "mallbots.products.events: retention.bytes is 1073741824, the catalogue says -1",
+			name: "an event topic with finite retention.bytes", topic: topics.Products.Events,
+			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "1073741824"},
+			want:    admin.Drift{Topic: topics.Products.Events.Name, What: "retention.bytes", Want: "-1", Got: "1073741824"},
+			says:    "mallbots.products.events: retention.bytes is 1073741824, the catalogue says -1",
 		},
 		{
-			name: "a state table with cleanup.policy=delete",
-			given: func(t *testing.T, adm *kadm.Client) string {
-				create(t, adm, topics.Products.Table.Name, topics.Products.Table.Partitions,
-					map[string]string{"cleanup.policy": "delete"})
-				return ""
-			},
-			want: admin.Drift{Topic: topics.Products.Table.Name, What: "cleanup.policy", Want: "compact", Got: "delete"},
-			says: "mallbots.products-table: cleanup.policy is delete, the catalogue says compact",
+			name: "a state table with cleanup.policy=delete", topic: topics.Products.Table,
+			configs: map[string]string{"cleanup.policy": "delete"},
+			want:    admin.Drift{Topic: topics.Products.Table.Name, What: "cleanup.policy", Want: "compact", Got: "delete"},
+			says:    "mallbots.products-table: cleanup.policy is delete, the catalogue says compact",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			adm, _ := broker(t)
-			skip := tc.given(t, adm)
+			skip := ""
+			if tc.missing {
+				skip = tc.topic.Name
+			} else {
+				partitions := cmp.Or(tc.partitions, tc.topic.Partitions)
+				create(t, adm, tc.topic.Name, partitions, tc.configs)
+			}
 			apply(t, adm, without(topics.All(), skip))
 
 			drift := check(t, adm)

@@ -7,27 +7,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
 )
 
 // `mallbots topics apply` and `mallbots topics check` as an operator runs
 // them: the real binary against a broker given with --brokers.
-
-// mallbots builds cmd/mallbots into dir and returns the binary's path.
-func mallbots(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "mallbots")
-	build := exec.Command("go", "build", "-o", bin, "github.com/mallbots/mallbots/cmd/mallbots")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/mallbots: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // result is one finished command.
 type result struct {
@@ -61,7 +50,10 @@ func runMallbots(t *testing.T, bin string, args ...string) result {
 }
 
 func TestTopicsCommands(t *testing.T) {
-	bin := mallbots(t, t.TempDir())
+	bin, err := testkit.BuildMallbots(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	all := topics.All()
 	acls := topics.ACLs()
 

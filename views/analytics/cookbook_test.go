@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/analytics"
@@ -90,7 +88,7 @@ func TestTheFixtureGivesEveryQueryRows(t *testing.T) {
 func TestCookbookOnClickHouse18(t *testing.T) {
 	srv := chtest.Start(t)
 	ctx := context.Background()
-	admin := open(t, srv, chserver.DefaultUser)
+	admin := chtest.Open(t, srv, chserver.DefaultUser)
 	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +97,10 @@ func TestCookbookOnClickHouse18(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rows.Insert(ctx, open(t, srv, chserver.WriterUser)); err != nil {
+	if err := rows.Insert(ctx, chtest.Open(t, srv, chserver.WriterUser)); err != nil {
 		t.Fatal(err)
 	}
-	analyst := open(t, srv, chserver.AnalystUser)
+	analyst := chtest.Open(t, srv, chserver.AnalystUser)
 	for _, q := range cookbook(t) {
 		t.Run(q.Name, func(t *testing.T) {
 			sql, err := q.Bind(p)
@@ -136,14 +134,4 @@ func compare(t *testing.T, name string, h *analytics.History, p analytics.Params
 	if d := analytics.Diff(w, g); d != "" {
 		t.Errorf("%s: ClickHouse and the Go figure differ:\n%s", name, d)
 	}
-}
-
-func open(t *testing.T, srv *chserver.Server, user string) clickhouse.Conn {
-	t.Helper()
-	conn, err := clickhouse.Open(srv.Options(user))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }

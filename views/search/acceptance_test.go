@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
@@ -92,20 +93,7 @@ func TestSearchReturnsWhatABruteForceFilterOverTheStreamReturns(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("the table has the columns Go declares", func(t *testing.T) {
-		rows, err := l.admin.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ?",
-			warehouse.Database, warehouse.OrderSearchTable.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, name)
-		}
+		got := chtest.Columns(t, l.admin, warehouse.OrderSearchTable.Name)
 		if !slices.Equal(got, warehouse.OrderSearchTable.Columns) {
 			t.Fatalf("mallbots.order_search has %v, Go declares %v", got, warehouse.OrderSearchTable.Columns)
 		}

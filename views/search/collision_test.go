@@ -21,7 +21,7 @@ import (
 // order's keys.
 func TestIDsThatShareAKeyAreToldApart(t *testing.T) {
 	srv := chtest.Start(t)
-	admin := openCH(t, srv, chserver.DefaultUser)
+	admin := chtest.Open(t, srv, chserver.DefaultUser)
 	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -47,11 +46,11 @@ func load(tb testing.TB, n int, seed uint64, level slog.Level) *loaded {
 	tb.Helper()
 	chtest.RequireBinary(tb)
 	srv := chtest.Start(tb)
-	admin := openCH(tb, srv, chserver.DefaultUser)
+	admin := chtest.Open(tb, srv, chserver.DefaultUser)
 	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(tb)); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
-	writer := openCH(tb, srv, chserver.WriterUser)
+	writer := chtest.Open(tb, srv, chserver.WriterUser)
 
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1),
 		kfake.SeedTopics(topics.AggregatePartitions, topics.Orders.Table.Name, topics.Customers.Table.Name))
@@ -167,16 +166,6 @@ func produce(tb testing.TB, kafka []kgo.Opt, sd *serde.Serde, m *mall) int {
 		tb.Fatalf("produce: %v", firstErr)
 	}
 	return count
-}
-
-func openCH(tb testing.TB, srv *chserver.Server, user string) driver.Conn {
-	tb.Helper()
-	conn, err := clickhouse.Open(srv.Options(user))
-	if err != nil {
-		tb.Fatalf("open %s: %v", user, err)
-	}
-	tb.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 // atLeast drops records below a level: a benchmark prints its log even

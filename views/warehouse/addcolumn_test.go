@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 )
@@ -17,11 +15,7 @@ import (
 // when the column is there, and only then.
 func TestAnInterruptedAddColumnMigrationIsAppliedAgain(t *testing.T) {
 	ctx := context.Background()
-	conn, err := clickhouse.Open(chtest.Start(t).Options(chserver.DefaultUser))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := chtest.Open(t, chtest.Start(t), chserver.DefaultUser)
 	all, err := Migrations()
 	if err != nil {
 		t.Fatal(err)

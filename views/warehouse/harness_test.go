@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
@@ -28,26 +27,31 @@ const (
 	testPartitions = 3
 )
 
-// open connects to srv as user and closes the connection at the end.
-func open(t testing.TB, srv *chserver.Server, user string) driver.Conn {
+// migrated starts a server, migrates it and returns it with an admin
+// connection and a writer connection (the projector's user).
+func migrated(t testing.TB) (srv *chserver.Server, admin, writer driver.Conn) {
 	t.Helper()
-	conn, err := clickhouse.Open(srv.Options(user))
-	if err != nil {
-		t.Fatalf("open %s: %v", user, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
-// migrated starts a server, migrates it and returns it with a writer
-// connection (the projector's user).
-func migrated(t testing.TB) (*chserver.Server, driver.Conn) {
-	t.Helper()
-	srv := chtest.Start(t)
-	if _, err := warehouse.Migrate(context.Background(), open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
+	srv = chtest.Start(t)
+	admin = chtest.Open(t, srv, chserver.DefaultUser)
+	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return srv, open(t, srv, chserver.WriterUser)
+	return srv, admin, chtest.Open(t, srv, chserver.WriterUser)
+}
+
+// rig is what a projector test runs against: a migrated server, the
+// projector's writer connection, an admin connection to read the tables
+// back with, and a broker with the test topic.
+type rig struct {
+	srv           *chserver.Server
+	writer, admin driver.Conn
+	kafka         *broker
+}
+
+func newRig(t testing.TB) rig {
+	t.Helper()
+	srv, admin, writer := migrated(t)
+	return rig{srv: srv, writer: writer, admin: admin, kafka: newBroker(t)}
 }
 
 // broker is an in-process Kafka cluster with the test topic.
@@ -161,21 +165,14 @@ func count(t testing.TB, conn driver.Conn, sql string) uint64 {
 // eventually polls cond every 20ms until it holds or timeout passes.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval
-	}
+	testkit.Poll(t, timeout, 20*time.Millisecond, what, cond)
 }
 
 // running is a Projector whose Run goroutine the test stops.
 type running struct {
 	*warehouse.Projector
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	// stop cancels Run and waits for it to return.
+	stop func()
 }
 
 func start(t testing.TB, kafka []kgo.Opt, ch driver.Conn, p warehouse.Projection, opts ...warehouse.Option) *running {
@@ -190,25 +187,5 @@ func start(t testing.TB, kafka []kgo.Opt, ch driver.Conn, p warehouse.Projection
 	if err != nil {
 		t.Fatalf("new projector: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Projector: pr, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- pr.Run(ctx) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// stop cancels Run and waits for it to return.
-func (r *running) stop(t testing.TB) {
-	t.Helper()
-	r.once.Do(func() {
-		r.cancel()
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return 30s after its context was cancelled")
-		}
-	})
+	return &running{Projector: pr, stop: testkit.Background(t, "Run", pr.Run)}
 }

@@ -29,7 +29,7 @@ func versions(t testing.TB) []string {
 
 func TestMigrateFreshThenAgainIsANoOp(t *testing.T) {
 	srv := chtest.Start(t)
-	conn := open(t, srv, chserver.DefaultUser)
+	conn := chtest.Open(t, srv, chserver.DefaultUser)
 	ctx := context.Background()
 
 	applied, err := warehouse.Migrate(ctx, conn, chtest.Logger(t))
@@ -52,7 +52,7 @@ func TestMigrateFreshThenAgainIsANoOp(t *testing.T) {
 
 	// The Go column lists are the contract's column order.
 	for _, table := range []warehouse.Table{warehouse.EventsTable, warehouse.StoresTable, warehouse.ProductsTable} {
-		if got := columns(t, conn, table.Name); !slices.Equal(got, table.Columns) {
+		if got := chtest.Columns(t, conn, table.Name); !slices.Equal(got, table.Columns) {
 			t.Errorf("mallbots.%s columns = %v, Go declares %v", table.Name, got, table.Columns)
 		}
 	}
@@ -60,13 +60,13 @@ func TestMigrateFreshThenAgainIsANoOp(t *testing.T) {
 
 func TestOldServerEndsAtTheFreshSchema(t *testing.T) {
 	ctx := context.Background()
-	fresh := open(t, chtest.Start(t), chserver.DefaultUser)
+	fresh := chtest.Open(t, chtest.Start(t), chserver.DefaultUser)
 	if _, err := warehouse.Migrate(ctx, fresh, chtest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
 
 	// An old server: only the first migration applied and recorded.
-	old := open(t, chtest.Start(t), chserver.DefaultUser)
+	old := chtest.Open(t, chtest.Start(t), chserver.DefaultUser)
 	all, err := warehouse.Migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -110,44 +110,11 @@ func exec(t testing.TB, conn driver.Conn, sql string) {
 	}
 }
 
-func columns(t testing.TB, conn driver.Conn, table string) []string {
-	t.Helper()
-	rows, err := conn.Query(context.Background(),
-		// 18.16's system.columns has no position; it lists columns in
-		// declaration order.
-		"SELECT name FROM system.columns WHERE database = 'mallbots' AND table = ?", table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	return names
-}
-
 // schema is every table of mallbots as SHOW CREATE TABLE prints it.
 func schema(t testing.TB, conn driver.Conn) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = 'mallbots'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	rows.Close()
+	names := chtest.Strings(t, conn, "SELECT name FROM system.tables WHERE database = 'mallbots'")
 	out := map[string]string{}
 	for _, n := range names {
 		var ddl string

@@ -20,28 +20,26 @@ import (
 const wait = 30 * time.Second
 
 func TestProjectorInsertsAndCommits(t *testing.T) {
-	srv, writer := migrated(t)
-	admin := open(t, srv, chserver.DefaultUser)
-	kafka := newBroker(t)
+	r := newRig(t)
 	const n, aggregates = 2000, 50
-	kafka.produce(t, 0, n, aggregates)
+	r.kafka.produce(t, 0, n, aggregates)
 
-	p := start(t, kafka.opts(), writer, eventsProjection("g-inserts"), warehouse.WithMaxBatchRows(500))
-	eventually(t, wait, "every record committed", func() bool { return kafka.committed(t, "g-inserts") == n })
+	p := start(t, r.kafka.opts(), r.writer, eventsProjection("g-inserts"), warehouse.WithMaxBatchRows(500))
+	eventually(t, wait, "every record committed", func() bool { return r.kafka.committed(t, "g-inserts") == n })
 	eventually(t, wait, "Ready and no lag", func() bool {
 		lag, _ := p.Lag()
 		return p.Ready() && lag == 0
 	})
 
-	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
 		t.Errorf("events FINAL = %d, want %d", got, n)
 	}
-	if got := count(t, admin, "SELECT count() FROM mallbots.products FINAL"); got != aggregates {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.products FINAL"); got != aggregates {
 		t.Errorf("products FINAL = %d, want %d", got, aggregates)
 	}
 	// Each product ends at its last version: 2000/50 = 40, priced 40 × 1.25.
 	var total decimal.Decimal
-	if err := admin.QueryRow(context.Background(), "SELECT sum(price) FROM mallbots.products FINAL").Scan(&total); err != nil {
+	if err := r.admin.QueryRow(context.Background(), "SELECT sum(price) FROM mallbots.products FINAL").Scan(&total); err != nil {
 		t.Fatalf("sum(price): %v", err)
 	}
 	if want := decimal.RequireFromString("2500"); !total.Equal(want) {
@@ -56,36 +54,34 @@ func TestProjectorInsertsAndCommits(t *testing.T) {
 	}
 
 	// Run returns once cancelled, and later records wait for the next run.
-	p.stop(t)
-	kafka.produce(t, n, n+10, aggregates)
-	if got := kafka.committed(t, "g-inserts"); got != n {
+	p.stop()
+	r.kafka.produce(t, n, n+10, aggregates)
+	if got := r.kafka.committed(t, "g-inserts"); got != n {
 		t.Errorf("committed after stop = %d, want %d", got, n)
 	}
 }
 
 func TestDuplicatesAndReplaysCollapse(t *testing.T) {
-	srv, writer := migrated(t)
-	admin := open(t, srv, chserver.DefaultUser)
-	kafka := newBroker(t)
+	r := newRig(t)
 	const n = 300
-	kafka.produce(t, 0, n, 30)
-	kafka.produce(t, 0, n, 30) // the same events again, as a producer retry would
+	r.kafka.produce(t, 0, n, 30)
+	r.kafka.produce(t, 0, n, 30) // the same events again, as a producer retry would
 
-	first := start(t, kafka.opts(), writer, eventsProjection("g-first"))
-	eventually(t, wait, "first group committed", func() bool { return kafka.committed(t, "g-first") == 2*n })
-	first.stop(t)
+	first := start(t, r.kafka.opts(), r.writer, eventsProjection("g-first"))
+	eventually(t, wait, "first group committed", func() bool { return r.kafka.committed(t, "g-first") == 2*n })
+	first.stop()
 	// A replay from the start under a new group inserts everything again.
-	replay := start(t, kafka.opts(), writer, eventsProjection("g-replay"))
-	eventually(t, wait, "replay group committed", func() bool { return kafka.committed(t, "g-replay") == 2*n })
-	replay.stop(t)
+	replay := start(t, r.kafka.opts(), r.writer, eventsProjection("g-replay"))
+	eventually(t, wait, "replay group committed", func() bool { return r.kafka.committed(t, "g-replay") == 2*n })
+	replay.stop()
 
-	if got := count(t, admin, "SELECT count() FROM mallbots.events"); got <= n {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events"); got <= n {
 		t.Logf("raw rows already merged to %d", got)
 	}
-	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
 		t.Errorf("events FINAL = %d, want %d", got, n)
 	}
-	if got := count(t, admin, "SELECT count() FROM mallbots.products FINAL"); got != 30 {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.products FINAL"); got != 30 {
 		t.Errorf("products FINAL = %d, want 30", got)
 	}
 }
@@ -96,10 +92,10 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 	opts := []chserver.Option{chserver.WithWriterPassword(chtest.WriterPassword), chserver.WithLogger(chtest.Logger(t))}
 	srv := startServer(t, dir, opts...)
 	opts = append(opts, chserver.WithTCPAddr(srv.Addr())) // the restart must come back where the projector connects
-	if _, err := warehouse.Migrate(context.Background(), open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
+	if _, err := warehouse.Migrate(context.Background(), chtest.Open(t, srv, chserver.DefaultUser), chtest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
-	writer := open(t, srv, chserver.WriterUser)
+	writer := chtest.Open(t, srv, chserver.WriterUser)
 	kafka := newBroker(t)
 	const half = 500
 	kafka.produce(t, 0, half, 25)
@@ -119,7 +115,7 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 
 	srv = startServer(t, dir, opts...)
 	eventually(t, wait, "second half committed after the restart", func() bool { return kafka.committed(t, "g-outage") == 2*half })
-	admin := open(t, srv, chserver.DefaultUser)
+	admin := chtest.Open(t, srv, chserver.DefaultUser)
 	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*half {
 		t.Errorf("events FINAL = %d, want %d", got, 2*half)
 	}
@@ -129,50 +125,45 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 }
 
 func TestStopDuringOutageCommitsNothing(t *testing.T) {
-	srv, writer := migrated(t)
-	kafka := newBroker(t)
-	stopServer(t, srv)
-	kafka.produce(t, 0, 100, 10)
+	r := newRig(t)
+	stopServer(t, r.srv)
+	r.kafka.produce(t, 0, 100, 10)
 
-	p := start(t, kafka.opts(), writer, eventsProjection("g-stop"))
+	p := start(t, r.kafka.opts(), r.writer, eventsProjection("g-stop"))
 	eventually(t, wait, "inserts refused", func() bool { return p.Stats().InsertFailures >= 1 })
-	p.stop(t)
-	if got := kafka.committed(t, "g-stop"); got != 0 {
+	p.stop()
+	if got := r.kafka.committed(t, "g-stop"); got != 0 {
 		t.Errorf("committed %d records that never landed", got)
 	}
 }
 
 func TestStopFlushesTheBatchInFlight(t *testing.T) {
-	srv, writer := migrated(t)
-	admin := open(t, srv, chserver.DefaultUser)
-	kafka := newBroker(t)
+	r := newRig(t)
 	const n = 100
-	kafka.produce(t, 0, n, 10)
+	r.kafka.produce(t, 0, n, 10)
 
 	// A batch that is never due by itself: only the stop can flush it.
-	p := start(t, kafka.opts(), writer, eventsProjection("g-drain"), warehouse.WithFlushInterval(time.Hour))
+	p := start(t, r.kafka.opts(), r.writer, eventsProjection("g-drain"), warehouse.WithFlushInterval(time.Hour))
 	eventually(t, wait, "records fetched and pending", func() bool {
 		_, secs := p.Lag()
 		return secs > 0
 	})
-	if got := kafka.committed(t, "g-drain"); got != 0 {
+	if got := r.kafka.committed(t, "g-drain"); got != 0 {
 		t.Fatalf("committed %d before the batch was due", got)
 	}
-	p.stop(t)
-	if got := kafka.committed(t, "g-drain"); got != n {
+	p.stop()
+	if got := r.kafka.committed(t, "g-drain"); got != n {
 		t.Errorf("committed after stop = %d, want %d", got, n)
 	}
-	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events FINAL"); got != n {
 		t.Errorf("events FINAL = %d, want %d", got, n)
 	}
 }
 
 func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
-	srv, writer := migrated(t)
-	admin := open(t, srv, chserver.DefaultUser)
-	kafka := newBroker(t)
+	r := newRig(t)
 	const n = 200
-	kafka.produce(t, 0, n, 20)
+	r.kafka.produce(t, 0, n, 20)
 	// Two poison records: one Map rejects, one whose second row (products)
 	// has a value of the wrong type, which only the driver notices; its
 	// first row (events) must not land either.
@@ -180,10 +171,10 @@ func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
 		{Topic: testTopic, Key: []byte("bad"), Value: []byte("not an event")},
 		{Topic: testTopic, Key: []byte("bad"), Value: []byte("wrongtype/1")},
 	}
-	if err := kafka.client.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
+	if err := r.kafka.client.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	kafka.produce(t, n, 2*n, 20)
+	r.kafka.produce(t, n, 2*n, 20)
 
 	proj := eventsProjection("g-poison")
 	proj.Map = func(rec *kgo.Record) ([]warehouse.Row, error) {
@@ -195,18 +186,18 @@ func TestMapErrorSkipsOnlyThatRecord(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var skipped []string
-	p := start(t, kafka.opts(), writer, proj, warehouse.WithOnMapError(func(rec *kgo.Record, err error) {
+	p := start(t, r.kafka.opts(), r.writer, proj, warehouse.WithOnMapError(func(rec *kgo.Record, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		skipped = append(skipped, string(rec.Value))
 		t.Logf("skipped %q: %v", rec.Value, err)
 	}))
-	eventually(t, wait, "every record committed", func() bool { return kafka.committed(t, "g-poison") == 2*n+2 })
+	eventually(t, wait, "every record committed", func() bool { return r.kafka.committed(t, "g-poison") == 2*n+2 })
 
-	if got := count(t, admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*n {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events FINAL"); got != 2*n {
 		t.Errorf("events FINAL = %d, want %d", got, 2*n)
 	}
-	if got := count(t, admin, "SELECT count() FROM mallbots.events WHERE aggregate_id = 'wrongtype'"); got != 0 {
+	if got := count(t, r.admin, "SELECT count() FROM mallbots.events WHERE aggregate_id = 'wrongtype'"); got != 0 {
 		t.Errorf("the skipped record left %d events rows", got)
 	}
 	mu.Lock()
@@ -257,8 +248,7 @@ func stopServer(t testing.TB, srv *chserver.Server) {
 }
 
 func TestABatchIsDueAFlushIntervalAfterItsOldestRecordWasWritten(t *testing.T) {
-	_, writer := migrated(t)
-	kafka := newBroker(t)
+	r := newRig(t)
 	// Records written two minutes ago (a projector that was down, or busy
 	// with the batch before): with a one-minute interval they are overdue
 	// when they arrive, so they land at once, not a minute after arriving.
@@ -269,10 +259,10 @@ func TestABatchIsDueAFlushIntervalAfterItsOldestRecordWasWritten(t *testing.T) {
 		agg := fmt.Sprintf("agg-%d", i%10)
 		recs = append(recs, &kgo.Record{Topic: testTopic, Key: []byte(agg), Value: fmt.Appendf(nil, "%s/%d", agg, i/10+1), Timestamp: written})
 	}
-	if err := kafka.client.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+	if err := r.kafka.client.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 
-	start(t, kafka.opts(), writer, eventsProjection("g-overdue"), warehouse.WithFlushInterval(time.Minute))
-	eventually(t, 15*time.Second, "the overdue records committed", func() bool { return kafka.committed(t, "g-overdue") == n })
+	start(t, r.kafka.opts(), r.writer, eventsProjection("g-overdue"), warehouse.WithFlushInterval(time.Minute))
+	eventually(t, 15*time.Second, "the overdue records committed", func() bool { return r.kafka.committed(t, "g-overdue") == n })
 }

@@ -11,19 +11,18 @@ import (
 )
 
 func TestMeasureLagCountsAndAgesWhatIsNotCommitted(t *testing.T) {
-	_, writer := migrated(t)
-	kafka := newBroker(t)
+	r := newRig(t)
 	ctx := context.Background()
 	hourAgo := time.Now().Add(-time.Hour)
 	var recs []*kgo.Record
 	for i := range 90 {
 		recs = append(recs, &kgo.Record{Topic: testTopic, Key: []byte{byte('a' + i%3)}, Value: []byte("agg-1/1"), Timestamp: hourAgo.Add(time.Duration(i) * time.Second)})
 	}
-	if err := kafka.client.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+	if err := r.kafka.client.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 
-	lags, err := warehouse.MeasureLag(ctx, kafka.opts(), "g-lag", []string{testTopic}, 5*time.Second)
+	lags, err := warehouse.MeasureLag(ctx, r.kafka.opts(), "g-lag", []string{testTopic}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +35,9 @@ func TestMeasureLagCountsAndAgesWhatIsNotCommitted(t *testing.T) {
 		t.Errorf("tables = %+v: events is fed by every topic, products by none of these", tables)
 	}
 
-	start(t, kafka.opts(), writer, eventsProjection("g-lag"))
-	eventually(t, wait, "committed", func() bool { return kafka.committed(t, "g-lag") == 90 })
-	lags, err = warehouse.MeasureLag(ctx, kafka.opts(), "g-lag", []string{testTopic}, 5*time.Second)
+	start(t, r.kafka.opts(), r.writer, eventsProjection("g-lag"))
+	eventually(t, wait, "committed", func() bool { return r.kafka.committed(t, "g-lag") == 90 })
+	lags, err = warehouse.MeasureLag(ctx, r.kafka.opts(), "g-lag", []string{testTopic}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
