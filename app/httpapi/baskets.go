@@ -9,18 +9,18 @@ import (
 )
 
 type basketJSON struct {
-	ID         string           `json:"id"`
-	CustomerID string           `json:"customerId"`
-	PaymentID  string           `json:"paymentId"`
-	Items      []basketItemJSON `json:"items"`
-	Total      Money            `json:"total"`
-	Status     string           `json:"status"`
-	Version    int64            `json:"version"`
+	ID         string     `json:"id"`
+	CustomerID string     `json:"customerId"`
+	PaymentID  string     `json:"paymentId"`
+	Items      []lineJSON `json:"items"`
+	Total      Money      `json:"total"`
+	Status     string     `json:"status"`
+	Version    int64      `json:"version"`
 }
 
-// basketItemJSON is one line: names and price as captured when the product
-// was first added.
-type basketItemJSON struct {
+// lineJSON is one line of a basket or an order: names and price as
+// captured when the product was first added to the basket.
+type lineJSON struct {
 	ProductID   string `json:"productId"`
 	StoreID     string `json:"storeId"`
 	StoreName   string `json:"storeName"`
@@ -31,9 +31,9 @@ type basketItemJSON struct {
 
 func basketOut(s *schemas.Snapshot[contract.Basket]) basketJSON {
 	lines := baskets.Lines(&s.State)
-	items := make([]basketItemJSON, len(lines))
+	items := make([]lineJSON, len(lines))
 	for i, it := range lines {
-		items[i] = basketItemJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
+		items[i] = lineJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
 	}
 	b := s.State
 	return basketJSON{ID: s.AggregateID, CustomerID: b.CustomerID, PaymentID: b.PaymentID, Items: items, Total: Money(baskets.Total(lines)), Status: b.Status, Version: s.Version}

@@ -9,32 +9,23 @@ import (
 )
 
 type orderJSON struct {
-	ID              string          `json:"id"`
-	CustomerID      string          `json:"customerId"`
-	PaymentID       string          `json:"paymentId"`
-	ShoppingListID  string          `json:"shoppingListId"`
-	InvoiceID       string          `json:"invoiceId"`
-	Items           []orderItemJSON `json:"items"`
-	Total           Money           `json:"total"`
-	Status          string          `json:"status"`
-	RejectionReason string          `json:"rejectionReason,omitempty"`
-	Version         int64           `json:"version"`
-}
-
-type orderItemJSON struct {
-	ProductID   string `json:"productId"`
-	StoreID     string `json:"storeId"`
-	StoreName   string `json:"storeName"`
-	ProductName string `json:"productName"`
-	Price       Money  `json:"price"`
-	Quantity    int32  `json:"quantity"`
+	ID              string     `json:"id"`
+	CustomerID      string     `json:"customerId"`
+	PaymentID       string     `json:"paymentId"`
+	ShoppingListID  string     `json:"shoppingListId"`
+	InvoiceID       string     `json:"invoiceId"`
+	Items           []lineJSON `json:"items"`
+	Total           Money      `json:"total"`
+	Status          string     `json:"status"`
+	RejectionReason string     `json:"rejectionReason,omitempty"`
+	Version         int64      `json:"version"`
 }
 
 func orderOut(s *schemas.Snapshot[contract.Order]) orderJSON {
 	o := s.State
-	items := make([]orderItemJSON, len(o.Items))
+	items := make([]lineJSON, len(o.Items))
 	for i, it := range o.Items {
-		items[i] = orderItemJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
+		items[i] = lineJSON{ProductID: it.ProductID, StoreID: it.StoreID, StoreName: it.StoreName, ProductName: it.ProductName, Price: Money(it.PriceCents), Quantity: it.Quantity}
 	}
 	out := orderJSON{ID: s.AggregateID, CustomerID: o.CustomerID, PaymentID: o.PaymentID, ShoppingListID: o.ShoppingListID,
 		InvoiceID: o.InvoiceID, Items: items, Total: Money(o.TotalCents), Status: o.Status, Version: s.Version}
