@@ -83,31 +83,11 @@ func (f *fakeDepot) apply(cmd schemas.Command) (schemas.CommandResult, func(*bot
 	id := cmd.CommandMetadata().AggregateID
 	switch c := cmd.(type) {
 	case depot.ShoppingListCommand:
-		out, err := aggregate.Execute(depotrules.ShoppingListRules, f.lists[id], aggregate.Input[depot.ShoppingListCommand, depot.ShoppingListEvent]{Command: c, Offset: f.offset, Now: f.now, Facts: facts})
-		if err != nil {
-			return out.Result, nil, err
-		}
-		for _, ev := range out.Events {
-			f.events = append(f.events, ev)
-		}
-		if out.Next != nil {
-			f.lists[id] = out.Next
-		}
-		snap := f.lists[id]
-		return out.Result, func(p *bots.Pool) { p.ObserveList(snap) }, nil
+		res, snap, err := execute(f, depotrules.ShoppingListRules, f.lists, id, c, facts)
+		return res, func(p *bots.Pool) { p.ObserveList(snap) }, err
 	case depot.BotCommand:
-		out, err := aggregate.Execute(depotrules.BotRules, f.bots[id], aggregate.Input[depot.BotCommand, depot.BotEvent]{Command: c, Offset: f.offset, Now: f.now})
-		if err != nil {
-			return out.Result, nil, err
-		}
-		for _, ev := range out.Events {
-			f.events = append(f.events, ev)
-		}
-		if out.Next != nil {
-			f.bots[id] = out.Next
-		}
-		snap := f.bots[id]
-		return out.Result, func(p *bots.Pool) { p.ObserveBot(snap) }, nil
+		res, snap, err := execute(f, depotrules.BotRules, f.bots, id, c, nil)
+		return res, func(p *bots.Pool) { p.ObserveBot(snap) }, err
 	}
 	return schemas.CommandResult{}, nil, fmt.Errorf("not a depot command: %T", cmd)
 }
@@ -229,3 +209,21 @@ type caughtUp struct{}
 
 func (caughtUp) Run(ctx context.Context) error { <-ctx.Done(); return nil }
 func (caughtUp) Recovered() bool               { return true }
+
+// execute runs cmd through rules on the snapshot of id in snaps, as the
+// engine would, keeps the events and the new snapshot, and returns the
+// snapshot the views then show.
+func execute[S any, C schemas.Command, E schemas.Event](f *fakeDepot, rules aggregate.Rules[S, C, E], snaps map[string]*schemas.Snapshot[S],
+	id string, cmd C, facts aggregate.Facts) (schemas.CommandResult, *schemas.Snapshot[S], error) {
+	out, err := aggregate.Execute(rules, snaps[id], aggregate.Input[C, E]{Command: cmd, Offset: f.offset, Now: f.now, Facts: facts})
+	if err != nil {
+		return out.Result, nil, err
+	}
+	for _, ev := range out.Events {
+		f.events = append(f.events, ev)
+	}
+	if out.Next != nil {
+		snaps[id] = out.Next
+	}
+	return out.Result, snaps[id], nil
+}
