@@ -42,8 +42,16 @@ type Commands struct {
 // New creates one goka emitter per aggregate command topic. results may be
 // nil if only Send is used.
 func New(brokers []string, sd *serde.Serde, results *Results, opts ...goka.EmitterOption) (*Commands, error) {
+	return NewFor(topics.EngineAggregates(), brokers, sd, results, opts...)
+}
+
+// NewFor is New for the commands of aggs only: a producer whose principal
+// may write only those command topics (the bot pool's, topics.BotPoolSends)
+// has no emitter for the others, whose metadata it may not even read.
+// Sending a command of another aggregate is an error.
+func NewFor(aggs []topics.Aggregate, brokers []string, sd *serde.Serde, results *Results, opts ...goka.EmitterOption) (*Commands, error) {
 	c := &Commands{sd: sd, results: results, routes: map[string]string{}, emitters: map[string]*goka.Emitter{}}
-	for _, a := range topics.EngineAggregates() {
+	for _, a := range aggs {
 		for _, name := range a.Commands.Values {
 			c.routes[name] = a.Commands.Name
 		}

@@ -165,6 +165,7 @@ const (
 	RoleReplay    = "replay"
 	RoleTopics    = "topics"
 	RoleChaos     = "chaos"
+	RoleMetrics   = "metrics"
 	RoleAdmin     = "admin"
 )
 

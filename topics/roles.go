@@ -4,8 +4,9 @@ import "sort"
 
 // Principals lists every MallBots principal with its grants: one per goka
 // group, one per projector, the API, the saga clock, the bot pool, external
-// command producers, the schema registry, the operators' tools (verify,
-// replay, topics, chaos) and the break-glass admin.
+// command producers, the schema registry, the metrics' lag watcher, the
+// operators' tools (verify, replay, topics, chaos) and the break-glass
+// admin.
 //
 // What is not here, and why: `mallbots migrate` reaches only ClickHouse;
 // `mallbots load` and the sample traffic only the HTTP API; `mallbots
@@ -27,7 +28,7 @@ func Principals() []Principal {
 	for _, f := range ProjectorFlows() {
 		out = append(out, ProjectorPrincipal(f))
 	}
-	return append(out, api(), sagaClock(), botPool(), External(), registry(), verify(), replay(), topicsTool(), chaos(), Admin())
+	return append(out, api(), sagaClock(), botPool(), External(), registry(), metricsWatcher(), verify(), replay(), topicsTool(), chaos(), Admin())
 }
 
 // api is the HTTP API: the goka views of every aggregate's table and of
@@ -95,6 +96,24 @@ func registry() Principal {
 	var g grants
 	g.add(topic(Schemas.Name), OpRead, OpWrite, OpDescribeConfigs)
 	return g.principal(RoleRegistry, "the schema registry")
+}
+
+// metricsWatcher measures every consumer group's lag for /metrics
+// (mallbots_consumer_group_lag): it lists and describes the groups, reads
+// their committed offsets and the topics' end offsets. DESCRIBE alone, on
+// each group and topic by name: it reads no record and joins no group.
+func metricsWatcher() Principal {
+	var g grants
+	for _, f := range GroupFlows() {
+		g.add(group(f.Group), OpDescribe)
+	}
+	for _, f := range ProjectorFlows() {
+		g.add(group(f.Group), OpDescribe)
+	}
+	for _, t := range All() {
+		g.add(topic(t.Name), OpDescribe)
+	}
+	return g.principal(RoleMetrics, "the metrics' lag watcher: describes groups and offsets")
 }
 
 // verify reads every event log and state table and checks their configs

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mallbots/mallbots/topics"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/schemas/ordering"
@@ -35,7 +35,7 @@ func readHistory(t *testing.T) *analytics.History {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	h, _, err := analytics.ReadHistory(ctx, []kgo.Opt{kgo.SeedBrokers(sys.Brokers()...)}, sys.Serde())
+	h, _, err := analytics.ReadHistory(ctx, kafkaAs(t, topics.RoleAdmin), sys.Serde())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func projectionLags(t *testing.T) []string {
 	t.Helper()
 	var lagging []string
 	for _, p := range projections.All(sys.Serde()) {
-		lags, err := warehouse.MeasureLag(context.Background(), []kgo.Opt{kgo.SeedBrokers(sys.Brokers()...)}, p.Group, p.Topics, time.Second)
+		lags, err := warehouse.MeasureLag(context.Background(), kafkaAs(t, topics.RoleAdmin), p.Group, p.Topics, time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestRebuildingTheAnalyticsProjectionGivesTheSameTables(t *testing.T) {
 		before[tb.Name] = rowsOf(t, conn, tb.Name)
 	}
 	began := time.Now()
-	res, err := warehouse.Rebuild(context.Background(), []kgo.Opt{kgo.SeedBrokers(sys.Brokers()...)}, conn, p,
+	res, err := warehouse.Rebuild(context.Background(), kafkaAs(t, topics.RoleAdmin), conn, p,
 		warehouse.RebuildSources(projections.Sources(p)),
 		warehouse.RebuildProgressFunc(time.Second, func(pr warehouse.RebuildProgress) {
 			if pr.Done {

@@ -44,12 +44,24 @@ type Config struct {
 	// external ClickHouse (from the environment, never from flags).
 	ClickHouseUser, ClickHousePassword string
 
-	// Kafka is how every Kafka client of this instance authenticates and
-	// encrypts (SASL, TLS; security.go). Zero: plaintext, no SASL.
+	// Kafka is how every Kafka client of this instance encrypts (TLS) and
+	// which SASL mechanism it uses (security.go). Its Username and Password
+	// are used by every component only towards external brokers without
+	// KafkaCredentialsDir; otherwise each component authenticates as its
+	// own principal (principals.go).
 	Kafka kafkaauth.Config
-	// KafkaSASL makes the embedded broker require SASL with Kafka's
-	// credentials (mechanism SCRAM-SHA-512 unless Kafka.Mechanism says).
-	KafkaSASL bool
+	// KafkaCredentialsDir, with Brokers, holds a file per principal named
+	// after its user name (mallbots-stores) with its password: each
+	// component authenticates as its own principal (mechanism
+	// SCRAM-SHA-512 unless Kafka.Mechanism says). The embedded broker
+	// keeps its own in <DataDir>/credentials/kafka.
+	KafkaCredentialsDir string
+	// InsecureKafkaNoAuth runs the embedded broker without SASL and ACLs:
+	// anyone who reaches it may rewrite or delete the event log. Start
+	// logs a warning. Default off: the embedded broker requires
+	// SASL/SCRAM-SHA-512 and enforces the catalogue's ACLs
+	// (docs/adr/0020-kafka-acls-enforced.md).
+	InsecureKafkaNoAuth bool
 	// RegistryUser and RegistryPassword authenticate to an external schema
 	// registry with HTTP basic auth (from the environment or files only).
 	RegistryUser, RegistryPassword string

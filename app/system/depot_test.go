@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/mallbots/mallbots/platform/gokart"
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/schemas"
@@ -274,7 +273,7 @@ func startTestPool(t *testing.T, prefix string, n int, shopping time.Duration) t
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc := gokart.New(t.TempDir(), gokart.WithLogger(log))
+	gc := runtimeAs(t, topics.RoleBotPool, log)
 	feeds, err := bots.Views(p, sys.Brokers(), sys.Serde(), gc.ViewOptions)
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +289,7 @@ func countEvents(t *testing.T, topic string, lists []string) (assigned, complete
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}

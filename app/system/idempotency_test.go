@@ -144,7 +144,7 @@ func secondAPI(t *testing.T) *system.System {
 	defer cancel()
 	s, err := system.Start(ctx, system.Config{
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", InstanceID: "second-api", Components: []string{system.ComponentAPI},
-		Brokers: sys.Brokers(), SchemaRegistry: sys.RegistryURL(), ClickHouse: sys.ClickHouseAddr(),
+		Brokers: sys.Brokers(), SchemaRegistry: sys.RegistryURL(), ClickHouse: sys.ClickHouseAddr(), KafkaCredentialsDir: sys.CredentialsDir(),
 		Log: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

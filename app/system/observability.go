@@ -10,6 +10,7 @@ import (
 	"github.com/mallbots/mallbots/app/httpapi"
 	"github.com/mallbots/mallbots/platform/metrics"
 	"github.com/mallbots/mallbots/platform/tracing"
+	"github.com/mallbots/mallbots/topics"
 )
 
 // Metrics is the system's Prometheus registry and instruments (served on
@@ -35,18 +36,15 @@ func (s *System) startTracing(ctx context.Context) error {
 	return nil
 }
 
-// kafkaClientOpts are kafkaOpts for the long-lived franz-go clients of a
-// component, with kprom's hooks counting their traffic under its name
-// (mallbots_kafka_*{client="<component>"}).
-func (s *System) kafkaClientOpts(component string) []kgo.Opt {
-	return append(s.kafkaOpts(), kgo.WithHooks(s.metrics.Kafka(component)))
-}
-
 // startMetrics adds the collectors read from Kafka at scrape time: every
 // MallBots consumer group's lag per topic, and every projection's lag per
 // table with this instance's projector counters.
 func (s *System) startMetrics(context.Context) error {
-	cl, err := kgo.NewClient(s.kafkaClientOpts("metrics")...)
+	opts, err := s.kafkaClientOptsAs("metrics", topics.RoleMetrics)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("metrics: Kafka client: %w", err)
 	}

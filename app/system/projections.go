@@ -9,6 +9,7 @@ import (
 
 	"github.com/mallbots/mallbots/app/httpapi"
 	"github.com/mallbots/mallbots/platform/chserver"
+	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -53,7 +54,13 @@ func (r *projectionsReport) Projections(ctx context.Context) (httpapi.Projection
 
 	rep := httpapi.ProjectionsReport{MeasuredAt: time.Now().UTC()}
 	for _, p := range projections.All(s.sd) {
-		lags, err := warehouse.MeasureLag(ctx, s.kafkaOpts(), p.Group, p.Topics, lagWait)
+		// The lag is measured as the projector (its group's offsets, the
+		// oldest pending record of its topics).
+		opts, err := s.KafkaOpts(topics.ProjectorRole(p.Group))
+		if err != nil {
+			return httpapi.ProjectionsReport{}, err
+		}
+		lags, err := warehouse.MeasureLag(ctx, opts, p.Group, p.Topics, lagWait)
 		if err != nil {
 			return httpapi.ProjectionsReport{}, err
 		}

@@ -87,7 +87,7 @@ func TestReplayTableRefusesARunningGroupAndRepairsACorruptedEntryWithForce(t *te
 
 // dropRebuildTopics deletes what dry runs left to inspect.
 func dropRebuildTopics(t *testing.T) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...))
+	cl, err := kgo.NewClient(kafkaAs(t, topics.RoleAdmin)...)
 	if err != nil {
 		t.Fatal(err)
 	}

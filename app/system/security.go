@@ -2,6 +2,7 @@ package system
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -11,26 +12,38 @@ import (
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 )
 
-// withSecurity completes and checks the security settings: the embedded
-// broker's SASL needs credentials and defaults to SCRAM-SHA-512; SASL
-// towards an embedded broker without it, or TLS towards the embedded
-// broker (it listens on plaintext), cannot work.
+// withSecurity completes and checks the security settings. The embedded
+// broker requires SASL/SCRAM-SHA-512 and enforces ACLs unless
+// InsecureKafkaNoAuth; its credentials are its own, so neither a single
+// username nor a credentials directory applies to it; TLS towards it
+// cannot work (it listens in plaintext on loopback).
 func (c Config) withSecurity() (Config, []error) {
 	var errs []error
 	embedded := len(c.Brokers) == 0
-	if c.KafkaSASL && !embedded {
-		errs = append(errs, errors.New("--kafka-sasl configures the embedded broker; with --brokers, the brokers' own configuration decides (keep --kafka-sasl-mechanism and the credentials)"))
-	}
-	if c.KafkaSASL && c.Kafka.Mechanism == "" {
-		c.Kafka.Mechanism = kafkaauth.ScramSHA512
-	}
-	if embedded && !c.KafkaSASL && c.Kafka.SASL() {
-		errs = append(errs, errors.New("--kafka-sasl-mechanism is set but the embedded broker does not require SASL: add --kafka-sasl, or give --brokers"))
+	perPrincipal := (embedded && !c.InsecureKafkaNoAuth) || c.KafkaCredentialsDir != ""
+	switch {
+	case !embedded && c.InsecureKafkaNoAuth:
+		errs = append(errs, errors.New("--insecure-kafka-no-auth configures the embedded broker; with --brokers, the brokers' own configuration decides"))
+	case embedded && c.KafkaCredentialsDir != "":
+		errs = append(errs, errors.New("--kafka-credentials-dir is for --brokers: the embedded broker generates its principals' credentials in <data>/credentials/kafka"))
+	case embedded && c.InsecureKafkaNoAuth && c.Kafka.SASL():
+		errs = append(errs, errors.New("--kafka-sasl-mechanism is set but --insecure-kafka-no-auth runs the embedded broker without SASL"))
+	case embedded && !c.InsecureKafkaNoAuth && c.Kafka.SASL() && !strings.EqualFold(c.Kafka.Mechanism, kafkaauth.ScramSHA512):
+		errs = append(errs, fmt.Errorf("the embedded broker authenticates with %s only (--kafka-sasl-mechanism %s)", kafkaauth.ScramSHA512, c.Kafka.Mechanism))
+	case perPrincipal && c.Kafka.Username != "":
+		errs = append(errs, errors.New("MALLBOTS_KAFKA_USERNAME is set, but each component authenticates as its own principal here (the embedded broker, or --kafka-credentials-dir): unset it"))
 	}
 	if embedded && c.Kafka.TLSEnabled() {
 		errs = append(errs, errors.New("the embedded broker listens in plaintext on loopback: TLS options need --brokers"))
 	}
-	if err := c.Kafka.Validate(); err != nil {
+	if perPrincipal && c.Kafka.Mechanism == "" {
+		c.Kafka.Mechanism = kafkaauth.ScramSHA512
+	}
+	check := c.Kafka
+	if perPrincipal { // the principals' own credentials are checked when loaded
+		check.Username, check.Password = "principal", "from-its-file"
+	}
+	if err := check.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if (c.RegistryUser == "") != (c.RegistryPassword == "") {
@@ -63,15 +76,20 @@ func clientIDSafe(s string) string {
 	}, s)
 }
 
-// brokerOptions configure the embedded broker from the flags: SASL with
-// this instance's own credentials when --kafka-sasl is on, none otherwise.
-func (s *System) brokerOptions() []broker.Option {
+// brokerOptions configure the embedded broker from the flags: SASL and
+// the catalogue's ACLs with the principals' credentials, unless
+// --insecure-kafka-no-auth.
+func (s *System) brokerOptions() ([]broker.Option, error) {
 	opts := []broker.Option{broker.WithAddr(s.cfg.KafkaAddr), broker.WithLogger(s.log)}
 	if s.cfg.SyncWrites {
 		opts = append(opts, broker.WithSyncWrites())
 	}
-	if s.cfg.KafkaSASL {
-		opts = append(opts, broker.WithSASL(s.cfg.Kafka))
+	if s.creds != nil {
+		o, err := s.brokerPrincipals()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
 	}
-	return opts
+	return opts, nil
 }

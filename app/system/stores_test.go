@@ -228,7 +228,7 @@ func TestACreatedStoreAndProductAppearInClickHouseWithinTwoSeconds(t *testing.T)
 }
 
 func TestGarbageOnACommandTopicIsDeadLetteredAndTheNextCommandProcessed(t *testing.T) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.ConsumeTopics(topics.DeadLetter.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin), kgo.ConsumeTopics(topics.DeadLetter.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func clickhouseConn(t *testing.T) clickhouse.Conn {
 // eventIDsInLog reads the event log of one aggregate.
 func eventIDsInLog(t *testing.T, topic, aggregateID string) []string {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func eventIDsInLog(t *testing.T, topic, aggregateID string) []string {
 }
 
 func TestACommandOnTheWrongPartitionIsForwardedNotAppliedThere(t *testing.T) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/mallbots/mallbots/platform/broker"
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/gokart"
+	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/platform/metrics"
 	"github.com/mallbots/mallbots/platform/registry"
 	"github.com/mallbots/mallbots/processors/engine"
@@ -45,6 +46,7 @@ type System struct {
 	log *slog.Logger
 
 	broker   *broker.Broker
+	creds    *kafkaauth.Credentials // nil: one identity for every client (Config.Kafka)
 	brokers  []string
 	registry *registry.Registry
 	regURL   string
@@ -120,6 +122,7 @@ func Start(ctx context.Context, cfg Config) (_ *System, err error) {
 		fn   func(context.Context) error
 	}{
 		{"tracing", s.startTracing},
+		{"kafka credentials", s.startCredentials},
 		{"kafka", s.startKafka},
 		{"topics", s.applyTopics},
 		{"schema registry", s.startRegistry},
@@ -205,10 +208,6 @@ func (s *System) goRun(ctx context.Context, name string, fn func(context.Context
 	}()
 }
 
-func (s *System) kafkaOpts() []kgo.Opt {
-	return append([]kgo.Opt{kgo.SeedBrokers(s.brokers...)}, s.cfg.Kafka.KgoOpts()...)
-}
-
 func (s *System) startKafka(ctx context.Context) error {
 	if len(s.cfg.Brokers) > 0 {
 		s.brokers = s.cfg.Brokers
@@ -222,7 +221,11 @@ func (s *System) startKafka(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := broker.Start(ctx, dir, s.brokerOptions()...)
+	opts, err := s.brokerOptions()
+	if err != nil {
+		return err
+	}
+	b, err := broker.Start(ctx, dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -230,11 +233,18 @@ func (s *System) startKafka(ctx context.Context) error {
 	s.brokers = b.Addrs()
 	s.closers = append(s.closers, func(context.Context) error { b.Close(); return nil })
 	s.log.Info("embedded Kafka broker listening", "addr", s.brokers, "dir", dir)
+	if s.creds != nil {
+		return s.writeClientProperties()
+	}
 	return nil
 }
 
 func (s *System) applyTopics(ctx context.Context) error {
-	cl, err := kgo.NewClient(s.kafkaOpts()...)
+	opts, err := s.KafkaOpts(topics.RoleTopics)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}
@@ -252,7 +262,11 @@ func (s *System) applyTopics(ctx context.Context) error {
 func (s *System) startRegistry(ctx context.Context) error {
 	url := s.cfg.SchemaRegistry
 	if url == "" {
-		reg, err := registry.Open(ctx, s.kafkaClientOpts("registry"), topics.Schemas.Name, registry.WithLogger(s.log))
+		opts, err := s.kafkaClientOptsAs("registry", topics.RoleRegistry)
+		if err != nil {
+			return err
+		}
+		reg, err := registry.Open(ctx, opts, topics.Schemas.Name, s.registryOptions()...)
 		if err != nil {
 			return err
 		}
@@ -263,7 +277,7 @@ func (s *System) startRegistry(ctx context.Context) error {
 		}
 	}
 	s.regURL = url
-	client, err := sr.NewClient(s.cfg.registryOpts(url)...)
+	client, err := sr.NewClient(s.registryClientOpts(url)...)
 	if err != nil {
 		return err
 	}
@@ -342,25 +356,18 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 	return srv, conn, closers, nil
 }
 
+// gokaRuntime is goka's runtime for what needs no Kafka connection: the
+// local stores (gokaRuntimeAs connects as a principal).
 func (s *System) gokaRuntime() gokart.Runtime {
-	opts := []gokart.Option{gokart.WithLogger(s.log), gokart.WithClientID("mallbots-" + s.cfg.InstanceID),
-		gokart.WithSarama(s.cfg.Kafka.Sarama), gokart.WithKafka(s.kafkaOpts()...),
-		gokart.WithSessionTimeout(s.cfg.SessionTimeout), gokart.WithStores(s.stores)}
-	if s.cfg.HotStandby {
-		opts = append(opts, gokart.WithHotStandby())
-	}
-	return gokart.New(s.cfg.dir("goka"), opts...)
+	return gokart.New(s.cfg.dir("goka"), gokart.WithLogger(s.log), gokart.WithStores(s.stores))
 }
 
 func (s *System) startProcessors(ctx context.Context) error {
 	if err := prepareLocalState(s.gokaRuntime(), bootID(), s.log); err != nil {
 		return err
 	}
-	eventLog, err := engine.NewKafkaLog(s.kafkaClientOpts("eventlog")...)
-	if err != nil {
-		return err
-	}
-	s.closers = append(s.closers, func(context.Context) error { eventLog.Close(); return nil })
+	eventLog := newGroupLogs(s)
+	s.closers = append(s.closers, eventLog.Close)
 	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffset)
 	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
 		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics))
@@ -378,13 +385,20 @@ func (s *System) startProcessors(ctx context.Context) error {
 // round trip after another: the groups are built side by side, so a
 // restart waits for the slowest group, not for their sum (ADR 0016).
 func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) error {
-	gc := s.gokaRuntime()
+	gcs := make([]gokart.Runtime, len(ggs))
+	for i, gg := range ggs {
+		gc, err := s.gokaRuntimeAs(topics.GroupRole(string(gg.Group())))
+		if err != nil {
+			return fmt.Errorf("processor %s: %w", gg.Group(), err)
+		}
+		gcs[i] = gc
+	}
 	built := make([]*goka.Processor, len(ggs))
 	errs := make([]error, len(ggs))
 	var wg sync.WaitGroup
 	for i, gg := range ggs {
 		wg.Go(func() {
-			built[i], errs[i] = goka.NewProcessor(s.brokers, gg, gc.ProcessorOptions(gg.Group())...)
+			built[i], errs[i] = goka.NewProcessor(s.brokers, gg, gcs[i].ProcessorOptions(gg.Group())...)
 		})
 	}
 	wg.Wait()
@@ -392,7 +406,7 @@ func (s *System) runProcessors(ctx context.Context, ggs []*goka.GroupGraph) erro
 		if errs[i] != nil {
 			return fmt.Errorf("processor %s: %w", gg.Group(), errs[i])
 		}
-		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gc, log: s.log, p: built[i]}
+		sp := &supervisedProcessor{graph: gg, brokers: s.brokers, gc: gcs[i], log: s.log, p: built[i]}
 		s.checks = append(s.checks, check{"processor " + string(gg.Group()), sp.Recovered})
 		s.metrics.WatchProcessor(string(gg.Group()), sp.Stats, sp.Recovered)
 		s.goRun(ctx, "processor "+string(gg.Group()), sp.Run)
@@ -414,7 +428,11 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := emitters.NewResults(s.kafkaClientOpts("results"), s.sd, s.log)
+	resultsOpts, err := s.kafkaClientOptsAs("results", topics.RoleAPI)
+	if err != nil {
+		return err
+	}
+	results, err := emitters.NewResults(resultsOpts, s.sd, s.log)
 	if err != nil {
 		return err
 	}
@@ -427,14 +445,22 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 			return false
 		}
 	}})
-	s.cmds, err = emitters.New(s.brokers, s.sd, results, s.gokaRuntime().EmitterOptions()...)
+	apiRuntime, err := s.gokaRuntimeAs(topics.RoleAPI)
+	if err != nil {
+		return err
+	}
+	s.cmds, err = emitters.New(s.brokers, s.sd, results, apiRuntime.EmitterOptions()...)
 	if err != nil {
 		return err
 	}
 	cmds := s.cmds
 	s.closers = append(s.closers, func(context.Context) error { cmds.Close(); return nil })
 
-	history, err := replay.New(s.sd, s.kafkaClientOpts("history")...)
+	historyOpts, err := s.kafkaClientOptsAs("history", topics.RoleAPI)
+	if err != nil {
+		return err
+	}
+	history, err := replay.New(s.sd, historyOpts...)
 	if err != nil {
 		return err
 	}
@@ -470,7 +496,11 @@ func (s *System) startProjections(ctx context.Context) error {
 		if !s.cfg.runs(projectionComponent(p.Name)) {
 			continue
 		}
-		proj, err := warehouse.NewProjector(s.kafkaClientOpts("projector."+p.Name), s.chConn, p,
+		opts, err := s.kafkaClientOptsAs("projector."+p.Name, topics.ProjectorRole(p.Group))
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", p.Name, err)
+		}
+		proj, err := warehouse.NewProjector(opts, s.chConn, p,
 			warehouse.WithFlushInterval(s.cfg.FlushInterval), warehouse.WithLogger(s.log), warehouse.WithTracer(s.tp))
 		if err != nil {
 			return fmt.Errorf("projection %s: %w", p.Name, err)

@@ -47,7 +47,7 @@ func loadedMall(t *testing.T) loadgen.Summary {
 // eventLog reads the running system's log.
 func eventLog(t *testing.T) *replay.Log {
 	t.Helper()
-	l, err := replay.New(sys.Serde(), kgo.SeedBrokers(sys.Brokers()...))
+	l, err := replay.New(sys.Serde(), kafkaAs(t, topics.RoleAdmin)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func encode(t *testing.T, topic string, v any) []byte {
 // produceTo writes a record keyed by key on the partition it hashes to.
 func produceTo(t *testing.T, topic topics.Topic, key string, value []byte) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func latestRecord(t *testing.T, topic topics.Topic, key string) *kgo.Record {
 	p := topics.PartitionFor(key, topic.Partitions)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...))
+	admCl, err := kgo.NewClient(kafkaAs(t, topics.RoleAdmin)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +173,8 @@ func latestRecord(t *testing.T, topic topics.Topic, key string) *kgo.Record {
 		t.Fatal(err)
 	}
 	end, _ := ends.Lookup(topic.Name, p)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(sys.Brokers()...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic.Name: {p: kgo.NewOffset().AtStart()}}))
+	cl, err := kgo.NewClient(append(kafkaAs(t, topics.RoleAdmin),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic.Name: {p: kgo.NewOffset().AtStart()}}))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,11 @@ func (s *System) startViews(ctx context.Context) (httpapi.Views, error) {
 // in dst, counts it in Ready and runs it.
 func viewOf[S any](s *System, ctx context.Context, a topics.Aggregate, dst **state.View[S]) func() (func(), error) {
 	return func() (func(), error) {
-		v, err := state.New[S](s.brokers, a.Table, s.sd, s.gokaRuntime().ViewOptions("api-"+a.Type)...)
+		gc, err := s.gokaRuntimeAs(topics.RoleAPI)
+		if err != nil {
+			return nil, err
+		}
+		v, err := state.New[S](s.brokers, a.Table, s.sd, gc.ViewOptions("api-"+a.Type)...)
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -154,6 +155,25 @@ func (in *instance) stop() {
 	}
 }
 
+// credentialsDir is where the instance's embedded broker keeps its
+// principals' passwords.
+func (in *instance) credentialsDir() string { return filepath.Join(in.dataDir, "credentials", "kafka") }
+
+// kafkaAs are the options of a client of the instance's broker as the
+// principal of role (the broker enforces the catalogue's ACLs).
+func (in *instance) kafkaAs(role string) []kgo.Opt {
+	in.t.Helper()
+	creds, err := kafkaauth.LoadCredentials(in.credentialsDir())
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	auth, err := creds.As(kafkaauth.Config{}, topics.PrincipalName(role))
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return append([]kgo.Opt{kgo.SeedBrokers(in.kafka)}, auth.KgoOpts()...)
+}
+
 func (in *instance) api() testkit.API { return testkit.API{T: in.t, Base: "http://" + in.http} }
 
 // clickhouse connects to the instance's ClickHouse until the test ends.
@@ -231,7 +251,7 @@ func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
 	}
 
 	// The event log: every acknowledged creation once.
-	counts := eventsPerAggregate(t, in.kafka, topics.Stores.Events.Name)
+	counts := eventsPerAggregate(t, in, topics.Stores.Events.Name)
 	var missing, duplicated int
 	for _, id := range ids {
 		switch n := counts[id]; {
@@ -259,9 +279,9 @@ func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
 }
 
 // eventsPerAggregate counts the records of an event topic per key.
-func eventsPerAggregate(t *testing.T, broker, topic string) map[string]int {
+func eventsPerAggregate(t *testing.T, in *instance, topic string) map[string]int {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(in.kafkaAs(topics.RoleVerify), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}

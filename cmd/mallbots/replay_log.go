@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/app/replay"
+	"github.com/mallbots/mallbots/topics"
 )
 
 // eventLogFlags are the flags of a command that reads the event log and
@@ -22,10 +23,10 @@ type eventLogFlags struct {
 
 // withEventLog runs fn with a reader of the event log and the state
 // tables, in a context that Ctrl-C or SIGTERM cancels.
-func (f eventLogFlags) withEventLog(fn func(ctx context.Context, l *replay.Log) error) error {
+func (f eventLogFlags) withEventLog(role string, fn func(ctx context.Context, l *replay.Log) error) error {
 	ctx, stop := interruptible()
 	defer stop()
-	kafka, err := f.kgoOpts(f.Brokers)
+	kafka, err := f.kgoOpts(f.Brokers, role)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,8 @@ func (r *replayCmd) replayTable() error {
 	if r.DryRun {
 		opts = append(opts, replay.RebuildDryRun())
 	}
-	return r.withEventLog(func(ctx context.Context, l *replay.Log) error {
+	// It deletes and writes topics: the admin's (topics.Admin).
+	return r.withEventLog(topics.RoleAdmin, func(ctx context.Context, l *replay.Log) error {
 		rep, err := l.Rebuild(ctx, r.Table, opts...)
 		var active *replay.GroupActiveError
 		if errors.As(err, &active) {
@@ -107,7 +109,7 @@ func (r *replayCmd) timeTravel() error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return r.withEventLog(func(ctx context.Context, l *replay.Log) error {
+	return r.withEventLog(topics.RoleReplay, func(ctx context.Context, l *replay.Log) error {
 		p, err := l.AsOf(ctx, typ, id, at)
 		var notYet *replay.NotYetError
 		if errors.As(err, &notYet) {

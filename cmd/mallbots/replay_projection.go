@@ -14,6 +14,7 @@ import (
 
 	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
@@ -41,7 +42,7 @@ func (r *replayCmd) replayProjection() error {
 	if err != nil {
 		return err
 	}
-	kafka, err := r.kgoOpts(r.Brokers)
+	kafka, err := r.kgoOpts(r.Brokers, topics.RoleReplay)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
 	}
 
 	replay := exec.Command(binary, "replay", "--projection", "orders", "--brokers", in.kafka,
-		"--schema-registry", "http://"+in.registry, "--clickhouse", in.ch)
+		"--schema-registry", "http://"+in.registry, "--clickhouse", in.ch, "--kafka-credentials-dir", in.credentialsDir())
 	out, err := replay.CombinedOutput()
 	if err != nil {
 		t.Fatalf("mallbots replay --projection orders: %v\n%s", err, out)

@@ -17,27 +17,27 @@ import (
 )
 
 type runCmd struct {
-	DataDir           string        `help:"Where the embedded setup keeps its data." default:".mallbots" env:"MALLBOTS_DATA_DIR"`
-	HTTPAddr          string        `help:"HTTP API listen address." default:"127.0.0.1:8080" env:"MALLBOTS_HTTP_ADDR"`
-	KafkaAddr         string        `help:"Embedded broker listen address." default:"127.0.0.1:9092" env:"MALLBOTS_KAFKA_ADDR"`
-	RegistryAddr      string        `help:"Embedded schema registry listen address." default:"127.0.0.1:8081" env:"MALLBOTS_REGISTRY_ADDR"`
-	ClickhouseTCPAddr string        `name:"clickhouse-tcp-addr" help:"Managed ClickHouse server native address." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE_TCP_ADDR"`
-	Brokers           []string      `help:"External Kafka bootstrap brokers (replaces the embedded broker)." env:"MALLBOTS_BROKERS"`
-	SchemaRegistry    string        `help:"External schema registry URL (replaces the embedded one)." env:"MALLBOTS_SCHEMA_REGISTRY"`
-	Clickhouse        string        `help:"External ClickHouse native address host:port (replaces the managed server); user and password from MALLBOTS_CLICKHOUSE_USER and MALLBOTS_CLICKHOUSE_PASSWORD." env:"MALLBOTS_CLICKHOUSE"`
-	SyncWrites        bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
-	RequestTimeout    time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
-	SampleTraffic     bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
-	Components        string        `help:"What this instance runs: all (default), none (only the embedded broker, registry and ClickHouse), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications, projection.search, projection.analytics." default:"all" env:"MALLBOTS_COMPONENTS"`
-	SagaStepTimeout   time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
-	Bots              int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
-	BotShoppingTime   time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
-	KafkaSASL         bool          `name:"kafka-sasl" help:"The embedded broker requires SASL (SCRAM-SHA-512 unless --kafka-sasl-mechanism says) with the credentials of MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD (or their _FILE twins)." env:"MALLBOTS_KAFKA_SASL"`
-	InstanceID        string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
-	SessionTimeout    time.Duration `name:"session-timeout" help:"How long the Kafka group coordinator waits for a silent processor instance before it moves its partitions to the others. The broker must allow it (group.min.session.timeout.ms); raise it where a process can stall for longer (CPU throttling)." default:"3s" env:"MALLBOTS_SESSION_TIMEOUT"`
-	HotStandby        bool          `name:"hot-standby" help:"Keep every partition of each processor group's table up to date here, not only the assigned ones, and recover them before joining the group: a partition taken over from a failed instance needs no table recovery. Costs a full copy of each table per instance." env:"MALLBOTS_HOT_STANDBY"`
-	MemoryLimit       string        `help:"A soft limit on this process's Go memory, as GOMEMLIMIT takes it (900MiB, 2GiB; off for none): near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which starting (every store recovering its table at once) otherwise does. GOMEMLIMIT, when set, wins." default:"900MiB" env:"MALLBOTS_MEMORY_LIMIT"`
-	OtlpEndpoint      string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
+	DataDir             string        `help:"Where the embedded setup keeps its data." default:".mallbots" env:"MALLBOTS_DATA_DIR"`
+	HTTPAddr            string        `help:"HTTP API listen address." default:"127.0.0.1:8080" env:"MALLBOTS_HTTP_ADDR"`
+	KafkaAddr           string        `help:"Embedded broker listen address." default:"127.0.0.1:9092" env:"MALLBOTS_KAFKA_ADDR"`
+	RegistryAddr        string        `help:"Embedded schema registry listen address." default:"127.0.0.1:8081" env:"MALLBOTS_REGISTRY_ADDR"`
+	ClickhouseTCPAddr   string        `name:"clickhouse-tcp-addr" help:"Managed ClickHouse server native address." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE_TCP_ADDR"`
+	Brokers             []string      `help:"External Kafka bootstrap brokers (replaces the embedded broker)." env:"MALLBOTS_BROKERS"`
+	SchemaRegistry      string        `help:"External schema registry URL (replaces the embedded one)." env:"MALLBOTS_SCHEMA_REGISTRY"`
+	Clickhouse          string        `help:"External ClickHouse native address host:port (replaces the managed server); user and password from MALLBOTS_CLICKHOUSE_USER and MALLBOTS_CLICKHOUSE_PASSWORD." env:"MALLBOTS_CLICKHOUSE"`
+	SyncWrites          bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
+	RequestTimeout      time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
+	SampleTraffic       bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
+	Components          string        `help:"What this instance runs: all (default), none (only the embedded broker, registry and ClickHouse), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications, projection.search, projection.analytics." default:"all" env:"MALLBOTS_COMPONENTS"`
+	SagaStepTimeout     time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
+	Bots                int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
+	BotShoppingTime     time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
+	InsecureKafkaNoAuth bool          `name:"insecure-kafka-no-auth" help:"Run the embedded broker WITHOUT SASL and ACLs: anyone who reaches it may rewrite or delete the event log. Logs a warning. Default: the embedded broker requires SASL/SCRAM-SHA-512 with each component's generated credentials (<data-dir>/credentials) and enforces the catalogue's ACLs." env:"MALLBOTS_INSECURE_KAFKA_NO_AUTH"`
+	InstanceID          string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
+	SessionTimeout      time.Duration `name:"session-timeout" help:"How long the Kafka group coordinator waits for a silent processor instance before it moves its partitions to the others. The broker must allow it (group.min.session.timeout.ms); raise it where a process can stall for longer (CPU throttling)." default:"3s" env:"MALLBOTS_SESSION_TIMEOUT"`
+	HotStandby          bool          `name:"hot-standby" help:"Keep every partition of each processor group's table up to date here, not only the assigned ones, and recover them before joining the group: a partition taken over from a failed instance needs no table recovery. Costs a full copy of each table per instance." env:"MALLBOTS_HOT_STANDBY"`
+	MemoryLimit         string        `help:"A soft limit on this process's Go memory, as GOMEMLIMIT takes it (900MiB, 2GiB; off for none): near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which starting (every store recovering its table at once) otherwise does. GOMEMLIMIT, when set, wins." default:"900MiB" env:"MALLBOTS_MEMORY_LIMIT"`
+	OtlpEndpoint        string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
 	kafkaSecurity
 }
 
@@ -113,7 +113,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		DataDir: r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
 		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
-		Kafka: kafka, KafkaSASL: r.KafkaSASL, RegistryUser: sec[0], RegistryPassword: sec[1],
+		Kafka: kafka, InsecureKafkaNoAuth: r.InsecureKafkaNoAuth, KafkaCredentialsDir: r.KafkaCredentialsDir, RegistryUser: sec[0], RegistryPassword: sec[1],
 		InstanceID: r.InstanceID, HotStandby: r.HotStandby, SessionTimeout: r.SessionTimeout,
 		SyncWrites: r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,
 		SagaStepTimeout: r.SagaStepTimeout,
@@ -157,8 +157,13 @@ func (r *runCmd) Run(log *slog.Logger) error {
 			"  clickhouse-client --port %[2]s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n"+
 			"  clickhouse-client --port %[2]s --query 'SELECT kind, text FROM mallbots.notifications FINAL ORDER BY sent_at'\n"+
 			"  more shoppers: bin/mallbots load --api http://%[1]s --clickhouse %[3]s --shoppers 100\n"+
-			"  data: %[4]s\nPress Ctrl-C to stop.\n",
+			"  data: %[4]s\n",
 			sys.HTTPAddr(), ch, sys.ClickHouseAddr(), r.DataDir)
+		if ext, adm := sys.ClientProperties(); ext != "" {
+			fmt.Fprintf(os.Stdout, "  Kafka as an external producer: kcat -F %s -L   (confluent-kafka reads the same file)\n"+
+				"  Kafka as the break-glass admin: %s   (credentials of every principal: %s)\n", ext, adm, sys.CredentialsDir())
+		}
+		fmt.Fprintf(os.Stdout, "Press Ctrl-C to stop.\n")
 	}
 	select {
 	case <-ctx.Done():

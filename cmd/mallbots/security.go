@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/platform/kafkaauth"
+	"github.com/mallbots/mallbots/topics"
 )
 
 // Secrets come from the environment or from files, never from flags: the
@@ -63,12 +64,13 @@ func secrets(names ...string) ([]string, error) {
 // to Kafka; the credentials come from MALLBOTS_KAFKA_USERNAME and
 // MALLBOTS_KAFKA_PASSWORD (or their _FILE twins).
 type kafkaSecurity struct {
-	KafkaSASLMechanism string `name:"kafka-sasl-mechanism" help:"SASL mechanism towards Kafka: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL). Credentials from MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD, or MALLBOTS_KAFKA_USERNAME_FILE and MALLBOTS_KAFKA_PASSWORD_FILE." env:"MALLBOTS_KAFKA_SASL_MECHANISM"`
-	KafkaTLS           bool   `name:"kafka-tls" help:"Connect to Kafka over TLS (implied by the TLS file flags)." env:"MALLBOTS_KAFKA_TLS"`
-	KafkaTLSCAFile     string `name:"kafka-tls-ca-file" help:"PEM file of the CAs that sign the brokers' certificates (default: the system's roots)." env:"MALLBOTS_KAFKA_TLS_CA_FILE"`
-	KafkaTLSCertFile   string `name:"kafka-tls-cert-file" help:"PEM client certificate, for brokers that require TLS client authentication." env:"MALLBOTS_KAFKA_TLS_CERT_FILE"`
-	KafkaTLSKeyFile    string `name:"kafka-tls-key-file" help:"PEM key of the client certificate." env:"MALLBOTS_KAFKA_TLS_KEY_FILE"`
-	KafkaTLSServerName string `name:"kafka-tls-server-name" help:"Name to check the brokers' certificates against (default: each broker's host)." env:"MALLBOTS_KAFKA_TLS_SERVER_NAME"`
+	KafkaSASLMechanism  string `name:"kafka-sasl-mechanism" help:"SASL mechanism towards Kafka: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL). Credentials from MALLBOTS_KAFKA_USERNAME and MALLBOTS_KAFKA_PASSWORD, or MALLBOTS_KAFKA_USERNAME_FILE and MALLBOTS_KAFKA_PASSWORD_FILE." env:"MALLBOTS_KAFKA_SASL_MECHANISM"`
+	KafkaTLS            bool   `name:"kafka-tls" help:"Connect to Kafka over TLS (implied by the TLS file flags)." env:"MALLBOTS_KAFKA_TLS"`
+	KafkaTLSCAFile      string `name:"kafka-tls-ca-file" help:"PEM file of the CAs that sign the brokers' certificates (default: the system's roots)." env:"MALLBOTS_KAFKA_TLS_CA_FILE"`
+	KafkaTLSCertFile    string `name:"kafka-tls-cert-file" help:"PEM client certificate, for brokers that require TLS client authentication." env:"MALLBOTS_KAFKA_TLS_CERT_FILE"`
+	KafkaTLSKeyFile     string `name:"kafka-tls-key-file" help:"PEM key of the client certificate." env:"MALLBOTS_KAFKA_TLS_KEY_FILE"`
+	KafkaCredentialsDir string `name:"kafka-credentials-dir" help:"Directory with a file per principal (named after its user, mallbots-<role>) holding its password: each component, and each tool, authenticates as its own principal (SCRAM-SHA-512 unless --kafka-sasl-mechanism says). The embedded broker writes one at <data-dir>/credentials/kafka." env:"MALLBOTS_KAFKA_CREDENTIALS_DIR"`
+	KafkaTLSServerName  string `name:"kafka-tls-server-name" help:"Name to check the brokers' certificates against (default: each broker's host)." env:"MALLBOTS_KAFKA_TLS_SERVER_NAME"`
 }
 
 // config builds the Kafka security config with the credentials, checked.
@@ -85,11 +87,24 @@ func (k kafkaSecurity) config() (kafkaauth.Config, error) {
 	return cfg, nil
 }
 
-// kgoOpts are the franz-go options to reach brokers with these settings.
-func (k kafkaSecurity) kgoOpts(brokers []string) ([]kgo.Opt, error) {
+// kgoOpts are the franz-go options to reach brokers with these settings,
+// as the principal of role when --kafka-credentials-dir is given.
+func (k kafkaSecurity) kgoOpts(brokers []string, role string) ([]kgo.Opt, error) {
 	cfg, err := k.config()
 	if err != nil {
 		return nil, err
+	}
+	if k.KafkaCredentialsDir != "" {
+		if cfg.Username != "" {
+			return nil, errors.New("--kafka-credentials-dir and MALLBOTS_KAFKA_USERNAME: choose one")
+		}
+		creds, err := kafkaauth.LoadCredentials(k.KafkaCredentialsDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w (check --kafka-credentials-dir)", err)
+		}
+		if cfg, err = creds.As(cfg, topics.PrincipalName(role)); err != nil {
+			return nil, err
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -26,8 +26,8 @@ type kafkaFlags struct {
 }
 
 // withAdmin runs fn with an admin client and a 30-second deadline.
-func (f kafkaFlags) withAdmin(fn func(ctx context.Context, adm *kadm.Client) error) error {
-	opts, err := f.kgoOpts(f.Brokers)
+func (f kafkaFlags) withAdmin(role string, fn func(ctx context.Context, adm *kadm.Client) error) error {
+	opts, err := f.kgoOpts(f.Brokers, role)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,9 @@ func (f kafkaFlags) withAdmin(fn func(ctx context.Context, adm *kadm.Client) err
 
 type topicsApplyCmd struct{ kafkaFlags }
 
-func (c *topicsApplyCmd) Run() error { return c.withAdmin(apply) }
+// Run creates topics and ACLs; creating ACLs needs ALTER on the cluster,
+// the admin's.
+func (c *topicsApplyCmd) Run() error { return c.withAdmin(topics.RoleAdmin, apply) }
 
 func apply(ctx context.Context, adm *kadm.Client) error {
 	created, err := admin.Apply(ctx, adm, topics.All())
@@ -59,7 +61,7 @@ func apply(ctx context.Context, adm *kadm.Client) error {
 
 type topicsCheckCmd struct{ kafkaFlags }
 
-func (c *topicsCheckCmd) Run() error { return c.withAdmin(check) }
+func (c *topicsCheckCmd) Run() error { return c.withAdmin(topics.RoleTopics, check) }
 
 func check(ctx context.Context, adm *kadm.Client) error {
 	drift, err := admin.Check(ctx, adm, topics.All())

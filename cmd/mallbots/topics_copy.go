@@ -20,11 +20,11 @@ type topicsCopyCmd struct {
 }
 
 func (c *topicsCopyCmd) Run() error {
-	src, err := c.kgoOpts(c.FromBrokers)
+	src, err := c.kgoOpts(c.FromBrokers, topics.RoleAdmin)
 	if err != nil {
 		return err
 	}
-	dst, err := c.kgoOpts(c.Brokers)
+	dst, err := c.kgoOpts(c.Brokers, topics.RoleAdmin)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/mallbots/mallbots/app/replay"
+	"github.com/mallbots/mallbots/topics"
 )
 
 // verifyCmd checks the event log and the state tables against it.
@@ -25,7 +26,7 @@ func (v *verifyCmd) Run() error {
 	if !v.Quiet {
 		opts = append(opts, replay.VerifyProgress(os.Stderr))
 	}
-	return v.withEventLog(func(ctx context.Context, l *replay.Log) error {
+	return v.withEventLog(topics.RoleVerify, func(ctx context.Context, l *replay.Log) error {
 		rep, err := l.Verify(ctx, opts...)
 		if err != nil {
 			return err

@@ -6,10 +6,8 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -80,12 +78,21 @@ func start(ctx context.Context, cfg config) (*Broker, error) {
 	if cfg.syncWrites {
 		opts = append(opts, kfake.SyncWrites())
 	}
-	// kfake restores persisted users over the configured ones; the
-	// configured credentials are the truth here.
-	if err := os.Remove(filepath.Join(cfg.dir, "sasl.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reset the embedded broker's users: %w", err)
+	// kfake restores persisted users and ACLs over the configured ones;
+	// the configured ones are the truth here.
+	if err := resetPersisted(cfg.dir); err != nil {
+		return nil, err
 	}
 	opts = append(opts, cfg.sasl.BrokerOpts()...)
+	client := cfg.sasl.KgoOpts()
+	if cfg.acls != nil {
+		aclOpts, err := cfg.acls.kfakeOpts()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, aclOpts...)
+		client = cfg.acls.client().KgoOpts()
+	}
 	if _, err := restoreBackup(cfg.dir, cfg.log); err != nil {
 		return nil, fmt.Errorf("embedded broker: put back the compacted topics of an interrupted compaction from %s: %w", filepath.Join(cfg.dir, backupDir), err)
 	}
@@ -93,10 +100,16 @@ func start(ctx context.Context, cfg config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.dir, err)
 	}
-	b := &Broker{cluster: c, client: cfg.sasl.KgoOpts(), fence: &produceFence{cluster: c}}
+	b := &Broker{cluster: c, client: client, fence: &produceFence{cluster: c}}
 	if err := b.ping(ctx); err != nil {
 		c.Close()
 		return nil, err
+	}
+	if cfg.acls != nil {
+		if err := cfg.acls.ensure(ctx, b.Addrs()); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	comp, admin, err := newCompactor(b, cfg)
 	if err != nil {

@@ -22,6 +22,7 @@ type config struct {
 	minDirtyBytes      int64
 	minCompactInterval time.Duration
 	sasl               kafkaauth.Config
+	acls               *enforced
 	log                *slog.Logger
 }
 
@@ -50,6 +51,12 @@ func (c config) validate() error {
 	}
 	if c.log == nil {
 		errs = append(errs, errors.New("WithLogger(nil): give a logger"))
+	}
+	if c.acls != nil {
+		if c.sasl.SASL() {
+			errs = append(errs, errors.New("WithSASL and WithEnforcedACLs: choose one"))
+		}
+		errs = append(errs, c.acls.validate())
 	}
 	return errors.Join(errs...)
 }

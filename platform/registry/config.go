@@ -19,6 +19,7 @@ type config struct {
 	kafka        []kgo.Opt // Open's arguments
 	topic        string
 	writeTimeout time.Duration
+	writers      map[string]string // user → password; nil: anyone writes
 	log          *slog.Logger
 }
 
@@ -53,3 +54,18 @@ func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.write
 // WithLogger sets the logger of registrations, refusals and storage
 // errors. Default slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithWriters lets only these users (name → password, HTTP basic auth)
+// register schemas and change the compatibility or the mode; reads,
+// lookups and compatibility checks stay open to anyone who reaches the
+// registry (it listens on loopback only). A write without credentials, or
+// with wrong ones, is answered 401 (error_code 40101, as Confluent's
+// registry with basic auth does). Default: no authentication.
+func WithWriters(users map[string]string) Option {
+	return func(c *config) {
+		c.writers = make(map[string]string, len(users))
+		for u, p := range users {
+			c.writers[u] = p
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,10 +25,10 @@ func (r *Registry) routes() http.Handler {
 	mux.HandleFunc("POST /subjects/{subject}/versions", r.handleRegister)
 	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions", r.handleCompatibility)
 	mux.HandleFunc("POST /compatibility/subjects/{subject}/versions/{version}", r.handleCompatibility)
-	mux.HandleFunc("PUT /config", r.handlePutConfig)
-	mux.HandleFunc("PUT /config/{subject}", r.handlePutConfig)
-	mux.HandleFunc("PUT /mode", r.handlePutMode)
-	mux.HandleFunc("PUT /mode/{subject}", r.handlePutMode)
+	mux.HandleFunc("PUT /config", r.writer(r.handlePutConfig))
+	mux.HandleFunc("PUT /config/{subject}", r.writer(r.handlePutConfig))
+	mux.HandleFunc("PUT /mode", r.writer(r.handlePutMode))
+	mux.HandleFunc("PUT /mode/{subject}", r.writer(r.handlePutMode))
 	mux.HandleFunc("GET /schemas/types", handleTypes)
 	mux.HandleFunc("DELETE /subjects/{subject}", r.refuseDelete)
 	mux.HandleFunc("DELETE /subjects/{subject}/versions/{version}", r.refuseDelete)
@@ -43,6 +44,40 @@ func (r *Registry) routes() http.Handler {
 
 	mux.HandleFunc("/", r.refuseOther)
 	return mux
+}
+
+// writer lets a request through only from one of the WithWriters users
+// (when there are any).
+func (r *Registry) writer(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if r.cfg.writers != nil && !r.isWriter(req) {
+			r.unauthorized(w, req)
+			return
+		}
+		h(w, req)
+	}
+}
+
+// errUnauthorized is register's answer to a new schema from someone who
+// is not a writer.
+var errUnauthorized = errors.New("registry: not a writer")
+
+func (r *Registry) unauthorized(w http.ResponseWriter, req *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="mallbots schema registry"`)
+	r.refuse(w, &apiError{status: http.StatusUnauthorized, code: 40101,
+		msg: fmt.Sprintf("Unauthorized: %s %s needs the credentials of a principal allowed to change schemas (HTTP basic auth)", req.Method, req.URL.Path)})
+}
+
+func (r *Registry) isWriter(req *http.Request) bool {
+	user, pass, ok := req.BasicAuth()
+	if !ok {
+		return false
+	}
+	want, known := r.cfg.writers[user]
+	if !known {
+		want = "\x00" // compare anyway: the time does not tell known users apart
+	}
+	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1 && known
 }
 
 // confluentErrors gives the errors net/http writes for srfake (its mux's "404
@@ -104,7 +139,15 @@ func (r *Registry) handleRegister(w http.ResponseWriter, req *http.Request) {
 		r.refuse(w, errNotPermitted("Registering with an explicit id or version (IMPORT mode) is not supported by the embedded registry: it assigns ids itself (subject %q)", subject))
 		return
 	}
-	id, err := r.register(req.Context(), subject, body.Schema)
+	// A schema the subject already has is answered to anyone: nothing
+	// changes, and every instance and tool re-registers the contract at
+	// its start. A new one needs a writer's credentials (WithWriters).
+	mayWrite := r.cfg.writers == nil || r.isWriter(req)
+	id, err := r.register(req.Context(), subject, body.Schema, mayWrite)
+	if errors.Is(err, errUnauthorized) {
+		r.unauthorized(w, req)
+		return
+	}
 	if err != nil {
 		r.refuse(w, err)
 		return

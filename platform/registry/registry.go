@@ -139,7 +139,10 @@ func (r *Registry) Close() {
 // id when the subject already has that schema, else a new version's id after
 // its record is acknowledged by the broker. It answers within about twice
 // WithWriteTimeout: once to wait for earlier writes, once for its own.
-func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (int, error) {
+// register registers s under subject, or answers the id it has there
+// already; a new schema is written only when mayWrite (errUnauthorized
+// otherwise).
+func (r *Registry) register(ctx context.Context, subject string, s sr.Schema, mayWrite bool) (int, error) {
 	if err := validateSubject(subject); err != nil {
 		return 0, errInvalidSchema(err)
 	}
@@ -155,6 +158,9 @@ func (r *Registry) register(ctx context.Context, subject string, s sr.Schema) (i
 	r.catMu.RUnlock()
 	if known != nil {
 		return known.id, nil
+	}
+	if !mayWrite {
+		return 0, errUnauthorized
 	}
 	wait, cancel := context.WithTimeout(ctx, r.cfg.writeTimeout)
 	defer cancel()

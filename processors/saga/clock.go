@@ -38,7 +38,8 @@ type Clock struct {
 }
 
 // Quiet stops the clock from emitting timeouts: it only serves reads.
-// Call before Run.
+// Call before Run. NewReader builds a clock that is quiet from the start
+// and holds no emitter.
 func (c *Clock) Quiet() { c.quiet = true }
 
 type pendingStep struct {
@@ -54,17 +55,29 @@ const resend = 5 * time.Second
 // NewClock follows the saga table with a view built from viewOpts and
 // emits timeouts with an emitter built from emitterOpts.
 func NewClock(brokers []string, sd *serde.Serde, log *slog.Logger, viewOpts []goka.ViewOption, emitterOpts []goka.EmitterOption) (*Clock, error) {
-	c := &Clock{sd: sd, log: log, tick: 200 * time.Millisecond, pending: map[string]pendingStep{}}
-	opts := append(append([]goka.ViewOption(nil), viewOpts...), goka.WithViewCallback(c.update))
-	v, err := goka.NewView(brokers, goka.Table(topics.SagaTable.Name), new(codec.Bytes), opts...)
+	c, err := NewReader(brokers, sd, log, viewOpts)
 	if err != nil {
-		return nil, fmt.Errorf("view of %s: %w", topics.SagaTable.Name, err)
+		return nil, err
 	}
 	e, err := goka.NewEmitter(brokers, goka.Stream(topics.SagaReplies.Name), new(codec.Bytes), emitterOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("emitter for %s: %w", topics.SagaReplies.Name, err)
 	}
-	c.view, c.emitter = v, e
+	c.emitter, c.quiet = e, false
+	return c, nil
+}
+
+// NewReader is a quiet clock (Quiet): it follows the saga table to serve
+// reads and has no emitter, so it needs no right to write the saga's
+// replies (the API's principal has none: docs/adr/0020).
+func NewReader(brokers []string, sd *serde.Serde, log *slog.Logger, viewOpts []goka.ViewOption) (*Clock, error) {
+	c := &Clock{sd: sd, log: log, tick: 200 * time.Millisecond, pending: map[string]pendingStep{}, quiet: true}
+	opts := append(append([]goka.ViewOption(nil), viewOpts...), goka.WithViewCallback(c.update))
+	v, err := goka.NewView(brokers, goka.Table(topics.SagaTable.Name), new(codec.Bytes), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("view of %s: %w", topics.SagaTable.Name, err)
+	}
+	c.view = v
 	return c, nil
 }
 
@@ -133,7 +146,9 @@ func (c *Clock) Run(ctx context.Context) error {
 	go func() { errs <- c.view.Run(ctx) }()
 	t := time.NewTicker(c.tick)
 	defer t.Stop()
-	defer c.emitter.Finish()
+	if c.emitter != nil {
+		defer c.emitter.Finish()
+	}
 	for {
 		select {
 		case <-ctx.Done():

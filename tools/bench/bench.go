@@ -121,6 +121,11 @@ func (e *env) start(ctx context.Context) error {
 		DataDir: filepath.Join(e.dir, "stack"), HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0",
 		RegistryAddr: "127.0.0.1:0", ClickHouseTCPAddr: "127.0.0.1:0",
 		Components: []string{"none"}, Log: e.cfg.Log,
+		// A private stack on loopback, deleted after the run: its figures
+		// stay comparable with every earlier run (docs/benchmarks.md), and
+		// its raw clients and baseline processors need no principal
+		// (docs/adr/0020-kafka-acls-enforced.md).
+		InsecureKafkaNoAuth: true,
 	})
 	if err != nil {
 		return fmt.Errorf("bench: start the embedded stack: %w", err)

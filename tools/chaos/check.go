@@ -76,7 +76,7 @@ type loggedEvent struct {
 
 // readLog reads every event topic from the start to its end now.
 func readLog(ctx context.Context, brokers []string, sd *serde.Serde) ([]loggedEvent, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(chaosOpts(brokers[0])...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
 	if err := drained(ctx, p.Kafka, time.Minute); err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
-	l, err := replay.New(sd, kgo.SeedBrokers(p.Kafka))
+	l, err := replay.New(sd, chaosOpts(p.Kafka)...)
 	if err != nil {
 		return err
 	}

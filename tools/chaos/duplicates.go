@@ -35,7 +35,7 @@ func Duplicates(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Kafka), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(append(chaosOpts(p.Kafka), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		return r, err
 	}
@@ -86,7 +86,7 @@ func Duplicates(ctx context.Context, cfg Config) (Report, error) {
 
 // readAll reads a topic from the start to its end now.
 func readAll(ctx context.Context, broker, topic string) ([]*kgo.Record, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := kgo.NewClient(chaosOpts(broker)...)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func readAll(ctx context.Context, broker, topic string) ([]*kgo.Record, error) {
 // drained waits until every consumer group has committed up to the end of
 // what it reads: the copies were all handled.
 func drained(ctx context.Context, broker string, within time.Duration) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := kgo.NewClient(chaosOpts(broker)...)
 	if err != nil {
 		return err
 	}

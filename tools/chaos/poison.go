@@ -53,7 +53,7 @@ func Poison(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(p.Kafka), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(2<<20))
+	cl, err := kgo.NewClient(append(chaosOpts(p.Kafka), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(2<<20))...)
 	if err != nil {
 		return r, err
 	}
@@ -250,7 +250,7 @@ func awaitResults(ctx context.Context, broker string, ids []string, within time.
 	for _, id := range ids {
 		want[id] = true
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topics.Results.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append(chaosOpts(broker), kgo.ConsumeTopics(topics.Results.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -278,8 +278,8 @@ func awaitResults(ctx context.Context, broker string, ids []string, within time.
 // deadLetters reads the dead-letter topic: origin "topic/partition@offset"
 // → reason.
 func deadLetters(ctx context.Context, broker string) (map[string]string, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topics.DeadLetter.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(8<<20))
+	cl, err := kgo.NewClient(append(chaosOpts(broker), kgo.ConsumeTopics(topics.DeadLetter.Name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(8<<20))...)
 	if err != nil {
 		return nil, err
 	}

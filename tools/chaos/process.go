@@ -59,6 +59,7 @@ func NewProc(name, binary, root string, args ...string) (*Proc, error) {
 		}
 		*a = addr
 	}
+	brokerCreds.Store(p.Kafka, p.credentialsDir())
 	return p, os.MkdirAll(p.DataDir, 0o755)
 }
 

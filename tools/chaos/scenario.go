@@ -123,7 +123,8 @@ func startSingle(ctx context.Context, cfg *Config, scenario string) (r Report, s
 // usingInfraOf are the flags that make a process use the embedded broker,
 // registry and managed ClickHouse of p instead of its own.
 func usingInfraOf(p *Proc) []string {
-	return []string{"--brokers", p.Kafka, "--schema-registry", "http://" + p.Reg, "--clickhouse", p.CH}
+	return []string{"--brokers", p.Kafka, "--schema-registry", "http://" + p.Reg, "--clickhouse", p.CH,
+		"--kafka-credentials-dir", p.credentialsDir()}
 }
 
 // pause waits a random time between min and max, or until ctx ends.

@@ -168,7 +168,7 @@ type owners map[string]map[string][]int32
 // describeOwners asks the group coordinator who owns what. An instance is
 // known by its client id, "mallbots-<instance>-<group>" (--instance-id).
 func describeOwners(ctx context.Context, broker string, groups []string) (owners, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	cl, err := kgo.NewClient(chaosOpts(broker)...)
 	if err != nil {
 		return nil, err
 	}
