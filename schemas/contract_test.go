@@ -77,10 +77,19 @@ var metaFieldTypes = map[reflect.Type]string{
 	reflect.TypeOf(schemas.EventMeta{}.OccurredAt): `{"logicalType":"timestamp-millis","type":"long"}`, // keys sorted, as compactJSON writes them,
 }
 
-// metaFields lists the avro names and Avro types of a metadata struct's fields.
+// chainFields are the event metadata fields of the hash chain (ADR 0021):
+// added by a later version of every event, they close each version that has
+// them instead of opening it.
+var chainFields = map[string]bool{"prevHash": true, "hash": true}
+
+// metaFields lists the avro names and Avro types of a metadata struct's
+// fields, the chain's left out.
 func metaFields(t *testing.T, meta reflect.Type) (names, types []string) {
 	for i := range meta.NumField() {
 		f := meta.Field(i)
+		if chainFields[f.Tag.Get("avro")] {
+			continue
+		}
 		avroType, ok := metaFieldTypes[f.Type]
 		if !ok {
 			t.Fatalf("%s.%s has Go type %s; add its Avro type to metaFieldTypes", meta, f.Name, f.Type)
@@ -138,6 +147,49 @@ func TestRecordsOpenWithTheirMetadata(t *testing.T) {
 	}
 	if commands == 0 || events == 0 {
 		t.Fatalf("found %d command and %d event types; the contract has both", commands, events)
+	}
+}
+
+// The latest version of every event schema ends with prevHash then hash,
+// both strings defaulting to "", and every version that has either has
+// both, last: the canonical bytes of an event are its Avro body with the
+// last field emptied, so verify finds the hash at the end of any record
+// without knowing the type (serde.Chain, ADR 0021).
+func TestEventsEndWithTheirHashChain(t *testing.T) {
+	want := []string{`{"default":"","name":"prevHash","type":"string"}`, `{"default":"","name":"hash","type":"string"}`}
+	var events int
+	for _, typ := range contractTypes(t) {
+		if _, ok := typ.New().(schemas.Event); !ok {
+			continue
+		}
+		events++
+		for i, text := range typ.Versions {
+			var rec struct {
+				Fields []map[string]any `json:"fields"`
+			}
+			if err := json.Unmarshal([]byte(text), &rec); err != nil {
+				t.Fatalf("%s v%d: %v", typ.Name, i+1, err)
+			}
+			has := false
+			for _, f := range rec.Fields {
+				has = has || chainFields[f["name"].(string)]
+			}
+			if !has && i+1 < typ.Latest() {
+				continue // published before the chain
+			}
+			n := len(rec.Fields)
+			for j, w := range want {
+				f := rec.Fields[n-len(want)+j]
+				delete(f, "doc")
+				b, _ := json.Marshal(f)
+				if string(b) != w {
+					t.Errorf("%s v%d: field %d is %s, want %s", typ.Name, i+1, n-len(want)+j, b, w)
+				}
+			}
+		}
+	}
+	if events == 0 {
+		t.Fatal("no event types in the contract")
 	}
 }
 

@@ -41,6 +41,15 @@ type EventMeta struct {
 	CommandID        string    `avro:"commandId"`
 	CausationID      string    `avro:"causationId"`
 	CorrelationID    string    `avro:"correlationId"`
+	// PrevHash and Hash chain the events of one aggregate (docs/adr/0021):
+	// PrevHash is the Hash of the aggregate's previous event ("" for its
+	// first chained one) and Hash the digest of this record's canonical
+	// bytes (serde.Chain), lowercase hex. They are the last fields of every
+	// event schema version that has them (v2 of the events published before
+	// the chain); an event read from an older version has both "", and the
+	// pure rules never set them: the engine seals each event as it encodes it.
+	PrevHash string `avro:"prevHash"`
+	Hash     string `avro:"hash"`
 }
 
 // EventMetadata gives access to the embedded metadata of any event.
@@ -102,6 +111,11 @@ type Snapshot[S any] struct {
 	UpdatedAt  time.Time `avro:"updatedAt"`
 	Recent     []Applied `avro:"recent"`
 	State      S         `avro:"state"`
+	// LastHash is the Hash of the aggregate's last event, the PrevHash of
+	// its next one, so that an append costs one hash (docs/adr/0021); ""
+	// before the aggregate's first chained event (a snapshot written before
+	// the chain reads as "").
+	LastHash string `avro:"lastHash"`
 }
 
 // Find returns the recent command with the given id.

@@ -56,6 +56,7 @@ type ProjectionStats struct {
 	Skipped        int64 `json:"skipped"`
 	InsertFailures int64 `json:"insertFailures"`
 	CommitFailures int64 `json:"commitFailures"`
+	Conflicts      int64 `json:"conflicts"` // records refused: their key is held with other content
 }
 
 func (s *server) projectionRoutes(mux *http.ServeMux) {

@@ -12,12 +12,14 @@ import (
 
 // compare checks a state table against what it should hold (the fold of
 // the log, or a rebuilt table): the same aggregates, each at the same
-// version with the same state. Only version and state are compared: the
+// version with the same state and the same last hash of its chain
+// (docs/adr/0021). Only these are compared: the
 // window of recent commands, the last command offset and updatedAt are
 // the processor's bookkeeping, which the log does not determine (see
 // snapshot.go). It returns how many snapshots match and one discrepancy
-// per aggregate that does not.
-func compare(k kind, want map[string]tableValue, got *table) (matching int, problems []Discrepancy) {
+// per aggregate that does not. The aggregates in unsound, whose log is
+// reported broken, are not judged.
+func compare(k kind, want map[string]tableValue, got *table, unsound map[string]bool) (matching int, problems []Discrepancy) {
 	typ := k.names().Type
 	add := func(id string, p Problem, where, format string, args ...any) {
 		problems = append(problems, Discrepancy{Type: typ, ID: id, Problem: p, Where: where, Detail: fmt.Sprintf(format, args...)})
@@ -39,13 +41,15 @@ func compare(k kind, want map[string]tableValue, got *table) (matching int, prob
 				add(id, ProblemTableState, e.pos.String(), "cannot compare states: %v", err)
 			case diff != "":
 				add(id, ProblemTableState, e.pos.String(), "at v%d the table differs from the log: %s", w.version, diff)
+			case e.val.lastHash != w.lastHash:
+				add(id, ProblemTableHash, e.pos.String(), "at v%d the table's lastHash is %q, the log's last event's hash %q: the next event would not chain on the log", w.version, e.val.lastHash, w.lastHash)
 			default:
 				matching++
 			}
 		}
 	}
 	for _, id := range sortedKeys(got.entries) {
-		if _, ok := want[id]; ok {
+		if _, ok := want[id]; ok || unsound[id] {
 			continue
 		}
 		e := got.entries[id]

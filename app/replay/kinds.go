@@ -34,9 +34,10 @@ type kind interface {
 
 // tableValue is what a state-table record says about its aggregate.
 type tableValue struct {
-	id      string
-	version int64
-	state   any
+	id       string
+	version  int64
+	state    any
+	lastHash string
 }
 
 // rebuilt is an aggregate folded from the log, ready to be written as a
@@ -48,6 +49,7 @@ type rebuilt struct {
 	updatedAt  time.Time
 	lastOffset int64
 	recent     []schemas.Applied
+	lastHash   string
 }
 
 type ruled[S any, C schemas.Command, E schemas.Event] struct {
@@ -79,7 +81,7 @@ func (k ruled[S, C, E]) snapshot(v any) (tableValue, bool) {
 	if !ok {
 		return tableValue{}, false
 	}
-	return tableValue{id: snap.AggregateID, version: snap.Version, state: snap.State}, true
+	return tableValue{id: snap.AggregateID, version: snap.Version, state: snap.State, lastHash: snap.LastHash}, true
 }
 
 func (k ruled[S, C, E]) newSnapshot(r rebuilt) any {
@@ -89,7 +91,7 @@ func (k ruled[S, C, E]) newSnapshot(r rebuilt) any {
 	}
 	return &schemas.Snapshot[S]{
 		AggregateID: r.id, Version: r.version, LastOffset: r.lastOffset,
-		UpdatedAt: r.updatedAt, Recent: r.recent, State: s,
+		UpdatedAt: r.updatedAt, Recent: r.recent, State: s, LastHash: r.lastHash,
 	}
 }
 

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"time"
@@ -19,6 +20,13 @@ type foldOptions struct {
 	until      time.Time // stop each aggregate at this instant (zero: fold all)
 	keepRecent bool      // remember the last commands' events (rebuild)
 	progress   io.Writer
+	// chain, when set, checks every aggregate's hash chain under it
+	// (verify); nil leaves the chain unchecked.
+	chain *serde.Chain
+	// from resumes an audit at a checkpoint: only the records after it are
+	// read, each aggregate's chain goes on from its head, and no state is
+	// folded.
+	from *TypeCheckpoint
 }
 
 // logFold is an event topic folded into one stream per aggregate.
@@ -31,10 +39,14 @@ type logFold struct {
 	// belong to no aggregate's stream (undecodable, misplaced).
 	records  int64
 	problems []Discrepancy
+	// last is the last record read on each partition.
+	last map[int32]PartitionAudited
+	// spans are the offsets read.
+	spans map[int32]span
 }
 
 func newLogFold(k kind, sd *serde.Serde, o foldOptions) *logFold {
-	return &logFold{k: k, sd: sd, opts: o, streams: map[string]*stream{}}
+	return &logFold{k: k, sd: sd, opts: o, streams: map[string]*stream{}, last: map[int32]PartitionAudited{}}
 }
 
 // foldLog reads the aggregate's whole event topic (or, with only, the one
@@ -51,6 +63,8 @@ func (l *Log) foldLog(ctx context.Context, k kind, o foldOptions) (*logFold, err
 	}
 	f := newLogFold(k, l.sd, o)
 	f.checkStarts(topic.Name, spans)
+	f.resume(topic.Name, spans)
+	f.spans = spans
 	m := startMeter(o.progress, "read "+topic.Name, total(spans))
 	err = l.read(ctx, topic.Name, spans, m, func(rec *kgo.Record) error {
 		f.record(ctx, rec)
@@ -71,7 +85,7 @@ func (f *logFold) checkStarts(topic string, spans map[int32]span) {
 		if s.from > 0 {
 			f.problems = append(f.problems, Discrepancy{Type: f.k.names().Type, Problem: ProblemTruncated,
 				Where:  serde.Position{Topic: topic, Partition: p, Offset: s.from}.String(),
-				Detail: fmt.Sprintf("the partition starts at offset %d: %d events were deleted (retention or DeleteRecords)", s.from, s.from)})
+				Detail: fmt.Sprintf("lost history: the partition starts at offset %d, so the records at offsets 0..%d were deleted (retention or DeleteRecords)", s.from, s.from-1)})
 		}
 	}
 }
@@ -103,6 +117,16 @@ func (f *logFold) record(ctx context.Context, rec *kgo.Record) {
 		return
 	}
 	m := ev.EventMetadata()
+	f.last[rec.Partition] = PartitionAudited{Offset: rec.Offset, EventID: m.EventID, Hash: m.Hash}
+	l := logged{ev: ev, raw: rec.Value, pos: pos, digest: sha256.Sum256(rec.Value)}
+	if f.opts.chain != nil {
+		link, err := f.sd.LinkOf(ctx, rec.Value, ev, *f.opts.chain)
+		if err != nil {
+			f.problem(ProblemHash, m.AggregateID, pos, "the chain's hash cannot be read: %v", err)
+			return
+		}
+		l.link = &link
+	}
 	if key != m.AggregateID {
 		f.problem(ProblemKey, m.AggregateID, pos, "the record key is %q, the event's aggregateId %q", key, m.AggregateID)
 	}
@@ -115,13 +139,22 @@ func (f *logFold) record(ctx context.Context, rec *kgo.Record) {
 		s.until, s.keepRecent = f.opts.until, f.opts.keepRecent
 		f.streams[m.AggregateID] = s
 	}
-	s.add(logged{ev: ev, raw: rec.Value, pos: pos})
+	s.add(l)
 }
 
 func (f *logFold) finish() {
 	for _, s := range f.streams {
 		s.finish()
 	}
+}
+
+// unchained counts the events written before the chain began.
+func (f *logFold) unchained() int64 {
+	var n int64
+	for _, s := range f.streams {
+		n += s.unchained
+	}
+	return n
 }
 
 // duplicates counts the redelivered copies skipped.

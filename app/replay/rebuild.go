@@ -118,7 +118,7 @@ func (l *Log) Rebuild(ctx context.Context, group string, opts ...RebuildOption) 
 		return r, err
 	}
 	r.Rebuilt, r.Live = len(rebuilt.entries), len(live.entries)
-	r.Matching, r.Differences = compare(k, values(rebuilt), live)
+	r.Matching, r.Differences = compare(k, values(rebuilt), live, nil)
 	if o.dryRun || len(r.Differences) == 0 {
 		r.Swapped = !o.dryRun
 		return r, l.dropRebuild(ctx, r, o.dryRun)

@@ -3,7 +3,8 @@ package replay
 import "github.com/mallbots/mallbots/topics"
 
 // A rebuilt snapshot carries what the log determines — the aggregate's
-// state and version, and updatedAt (when its last event occurred) — plus
+// state and version, updatedAt (when its last event occurred) and lastHash
+// (its last event's hash, which the next event chains on: ADR 0021) — plus
 // the processor's bookkeeping as far as it can be known without the
 // processor (docs/adr/0010):
 //
@@ -42,7 +43,7 @@ func (f *logFold) snapshots(committed map[int32]int64) map[string]any {
 		}
 		out[id] = f.k.newSnapshot(rebuilt{
 			id: id, version: s.version, state: s.state, updatedAt: s.lastAt,
-			lastOffset: last, recent: s.recent,
+			lastOffset: last, recent: s.recent, lastHash: s.lastHash,
 		})
 	}
 	return out

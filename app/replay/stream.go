@@ -14,15 +14,23 @@ type logged struct {
 	ev  schemas.Event
 	raw []byte
 	pos serde.Position
+	// digest is the SHA-256 of the record's value: two records of one event
+	// are copies only when their digests are equal.
+	digest [32]byte
+	// link is the record's place in its aggregate's hash chain, when the
+	// fold checks the chain (nil otherwise).
+	link *serde.Link
 }
 
 // stream folds one aggregate's events in the order the log holds them and
 // guards the log's promise on the way: versions 1..n, each once. A copy of
-// an event (same id, same version: a redelivery re-emitted it) is skipped
-// and counted; a different event with a version already taken is a
+// an event (same id, same version, the very same bytes: a redelivery
+// re-emitted it) is skipped and counted; the same id with other bytes is
+// an altered copy; a different event with a version already taken is a
 // conflict; an event ahead of its turn waits for the versions before it
 // (and is an order problem when they come later, a gap when they never
-// do). State is folded in version order either way.
+// do). State is folded, and the hash chain checked (docs/adr/0021), in
+// version order either way.
 type stream struct {
 	k  kind
 	id string
@@ -33,10 +41,21 @@ type stream struct {
 	// snapshot's window (snapshot.go).
 	keepRecent bool
 
-	version int64    // every version 1..version has been seen
-	ids     []string // the event id of each version, by version-1
-	offsets []int64  // where each version was first seen, by version-1
+	version int64      // every version 1..version has been seen
+	base    int64      // versions up to base were audited before (a checkpoint's head)
+	head    Head       // the checkpoint's head, for version base
+	ids     []string   // the event id of each version, by version-base-1
+	offsets []int64    // where each version was first seen, by version-base-1
+	digests [][32]byte // the digest of each version's record, by version-base-1
 	ahead   map[int64]logged
+
+	// The hash chain: lastHash is the recorded hash of the last version
+	// ("" for an unchained one), chained whether any version had one.
+	lastHash string
+	chained  bool
+	// unchained counts events without a hash before the first chained
+	// one: history written before the chain, adopted as it is.
+	unchained int64
 
 	state   any
 	applied int64     // the version state is at (≤ version)
@@ -62,12 +81,14 @@ func (s *stream) add(l logged) {
 	switch {
 	case v < 1:
 		s.problem(ProblemVersion, l.pos, "event %s has version %d; versions start at 1", m.EventID, v)
+	case v < s.base:
+		s.problem(ProblemAudited, l.pos, "v%d (event %s) is logged after the checkpoint, which audited the aggregate up to v%d: a copy or a forgery, which only a full verify can tell",
+			v, m.EventID, s.base)
+	case v == s.base:
+		s.copyOf(l, s.head.EventID, s.head.Offset, s.head.digest())
 	case v <= s.version:
-		if s.ids[v-1] == m.EventID {
-			s.duplicates++
-			return
-		}
-		s.problem(ProblemConflict, l.pos, "v%d is event %s here and event %s at offset %d", v, m.EventID, s.ids[v-1], s.offsets[v-1])
+		i := v - s.base - 1
+		s.copyOf(l, s.ids[i], s.offsets[i], s.digests[i])
 	case v == s.version+1:
 		if len(s.ahead) > 0 {
 			s.problem(ProblemOrder, l.pos, "v%d is logged after v%d (offset %d)", v, s.lowestAhead(), s.ahead[s.lowestAhead()].pos.Offset)
@@ -79,17 +100,29 @@ func (s *stream) add(l logged) {
 		}
 	default:
 		if first, ok := s.ahead[v]; ok {
-			if first.ev.EventMetadata().EventID == m.EventID {
-				s.duplicates++
-				return
-			}
-			s.problem(ProblemConflict, l.pos, "v%d is event %s here and event %s at offset %d", v, m.EventID, first.ev.EventMetadata().EventID, first.pos.Offset)
+			s.copyOf(l, first.ev.EventMetadata().EventID, first.pos.Offset, first.digest)
 			return
 		}
 		if s.ahead == nil {
 			s.ahead = map[int64]logged{}
 		}
 		s.ahead[v] = l
+	}
+}
+
+// copyOf judges l, a record of a version already seen as event id with
+// digest at offset: the same bytes are a redelivery's copy, the same id
+// with other bytes an altered copy, another id a conflict.
+func (s *stream) copyOf(l logged, id string, offset int64, digest [32]byte) {
+	m := l.ev.EventMetadata()
+	switch {
+	case m.EventID == id && l.digest == digest:
+		s.duplicates++
+	case m.EventID == id:
+		s.problem(ProblemAltered, l.pos, "v%d event %s differs from the record of that event at offset %d: an altered copy, not a redelivery (which re-emits the same bytes)",
+			m.AggregateVersion, id, offset)
+	default:
+		s.problem(ProblemConflict, l.pos, "v%d is event %s here and event %s at offset %d", m.AggregateVersion, m.EventID, id, offset)
 	}
 }
 
@@ -109,6 +142,8 @@ func (s *stream) accept(l logged) {
 	s.version++
 	s.ids = append(s.ids, m.EventID)
 	s.offsets = append(s.offsets, l.pos.Offset)
+	s.digests = append(s.digests, l.digest)
+	s.link(l)
 	if s.version == 1 {
 		s.firstAt = m.OccurredAt
 	}
@@ -126,6 +161,37 @@ func (s *stream) accept(l logged) {
 	if s.keepRecent {
 		s.remember(m, l.raw)
 	}
+}
+
+// link checks the next version's place in the hash chain (docs/adr/0021):
+// a chained event's hash is the hash of its bytes and its prevHash the
+// previous version's hash ("" when that one is unchained: the anchor of
+// history written before the chain); an unchained event after a chained
+// one was not written by the processors.
+func (s *stream) link(l logged) {
+	m := l.ev.EventMetadata()
+	defer func() { s.lastHash = m.Hash }()
+	if l.link == nil {
+		return // the chain is not checked (rebuild, history)
+	}
+	switch {
+	case m.Hash == "" && s.chained:
+		s.problem(ProblemUnchained, l.pos, "v%d (event %s) has no hash, after a chained v%d: the processors seal every event since the chain began, so another producer wrote it",
+			s.version, m.EventID, s.version-1)
+		return
+	case m.Hash == "":
+		s.unchained++
+		return
+	}
+	if l.link.Sum != m.Hash {
+		s.problem(ProblemHash, l.pos, "v%d (event %s) records hash %s, its bytes hash to %s: altered after it was sealed, or sealed without the chain's key",
+			s.version, m.EventID, m.Hash, l.link.Sum)
+	}
+	if m.PrevHash != s.lastHash {
+		s.problem(ProblemLink, l.pos, "v%d (event %s) follows prevHash %q, but v%d's hash is %q: an event before it was replaced, removed or inserted",
+			s.version, m.EventID, m.PrevHash, s.version-1, s.lastHash)
+	}
+	s.chained = true
 }
 
 // remember keeps the events of the aggregate's last commands, byte for

@@ -71,7 +71,7 @@ func (l *Log) swap(ctx context.Context, k kind, rebuilt *table, r *RebuildReport
 	if err != nil {
 		return err
 	}
-	if _, still := compare(k, values(rebuilt), live); len(still) > 0 {
+	if _, still := compare(k, values(rebuilt), live, nil); len(still) > 0 {
 		return fmt.Errorf("after the swap %s still differs from the rebuild in %s (first: %s): was the group running?", a.Table.Name, Count(len(still), "aggregate", "aggregates"), still[0])
 	}
 	r.Swapped = true

@@ -62,6 +62,10 @@ type Config struct {
 	// SASL/SCRAM-SHA-512 and enforces the catalogue's ACLs
 	// (docs/adr/0020-kafka-acls-enforced.md).
 	InsecureKafkaNoAuth bool
+	// ChainKey keys the hash chain of every aggregate's events with
+	// HMAC-SHA-256 (engine.WithChainKey, docs/adr/0021). Every instance
+	// must hold the same key. Default none: plain SHA-256.
+	ChainKey []byte
 	// RegistryUser and RegistryPassword authenticate to an external schema
 	// registry with HTTP basic auth (from the environment or files only).
 	RegistryUser, RegistryPassword string

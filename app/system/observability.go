@@ -70,7 +70,7 @@ func (s *System) projectionStatuses(ctx context.Context) ([]metrics.ProjectionSt
 		if p.Stats != nil {
 			st.Local = true
 			st.Records, st.Rows, st.Flushes, st.Skipped = p.Stats.Records, p.Stats.Rows, p.Stats.Flushes, p.Stats.Skipped
-			st.InsertFailures, st.CommitFailures = p.Stats.InsertFailures, p.Stats.CommitFailures
+			st.InsertFailures, st.CommitFailures, st.Conflicts = p.Stats.InsertFailures, p.Stats.CommitFailures, p.Stats.Conflicts
 		}
 		out = append(out, st)
 	}

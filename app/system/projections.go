@@ -75,7 +75,7 @@ func (r *projectionsReport) Projections(ctx context.Context) (httpapi.Projection
 		if proj, ok := local[p.Name]; ok {
 			c := proj.Stats()
 			st.Local, st.Ready = true, proj.Ready()
-			st.Stats = &httpapi.ProjectionStats{Records: c.Records, Rows: c.Rows, Flushes: c.Flushes, Skipped: c.Skipped,
+			st.Stats = &httpapi.ProjectionStats{Records: c.Records, Rows: c.Rows, Flushes: c.Flushes, Skipped: c.Skipped, Conflicts: c.Conflicts,
 				InsertFailures: c.InsertFailures, CommitFailures: c.CommitFailures}
 		}
 		rep.Projections = append(rep.Projections, st)

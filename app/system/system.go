@@ -370,7 +370,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 	s.closers = append(s.closers, eventLog.Close)
 	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffset)
 	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
-		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics))
+		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics), engine.WithChainKey(s.cfg.ChainKey))
 	var run []*goka.GroupGraph
 	for _, gg := range groups(s.runtime, s.cfg) {
 		if s.cfg.runs(short(string(gg.Group()))) {

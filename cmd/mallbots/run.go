@@ -32,6 +32,7 @@ type runCmd struct {
 	SagaStepTimeout     time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
 	Bots                int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
 	BotShoppingTime     time.Duration `help:"How long a bot shops for one shopping list." default:"200ms" env:"MALLBOTS_BOT_SHOPPING_TIME"`
+	ChainKeyFile        string        `name:"chain-key-file" help:"A file whose bytes key the hash chain of the events (HMAC-SHA-256, docs/adr/0021); every instance and mallbots verify need the same file. Default none: plain SHA-256." env:"MALLBOTS_CHAIN_KEY_FILE"`
 	InsecureKafkaNoAuth bool          `name:"insecure-kafka-no-auth" help:"Run the embedded broker WITHOUT SASL and ACLs: anyone who reaches it may rewrite or delete the event log. Logs a warning. Default: the embedded broker requires SASL/SCRAM-SHA-512 with each component's generated credentials (<data-dir>/credentials) and enforces the catalogue's ACLs." env:"MALLBOTS_INSECURE_KAFKA_NO_AUTH"`
 	InstanceID          string        `name:"instance-id" help:"This instance's name in its Kafka client ids, so a consumer group's description shows which instance owns which partitions (default: the host name)." env:"MALLBOTS_INSTANCE_ID"`
 	SessionTimeout      time.Duration `name:"session-timeout" help:"How long the Kafka group coordinator waits for a silent processor instance before it moves its partitions to the others. The broker must allow it (group.min.session.timeout.ms); raise it where a process can stall for longer (CPU throttling)." default:"3s" env:"MALLBOTS_SESSION_TIMEOUT"`
@@ -109,8 +110,13 @@ func (r *runCmd) Run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	chainKey, err := readChainKey(r.ChainKeyFile)
+	if err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Config{
-		DataDir: r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
+		ChainKey: chainKey,
+		DataDir:  r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
 		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
 		Kafka: kafka, InsecureKafkaNoAuth: r.InsecureKafkaNoAuth, KafkaCredentialsDir: r.KafkaCredentialsDir, RegistryUser: sec[0], RegistryPassword: sec[1],

@@ -16,6 +16,9 @@ type ProjectionStatus struct {
 	// below are this instance's and only meaningful then.
 	Local                                                           bool
 	Records, Rows, Flushes, Skipped, InsertFailures, CommitFailures int64
+	// Conflicts are records refused because the table holds their key with
+	// other content (the events projection, docs/adr/0021).
+	Conflicts int64
 }
 
 // TableLag is how far a table is behind the topics that feed it.
@@ -43,6 +46,7 @@ func (m *Metrics) WatchProjections(source func(context.Context) ([]ProjectionSta
 		rows:           d("rows_total", "Rows this instance's projector inserted into ClickHouse.", "projection"),
 		flushes:        d("flushes_total", "Batches this instance's projector landed in ClickHouse.", "projection"),
 		skipped:        d("skipped_total", "Records this instance's projector skipped (the mapper refused them or their row did not fit).", "projection"),
+		conflicts:      d("conflicts_total", "Records this instance's projector refused because the table holds their key with other content (a changed copy of an event).", "projection"),
 		insertFailures: d("insert_failures_total", "Batch inserts ClickHouse refused (each is retried).", "projection"),
 		commitFailures: d("commit_failures_total", "Offset commits Kafka refused after the rows landed (the records are redelivered and collapse).", "projection"),
 	})
@@ -53,11 +57,12 @@ type projectionCollector struct {
 	log                             *slog.Logger
 	lagEvents, lagSeconds           *prometheus.Desc
 	records, rows, flushes, skipped *prometheus.Desc
+	conflicts                       *prometheus.Desc
 	insertFailures, commitFailures  *prometheus.Desc
 }
 
 func (c *projectionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.lagEvents, c.lagSeconds, c.records, c.rows, c.flushes, c.skipped, c.insertFailures, c.commitFailures} {
+	for _, d := range []*prometheus.Desc{c.lagEvents, c.lagSeconds, c.records, c.rows, c.flushes, c.skipped, c.conflicts, c.insertFailures, c.commitFailures} {
 		ch <- d
 	}
 }
@@ -78,7 +83,7 @@ func (c *projectionCollector) Collect(ch chan<- prometheus.Metric) {
 		if !p.Local {
 			continue
 		}
-		for d, v := range map[*prometheus.Desc]int64{c.records: p.Records, c.rows: p.Rows, c.flushes: p.Flushes, c.skipped: p.Skipped,
+		for d, v := range map[*prometheus.Desc]int64{c.records: p.Records, c.rows: p.Rows, c.flushes: p.Flushes, c.skipped: p.Skipped, c.conflicts: p.Conflicts,
 			c.insertFailures: p.InsertFailures, c.commitFailures: p.CommitFailures} {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), p.Projection)
 		}

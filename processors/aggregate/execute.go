@@ -56,7 +56,9 @@ type Outcome[S any, E schemas.Event] struct {
 	// Events are new events, metadata filled in.
 	Events []E
 	// Next is the snapshot to write, nil for none. Its last Recent entry is
-	// this command's; the adapter fills in its encoded Events.
+	// this command's; the adapter fills in its encoded Events, and its
+	// LastHash (the previous snapshot's) with the hash of the last event
+	// as it seals them into the chain (docs/adr/0021).
 	Next *schemas.Snapshot[S]
 	// Result is the command's result.
 	Result schemas.CommandResult
@@ -140,6 +142,9 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 		UpdatedAt:   in.Now.UTC(),
 		Recent:      remember(snap, applied, in.Now, in.Committed),
 		State:       state,
+		// The adapter seals the events and moves it on to the last one's
+		// hash (docs/adr/0021); without events it stays.
+		LastHash: lastHash(snap),
 	}
 	res := resultOf(r.Type, meta, applied)
 	res.EventIDs = ids
@@ -229,6 +234,13 @@ func correlation(meta *schemas.CommandMeta) string {
 		return meta.CorrelationID
 	}
 	return meta.CommandID
+}
+
+func lastHash[S any](snap *schemas.Snapshot[S]) string {
+	if snap == nil {
+		return ""
+	}
+	return snap.LastHash
 }
 
 func lastOffset[S any](snap *schemas.Snapshot[S]) int64 {

@@ -257,22 +257,34 @@ func (h *recordAttrs) WithGroup(name string) slog.Handler       { return h.handl
 
 // apply writes a new outcome; present are the events the log already
 // holds (kept byte for byte, not emitted again).
+//
+// Each new event is sealed into the aggregate's hash chain as it is
+// encoded: its prevHash is the hash of the event before it, the snapshot's
+// LastHash for the first, and the snapshot keeps the last one's hash
+// (docs/adr/0021). A logged event is the chain's as the log holds it. The
+// window keeps the sealed bytes, so a redelivery re-emits the same hashes.
 func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggregate.Outcome[S, E], present map[string]loggedEvent) {
 	encoded := make([][]byte, len(out.Events))
 	emit := make([]bool, len(out.Events))
+	var prev string
+	if out.Next != nil {
+		prev = out.Next.LastHash
+	}
 	for i, ev := range out.Events {
 		if l, ok := present[ev.EventMetadata().EventID]; ok {
 			encoded[i] = l.value
+			prev = l.event.EventMetadata().Hash
 			continue
 		}
 		emit[i] = true
-		b, err := h.rt.serde.Encode(h.names.Events.Name, ev)
+		b, sum, err := h.rt.serde.Seal(h.names.Events.Name, ev, prev, h.rt.chain)
 		if err != nil {
 			ctx.Fail(err)
 		}
-		encoded[i] = b
+		encoded[i], prev = b, sum
 	}
 	if out.Next != nil {
+		out.Next.LastHash = prev
 		out.Next.Recent[len(out.Next.Recent)-1].Events = encoded
 		b, err := h.rt.serde.Encode(h.names.Table.Name, out.Next)
 		if err != nil {

@@ -28,6 +28,7 @@ type Runtime struct {
 	catchUp     CatchUpFunc
 	tracer      trace.TracerProvider
 	metrics     *metrics.Metrics
+	chain       serde.Chain
 }
 
 // Option sets an optional part of a Runtime.
@@ -103,6 +104,13 @@ func WithTracer(tp trace.TracerProvider) Option { return func(rt *Runtime) { rt.
 // WithMetrics counts what the groups handle, decide and dead-letter;
 // default none.
 func WithMetrics(m *metrics.Metrics) Option { return func(rt *Runtime) { rt.metrics = m } }
+
+// WithChainKey keys the hash chain of every aggregate's events with an
+// HMAC-SHA-256 secret, so that whoever can write an event topic but lacks
+// the key cannot extend a chain that verify (given the same key) accepts;
+// default none: plain SHA-256, which detects alteration and reordering but
+// not a well-formed fabrication. See docs/adr/0021.
+func WithChainKey(key []byte) Option { return func(rt *Runtime) { rt.chain = serde.NewChain(key) } }
 
 // Serde is the contract's Serde.
 func (rt *Runtime) Serde() *serde.Serde { return rt.serde }

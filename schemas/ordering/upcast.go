@@ -10,8 +10,15 @@ import (
 // command that created the order is still in the snapshot's window of
 // recent commands (version 1), its processing time is the creation time;
 // otherwise it stays zero: unknown.
+//
+// v3 adds lastHash (ADR 0021), whose default "" is the Go zero value: a v2
+// snapshot needs nothing, and a v1 one only its createdAt.
 func upcastOrderSnapshot(from int, snap map[string]any) (map[string]any, error) {
-	if from != 1 {
+	switch from {
+	case 1:
+	case 2:
+		return snap, nil
+	default:
 		return nil, fmt.Errorf("no upcaster from OrderSnapshot v%d", from)
 	}
 	state, ok := snap["state"].(map[string]any)

@@ -89,6 +89,8 @@ type writer struct {
 	// capacity: a snapshot with its window of recent commands is kilobytes,
 	// and growing a small buffer to that size cost a fifth of its encoding.
 	size *atomic.Int64
+	// facts are what the hash chain needs of the schema (chain.go).
+	facts schemaFacts
 }
 
 type reader struct {
@@ -98,6 +100,7 @@ type reader struct {
 	// direct is set for the latest version of the type: decoded straight
 	// into the Go struct, no upcast needed.
 	direct avro.Schema
+	facts  schemaFacts
 }
 
 // Serde encodes Go values to Confluent-framed Avro and back. It registers
@@ -157,7 +160,7 @@ func (s *Serde) register(ctx context.Context, topic string, t *schemas.Type) err
 		if err != nil {
 			return fmt.Errorf("register %s v%d: %w", subject, v+1, err)
 		}
-		r := &reader{typ: t, version: v + 1, codec: codec}
+		r := &reader{typ: t, version: v + 1, codec: codec, facts: factsOf(codec, text)}
 		s.readers[ss.ID] = r
 		if v+1 == t.Latest() {
 			if r.direct, err = parseDirect(text); err != nil {
@@ -166,7 +169,7 @@ func (s *Serde) register(ctx context.Context, topic string, t *schemas.Type) err
 			if s.writers[topic] == nil {
 				s.writers[topic] = map[string]writer{}
 			}
-			s.writers[topic][t.Name] = writer{id: ss.ID, schema: r.direct, size: new(atomic.Int64)}
+			s.writers[topic][t.Name] = writer{id: ss.ID, schema: r.direct, size: new(atomic.Int64), facts: r.facts}
 		}
 	}
 	return nil
@@ -321,7 +324,7 @@ func (s *Serde) reader(ctx context.Context, id int) (*reader, error) {
 	if !ok {
 		return nil, fmt.Errorf("schema id %d is record %q, which MallBots does not know", id, full)
 	}
-	r = &reader{typ: t, codec: codec}
+	r = &reader{typ: t, codec: codec, facts: factsOf(codec, sch.Schema)}
 	for v, text := range t.Versions {
 		if c, err := goavro.NewCodec(text); err == nil && c.CanonicalSchema() == codec.CanonicalSchema() {
 			r.version = v + 1

@@ -36,6 +36,7 @@ func Events(sd *serde.Serde) warehouse.Projection {
 		Topics: topics.EventTopics(),
 		Tables: []warehouse.Table{EventsTable},
 		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(sd, rec) },
+		Guard:  guardEvents,
 	}
 }
 
@@ -70,7 +71,7 @@ func eventRow(sd *serde.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 	return []warehouse.Row{{Table: EventsTable.Name, Values: []any{
 		m.EventID, name, uint32(version), agg.Type, m.AggregateID, uint64(m.AggregateVersion),
 		m.OccurredAt.UTC(), uint64(m.OccurredAt.UnixMilli()), m.CommandID, m.CorrelationID, m.CausationID, string(js),
-		rec.Topic, uint32(rec.Partition), uint64(rec.Offset),
+		rec.Topic, uint32(rec.Partition), uint64(rec.Offset), m.PrevHash, m.Hash,
 	}}}, nil
 }
 

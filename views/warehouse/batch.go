@@ -160,6 +160,9 @@ func (p *Projector) flush(ctx context.Context, cl *kgo.Client, b *batch) error {
 // any table. Tables already sent before a later one fails are sent again on
 // retry; their keys make the repeat harmless.
 func (p *Projector) insertAll(ctx context.Context, b *batch) error {
+	if err := p.guard(ctx, b); err != nil {
+		return err
+	}
 	for {
 		bad, err := p.tryInsert(ctx, b)
 		if bad < 0 {
@@ -170,6 +173,35 @@ func (p *Projector) insertAll(ctx context.Context, b *batch) error {
 		b.rows -= len(e.rows)
 		e.rows = nil
 	}
+}
+
+// guard drops the rows the projection's Guard refuses, with their records.
+func (p *Projector) guard(ctx context.Context, b *batch) error {
+	if p.proj.Guard == nil || b.rows == 0 {
+		return nil
+	}
+	var rows []Row
+	var from []int // entry index of each row
+	for i, e := range b.entries {
+		for _, r := range e.rows {
+			rows, from = append(rows, r), append(from, i)
+		}
+	}
+	refused, err := p.proj.Guard(ctx, p.ch, rows)
+	if err != nil {
+		return fmt.Errorf("guard the insert: %w", err)
+	}
+	for i, why := range refused {
+		e := &b.entries[from[i]]
+		if e.rows == nil {
+			continue
+		}
+		p.stats.conflicts.Add(1)
+		p.skip(e.rec, why)
+		b.rows -= len(e.rows)
+		e.rows = nil
+	}
+	return nil
 }
 
 // tryInsert returns (index of a bad entry, its error) or (-1, server error

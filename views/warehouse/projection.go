@@ -1,11 +1,13 @@
 package warehouse
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -44,6 +46,14 @@ type Projection struct {
 	// committed). It must be deterministic: a record is mapped again when it
 	// is redelivered. An error skips the record (see WithOnMapError).
 	Map func(rec *kgo.Record) ([]Row, error)
+	// Guard, when set, is asked before each insert which rows must not be
+	// written: rows whose key the table already holds (or an earlier row
+	// of the batch holds) with other content, which a ReplacingMergeTree
+	// would let replace the row it holds. It returns the reason for each
+	// refused row by index into rows; the record of a refused row is
+	// skipped as a Map error is (WithOnMapError) and counted in
+	// Stats.Conflicts. Nil: every row is written.
+	Guard func(ctx context.Context, ch driver.Conn, rows []Row) (map[int]error, error)
 }
 
 // identifier is what the projector puts in SQL text unquoted-safe; anything

@@ -10,10 +10,11 @@ type Stats struct {
 	Skipped        int64 // records skipped by a Map error or a row that did not fit
 	InsertFailures int64 // insert attempts ClickHouse refused (each retried)
 	CommitFailures int64 // commits Kafka refused after the rows landed
+	Conflicts      int64 // records refused by the Guard: their key is held with other content
 }
 
 type counters struct {
-	records, rows, flushes, skipped, insertFailures, commitFailures atomic.Int64
+	records, rows, flushes, skipped, insertFailures, commitFailures, conflicts atomic.Int64
 }
 
 // Stats returns the counters; safe to call from any goroutine.
@@ -26,5 +27,6 @@ func (p *Projector) Stats() Stats {
 		Skipped:        c.skipped.Load(),
 		InsertFailures: c.insertFailures.Load(),
 		CommitFailures: c.commitFailures.Load(),
+		Conflicts:      c.conflicts.Load(),
 	}
 }

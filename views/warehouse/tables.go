@@ -16,6 +16,7 @@ var (
 		"occurred_at", "occurred_at_ms",
 		"command_id", "correlation_id", "causation_id",
 		"payload", "topic", "partition", "offset",
+		"prev_hash", "hash", // 0021: the hash chain, added after the others
 	}}
 	// StoresTable holds each store's current state.
 	StoresTable = Table{Name: "stores", Columns: []string{

@@ -1,0 +1,125 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/mallbots/mallbots/views/warehouse"
+)
+
+// The events projection never lets a record with other content replace a
+// row mallbots.events holds: the table is a ReplacingMergeTree on
+// (aggregate_type, aggregate_id, aggregate_version), which keeps whichever
+// copy was inserted last, so a forged copy of an event produced to its
+// topic would otherwise become the analysts' history (issue 22; docs/adr/0021).
+// A redelivered copy has the same content and is written again harmlessly.
+
+// eventKey is a row's key in mallbots.events.
+type eventKey struct {
+	typ, id string
+	version uint64
+}
+
+// columns of EventsTable that the guard reads, by name.
+func eventColumn(name string) int {
+	for i, c := range EventsTable.Columns {
+		if c == name {
+			return i
+		}
+	}
+	panic("projections: mallbots.events has no column " + name)
+}
+
+var (
+	colType, colID, colVersion = eventColumn("aggregate_type"), eventColumn("aggregate_id"), eventColumn("aggregate_version")
+	// contentColumns are what make two rows of one key the same event.
+	contentColumns = []string{"event_id", "event_type", "occurred_at_ms", "command_id", "correlation_id", "causation_id", "payload", "prev_hash", "hash"}
+	contentIndexes = func() []int {
+		out := make([]int, len(contentColumns))
+		for i, c := range contentColumns {
+			out[i] = eventColumn(c)
+		}
+		return out
+	}()
+)
+
+func keyOf(r warehouse.Row) eventKey {
+	return eventKey{typ: r.Values[colType].(string), id: r.Values[colID].(string), version: r.Values[colVersion].(uint64)}
+}
+
+func contentOf(r warehouse.Row) string {
+	var b strings.Builder
+	for _, i := range contentIndexes {
+		fmt.Fprintf(&b, "%v\x00", r.Values[i])
+	}
+	return b.String()
+}
+
+// conflicts refuses each row whose key held (what the table holds) or an
+// earlier row maps to other content.
+func conflicts(rows []warehouse.Row, held map[eventKey]string) map[int]error {
+	seen := map[eventKey]string{}
+	for k, c := range held {
+		seen[k] = c
+	}
+	out := map[int]error{}
+	for i, r := range rows {
+		k, c := keyOf(r), contentOf(r)
+		first, ok := seen[k]
+		switch {
+		case !ok:
+			seen[k] = c
+		case first != c:
+			out[i] = fmt.Errorf("mallbots.events holds %s %s v%d with other content (event id, payload or hashes differ): a changed copy of an event is refused, the first row stays",
+				k.typ, k.id, k.version)
+		}
+	}
+	return out
+}
+
+// guardEvents is the events projection's Guard: it reads the rows the
+// table holds for the batch's aggregates and refuses the conflicting ones.
+func guardEvents(ctx context.Context, ch driver.Conn, rows []warehouse.Row) (map[int]error, error) {
+	ids := map[string]bool{}
+	var list []string
+	for _, r := range rows {
+		if id := keyOf(r).id; !ids[id] {
+			ids[id] = true
+			list = append(list, id)
+		}
+	}
+	// One placeholder per id, bound client-side (18.16 has no server-side
+	// parameters, and a bound slice is an Array, which IN refuses there).
+	args := make([]any, len(list))
+	for i, id := range list {
+		args[i] = id
+	}
+	q := "SELECT aggregate_type, aggregate_id, aggregate_version, " + strings.Join(contentColumns, ", ") +
+		" FROM " + warehouse.Database + "." + EventsTable.Name +
+		" WHERE aggregate_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(list)), ", ") + ")"
+	res, err := ch.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the events held for %d aggregates: %w", len(list), err)
+	}
+	defer res.Close()
+	held := map[eventKey]string{}
+	for res.Next() {
+		var k eventKey
+		var eventID, eventType, commandID, correlationID, causationID, payload, prevHash, hash string
+		var occurredMs uint64
+		if err := res.Scan(&k.typ, &k.id, &k.version, &eventID, &eventType, &occurredMs, &commandID, &correlationID, &causationID, &payload, &prevHash, &hash); err != nil {
+			return nil, err
+		}
+		row := make([]any, len(EventsTable.Columns))
+		for i, v := range []any{eventID, eventType, occurredMs, commandID, correlationID, causationID, payload, prevHash, hash} {
+			row[contentIndexes[i]] = v
+		}
+		if _, ok := held[k]; !ok {
+			held[k] = contentOf(warehouse.Row{Values: row})
+		}
+	}
+	return conflicts(rows, held), res.Err()
+}
