@@ -58,7 +58,7 @@ type ProjectionStats struct {
 	CommitFailures int64 `json:"commitFailures"`
 }
 
-func (s *server) projectionRoutes(mux *http.ServeMux) {
+func (s *server) projectionRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/projections", func(w http.ResponseWriter, r *http.Request) {
 		if s.Projections == nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "this instance does not report projections")

@@ -59,7 +59,7 @@ func TestTheWholeSystemRunsAgainstASASLBroker(t *testing.T) {
 	}
 
 	// The system works end to end: API → Kafka → processor → view → ClickHouse.
-	api := testkit.API{T: t, Base: "http://" + a.HTTPAddr()}
+	api := testkit.API{T: t, Base: "http://" + a.HTTPAddr(), Token: issue(t, a.Issuer(), operator)}
 	id := api.Do("POST", "/api/stores", map[string]any{"name": "SASL Books", "location": "Level 9"}).Expect(t, http.StatusCreated).S("id")
 	api.Do("GET", "/api/stores/"+id, nil).Expect(t, http.StatusOK)
 	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{a.ClickHouseAddr()}})
