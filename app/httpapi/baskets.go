@@ -39,7 +39,7 @@ func basketOut(s *schemas.Snapshot[contract.Basket]) basketJSON {
 	return basketJSON{ID: s.AggregateID, CustomerID: b.CustomerID, PaymentID: b.PaymentID, Items: items, Total: Money(baskets.Total(lines)), Status: b.Status, Version: s.Version}
 }
 
-func (s *server) basketRoutes(mux *http.ServeMux) {
+func (s *server) basketRoutes(mux *routes) {
 	mux.HandleFunc("POST /api/baskets", s.startBasket)
 	mux.HandleFunc("GET /api/baskets/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Baskets, r.PathValue("id"), baskets.ErrBasketNotFound, basketOut)
@@ -89,7 +89,7 @@ func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
 		ID         string `json:"id"`
 		CustomerID string `json:"customerId"`
 	}
-	if !readJSON(w, r, &in) {
+	if !readJSON(w, r, &in) || !s.mayActFor(w, r, in.CustomerID) {
 		return
 	}
 	id, ok := createID(w, r, in.ID)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/mallbots/mallbots/app/auth"
 	"github.com/mallbots/mallbots/processors/customers"
 	"github.com/mallbots/mallbots/schemas"
 	contract "github.com/mallbots/mallbots/schemas/customers"
@@ -21,7 +22,7 @@ func customerOut(s *schemas.Snapshot[contract.Customer]) customerJSON {
 	return customerJSON{ID: s.AggregateID, Name: c.Name, SMSNumber: c.SMSNumber, Enabled: c.Enabled, Version: s.Version}
 }
 
-func (s *server) customerRoutes(mux *http.ServeMux) {
+func (s *server) customerRoutes(mux *routes) {
 	mux.HandleFunc("POST /api/customers", s.registerCustomer)
 	mux.HandleFunc("GET /api/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Customers, r.PathValue("id"), customers.ErrCustomerNotFound, customerOut)
@@ -56,7 +57,25 @@ func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd := &contract.RegisterCustomer{Name: in.Name, SMSNumber: in.SMSNumber}
 	cmd.AggregateID = id
-	s.send(w, r, cmd, true, awaitOn(s.Views.Customers))
+	s.sendThen(w, r, cmd, true, awaitOn(s.Views.Customers), s.signIn(r))
+}
+
+// signIn gives a kiosk the token of the customer it registered, so the
+// customer can shop at once (docs/domain.md, Who may do what): only with
+// the embedded issuer, and only for a kiosk.
+func (s *server) signIn(r *http.Request) func(*written) {
+	p, _ := principalOf(r.Context())
+	if p.Role != auth.Kiosk || s.Tokens == nil {
+		return nil
+	}
+	return func(out *written) {
+		tok, err := s.Tokens.Issue(auth.Principal{Role: auth.Customer, CustomerID: out.ID}, s.CustomerTokenTTL)
+		if err != nil {
+			s.Log.Error("signing a new customer's token failed; the customer is registered", "customer", out.ID, "err", err)
+			return
+		}
+		out.Token = tok
+	}
 }
 
 // customerCommand builds a write route for an existing customer; build

@@ -65,7 +65,7 @@ func botOut(s *schemas.Snapshot[contract.Bot]) botJSON {
 // depotRoutes: GET /api/depot/shopping/{id} (a shopping list, 404 "the
 // shopping list does not exist") and GET /api/depot/bots (every bot that
 // has ever been assigned, in id order; a bot without a row is idle).
-func (s *server) depotRoutes(mux *http.ServeMux) {
+func (s *server) depotRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/depot/shopping/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.ShoppingLists, r.PathValue("id"), depot.ErrShoppingListNotFound, shoppingListOut)
 	})

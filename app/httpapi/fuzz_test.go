@@ -248,6 +248,7 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			return
 		}
+		req.Header.Set("Authorization", "Bearer "+OperatorToken)
 		for _, line := range strings.Split(headers, "\n") {
 			name, value, ok := strings.Cut(line, ":")
 			if ok && validHeader(name, strings.TrimSpace(value)) {
@@ -384,7 +385,7 @@ func fuzzAPI(f *testing.F, sd *serde.Serde) http.Handler {
 		ShoppingLists: fuzzView(f, ctx, tt, sd, topics.ShoppingLists.Table, true, depot.ShoppingList{ID: fuzzID, OrderID: fuzzID, AvailableAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}),
 		Bots:          fuzzView(f, ctx, tt, sd, topics.Bots.Table, false, depot.Bot{ID: fuzzID, Status: "active", ShoppingListID: fuzzID}),
 	}
-	return New(Deps{
+	return New(WithTestAuth(Deps{
 		Commands:    fuzzSender{sd: sd},
 		Views:       views,
 		Sagas:       fuzzSagas{},
@@ -394,7 +395,7 @@ func fuzzAPI(f *testing.F, sd *serde.Serde) http.Handler {
 		Ready:       func() error { return nil },
 		Timeout:     5 * time.Millisecond,
 		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}))
 }
 
 // fuzzView is a running view of table holding a snapshot of state under

@@ -25,7 +25,7 @@ const historyTimeout = 30 * time.Second
 // aggregate's state and version at that instant (default now), folded
 // from its events alone. 400 for an unknown type or a bad time, 404 when
 // the aggregate had no event yet at that instant.
-func (s *server) historyRoutes(mux *http.ServeMux) {
+func (s *server) historyRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/history/{type}/{id}", func(w http.ResponseWriter, r *http.Request) {
 		at, ok := instant(w, r.URL.Query().Get("at"))
 		if !ok {

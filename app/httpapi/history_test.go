@@ -32,7 +32,9 @@ func (f *fakeHistory) AsOf(_ context.Context, typ, id string, at time.Time) (*re
 func getHistory(t *testing.T, h *fakeHistory, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	New(Deps{History: h, Ready: func() error { return nil }}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", "Bearer "+OperatorToken)
+	New(WithTestAuth(Deps{History: h, Ready: func() error { return nil }})).ServeHTTP(rec, req)
 	return rec
 }
 

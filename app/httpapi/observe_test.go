@@ -55,9 +55,11 @@ func TestHealthServesMetricsAndObservesRoutePatterns(t *testing.T) {
 // series.
 func TestTheAPIObservesRequestsByRoutePattern(t *testing.T) {
 	o := &observed{}
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{Observability: httpapi.Observability{ObserveRequest: o.observe}}))
+	srv := httptest.NewServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{Observability: httpapi.Observability{ObserveRequest: o.observe}})))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/api/search/orders/3f0c0000-0000-0000-0000-000000000000")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/search/orders/3f0c0000-0000-0000-0000-000000000000", nil)
+	req.Header.Set("Authorization", "Bearer "+httpapi.OperatorToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

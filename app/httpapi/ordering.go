@@ -35,7 +35,7 @@ func orderOut(s *schemas.Snapshot[contract.Order]) orderJSON {
 	return out
 }
 
-func (s *server) orderRoutes(mux *http.ServeMux) {
+func (s *server) orderRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Orders, r.PathValue("id"), ordering.ErrOrderNotFound, orderOut)
 	})

@@ -42,7 +42,7 @@ func invoiceOut(s *schemas.Snapshot[contract.Invoice]) invoiceJSON {
 // speaks of the saga's ConfirmPayment; a read says what is missing.
 var paymentNotFound = aggregate.Reject(aggregate.NotFound, payments.ErrPaymentNotFound.Code, "the payment does not exist")
 
-func (s *server) paymentRoutes(mux *http.ServeMux) {
+func (s *server) paymentRoutes(mux *routes) {
 	mux.HandleFunc("POST /api/payments", s.authorizePayment)
 	mux.HandleFunc("GET /api/payments/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Payments, r.PathValue("id"), paymentNotFound, paymentOut)
@@ -63,7 +63,7 @@ func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {
 		CustomerID string `json:"customerId"`
 		Amount     *Money `json:"amount"`
 	}
-	if !readJSON(w, r, &in) {
+	if !readJSON(w, r, &in) || !s.mayActFor(w, r, in.CustomerID) {
 		return
 	}
 	if in.Amount == nil {

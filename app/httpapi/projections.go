@@ -59,7 +59,7 @@ type ProjectionStats struct {
 	Conflicts      int64 `json:"conflicts"` // records refused: their key is held with other content
 }
 
-func (s *server) projectionRoutes(mux *http.ServeMux) {
+func (s *server) projectionRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/projections", func(w http.ResponseWriter, r *http.Request) {
 		if s.Projections == nil {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "this instance does not report projections")

@@ -28,7 +28,7 @@ type sagaJSON struct {
 	Version          int64      `json:"version"`
 }
 
-func (s *server) sagaRoutes(mux *http.ServeMux) {
+func (s *server) sagaRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/ordering/{id}/saga", func(w http.ResponseWriter, r *http.Request) {
 		sg, err := s.Sagas.Get(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -36,7 +36,7 @@ func (s *server) sagaRoutes(mux *http.ServeMux) {
 			return
 		}
 		if sg == nil {
-			writeError(w, http.StatusNotFound, "saga_not_found", "no create-order saga for this order (yet)")
+			notFound(w, sagaNotFound)
 			return
 		}
 		out := sagaJSON{OrderID: sg.OrderID, Status: sg.Status, Step: sg.Step, Compensating: sg.Status == "compensating",

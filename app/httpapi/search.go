@@ -64,7 +64,7 @@ type searchItemJSON struct {
 // timeFormat is RFC 3339 with milliseconds, the precision orders keep.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-func (s *server) searchRoutes(mux *http.ServeMux) {
+func (s *server) searchRoutes(mux *routes) {
 	mux.HandleFunc("POST /api/search/orders", s.searchOrders)
 	mux.HandleFunc("GET /api/search/orders/{id}", s.searchedOrder)
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mallbots/mallbots/app/auth"
 	"github.com/mallbots/mallbots/emitters"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/views/state"
@@ -47,6 +48,17 @@ type Deps struct {
 	// Observability serves /metrics, times requests and traces them
 	// (observe.go); the zero value does none of it.
 	Observability
+	// Auth verifies the bearer token every /api request must carry
+	// (authn.go); nil: every /api request is refused with 401. What each
+	// role may do is the rule table (access.go).
+	Auth auth.Verifier
+	// Tokens, when set, signs the token a kiosk's POST /api/customers
+	// answers for the new customer; nil (an external issuer signs the
+	// tokens): the answer carries none.
+	Tokens TokenIssuer
+	// CustomerTokenTTL is how long that token is valid; default
+	// DefaultCustomerTokenTTL.
+	CustomerTokenTTL time.Duration
 }
 
 type server struct{ Deps }
@@ -59,11 +71,35 @@ func New(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.CustomerTokenTTL == 0 {
+		d.CustomerTokenTTL = DefaultCustomerTokenTTL
+	}
+	if d.Auth == nil {
+		d.Log.Error("the HTTP API has no token verifier: every /api request is refused with 401")
+	}
+	s, mux := build(d)
+	return s.middleware(s.authenticate(mux))
+}
+
+// RegisteredRoutes lists every /api route the API registers, as its
+// access rule names it (access.go): the access matrix test calls each.
+func RegisteredRoutes() []string {
+	_, m := buildRoutes(Deps{Log: slog.New(slog.DiscardHandler)})
+	return m.registered
+}
+
+func build(d Deps) (*server, *http.ServeMux) {
+	s, m := buildRoutes(d)
+	return s, m.mux
+}
+
+func buildRoutes(d Deps) (*server, *routes) {
 	s := &server{d}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
-	mux.HandleFunc("GET /readyz", s.readyz)
-	d.routeMetrics(mux)
+	raw := http.NewServeMux()
+	raw.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
+	raw.HandleFunc("GET /readyz", s.readyz)
+	d.routeMetrics(raw)
+	mux := &routes{mux: raw, s: s}
 	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)
 	s.sagaRoutes(mux)
@@ -75,10 +111,10 @@ func New(d Deps) http.Handler {
 	s.searchRoutes(mux)
 	s.historyRoutes(mux)
 	s.projectionRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	raw.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})
-	return s.middleware(mux)
+	return s, mux
 }
 
 // Health serves only /healthz and /readyz (and /metrics when obs has a
@@ -179,6 +215,8 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 type written struct {
 	ID      string `json:"id"`
 	Version int64  `json:"version"`
+	// Token is a new customer's token, for the kiosk that registered them.
+	Token string `json:"token,omitempty"`
 }
 
 // awaitView waits until a view shows the version a command produced.
@@ -197,6 +235,12 @@ func awaitOn[S any](v *state.View[S]) awaitView {
 // → command id), the result, read-your-writes on the view, and the
 // response.
 func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Command, created bool, await awaitView) {
+	s.sendThen(w, r, cmd, created, await, nil)
+}
+
+// sendThen is send with a last word on a successful answer (then may be
+// nil).
+func (s *server) sendThen(w http.ResponseWriter, r *http.Request, cmd schemas.Command, created bool, await awaitView, then func(*written)) {
 	meta := cmd.CommandMetadata()
 	if m := r.Header.Get("If-Match"); m != "" {
 		v, err := strconv.ParseInt(m, 10, 64)
@@ -236,7 +280,11 @@ func (s *server) send(w http.ResponseWriter, r *http.Request, cmd schemas.Comman
 	if created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, written{ID: res.AggregateID, Version: res.Version})
+	out := written{ID: res.AggregateID, Version: res.Version}
+	if then != nil {
+		then(&out)
+	}
+	writeJSON(w, status, out)
 }
 
 // unsent answers a command (or a claim) that Kafka did not take.

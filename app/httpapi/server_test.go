@@ -39,10 +39,10 @@ func (failingSender) SendAndWait(context.Context, schemas.Command) (schemas.Comm
 
 func apiWith(t *testing.T, commands httpapi.CommandSender) (*httptest.Server, *testkit.LogBuffer) {
 	var logs testkit.LogBuffer
-	srv := httptest.NewServer(httpapi.New(httpapi.Deps{
+	srv := httptest.NewServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{
 		Commands: commands, Timeout: time.Minute,
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	return srv, &logs
 }
@@ -54,6 +54,7 @@ func TestAClientThatGoesAwayBeforeItsResultIsNotAnError(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/customers",
 		strings.NewReader(`{"name":"John Smith","smsNumber":"555-0100"}`))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+httpapi.OperatorToken)
 	go func() { <-sender.called; cancel() }()
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
@@ -69,7 +70,7 @@ func TestAClientThatGoesAwayBeforeItsResultIsNotAnError(t *testing.T) {
 
 func TestACommandKafkaRefusesIsA503AndAnError(t *testing.T) {
 	srv, logs := apiWith(t, failingSender{})
-	api := testkit.API{T: t, Base: srv.URL}
+	api := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}
 	r := api.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"}).
 		Expect(t, http.StatusServiceUnavailable)
 	if !strings.Contains(r.S("message"), "retry with the same Idempotency-Key") {
@@ -92,15 +93,15 @@ func (panickingSender) SendAndWait(context.Context, schemas.Command) (schemas.Co
 // its ErrorLog (which a program that set slog's default files at INFO).
 func TestAPanicInAHandlerIsA500AndAnError(t *testing.T) {
 	var logs, errorLog testkit.LogBuffer
-	srv := httptest.NewUnstartedServer(httpapi.New(httpapi.Deps{
+	srv := httptest.NewUnstartedServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{
 		Commands: panickingSender{}, Timeout: time.Minute,
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}))
+	})))
 	srv.Config.ErrorLog = log.New(&errorLog, "", 0)
 	srv.Start()
 	defer srv.Close()
 
-	r := testkit.API{T: t, Base: srv.URL}.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"})
+	r := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"})
 
 	r.Expect(t, http.StatusInternalServerError)
 	if r.S("code") != "internal" || !strings.Contains(r.S("message"), "the server failed while handling the request") {
@@ -150,6 +151,7 @@ func send(t *testing.T, base, method, path, contentType, body string, headers ..
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	req.Header.Set("Authorization", "Bearer "+httpapi.OperatorToken)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

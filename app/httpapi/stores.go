@@ -43,7 +43,7 @@ func productOut(p *schemas.Snapshot[contract.Product]) productJSON {
 	return productJSON{ID: p.AggregateID, StoreID: st.StoreID, Name: st.Name, Description: st.Description, SKU: st.SKU, Price: Money(st.PriceCents), Removed: st.Removed, Version: p.Version, Category: st.Category}
 }
 
-func (s *server) storeRoutes(mux *http.ServeMux) {
+func (s *server) storeRoutes(mux *routes) {
 	mux.HandleFunc("POST /api/stores", s.createStore)
 	mux.HandleFunc("GET /api/stores", s.listStores(false))
 	mux.HandleFunc("GET /api/stores/participating", s.listStores(true))
@@ -53,27 +53,38 @@ func (s *server) storeRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/stores/{storeId}/products", s.addProduct)
 	// "/api/stores/products/{id}" and "/api/stores/{storeId}/products" both
 	// match "/api/stores/products/products", which net/http refuses to
-	// register, so these two-segment routes dispatch by hand.
-	mux.HandleFunc("GET /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+	// register, so these two-segment routes dispatch by hand to routes
+	// guarded under the patterns the docs write.
+	getProduct := mux.guard("GET /api/stores/products/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.getProduct(w, r, r.PathValue("id"))
+	})
+	listProducts := mux.guard("GET /api/stores/{storeId}/products", func(w http.ResponseWriter, r *http.Request) {
+		s.listProducts(w, r, r.PathValue("storeId"))
+	})
+	removeProduct := mux.guard("DELETE /api/stores/products/{id}", s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) {
+		return &contract.RemoveProduct{}, true
+	}))
+	disableParticipation := mux.guard("DELETE /api/stores/{id}/participating", s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} }))
+	mux.dispatch("GET /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.PathValue("a") == "products":
-			s.getProduct(w, r, r.PathValue("b"))
+			r.SetPathValue("id", r.PathValue("b"))
+			getProduct(w, r)
 		case r.PathValue("b") == "products":
-			s.listProducts(w, r, r.PathValue("a"))
+			r.SetPathValue("storeId", r.PathValue("a"))
+			listProducts(w, r)
 		default:
 			writeError(w, http.StatusNotFound, "route_not_found", "no route GET "+r.URL.Path)
 		}
 	})
-	mux.HandleFunc("DELETE /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+	mux.dispatch("DELETE /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.PathValue("a") == "products":
 			r.SetPathValue("id", r.PathValue("b"))
-			s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) {
-				return &contract.RemoveProduct{}, true
-			})(w, r)
+			removeProduct(w, r)
 		case r.PathValue("b") == "participating":
 			r.SetPathValue("id", r.PathValue("a"))
-			s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} })(w, r)
+			disableParticipation(w, r)
 		default:
 			writeError(w, http.StatusNotFound, "route_not_found", "no route DELETE "+r.URL.Path)
 		}

@@ -109,6 +109,9 @@ type Config struct {
 	// "all" is everything; names add, "-name" removes.
 	Components []string
 
+	// Auth is how the HTTP API authenticates its callers (auth.go).
+	Auth AuthConfig
+
 	Log *slog.Logger
 }
 
@@ -158,6 +161,8 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, err)
 	}
 	c.DataDir = abs
+	c, authErrs := c.withAuthDefaults()
+	errs = append(errs, authErrs...)
 	return c, errors.Join(errs...)
 }
 

@@ -121,7 +121,8 @@ func TestAKeyIsBoundAcrossAPIInstances(t *testing.T) {
 		firsts[i] = keyed(t, a, keys[i], "POST", "/api/customers", body(i)).Expect(t, http.StatusCreated)
 	}
 
-	b := testkit.API{T: t, Base: "http://" + secondAPI(t).HTTPAddr()}
+	b := a
+	b.Base = "http://" + secondAPI(t).HTTPAddr() // the same key signs both instances' tokens
 	for i, key := range keys {
 		expectReused(t, keyed(t, b, key, "POST", "/api/customers", map[string]any{"name": "Someone Else", "smsNumber": "555-0100"}),
 			key, "POST /api/customers with another body or If-Match")
@@ -145,7 +146,8 @@ func secondAPI(t *testing.T) *system.System {
 	s, err := system.Start(ctx, system.Config{
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", InstanceID: "second-api", Components: []string{system.ComponentAPI},
 		Brokers: sys.Brokers(), SchemaRegistry: sys.RegistryURL(), ClickHouse: sys.ClickHouseAddr(), KafkaCredentialsDir: sys.CredentialsDir(),
-		Log: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Auth: system.AuthConfig{SigningKey: sharedSigningKey},
+		Log:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal("start a second API instance: ", err)

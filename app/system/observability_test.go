@@ -137,7 +137,7 @@ func TestMetricsHaveValuesAfterALoadRun(t *testing.T) {
 	})
 	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	summary, err := loadgen.Run(lctx, loadgen.Config{API: "http://" + sys.HTTPAddr(), Shoppers: 30, Rate: 15, Seed: 60, OrderTimeout: time.Minute})
+	summary, err := loadgen.Run(lctx, loadgen.Config{API: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator), Shoppers: 30, Rate: 15, Seed: 60, OrderTimeout: time.Minute})
 	stopSampling()
 	wg.Wait()
 	if err != nil || summary.Errors > 0 {

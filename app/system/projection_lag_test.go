@@ -89,7 +89,7 @@ func TestClickHouseStoppedForThirtySecondsUnderLoad(t *testing.T) {
 	wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		summary, loadErr = loadgen.Run(ctx, loadgen.Config{API: "http://" + sys.HTTPAddr(), Shoppers: 150, Rate: 4, Seed: 30, OrderTimeout: time.Minute})
+		summary, loadErr = loadgen.Run(ctx, loadgen.Config{API: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator), Shoppers: 150, Rate: 4, Seed: 30, OrderTimeout: time.Minute})
 	})
 	t.Cleanup(wg.Wait)
 	// Every 200ms: each check asks the loaded system for its report.

@@ -54,7 +54,8 @@ func runMain(m *testing.M) int {
 	sys, err = system.Start(ctx, system.Config{
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
-		Log: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Auth: system.AuthConfig{SigningKey: signingKey(dir)}, // shared with secondAPI
+		Log:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 
 		TracerProvider: tracerProvider(), // observability_test.go
 	})
@@ -79,7 +80,10 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-func api(t *testing.T) testkit.API { return testkit.API{T: t, Base: "http://" + sys.HTTPAddr()} }
+// api is a client of the system's API as the operator (auth_test.go).
+func api(t *testing.T) testkit.API {
+	return testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator)}
+}
 
 func createStore(t *testing.T, name string) string {
 	t.Helper()

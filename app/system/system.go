@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mallbots/mallbots/app/auth"
 	"github.com/mallbots/mallbots/app/httpapi"
 	"github.com/mallbots/mallbots/app/replay"
 	"github.com/mallbots/mallbots/emitters"
@@ -82,6 +83,8 @@ type System struct {
 	// runtime is what the processors' groups run on (startProcessors),
 	// the API's Idempotency-Keys included (startAPI).
 	runtime *engine.Runtime
+	// issuer is the API's embedded token issuer (auth.go).
+	issuer *auth.Issuer
 }
 
 type check struct {
@@ -424,6 +427,10 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	if err := s.runProcessors(runCtx, idempotency.Groups(s.runtime)); err != nil {
 		return err
 	}
+	verifier, tokens, err := s.startAuth(runCtx)
+	if err != nil {
+		return err
+	}
 	views, err := s.startViews(runCtx)
 	if err != nil {
 		return err
@@ -466,7 +473,8 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: s.report, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability()})
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: s.report, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability(),
+		Auth: verifier, Tokens: tokens, CustomerTokenTTL: s.cfg.Auth.CustomerTokenTTL})
 	return s.serveHTTP(handler)
 }
 

@@ -34,7 +34,7 @@ func loadedMall(t *testing.T) loadgen.Summary {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		loadRun.summary, loadRun.err = loadgen.Run(ctx, loadgen.Config{
-			API: "http://" + sys.HTTPAddr(), Shoppers: loadShoppers, Rate: 50, Seed: 5, OrderTimeout: time.Minute,
+			API: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator), Shoppers: loadShoppers, Rate: 50, Seed: 5, OrderTimeout: time.Minute,
 		})
 	})
 	s := loadRun.summary

@@ -174,7 +174,21 @@ func (in *instance) kafkaAs(role string) []kgo.Opt {
 	return append([]kgo.Opt{kgo.SeedBrokers(in.kafka)}, auth.KgoOpts()...)
 }
 
-func (in *instance) api() testkit.API { return testkit.API{T: in.t, Base: "http://" + in.http} }
+// api is a client of the instance's API as the operator, with a token
+// `mallbots token` signs from the instance's data directory.
+func (in *instance) api() testkit.API {
+	return testkit.API{T: in.t, Base: "http://" + in.http, Token: in.token("--role", "operator")}
+}
+
+// token runs `mallbots token` with args on the instance's data directory.
+func (in *instance) token(args ...string) string {
+	in.t.Helper()
+	out, err := exec.Command(binary, append([]string{"token", "--data-dir", in.dataDir}, args...)...).Output()
+	if err != nil {
+		in.t.Fatalf("mallbots token %v: %v", args, err)
+	}
+	return strings.TrimSpace(string(out))
+}
 
 // clickhouse connects to the instance's ClickHouse until the test ends.
 func (in *instance) clickhouse() driver.Conn {
@@ -202,6 +216,7 @@ func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
 		wg      sync.WaitGroup
 	)
 	client := &http.Client{Timeout: 10 * time.Second}
+	token := in.token("--role", "operator")
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
 		go func() {
@@ -214,7 +229,10 @@ func TestKillMinus9LosesNothingAcknowledged(t *testing.T) {
 				}
 				id := uuid.NewString()
 				body := fmt.Sprintf(`{"id":%q,"name":"Store %s","location":"Level 1"}`, id, id[:8])
-				resp, err := client.Post("http://"+in.http+"/api/stores", "application/json", strings.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, "http://"+in.http+"/api/stores", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
 				if err != nil {
 					return // the process is gone
 				}

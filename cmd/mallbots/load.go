@@ -20,13 +20,18 @@ type loadCmd struct {
 	OrderTimeout time.Duration `help:"How long a shopper follows its order." default:"2m"`
 	Seed         uint64        `help:"Random seed (0: from the clock)."`
 	Clickhouse   string        `help:"ClickHouse native address to compare the summary with (empty: skip)." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE_COMPARE"`
+	DataDir      string        `help:"The data directory of the mallbots run whose key signs the load's operator token, unless MALLBOTS_API_TOKEN (or _FILE) gives one." default:".mallbots" env:"MALLBOTS_DATA_DIR"`
 }
 
 func (l *loadCmd) Run() error {
 	ctx, stop := interruptible()
 	defer stop()
+	token, err := apiToken(l.DataDir)
+	if err != nil {
+		return err
+	}
 	s, err := loadgen.Run(ctx, loadgen.Config{
-		API: l.API, Shoppers: l.Shoppers, Rate: l.Rate, Concurrency: l.Concurrency,
+		API: l.API, Token: token, Shoppers: l.Shoppers, Rate: l.Rate, Concurrency: l.Concurrency,
 		DisabledShare: l.Disabled, UnderpayShare: l.Underpay, CancelShare: l.Cancel, RemoveShare: l.Remove,
 		OrderTimeout: l.OrderTimeout, Seed: l.Seed, Progress: os.Stdout,
 	})

@@ -30,6 +30,7 @@ type cli struct {
 	Schemas schemasCmd `cmd:"" help:"Check the Avro contract against a live schema registry."`
 	Migrate migrateCmd `cmd:"" help:"Apply the ClickHouse migrations embedded in the binary (the one-shot job of a distributed deployment)."`
 	Health  healthCmd  `cmd:"" help:"Probe a role's /readyz or /healthz (a container healthcheck); exits non-zero unless it answers 200."`
+	Token   tokenCmd   `cmd:"" help:"Print a bearer token for the HTTP API, signed with the key in the data directory (TOKEN=$(mallbots token --role operator))."`
 }
 
 func main() {

@@ -19,7 +19,7 @@ import (
 // runs, ends with an orders table equal to the live one, row for row.
 func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
 	in := startInstance(t)
-	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--shoppers", "40", "--rate", "40", "--seed", "11")
+	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--data-dir", in.dataDir, "--shoppers", "40", "--rate", "40", "--seed", "11")
 	if out, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("mallbots load: %v\n%s", err, out)
 	}
@@ -58,8 +58,11 @@ func TestReplayProjectionOrdersEndsWithTheLiveTable(t *testing.T) {
 // waitForNoLag polls GET /api/projections until the projection has no lag.
 func waitForNoLag(t *testing.T, in *instance, projection string) {
 	t.Helper()
+	analyst := in.token("--role", "analyst")
 	testkit.Eventually(t, 60*time.Second, func() (bool, string) {
-		resp, err := http.Get("http://" + in.http + "/api/projections")
+		req, _ := http.NewRequest(http.MethodGet, "http://"+in.http+"/api/projections", nil)
+		req.Header.Set("Authorization", "Bearer "+analyst)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false, err.Error()
 		}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/app/system"
-	"github.com/mallbots/mallbots/tools/sample"
 )
 
 type runCmd struct {
@@ -40,6 +39,7 @@ type runCmd struct {
 	MemoryLimit         string        `help:"A soft limit on this process's Go memory, as GOMEMLIMIT takes it (900MiB, 2GiB; off for none): near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which starting (every store recovering its table at once) otherwise does. GOMEMLIMIT, when set, wins." default:"900MiB" env:"MALLBOTS_MEMORY_LIMIT"`
 	OtlpEndpoint        string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
 	kafkaSecurity
+	authFlags
 }
 
 // limitMemory sets the Go runtime's soft memory limit from --memory-limit,
@@ -114,6 +114,10 @@ func (r *runCmd) Run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	apiAuth, err := r.authConfig()
+	if err != nil {
+		return err
+	}
 	sys, err := system.Start(ctx, system.Config{
 		ChainKey: chainKey,
 		DataDir:  r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
@@ -127,6 +131,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		Components: strings.Split(r.Components, ","),
 
 		OTLPEndpoint: r.OtlpEndpoint,
+		Auth:         apiAuth,
 	})
 	if err != nil {
 		return err
@@ -152,17 +157,18 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		"api", "http://"+sys.HTTPAddr(), "kafka", sys.Brokers(), "schema_registry", sys.RegistryURL(),
 		"clickhouse", sys.ClickHouseAddr())
 	if r.SampleTraffic {
-		if err := sample.Run(ctx, "http://"+sys.HTTPAddr(), os.Stdout); err != nil {
+		if err := runSample(ctx, sys); err != nil {
 			log.Error("sample traffic failed", "err", err)
 		}
 		ch := port(sys.ClickHouseAddr())
 		fmt.Fprintf(os.Stdout, "\nWhere to look:\n"+
-			"  curl http://%[1]s/api/stores\n"+
+			"  TOKEN=$(bin/mallbots token --role operator --data-dir %[4]s)\n"+
+			"  curl -H \"Authorization: Bearer $TOKEN\" http://%[1]s/api/stores\n"+
 			"  clickhouse-client --port %[2]s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n"+
 			"  clickhouse-client --port %[2]s --query 'SELECT status, count() FROM mallbots.orders FINAL GROUP BY status'\n"+
 			"  clickhouse-client --port %[2]s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n"+
 			"  clickhouse-client --port %[2]s --query 'SELECT kind, text FROM mallbots.notifications FINAL ORDER BY sent_at'\n"+
-			"  more shoppers: bin/mallbots load --api http://%[1]s --clickhouse %[3]s --shoppers 100\n"+
+			"  more shoppers: bin/mallbots load --api http://%[1]s --clickhouse %[3]s --data-dir %[4]s --shoppers 100\n"+
 			"  data: %[4]s\n",
 			sys.HTTPAddr(), ch, sys.ClickHouseAddr(), r.DataDir)
 		if ext, adm := sys.ClientProperties(); ext != "" {

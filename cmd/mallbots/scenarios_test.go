@@ -23,33 +23,37 @@ func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
 	// 3. Given store "Nic & Naks" exists, creating product "Wizard w/ crystal" priced 9.98 succeeds.
 	nic := a.Do("POST", "/api/stores", map[string]any{"name": "Nic & Naks", "location": "Level 2"}).Expect(t, http.StatusCreated).S("id")
 	a.Do("POST", "/api/stores/"+nic+"/products", map[string]any{"name": "Wizard w/ crystal", "price": 9.98}).Expect(t, http.StatusCreated)
-	// 4. Registering customer "John Smith" succeeds.
-	john := a.Do("POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"}).Expect(t, http.StatusCreated).S("id")
+	// 4. Registering customer "John Smith" succeeds: at a kiosk, which
+	// gets John's token; John shops with it from here on.
+	registered := a.As(in.token("--role", "kiosk")).Do("POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"}).Expect(t, http.StatusCreated)
+	john, shopper := registered.S("id"), a.As(registered.S("token"))
+	a.As("").Do("GET", "/api/customers/"+john, nil).Expect(t, http.StatusUnauthorized)
+	shopper.Do("GET", "/api/customers/"+john, nil).Expect(t, http.StatusOK)
 	// 5. A registered customer can start a basket.
-	basket := a.Do("POST", "/api/baskets", map[string]any{"customerId": john}).Expect(t, http.StatusCreated).S("id")
+	basket := shopper.Do("POST", "/api/baskets", map[string]any{"customerId": john}).Expect(t, http.StatusCreated).S("id")
 	// 6. Given a store with "Wizard w/ crystal" at 9.99, adding 10 of it to an open basket succeeds.
 	a.Do("PUT", "/api/stores/"+waldorf+"/participating", nil).Expect(t, http.StatusOK)
 	wizard := a.Do("POST", "/api/stores/"+waldorf+"/products", map[string]any{"name": "Wizard w/ crystal", "price": 9.99}).Expect(t, http.StatusCreated).S("id")
-	a.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": wizard, "quantity": 10}).Expect(t, http.StatusOK)
+	shopper.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": wizard, "quantity": 10}).Expect(t, http.StatusOK)
 	// 7. Adding a product that does not exist fails with "product fallback failed: product was not located".
-	a.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": "4d1f4b7e-2b1e-4a6c-9a61-1b2c3d4e5f60", "quantity": 1}).
+	shopper.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": "4d1f4b7e-2b1e-4a6c-9a61-1b2c3d4e5f60", "quantity": 1}).
 		ExpectError(t, http.StatusNotFound, "product fallback failed: product was not located")
 
 	// The happy path: authorize, check out, the bots collect, pay at pickup.
-	payment := a.Do("POST", "/api/payments", map[string]any{"customerId": john, "amount": 99.90}).Expect(t, http.StatusCreated).S("id")
-	a.Do("PUT", "/api/baskets/"+basket+"/checkout", map[string]any{"paymentId": payment}).Expect(t, http.StatusOK)
+	payment := shopper.Do("POST", "/api/payments", map[string]any{"customerId": john, "amount": 99.90}).Expect(t, http.StatusCreated).S("id")
+	shopper.Do("PUT", "/api/baskets/"+basket+"/checkout", map[string]any{"paymentId": payment}).Expect(t, http.StatusOK)
 	order := basket
 	for _, status := range []string{"ready"} {
 		testkit.Eventually(t, 60*time.Second, func() (bool, string) {
-			r := a.Do("GET", "/api/ordering/"+order, nil)
+			r := shopper.Do("GET", "/api/ordering/"+order, nil)
 			return r.S("status") == status, r.Raw
 		})
 	}
 	testkit.Eventually(t, 10*time.Second, func() (bool, string) {
-		r := a.Do("GET", "/api/payments/invoices/"+order, nil)
+		r := shopper.Do("GET", "/api/payments/invoices/"+order, nil)
 		return r.Status == http.StatusOK && r.N("amount") == 99.9, r.Raw
 	})
-	a.Do("PUT", "/api/payments/invoices/"+order+"/pay", nil).Expect(t, http.StatusOK)
+	shopper.Do("PUT", "/api/payments/invoices/"+order+"/pay", nil).Expect(t, http.StatusOK)
 	testkit.Eventually(t, 10*time.Second, func() (bool, string) {
 		r := a.Do("GET", "/api/ordering/"+order, nil)
 		return r.S("status") == "completed", r.Raw
@@ -57,7 +61,7 @@ func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
 
 	// Shoppers in numbers: every order ends completed, rejected or
 	// canceled, and the load generator's summary equals ClickHouse's counts.
-	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--shoppers", "300", "--rate", "60", "--seed", "7")
+	load := exec.Command(binary, "load", "--api", "http://"+in.http, "--clickhouse", in.ch, "--data-dir", in.dataDir, "--shoppers", "300", "--rate", "60", "--seed", "7")
 	out, err := load.CombinedOutput()
 	if err != nil {
 		t.Fatalf("mallbots load: %v\n%s", err, out)

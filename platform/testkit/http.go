@@ -15,6 +15,14 @@ import (
 type API struct {
 	T    testing.TB
 	Base string
+	// Token, when set, is sent as "Authorization: Bearer <Token>".
+	Token string
+}
+
+// As is the client with another bearer token ("": none).
+func (a API) As(token string) API {
+	a.Token = token
+	return a
 }
 
 // Response is a decoded response.
@@ -48,6 +56,9 @@ func (a API) Do(method, path string, body any, headers ...string) Response {
 		a.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -267,6 +267,7 @@ func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
 func apiVersion(ctx context.Context, p *Proc, a Acked) (int64, error) {
 	path := map[string]string{"customer": "/api/customers/", "store": "/api/stores/"}[a.AggregateType] + a.AggregateID
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.API()+path, nil)
+	authorize(req, p.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err

@@ -26,7 +26,7 @@ func Duplicates(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Shoppers == 0 {
 		cfg.Shoppers = 50 // the saga needs orders to reply to
 	}
-	ledger, stop := load(&cfg, p.API)
+	ledger, stop := load(&cfg, p.API, p.Token)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 5))
 	pause(ctx, rng, 15*time.Second, 15*time.Second)
 	stop()

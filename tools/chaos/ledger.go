@@ -56,6 +56,7 @@ func (l *Ledger) Acked() []Acked {
 // until it is acknowledged, so client retries run through every fault.
 type Driver struct {
 	API     func() string // the API's base URL now (it may move between processes)
+	Token   string        // bearer token of every process's API (Proc.Token)
 	Workers int
 	Ledger  *Ledger
 	http    *http.Client
@@ -127,6 +128,7 @@ func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any
 		req, _ := http.NewRequestWithContext(ctx, method, d.API()+path, bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", key)
+		authorize(req, d.Token)
 		d.Ledger.sent.Add(1)
 		resp, err := d.http.Do(req)
 		if err != nil {

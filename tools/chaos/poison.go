@@ -42,7 +42,7 @@ func Poison(ctx context.Context, cfg Config) (Report, error) {
 		return r, err
 	}
 	defer p.Stop()
-	ledger, stop := load(&cfg, p.API)
+	ledger, stop := load(&cfg, p.API, p.Token)
 	defer stop()
 
 	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
@@ -131,7 +131,7 @@ func Poison(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r.Extra = append(r.Extra, fmt.Sprintf("poison records: %d, dead-lettered with a reason: %d, misrouted and forwarded: %d", len(poisons), lettered, answeredForwards))
 
-	bad, refused, problems := badRequests(ctx, p.API())
+	bad, refused, problems := badRequests(ctx, p.API(), p.Token)
 	r.Faults += bad
 	r.Problems = append(r.Problems, problems...)
 	r.Extra = append(r.Extra, fmt.Sprintf("bad HTTP requests: %d, answered 4xx with a message: %d", bad, refused))
@@ -307,7 +307,7 @@ func deadLetters(ctx context.Context, broker string) (map[string]string, error) 
 }
 
 // badRequests sends malformed, mistyped, huge and misrouted requests.
-func badRequests(ctx context.Context, api string) (sent, refused int, problems []string) {
+func badRequests(ctx context.Context, api, token string) (sent, refused int, problems []string) {
 	huge := bytes.Repeat([]byte("a"), 2<<20)
 	for _, b := range []struct {
 		what, method, path, body string
@@ -326,6 +326,7 @@ func badRequests(ctx context.Context, api string) (sent, refused int, problems [
 		sent++
 		req, _ := http.NewRequestWithContext(ctx, b.method, api+b.path, bytes.NewReader([]byte(b.body)))
 		req.Header.Set("Content-Type", "application/json")
+		authorize(req, token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			problems = append(problems, b.what+": "+err.Error())

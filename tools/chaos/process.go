@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mallbots/mallbots/app/auth"
 )
 
 // Proc is one `mallbots run` process.
@@ -33,6 +35,11 @@ type Proc struct {
 	Reg     string // embedded registry address
 	CH      string // managed ClickHouse address
 	Args    []string
+	// Token is an operator's bearer token for its API: every process of
+	// a scenario shares one signing key (--auth-signing-key), so it opens
+	// every process's API.
+	Token   string
+	keyFile string
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the current process has exited
 	logPath string
@@ -51,7 +58,7 @@ func FreeAddr() (string, error) {
 
 // NewProc prepares a process with its own data dir and free ports.
 func NewProc(name, binary, root string, args ...string) (*Proc, error) {
-	p := &Proc{Name: name, Binary: binary, DataDir: filepath.Join(root, name), Args: args}
+	p := &Proc{Name: name, Binary: binary, DataDir: filepath.Join(root, name), Args: args, keyFile: filepath.Join(root, "api-signing-key.pem")}
 	for _, a := range []*string{&p.HTTP, &p.Kafka, &p.Reg, &p.CH} {
 		addr, err := FreeAddr()
 		if err != nil {
@@ -60,7 +67,19 @@ func NewProc(name, binary, root string, args ...string) (*Proc, error) {
 		*a = addr
 	}
 	brokerCreds.Store(p.Kafka, p.credentialsDir())
+	key, err := auth.LoadOrCreateKey(p.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if p.Token, err = auth.NewIssuer(key).Issue(auth.Principal{Role: auth.Operator, Subject: "chaos"}, 24*time.Hour); err != nil {
+		return nil, err
+	}
 	return p, os.MkdirAll(p.DataDir, 0o755)
+}
+
+// authorize adds the process's token to a request to its API.
+func authorize(req *http.Request, token string) {
+	req.Header.Set("Authorization", "Bearer "+token)
 }
 
 // Start runs the process and waits until /readyz answers 200.
@@ -72,7 +91,7 @@ func (p *Proc) Start(ctx context.Context, within time.Duration) error {
 		return err
 	}
 	args := append([]string{"--log-level", "info", "run", "--data-dir", p.DataDir, "--http-addr", p.HTTP,
-		"--kafka-addr", p.Kafka, "--registry-addr", p.Reg, "--clickhouse-tcp-addr", p.CH}, p.Args...)
+		"--kafka-addr", p.Kafka, "--registry-addr", p.Reg, "--clickhouse-tcp-addr", p.CH, "--auth-signing-key", p.keyFile}, p.Args...)
 	p.cmd = exec.Command(p.Binary, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {

@@ -65,14 +65,14 @@ func (c *Config) logf(format string, args ...any) {
 
 // load runs the ledger driver and, if asked, background shoppers against
 // the API of p until stop is called; stop returns once they have stopped.
-func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
+func load(cfg *Config, api func() string, token string) (ledger *Ledger, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ledger = &Ledger{}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		(&Driver{API: api, Workers: cfg.Workers, Ledger: ledger}).Run(ctx)
+		(&Driver{API: api, Token: token, Workers: cfg.Workers, Ledger: ledger}).Run(ctx)
 	}()
 	if cfg.Shoppers > 0 {
 		wg.Add(1)
@@ -82,7 +82,7 @@ func load(cfg *Config, api func() string) (ledger *Ledger, stop func()) {
 			// fail, which the ledger's checks do not depend on; their
 			// orders by final status and rejections by reason are
 			// reported.
-			summary, _ := loadgen.Run(ctx, loadgen.Config{API: api(), Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+			summary, _ := loadgen.Run(ctx, loadgen.Config{API: api(), Token: token, Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
 			ledger.setShoppers(summary)
 		}()
 	}
@@ -144,7 +144,7 @@ func KillLoop(ctx context.Context, cfg Config) (Report, error) {
 		return r, err
 	}
 	defer p.Stop()
-	ledger, stop := load(&cfg, p.API)
+	ledger, stop := load(&cfg, p.API, p.Token)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	for i := 1; i <= cfg.Rounds && ctx.Err() == nil; i++ {
 		pause(ctx, rng, 1*time.Second, 4*time.Second)

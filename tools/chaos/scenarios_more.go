@@ -35,7 +35,7 @@ func TwoInstances(ctx context.Context, cfg Config) (Report, error) {
 		return r, err
 	}
 	defer b.Stop()
-	ledger, stop := load(&cfg, a.API)
+	ledger, stop := load(&cfg, a.API, a.Token)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 2))
 	rounds := max(cfg.Rounds, 1)
 	for i := 1; i <= rounds && ctx.Err() == nil; i++ {
@@ -90,7 +90,7 @@ func BrokerRestart(sync bool) func(context.Context, Config) (Report, error) {
 			return r, err
 		}
 		defer app.Stop()
-		ledger, stop := load(&cfg, app.API)
+		ledger, stop := load(&cfg, app.API, app.Token)
 		rng := rand.New(rand.NewPCG(cfg.Seed, 3))
 		for i := 1; i <= max(cfg.Rounds, 1) && ctx.Err() == nil; i++ {
 			pause(ctx, rng, 3*time.Second, 6*time.Second)
@@ -138,7 +138,7 @@ func ClickHouseOutage(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return r, err
 	}
-	ledger, stop := load(&cfg, p.API)
+	ledger, stop := load(&cfg, p.API, p.Token)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 4))
 	for i := 1; i <= max(cfg.Rounds, 1) && ctx.Err() == nil; i++ {
 		pause(ctx, rng, 3*time.Second, 5*time.Second)

@@ -72,8 +72,8 @@ func ThreeInstances(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r.Extra = append(r.Extra, "before the kill: "+ownership(owners))
 
-	ledger, stopLedger := load(&Config{Workers: cfg.Workers}, a.API)
-	shoppers := runShoppers(cfg.Shoppers, a.API())
+	ledger, stopLedger := load(&Config{Workers: cfg.Workers}, a.API, a.Token)
+	shoppers := runShoppers(cfg.Shoppers, a.API(), a.Token)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 5))
 	victims := []string{"b", "c"}
 	for i := 1; i <= max(cfg.Rounds, 1) && ctx.Err() == nil; i++ {
@@ -105,7 +105,7 @@ func ThreeInstances(ctx context.Context, cfg Config) (Report, error) {
 			return r, err
 		}
 		movedAfter := time.Since(killed)
-		applied, err := probePartitions(ctx, a.API(), lost, time.Minute)
+		applied, err := probePartitions(ctx, a.API(), a.Token, lost, time.Minute)
 		if err != nil {
 			stopLedger()
 			return r, err
@@ -253,13 +253,13 @@ func waitMoved(ctx context.Context, broker string, groups []string, victim strin
 // probePartitions registers a customer on each partition of the customers
 // group until every one is applied (201 within the API's request timeout):
 // the partitions are processed again. It returns when the last was.
-func probePartitions(ctx context.Context, api string, partitions []int32, within time.Duration) (time.Time, error) {
+func probePartitions(ctx context.Context, api, token string, partitions []int32, within time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(within)
 	var last time.Time
 	for _, p := range partitions {
 		for {
 			id := idOnPartition(p)
-			status, err := post(ctx, api+"/api/customers", map[string]any{"id": id, "name": "Probe", "smsNumber": "+15550199"})
+			status, err := post(ctx, api+"/api/customers", token, map[string]any{"id": id, "name": "Probe", "smsNumber": "+15550199"})
 			if err == nil && status == http.StatusCreated {
 				last = time.Now()
 				break
@@ -327,7 +327,7 @@ type shopperRun struct {
 }
 
 // runShoppers starts n shoppers at 5 a second (none when n is 0).
-func runShoppers(n int, api string) *shopperRun {
+func runShoppers(n int, api, token string) *shopperRun {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &shopperRun{cancel: cancel}
 	if n == 0 {
@@ -336,7 +336,7 @@ func runShoppers(n int, api string) *shopperRun {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.summary, _ = loadgen.Run(ctx, loadgen.Config{API: api, Shoppers: n, Rate: 5, Concurrency: 8, OrderTimeout: 30 * time.Second})
+		s.summary, _ = loadgen.Run(ctx, loadgen.Config{API: api, Token: token, Shoppers: n, Rate: 5, Concurrency: 8, OrderTimeout: 30 * time.Second})
 	}()
 	return s
 }
@@ -357,7 +357,7 @@ func (s *shopperRun) wait() loadgen.Summary {
 }
 
 // post sends a JSON body and returns the status.
-func post(ctx context.Context, url string, body any) (int, error) {
+func post(ctx context.Context, url, token string, body any) (int, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return 0, err
@@ -367,6 +367,7 @@ func post(ctx context.Context, url string, body any) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	authorize(req, token)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err

@@ -22,9 +22,10 @@ type counters struct {
 }
 
 type client struct {
-	base string
-	http *http.Client
-	c    *counters
+	base  string
+	token string
+	http  *http.Client
+	c     *counters
 }
 
 type reply struct {
@@ -89,6 +90,9 @@ func (cl *client) do(ctx context.Context, method, path string, body any, headers
 		return reply{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if cl.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

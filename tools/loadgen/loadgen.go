@@ -27,6 +27,9 @@ import (
 type Config struct {
 	// API is the HTTP API's base URL, e.g. http://127.0.0.1:8080.
 	API string
+	// Token is the bearer token every request carries (an operator's:
+	// the shoppers are also disabled and checked on).
+	Token string
 	// Shoppers is how many shoppers to run; default 100.
 	Shoppers int
 	// Rate is how many shoppers start per second; default 20.
@@ -146,7 +149,7 @@ func (s Summary) Print(w io.Writer) {
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	cfg.defaults()
 	c := &counters{}
-	cl := &client{base: cfg.API, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency}}, c: c}
+	cl := &client{base: cfg.API, token: cfg.Token, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency}}, c: c}
 	start := time.Now()
 	mall, err := setupMall(ctx, cl, cfg)
 	if err != nil {

@@ -12,10 +12,31 @@ import (
 	"time"
 )
 
+// Tokens are the bearer tokens the sample traffic sends: the operator
+// builds the mall, a kiosk registers the shopper, who then shops with the
+// token the registration answered.
+type Tokens struct {
+	Operator, Kiosk string
+}
+
 type client struct {
-	base string
-	http *http.Client
-	out  io.Writer
+	base  string
+	token string
+	http  *http.Client
+	out   io.Writer
+}
+
+// as is the client with another token.
+func (c *client) as(token string) *client {
+	cc := *c
+	cc.token = token
+	return &cc
+}
+
+func (c *client) authorize(req *http.Request) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 func (c *client) call(ctx context.Context, method, path string, body any) (map[string]any, error) {
@@ -32,6 +53,7 @@ func (c *client) call(ctx context.Context, method, path string, body any) (map[s
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
@@ -49,8 +71,8 @@ func (c *client) call(ctx context.Context, method, path string, body any) (map[s
 
 // Run creates two stores with products, changes a few things, and shows one
 // rule refusing a command.
-func Run(ctx context.Context, baseURL string, out io.Writer) error {
-	c := &client{base: baseURL, http: &http.Client{Timeout: 10 * time.Second}, out: out}
+func Run(ctx context.Context, baseURL string, tokens Tokens, out io.Writer) error {
+	c := &client{base: baseURL, token: tokens.Operator, http: &http.Client{Timeout: 10 * time.Second}, out: out}
 	fmt.Fprintln(out, "Sample traffic through the HTTP API:")
 	type product struct {
 		name  string
@@ -90,18 +112,24 @@ func Run(ctx context.Context, baseURL string, out io.Writer) error {
 	}
 	// A rule at work: a store needs a name.
 	_, _ = c.call(ctx, "POST", "/api/stores", map[string]any{"name": "", "location": "nowhere"})
-	return c.shop(ctx, shelf)
+	return c.as(tokens.Kiosk).shop(ctx, shelf)
 }
 
-// shop takes one customer through the mall: basket, payment, checkout, the
-// saga and the bots, the invoice paid at pickup.
-func (c *client) shop(ctx context.Context, shelf []string) error {
-	fmt.Fprintln(c.out, "\nA shopper:")
-	customer, err := c.call(ctx, "POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"})
+// shop takes one customer through the mall: registered at a kiosk (c),
+// then with their own token: basket, payment, checkout, the saga and the
+// bots, the invoice paid at pickup.
+func (kiosk *client) shop(ctx context.Context, shelf []string) error {
+	fmt.Fprintln(kiosk.out, "\nA shopper, signed in at a kiosk:")
+	customer, err := kiosk.call(ctx, "POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"})
 	if err != nil {
 		return err
 	}
 	customerID, _ := customer["id"].(string)
+	token, _ := customer["token"].(string)
+	if token == "" {
+		return fmt.Errorf("the kiosk's registration answered no token for the customer")
+	}
+	c := kiosk.as(token)
 	basket, err := c.call(ctx, "POST", "/api/baskets", map[string]any{"customerId": customerID})
 	if err != nil {
 		return err
@@ -171,6 +199,7 @@ func (c *client) get(ctx context.Context, path string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
