@@ -189,8 +189,8 @@ func ownerRoles() map[string]string {
 
 // groupLogs is the processors' event log (engine.LogReader) with a
 // client per principal: a group reconciles from its own event topic and
-// its committed offsets as itself, and the end offset of a table is read
-// as the group that owns the table. Clients are connected on first use.
+// its committed offsets as itself, and the end offset of a table it looks
+// up as itself too (EndOffsetAs). Clients are connected on first use.
 type groupLogs struct {
 	s      *System
 	owners map[string]string
@@ -232,6 +232,17 @@ func (g *groupLogs) ofTopic(topic string) (*engine.KafkaLog, error) {
 // EndOffset implements engine.LogReader.
 func (g *groupLogs) EndOffset(ctx context.Context, topic string, partition int32) (int64, error) {
 	l, err := g.ofTopic(topic)
+	if err != nil {
+		return 0, err
+	}
+	return l.EndOffset(ctx, topic, partition)
+}
+
+// EndOffsetAs reads a partition's end offset as group: a lookup's
+// catch-up (gokart.Lookups) asks as the group whose copy of the table
+// waits, which may read the table it looks up, not as the table's owner.
+func (g *groupLogs) EndOffsetAs(ctx context.Context, group, topic string, partition int32) (int64, error) {
+	l, err := g.as(topics.GroupRole(group))
 	if err != nil {
 		return 0, err
 	}

@@ -371,7 +371,7 @@ func (s *System) startProcessors(ctx context.Context) error {
 	}
 	eventLog := newGroupLogs(s)
 	s.closers = append(s.closers, eventLog.Close)
-	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffset)
+	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffsetAs)
 	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
 		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics), engine.WithChainKey(s.cfg.ChainKey))
 	var run []*goka.GroupGraph

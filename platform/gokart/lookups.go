@@ -83,16 +83,19 @@ func storeTopic(name string) (string, bool) {
 type Lookups struct {
 	stores *Stores
 	c      Runtime // where the processors' stores are (ProcessorStateDir)
-	// endOffset reads a partition's end offset (engine.KafkaLog.EndOffset).
-	endOffset func(ctx context.Context, topic string, partition int32) (int64, error)
+	// endOffset reads a partition's end offset as group, the group whose
+	// copy waits (it may read the table: it looks it up).
+	endOffset func(ctx context.Context, group, topic string, partition int32) (int64, error)
 	// poll is how often CatchUp looks at the store's offset again.
 	poll time.Duration
 }
 
 // NewLookups watches the stores of the processors c builds; endOffset asks
-// Kafka where a table's partition ends (engine.KafkaLog.EndOffset, the
-// reader the processors already hold). c must be made WithStores.
-func NewLookups(c Runtime, endOffset func(ctx context.Context, topic string, partition int32) (int64, error)) *Lookups {
+// Kafka where a table's partition ends, as the group whose copy waits: on
+// a broker that enforces ACLs that group may read the table it looks up,
+// where the table's owner's credentials are not its to hold. c must be
+// made WithStores.
+func NewLookups(c Runtime, endOffset func(ctx context.Context, group, topic string, partition int32) (int64, error)) *Lookups {
 	if c.cfg.stores == nil {
 		panic("gokart: NewLookups needs a Runtime made WithStores")
 	}
@@ -110,7 +113,7 @@ func (l *Lookups) CatchUp(ctx context.Context, group, table, key string) error {
 		return fmt.Errorf("%s is not a table of the topic catalogue", table)
 	}
 	partition := topics.PartitionFor(key, t.Partitions)
-	end, err := l.endOffset(ctx, table, partition)
+	end, err := l.endOffset(ctx, group, table, partition)
 	if err != nil {
 		return fmt.Errorf("read the end offset of %s/%d: %w", table, partition, err)
 	}

@@ -45,7 +45,10 @@ func customersTable(t *testing.T, key string, records int) (*Lookups, Runtime, i
 	}
 	t.Cleanup(log.Close)
 	c := New(t.TempDir(), WithStores(new(Stores)))
-	return NewLookups(c, log.EndOffset), c, partition
+	endOffset := func(ctx context.Context, _, topic string, partition int32) (int64, error) {
+		return log.EndOffset(ctx, topic, partition)
+	}
+	return NewLookups(c, endOffset), c, partition
 }
 
 func openProcessorStore(t *testing.T, c Runtime, group, table string, partition int32) storage.Storage {
