@@ -42,7 +42,7 @@ func TestComposeFileIsConsistentWithTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"kafka", "schema-registry", "clickhouse", "setup", "migrate", "processors", "saga", "bots", "projections", "api", "kafka-ui", "shoppers"} {
+	for _, want := range []string{"kafka", "schema-registry", "clickhouse", "setup", "migrate", "processors", "saga", "bots", "projections", "api", "shoppers"} {
 		if _, err := p.GetService(want); err != nil {
 			t.Errorf("no service %s", want)
 		}
