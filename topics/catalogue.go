@@ -207,6 +207,12 @@ var (
 // PoliciesGroup turns events into commands (event → command), stateless.
 const PoliciesGroup = "mallbots.policies"
 
+// SchemaRegistryGroup is the consumer group in which Confluent's schema
+// registry elects its primary (schema.registry.group.id), where one runs
+// instead of the embedded registry (docker-compose.yml): on a broker that
+// enforces ACLs, the registry's principal must be allowed to join it.
+const SchemaRegistryGroup = "mallbots.schema-registry"
+
 // Shared topics.
 var (
 	// Results carries one CommandResult per handled command, keyed by command

@@ -21,7 +21,7 @@ func catalogueGroups() []string {
 	for _, f := range ProjectorFlows() {
 		out = append(out, f.Group)
 	}
-	return out
+	return append(out, SchemaRegistryGroup)
 }
 
 func domainCommandTopics() []string { return commandTopics(Aggregates()) }

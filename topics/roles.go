@@ -95,6 +95,7 @@ func External() Principal {
 func registry() Principal {
 	var g grants
 	g.add(topic(Schemas.Name), OpRead, OpWrite, OpDescribeConfigs)
+	g.add(group(SchemaRegistryGroup), OpRead) // Confluent's registry elects its primary in it
 	return g.principal(RoleRegistry, "the schema registry")
 }
 
