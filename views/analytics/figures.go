@@ -39,6 +39,7 @@ var figures = map[string]figure{
 	"product_prices_at":         productPricesAt,
 	"basket_at":                 basketAt,
 	"aggregate_history":         aggregateHistory,
+	"broken_chain_links":        brokenChainLinks,
 }
 
 // Figures names every query the package can compute.
