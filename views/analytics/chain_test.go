@@ -79,6 +79,24 @@ func TestTheChainCheckListsEachBrokenLinkAndNothingElse(t *testing.T) {
 	}
 }
 
+// Over an honest log exactly the queries that list faults return nothing.
+func TestOnlyTheFaultListsAreEmptyOnAnHonestLog(t *testing.T) {
+	h, err := analytics.HonestFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := analytics.FixtureParams(h)
+	for _, name := range analytics.Figures() {
+		r, err := analytics.Expected(name, h, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if empty := len(r) == 0; empty != analytics.EmptyOnAnHonestLog(name) {
+			t.Errorf("%s: %d rows on the honest fixture, but EmptyOnAnHonestLog says %v", name, len(r), analytics.EmptyOnAnHonestLog(name))
+		}
+	}
+}
+
 func cookbookQuery(t *testing.T, name string) analytics.Query {
 	t.Helper()
 	for _, q := range cookbook(t) {
