@@ -109,25 +109,31 @@ func GroupFlows() []GroupFlow {
 }
 
 // ProjectorFlow is what one projector (a franz-go consumer group that
-// writes ClickHouse) reads.
+// writes ClickHouse) reads, and the topics it writes.
 type ProjectorFlow struct {
 	Group  string
 	Topics []string
+	// Outputs are the topics it produces to: mallbots.deadletter for a
+	// projector whose projection refuses records (warehouse.Projection's
+	// DeadLetter).
+	Outputs []string
 }
 
-// ProjectorFlows lists every projector and the topics it consumes
-// (views/projections builds the same lists).
+// ProjectorFlows lists every projector, the topics it consumes and those
+// it writes (views/projections builds the same lists).
 func ProjectorFlows() []ProjectorFlow {
 	var tables []string
 	for _, a := range Aggregates() {
 		tables = append(tables, a.Table.Name)
 	}
 	return []ProjectorFlow{
-		{ProjectorEvents, EventTopics()},
-		{ProjectorState, tables},
-		{ProjectorNotifications, []string{NotificationsSent.Name}},
-		{ProjectorSearch, []string{Orders.Table.Name}},
-		{ProjectorAnalytics, []string{Orders.Events.Name, Baskets.Events.Name}},
+		// The events projection dead-letters a changed copy of an event the
+		// warehouse holds, which it refuses (docs/adr/0021).
+		{Group: ProjectorEvents, Topics: EventTopics(), Outputs: []string{DeadLetter.Name}},
+		{Group: ProjectorState, Topics: tables},
+		{Group: ProjectorNotifications, Topics: []string{NotificationsSent.Name}},
+		{Group: ProjectorSearch, Topics: []string{Orders.Table.Name}},
+		{Group: ProjectorAnalytics, Topics: []string{Orders.Events.Name, Baskets.Events.Name}},
 	}
 }
 

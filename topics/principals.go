@@ -237,11 +237,17 @@ func GroupPrincipal(f GroupFlow, doc string) Principal {
 }
 
 // ProjectorPrincipal is the principal of a projector: it joins and commits
-// its consumer group and reads its topics (its lag is measured with the
-// same rights: end offsets and its own committed offsets).
+// its consumer group, reads its topics (its lag is measured with the same
+// rights: end offsets and its own committed offsets) and writes its
+// outputs (the dead letters of the records it refuses).
 func ProjectorPrincipal(f ProjectorFlow) Principal {
 	var g grants
 	g.add(group(f.Group), OpRead)
 	g.topics(f.Topics, OpRead)
-	return g.principal(ProjectorRole(f.Group), "projector "+f.Group+": writes ClickHouse from its topics")
+	g.topics(f.Outputs, OpWrite)
+	doc := "projector " + f.Group + ": writes ClickHouse from its topics"
+	if slices.Contains(f.Outputs, DeadLetter.Name) {
+		doc += ", dead-letters what it refuses"
+	}
+	return g.principal(ProjectorRole(f.Group), doc)
 }

@@ -149,6 +149,21 @@ func TestEveryCatalogueTopicHasAWriter(t *testing.T) {
 	}
 }
 
+// A projector writes ClickHouse, not Kafka: the only topic one may write is
+// mallbots.deadletter, and only the events projector, which dead-letters
+// the changed copies of events it refuses (docs/adr/0021), may.
+func TestProjectorsWriteNoTopicButTheDeadLetters(t *testing.T) {
+	for _, f := range ProjectorFlows() {
+		p := ProjectorPrincipal(f)
+		for _, tp := range All() {
+			want := tp.Name == DeadLetter.Name && f.Group == ProjectorEvents
+			if got := p.Allows(ResourceTopic, tp.Name, OpWrite); got != want {
+				t.Errorf("%s may write %s: %v, want %v", p.Name, tp.Name, got, want)
+			}
+		}
+	}
+}
+
 // Joining a group and committing its offsets take READ on it: only the
 // group's own principal has it, so nobody else can move a processor's or a
 // projector's offsets.

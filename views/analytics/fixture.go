@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"reflect"
 	"time"
@@ -21,14 +23,56 @@ var FixtureStart = time.Date(2026, 3, 1, 21, 0, 0, 0, time.UTC)
 // across two days: completed, rejected (two reasons), canceled and
 // unfinished orders; canceled, open and empty baskets; an item removed; a
 // store rebranded between orders and another leaving the mall; prices that
-// go up and down; a product removed. It is deterministic.
-func Fixture() (*History, error) {
+// go up and down; a product removed; stores created before the hash chain
+// (docs/adr/0021) and chained afterwards; and one broken link in the
+// chain (BrokenLink). It is deterministic.
+func Fixture() (*History, error) { return fixtureHistory(true) }
+
+// HonestFixture is Fixture's history with every chain intact: the
+// cookbook's chain check finds nothing in it.
+func HonestFixture() (*History, error) { return fixtureHistory(false) }
+
+// BrokenLink is the event whose link Fixture breaks: product p4's rebranding
+// (version 2) names as its predecessor a hash that is not the hash of
+// version 1, as a record produced on a made-up or altered history does.
+var BrokenLink = struct {
+	Aggregate, ID string
+	Version       int64
+}{"product", "p4", 2}
+
+func fixtureHistory(broken bool) (*History, error) {
 	f, err := newFixture()
 	if err != nil {
 		return nil, err
 	}
 	f.story()
+	if broken {
+		f.breakLink()
+	}
 	return f.h, f.err
+}
+
+// link is the fixture's stand-in for an event's hash: deterministic and
+// distinct per event and predecessor. The cookbook compares hashes as
+// recorded; recomputing them from a record's bytes is mallbots verify's.
+func link(prev, eventID string) string {
+	sum := sha256.Sum256([]byte(prev + "\x00" + eventID))
+	return hex.EncodeToString(sum[:])
+}
+
+// breakLink gives BrokenLink's event a prevHash that is no event's hash.
+func (f *fixture) breakLink() {
+	for _, e := range f.h.Events {
+		m := e.Meta()
+		if e.Aggregate == BrokenLink.Aggregate && m.AggregateID == BrokenLink.ID && m.AggregateVersion == BrokenLink.Version {
+			m.PrevHash = link("", "made up")
+			m.Hash = link(m.PrevHash, m.EventID)
+			return
+		}
+	}
+	if f.err == nil {
+		f.err = fmt.Errorf("analytics: fixture: no event %+v to break the link of", BrokenLink)
+	}
 }
 
 // FixtureParams are the cookbook parameters for Fixture's history: the
@@ -54,6 +98,8 @@ type fixture struct {
 	customer map[string]string               // basket → customer
 	catalog  map[string]baskets.BasketItem   // product → a line of 1
 	seq      int
+	chained  bool              // whether emit seals events into their aggregate's chain
+	last     map[string]string // aggregate → the hash of its last event
 	err      error
 }
 
@@ -65,6 +111,7 @@ func newFixture() (*fixture, error) {
 	f := &fixture{
 		h: &History{}, at: FixtureStart, names: map[reflect.Type]string{}, versions: map[string]int64{},
 		items: map[string][]baskets.BasketItem{}, customer: map[string]string{}, catalog: map[string]baskets.BasketItem{},
+		chained: true, last: map[string]string{},
 	}
 	for _, t := range types {
 		f.names[t.GoType()] = t.Name
@@ -87,6 +134,11 @@ func (f *fixture) emit(agg, id string, step time.Duration, ev schemas.Event) {
 	*ev.EventMetadata() = schemas.EventMeta{
 		EventID: schemas.EventID(cmd, 0), AggregateID: id, AggregateVersion: f.versions[key],
 		OccurredAt: f.at, CommandID: cmd, CorrelationID: cmd,
+	}
+	if f.chained {
+		m := ev.EventMetadata()
+		m.PrevHash, m.Hash = f.last[key], link(f.last[key], m.EventID)
+		f.last[key] = m.Hash
 	}
 	f.h.Add(Event{Type: name, Aggregate: agg, Event: ev})
 }
@@ -180,9 +232,13 @@ func (f *fixture) reject(order, reason string, after time.Duration) {
 }
 
 func (f *fixture) story() {
+	// The stores predate the chain: their first events carry no hashes,
+	// and their later ones chain from "" (ADR 0021, adopted logs).
+	f.chained = false
 	f.store("s1", "Waldorf Books", "Level 1")
 	f.store("s2", "Nic & Naks", "Level 2")
 	f.store("s3", "Closing Down", "Level 3")
+	f.chained = true
 	f.product("p1", "s1", "Waldorf Books", "Wizard w/ crystal", 999)
 	f.product("p2", "s1", "Waldorf Books", "Dragon & egg", 2450)
 	f.product("p3", "s2", "Nic & Naks", "Crystal ball", 525)

@@ -9,12 +9,13 @@ import (
 )
 
 // Each projector's principal may read only the topics the catalogue's
-// flow names (topics.ProjectorFlows); the projections must read exactly
-// those, or the broker refuses them (or grants more than they need).
-func TestEveryProjectionReadsWhatItsFlowInTheCatalogueSays(t *testing.T) {
-	flows := map[string][]string{}
+// flow names (topics.ProjectorFlows) and write only its outputs; the
+// projections must read and write exactly those, or the broker refuses
+// them (or grants more than they need).
+func TestEveryProjectionReadsAndWritesWhatItsFlowInTheCatalogueSays(t *testing.T) {
+	flows, outputs := map[string][]string{}, map[string][]string{}
 	for _, f := range topics.ProjectorFlows() {
-		flows[f.Group] = f.Topics
+		flows[f.Group], outputs[f.Group] = f.Topics, f.Outputs
 	}
 	all := projections.All(nil)
 	if len(all) != len(flows) {
@@ -36,6 +37,26 @@ func TestEveryProjectionReadsWhatItsFlowInTheCatalogueSays(t *testing.T) {
 		pr, ok := topics.PrincipalByName(topics.PrincipalName(topics.ProjectorRole(p.Group)))
 		if !ok || !pr.Allows(topics.ResourceGroup, p.Group, topics.OpRead) {
 			t.Errorf("projection %s: no principal joins %s", p.Name, p.Group)
+		}
+		var writes []string
+		if p.DeadLetter != "" {
+			writes = []string{p.DeadLetter}
+			if !pr.Allows(topics.ResourceTopic, p.DeadLetter, topics.OpWrite) {
+				t.Errorf("projection %s dead-letters to %s, which its principal may not write", p.Name, p.DeadLetter)
+			}
+		}
+		if !slices.Equal(writes, outputs[p.Group]) {
+			t.Errorf("projection %s writes %v, the catalogue's flow %v", p.Name, writes, outputs[p.Group])
+		}
+	}
+}
+
+// A changed copy of an event the warehouse holds is refused and kept on
+// the dead-letter topic (docs/adr/0021).
+func TestTheEventsProjectionDeadLettersWhatItRefuses(t *testing.T) {
+	for _, p := range projections.All(nil) {
+		if p.Group == topics.ProjectorEvents && (p.Guard == nil || p.DeadLetter != topics.DeadLetter.Name) {
+			t.Errorf("projection %s: guard set %v, dead letters to %q; want its guard and %s", p.Name, p.Guard != nil, p.DeadLetter, topics.DeadLetter.Name)
 		}
 	}
 }

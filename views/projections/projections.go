@@ -37,6 +37,8 @@ func Events(sd *serde.Serde) warehouse.Projection {
 		Tables: []warehouse.Table{EventsTable},
 		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(sd, rec) },
 		Guard:  guardEvents,
+		// A refused copy is kept for the operator and the auditors.
+		DeadLetter: topics.DeadLetter.Name,
 	}
 }
 

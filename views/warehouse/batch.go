@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,6 +23,10 @@ type entry struct {
 	rec  *kgo.Record
 	rows []Row      // nil once skipped
 	span trace.Span // the record's projection span (trace.go); nil when untraced
+	// refused is why the Guard refused the record ("" if it did not), and
+	// deadLettered whether its dead letter was produced (refuse.go).
+	refused      string
+	deadLettered bool
 }
 
 func (b *batch) len() int { return len(b.entries) }
@@ -132,16 +137,21 @@ func (p *Projector) skip(rec *kgo.Record, err error) {
 func (p *Projector) flush(ctx context.Context, cl *kgo.Client, b *batch) error {
 	wait := p.cfg.backoffMin
 	for attempt := 1; ; attempt++ {
-		err := p.insertAll(ctx, b)
+		err := p.insertAll(ctx, cl, b)
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p.stats.insertFailures.Add(1)
-		p.log.Warn("ClickHouse refused the batch; keeping it and retrying",
-			"attempt", attempt, "retry_in", wait, "records", b.len(), "rows", b.rows, "positions", b.positions(), "err", err)
+		if errors.Is(err, errDeadLetter) {
+			p.log.Warn("Kafka refused the dead letters of the batch's refused records; keeping the batch and retrying",
+				"attempt", attempt, "retry_in", wait, "records", b.len(), "positions", b.positions(), "err", err)
+		} else {
+			p.stats.insertFailures.Add(1)
+			p.log.Warn("ClickHouse refused the batch; keeping it and retrying",
+				"attempt", attempt, "retry_in", wait, "records", b.len(), "rows", b.rows, "positions", b.positions(), "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -153,14 +163,18 @@ func (p *Projector) flush(ctx context.Context, cl *kgo.Client, b *batch) error {
 	return nil
 }
 
-// insertAll sends each table's rows with one batch insert. A row the driver
-// cannot encode is its record's fault, not the server's: that record is
-// skipped and the inserts are rebuilt without it, at once. Every row is
-// encoded before any insert is sent, so a skipped record leaves no row in
-// any table. Tables already sent before a later one fails are sent again on
-// retry; their keys make the repeat harmless.
-func (p *Projector) insertAll(ctx context.Context, b *batch) error {
+// insertAll drops the rows the Guard refuses and dead-letters their
+// records (refuse.go), then sends each table's rows with one batch insert.
+// A row the driver cannot encode is its record's fault, not the server's:
+// that record is skipped and the inserts are rebuilt without it, at once.
+// Every row is encoded before any insert is sent, so a skipped record
+// leaves no row in any table. Tables already sent before a later one fails
+// are sent again on retry; their keys make the repeat harmless.
+func (p *Projector) insertAll(ctx context.Context, cl *kgo.Client, b *batch) error {
 	if err := p.guard(ctx, b); err != nil {
+		return err
+	}
+	if err := p.deadLetter(ctx, cl, b); err != nil {
 		return err
 	}
 	for {
@@ -173,35 +187,6 @@ func (p *Projector) insertAll(ctx context.Context, b *batch) error {
 		b.rows -= len(e.rows)
 		e.rows = nil
 	}
-}
-
-// guard drops the rows the projection's Guard refuses, with their records.
-func (p *Projector) guard(ctx context.Context, b *batch) error {
-	if p.proj.Guard == nil || b.rows == 0 {
-		return nil
-	}
-	var rows []Row
-	var from []int // entry index of each row
-	for i, e := range b.entries {
-		for _, r := range e.rows {
-			rows, from = append(rows, r), append(from, i)
-		}
-	}
-	refused, err := p.proj.Guard(ctx, p.ch, rows)
-	if err != nil {
-		return fmt.Errorf("guard the insert: %w", err)
-	}
-	for i, why := range refused {
-		e := &b.entries[from[i]]
-		if e.rows == nil {
-			continue
-		}
-		p.stats.conflicts.Add(1)
-		p.skip(e.rec, why)
-		b.rows -= len(e.rows)
-		e.rows = nil
-	}
-	return nil
 }
 
 // tryInsert returns (index of a bad entry, its error) or (-1, server error

@@ -15,10 +15,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
+	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/platform/testkit"
+	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
@@ -77,6 +81,48 @@ func newBroker(t testing.TB) *broker {
 }
 
 func (b *broker) opts() []kgo.Opt { return []kgo.Opt{kgo.SeedBrokers(b.cluster.ListenAddrs()...)} }
+
+// superuser is the secured broker's break-glass user; every user's
+// password is "pw-<name>".
+const superuser = "root"
+
+// newSecuredBroker is an in-process Kafka cluster that authenticates with
+// SCRAM and enforces the catalogue's ACLs (docs/adr/0020), with the
+// catalogue's topics; users are the principals it knows besides the
+// superuser, whose client is the broker's client.
+func newSecuredBroker(t testing.TB, users ...string) *broker {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.EnableSASL(), kfake.EnableACLs(),
+		kfake.Superuser(kafkaauth.ScramSHA512, superuser, "pw-"+superuser)}
+	for _, u := range users {
+		opts = append(opts, kfake.User(kafkaauth.ScramSHA512, u, "pw-"+u))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatalf("kfake: %v", err)
+	}
+	t.Cleanup(c.Close)
+	b := &broker{cluster: c}
+	if b.client, err = kgo.NewClient(b.as(superuser)...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.client.Close)
+	b.adm = kadm.NewClient(b.client)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := admin.Apply(ctx, b.adm, topics.All()); err != nil {
+		t.Fatalf("create the catalogue's topics: %v", err)
+	}
+	if _, err := admin.ApplyACLs(ctx, b.adm, topics.ACLs()); err != nil {
+		t.Fatalf("apply the catalogue's ACLs: %v", err)
+	}
+	return b
+}
+
+// as is the connection options of user on b.
+func (b *broker) as(user string) []kgo.Opt {
+	return append(b.opts(), kgo.SASL(scram.Auth{User: user, Pass: "pw-" + user}.AsSha512Mechanism()))
+}
 
 // produce appends events "agg-<i%aggregates>/<version>" for i in [from, to):
 // aggregate i%aggregates at version i/aggregates+1, keyed by aggregate.

@@ -87,7 +87,8 @@ func WithBackoff(min, max time.Duration) Option {
 }
 
 // WithOnMapError is called for a record that Map failed on, or whose rows do
-// not fit their table; the record is then skipped (its offset is still
+// not fit their table, or that the Guard refused when the projection has no
+// DeadLetter topic; the record is then skipped (its offset is still
 // committed), so a poison event cannot stop the projection. Default: log
 // the record's topic, partition, offset and the error at error level.
 // Route records to a dead-letter topic here if they must not be lost.

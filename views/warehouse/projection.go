@@ -51,9 +51,19 @@ type Projection struct {
 	// of the batch holds) with other content, which a ReplacingMergeTree
 	// would let replace the row it holds. It returns the reason for each
 	// refused row by index into rows; the record of a refused row is
-	// skipped as a Map error is (WithOnMapError) and counted in
-	// Stats.Conflicts. Nil: every row is written.
+	// skipped, none of its rows written, and counted in Stats.Conflicts
+	// (and Skipped). It is dead-lettered when DeadLetter is set, else
+	// handed to WithOnMapError as a Map error is. Nil: every row is
+	// written.
 	Guard func(ctx context.Context, ch driver.Conn, rows []Row) (map[int]error, error)
+	// DeadLetter, when set, is the topic the records the Guard refuses are
+	// copied to, byte for byte under their key, with the reason and their
+	// origin in the dead-letter headers (topics.HeaderDLQReason, …,
+	// HeaderDLQGroup = Group), by the projector's own client, before the
+	// batch is committed; the consumer's principal needs WRITE on it. A
+	// batch whose dead letters Kafka refuses is retried like a refused
+	// insert. "" (the default): refused records are only logged.
+	DeadLetter string
 }
 
 // identifier is what the projector puts in SQL text unquoted-safe; anything

@@ -173,7 +173,7 @@ func (p *Projector) finish(ctx context.Context, cl *kgo.Client, b *batch) {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.shutdownTimeout)
 	defer cancel()
-	if err := p.insertAll(sctx, b); err != nil {
+	if err := p.insertAll(sctx, cl, b); err != nil {
 		p.log.Warn("stopping with a batch ClickHouse did not accept; it stays uncommitted and is redelivered at the next start",
 			"records", b.len(), "rows", b.rows, "positions", b.positions(), "err", err)
 		b.endSpans(err)

@@ -7,7 +7,7 @@ type Stats struct {
 	Records        int64 // records applied and committed (skipped ones included)
 	Rows           int64 // rows inserted
 	Flushes        int64 // batches that landed
-	Skipped        int64 // records skipped by a Map error or a row that did not fit
+	Skipped        int64 // records skipped by a Map error, a row that did not fit or the Guard
 	InsertFailures int64 // insert attempts ClickHouse refused (each retried)
 	CommitFailures int64 // commits Kafka refused after the rows landed
 	Conflicts      int64 // records refused by the Guard: their key is held with other content
