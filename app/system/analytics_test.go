@@ -165,7 +165,7 @@ func TestTheCookbookAgreesWithTheEventLog(t *testing.T) {
 		if len(diffs) == 0 {
 			var sizes []string
 			for _, name := range analytics.Figures() {
-				if len(results[name]) == 0 {
+				if len(results[name]) == 0 && !analytics.EmptyOnAnHonestLog(name) {
 					t.Errorf("%s returned no rows on the load run: the comparison compared nothing", name)
 				}
 				sizes = append(sizes, fmt.Sprintf("%s %d", name, len(results[name])))
