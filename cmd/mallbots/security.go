@@ -29,7 +29,7 @@ const (
 
 // secretNames lists every secret the binary reads (the deployment tests
 // check that none is given on a command line).
-var secretNames = []string{envKafkaUser, envKafkaPassword, envRegistryUser, envRegistryPassword, envClickHouseUser, envClickHousePass}
+var secretNames = []string{envKafkaUser, envKafkaPassword, envRegistryUser, envRegistryPassword, envClickHouseUser, envClickHousePass, envAPIToken}
 
 // secret reads NAME from the environment or from the file NAME_FILE; both
 // set is an error (which one was meant?).
