@@ -202,20 +202,7 @@ func TestComposeAPIInstancesShareOneSigningKey(t *testing.T) {
 // its container mounts read-only; no other pod mounts the Secret.
 func TestKubernetesAPIPodsShareOneSigningKey(t *testing.T) {
 	m := loadManifests(t)
-	type pod struct {
-		where string
-		spec  corev1.PodSpec
-	}
-	var pods []pod
-	for _, s := range m.statefulSets {
-		pods = append(pods, pod{"StatefulSet " + s.Name, s.Spec.Template.Spec})
-	}
-	for _, d := range m.deployments {
-		pods = append(pods, pod{"Deployment " + d.Name, d.Spec.Template.Spec})
-	}
-	for _, j := range m.jobs {
-		pods = append(pods, pod{"Job " + j.Name, j.Spec.Template.Spec})
-	}
+	pods := m.pods()
 	apis := 0
 	for _, pd := range pods {
 		volumes := map[string]corev1.Volume{}

@@ -96,14 +96,7 @@ func principalNames() []string {
 // MallBots service given exactly the passwords of the principals it runs
 // as; the setup service applying the ACLs as the admin.
 func TestComposeKafkaEnforcesTheCatalogueWithAUserPerPrincipal(t *testing.T) {
-	p, err := loadCompose(t, "MALLBOTS_CLICKHOUSE_WRITER_PASSWORD="+testWriterPassword, "MALLBOTS_CLICKHOUSE_ANALYST_PASSWORD="+testAnalystPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kafka, err := p.GetService("kafka")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, kafka := composeKafka(t)
 	env := serviceEnv(kafka)
 	where := "docker-compose.yml service kafka"
 
@@ -393,14 +386,7 @@ func TestComposeKafkaCredentialsAndSCRAMUsersCoverEveryPrincipal(t *testing.T) {
 	}
 
 	// deploy/kafka/start with the kafka service's environment.
-	p, err := loadCompose(t, "MALLBOTS_CLICKHOUSE_WRITER_PASSWORD="+testWriterPassword, "MALLBOTS_CLICKHOUSE_ANALYST_PASSWORD="+testAnalystPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kafka, err := p.GetService("kafka")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, kafka := composeKafka(t)
 	stub := t.TempDir()
 	data := filepath.Join(stub, "data")
 	for name, body := range map[string]string{
@@ -484,20 +470,7 @@ func TestComposeKafkaCredentialsAndSCRAMUsersCoverEveryPrincipal(t *testing.T) {
 // not reach Kafka mounts none of it.
 func TestKubernetesWorkloadsMountOnlyTheirKafkaCredentials(t *testing.T) {
 	m := loadManifests(t)
-	type pod struct {
-		where string
-		spec  corev1.PodSpec
-	}
-	var pods []pod
-	for _, s := range m.statefulSets {
-		pods = append(pods, pod{"StatefulSet " + s.Name, s.Spec.Template.Spec})
-	}
-	for _, d := range m.deployments {
-		pods = append(pods, pod{"Deployment " + d.Name, d.Spec.Template.Spec})
-	}
-	for _, j := range m.jobs {
-		pods = append(pods, pod{"Job " + j.Name, j.Spec.Template.Spec})
-	}
+	pods := m.pods()
 	applies := false
 	for _, pd := range pods {
 		for _, c := range append(slices.Clone(pd.spec.InitContainers), pd.spec.Containers...) {
@@ -559,4 +532,19 @@ func TestKubernetesWorkloadsMountOnlyTheirKafkaCredentials(t *testing.T) {
 	if !applies {
 		t.Errorf("no Job applies the ACLs (mallbots topics apply with the %s key of %s)", topics.Admin().Name, kafkaCredentialsSecret)
 	}
+}
+
+// composeKafka is docker-compose.yml, as the tests' passwords fill it, and
+// its kafka service.
+func composeKafka(t *testing.T) (*types.Project, types.ServiceConfig) {
+	t.Helper()
+	p, err := loadCompose(t, "MALLBOTS_CLICKHOUSE_WRITER_PASSWORD="+testWriterPassword, "MALLBOTS_CLICKHOUSE_ANALYST_PASSWORD="+testAnalystPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafka, err := p.GetService("kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, kafka
 }

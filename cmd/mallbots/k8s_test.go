@@ -33,6 +33,27 @@ type manifests struct {
 	hpas         []autoscalingv2.HorizontalPodAutoscaler
 }
 
+// podOf is a workload's pod template, named by its kind and name.
+type podOf struct {
+	where string
+	spec  corev1.PodSpec
+}
+
+// pods are the pod templates of every StatefulSet, Deployment and Job.
+func (m manifests) pods() []podOf {
+	var pods []podOf
+	for _, s := range m.statefulSets {
+		pods = append(pods, podOf{"StatefulSet " + s.Name, s.Spec.Template.Spec})
+	}
+	for _, d := range m.deployments {
+		pods = append(pods, podOf{"Deployment " + d.Name, d.Spec.Template.Spec})
+	}
+	for _, j := range m.jobs {
+		pods = append(pods, podOf{"Job " + j.Name, j.Spec.Template.Spec})
+	}
+	return pods
+}
+
 func loadManifests(t *testing.T) manifests {
 	t.Helper()
 	dir := filepath.Join("..", "..", "deploy", "k8s")
