@@ -8,7 +8,7 @@ import (
 )
 
 type chaosCmd struct {
-	Scenario string `help:"Which fault to inject: ${enum}." enum:"kill9,two-instances,three-instances,broker,broker-sync,clickhouse,poison,duplicates" required:""`
+	Scenario string `help:"Which fault to inject: ${enum}." enum:"kill9,two-instances,three-instances,broker,broker-sync,clickhouse,poison,duplicates,tamper" required:""`
 	Rounds   int    `help:"How many times to inject it, where the scenario repeats (kill9)." default:"20"`
 	Workers  int    `help:"Workers sending acknowledged commands." default:"6"`
 	Shoppers int    `help:"Background shoppers running the whole mall (0: none)." default:"100"`
@@ -29,7 +29,7 @@ func (c *chaosCmd) Run() error {
 	}
 	r.Print(os.Stdout)
 	if !r.OK() {
-		return fmt.Errorf("%s: something was lost or doubled; the processes' data and logs are in %s", c.Scenario, r.Dir)
+		return fmt.Errorf("%s: failed (lost, doubled or a problem listed above); the processes' data and logs are in %s", c.Scenario, r.Dir)
 	}
 	if c.Dir == "" {
 		_ = os.RemoveAll(r.Dir)

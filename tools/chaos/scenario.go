@@ -179,6 +179,7 @@ func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 		"clickhouse":      ClickHouseOutage,
 		"poison":          Poison,
 		"duplicates":      Duplicates,
+		"tamper":          Tamper,
 	}
 	run, ok := scenarios[name]
 	if !ok {
