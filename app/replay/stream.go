@@ -85,10 +85,10 @@ func (s *stream) add(l logged) {
 		s.problem(ProblemAudited, l.pos, "v%d (event %s) is logged after the checkpoint, which audited the aggregate up to v%d: a copy or a forgery, which only a full verify can tell",
 			v, m.EventID, s.base)
 	case v == s.base:
-		s.copyOf(l, s.head.EventID, s.head.Offset, s.head.digest())
+		s.copyOf(l, s.head.EventID, s.head.Offset, s.head.digest(), s.version)
 	case v <= s.version:
 		i := v - s.base - 1
-		s.copyOf(l, s.ids[i], s.offsets[i], s.digests[i])
+		s.copyOf(l, s.ids[i], s.offsets[i], s.digests[i], s.version)
 	case v == s.version+1:
 		if len(s.ahead) > 0 {
 			s.problem(ProblemOrder, l.pos, "v%d is logged after v%d (offset %d)", v, s.lowestAhead(), s.ahead[s.lowestAhead()].pos.Offset)
@@ -100,7 +100,7 @@ func (s *stream) add(l logged) {
 		}
 	default:
 		if first, ok := s.ahead[v]; ok {
-			s.copyOf(l, first.ev.EventMetadata().EventID, first.pos.Offset, first.digest)
+			s.copyOf(l, first.ev.EventMetadata().EventID, first.pos.Offset, first.digest, v)
 			return
 		}
 		if s.ahead == nil {
@@ -111,11 +111,21 @@ func (s *stream) add(l logged) {
 }
 
 // copyOf judges l, a record of a version already seen as event id with
-// digest at offset: the same bytes are a redelivery's copy, the same id
-// with other bytes an altered copy, another id a conflict.
-func (s *stream) copyOf(l logged, id string, offset int64, digest [32]byte) {
+// digest at offset, when the log has reached version latest: the same
+// bytes are a redelivery's copy while no later version was logged, the
+// same id with other bytes an altered copy, another id a conflict.
+//
+// A copy logged after a later version is not a redelivery's: the engine
+// re-emits a redelivered command's events only when the log lacks them
+// (docs/adr/0004), and a command that produced a later version was
+// handled after them. Consumers would act on the event a second time, so
+// it is reported where it stands (order).
+func (s *stream) copyOf(l logged, id string, offset int64, digest [32]byte, latest int64) {
 	m := l.ev.EventMetadata()
 	switch {
+	case m.EventID == id && l.digest == digest && m.AggregateVersion < latest:
+		s.problem(ProblemOrder, l.pos, "v%d (event %s, first at offset %d) is logged again after v%d: a redelivery re-emits only what the log lacks, so this copy was appended by another writer",
+			m.AggregateVersion, id, offset, latest)
 	case m.EventID == id && l.digest == digest:
 		s.duplicates++
 	case m.EventID == id:
@@ -220,7 +230,11 @@ func (s *stream) finish() {
 		return
 	}
 	low := s.lowestAhead()
-	s.problem(ProblemGap, s.ahead[low].pos, "v%d..v%d are missing: the log holds v1..v%d, then v%d", s.version+1, low-1, s.version, low)
+	held := fmt.Sprintf("v1..v%d", s.version)
+	if s.version == 0 {
+		held = "none of the versions before it"
+	}
+	s.problem(ProblemGap, s.ahead[low].pos, "v%d..v%d are missing: the log holds %s, then v%d", s.version+1, low-1, held, low)
 }
 
 // sound says whether the log of the aggregate kept its promises.

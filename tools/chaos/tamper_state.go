@@ -33,6 +33,21 @@ func readLogState(ctx context.Context, adm *kadm.Client, t tamperTargets) (logSt
 	if err != nil {
 		return s, fmt.Errorf("list where the targets start: %w", err)
 	}
+	// The committed offsets before the end offsets: under load both move,
+	// and a commit is never past the end it was made at, so read in this
+	// order a committed offset past its end is an attacker's, not a race.
+	for _, f := range t.groups {
+		offs, err := adm.FetchOffsets(ctx, f.Group)
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			continue // a group that never committed
+		}
+		if err != nil {
+			return s, fmt.Errorf("fetch the offsets of %s: %w", f.Group, err)
+		}
+		offs.Each(func(o kadm.OffsetResponse) {
+			s.committed[fmt.Sprintf("%s %s/%d", f.Group, o.Topic, o.Partition)] = o.Offset
+		})
+	}
 	ends, err := adm.ListEndOffsets(ctx, t.topics...)
 	if err == nil {
 		err = ends.Error()
@@ -52,18 +67,6 @@ func readLogState(ctx context.Context, adm *kadm.Client, t tamperTargets) (logSt
 		for _, c := range rc.Configs {
 			s.configs[rc.Name+" "+c.Key] = c.MaybeValue()
 		}
-	}
-	for _, f := range t.groups {
-		offs, err := adm.FetchOffsets(ctx, f.Group)
-		if errors.Is(err, kerr.GroupIDNotFound) {
-			continue // a group that never committed
-		}
-		if err != nil {
-			return s, fmt.Errorf("fetch the offsets of %s: %w", f.Group, err)
-		}
-		offs.Each(func(o kadm.OffsetResponse) {
-			s.committed[fmt.Sprintf("%s %s/%d", f.Group, o.Topic, o.Partition)] = o.Offset
-		})
 	}
 	return s, nil
 }
