@@ -91,3 +91,44 @@ func productEventsInLog(t *testing.T, product string) []schemas.Event {
 	}
 	return evs
 }
+
+// The commands MallBots sends itself name the service that sent them
+// (docs/adr/0023): the order a checkout creates is the policies', its
+// approval the saga's, the shopping the bot pool's (its commands are
+// correlated by the shopping list); the checkout itself the caller's.
+func TestACheckoutsFollowUpCommandsNameTheServicesThatIssuedThem(t *testing.T) {
+	_, product := storeWithProduct(t)
+	order, _ := readyOrder(t, newCustomer(t), product, false)
+	want := map[string][2]string{
+		"basket/mallbots.baskets.BasketCheckedOut":          {string(auth.Operator), string(auth.Operator)},
+		"order/mallbots.ordering.OrderCreated":              {schemas.IssuerPolicies, schemas.ServiceRole},
+		"order/mallbots.ordering.OrderApproved":             {schemas.IssuerSaga, schemas.ServiceRole},
+		"order/mallbots.ordering.OrderReadied":              {schemas.IssuerPolicies, schemas.ServiceRole},
+		"shopping_list/mallbots.depot.ShoppingListAssigned": {schemas.IssuerBotPool, schemas.ServiceRole},
+	}
+	conn := clickhouseConn(t)
+	testkit.Eventually(t, 20*time.Second, func() (bool, string) {
+		got := map[string][2]string{}
+		rows, err := conn.Query(context.Background(), `
+			SELECT aggregate_type, event_type, issued_by, issuer_role FROM mallbots.events FINAL
+			WHERE correlation_id = ? OR aggregate_id = ? OR correlation_id IN (
+				SELECT aggregate_id FROM mallbots.events WHERE aggregate_type = 'shopping_list' AND correlation_id = ?)`, order, order, order)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var typ, event, by, role string
+			if err := rows.Scan(&typ, &event, &by, &role); err != nil {
+				return false, err.Error()
+			}
+			got[typ+"/"+event] = [2]string{by, role}
+		}
+		for k, w := range want {
+			if got[k] != w {
+				return false, fmt.Sprintf("%s names %q, want %q; all: %v", k, got[k], w, got)
+			}
+		}
+		return true, ""
+	})
+}
