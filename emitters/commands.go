@@ -93,9 +93,12 @@ func Prepare(cmd schemas.Command) string {
 // a span (the HTTP request's), Send traces the send as its child and puts
 // the trace context in the record's headers (traceparent), so the
 // aggregate's processing continues the trace; the tracer is the span's
-// own provider, so Send needs none of its own.
+// own provider, so Send needs none of its own. When ctx holds an issuer
+// (WithIssuer), the command's issuedBy and issuerRole are set to it,
+// replacing whatever they held (docs/adr/0023).
 func (c *Commands) Send(ctx context.Context, cmd schemas.Command) (id string, err error) {
 	id = Prepare(cmd)
+	stamp(ctx, cmd)
 	meta := cmd.CommandMetadata()
 	if meta.AggregateID == "" {
 		return id, errors.New("the command has no aggregate id")

@@ -61,7 +61,7 @@ func TestASealedEventsHashIsRecomputedFromItsBytes(t *testing.T) {
 
 	// StoreParticipationDisabled has the very layout of Enabled: the same
 	// body under its schema id means the opposite.
-	disabled, err := client.SchemaByVersion(context.Background(), serde.Subject(topics.Stores.Events.Name, "mallbots.stores.StoreParticipationDisabled"), 2)
+	disabled, err := client.SchemaByVersion(context.Background(), serde.Subject(topics.Stores.Events.Name, "mallbots.stores.StoreParticipationDisabled"), schemaType(t, "mallbots.stores.StoreParticipationDisabled").Latest())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,31 @@ type CommandMeta struct {
 	ExpectedVersion *int64 `avro:"expectedVersion"`
 	// IssuedAt is when the command was issued (UTC, milliseconds).
 	IssuedAt time.Time `avro:"issuedAt"`
+	// IssuedBy and IssuerRole say who issued the command (docs/adr/0023):
+	// the authenticated subject and role when the HTTP API sent it (taken
+	// from the request's token, never from its body), a service's name and
+	// ServiceRole when MallBots itself did, otherwise whatever the producer
+	// wrote (its claim; Kafka authenticated only its principal, ADR 0020).
+	// Added by v2 of every command (v3 of AddProduct); a command read from
+	// an older version has both "".
+	IssuedBy   string `avro:"issuedBy"`
+	IssuerRole string `avro:"issuerRole"`
 }
+
+// ServiceRole is the IssuerRole of the commands MallBots' own components
+// send (docs/adr/0023): the policies, the saga and the bot pool.
+const ServiceRole = "service"
+
+// The IssuedBy of the commands MallBots' own components send: the name of
+// the component, as its Kafka principal is named (topics.PrincipalName).
+const (
+	IssuerPolicies = "mallbots-policies"
+	IssuerSaga     = "mallbots-saga.createorder"
+	IssuerBotPool  = "mallbots-botpool"
+)
+
+// Issue sets who issued the command.
+func (m *CommandMeta) Issue(subject, role string) { m.IssuedBy, m.IssuerRole = subject, role }
 
 // CommandMetadata gives access to the embedded metadata of any command.
 func (m *CommandMeta) CommandMetadata() *CommandMeta { return m }
@@ -41,6 +65,12 @@ type EventMeta struct {
 	CommandID        string    `avro:"commandId"`
 	CausationID      string    `avro:"causationId"`
 	CorrelationID    string    `avro:"correlationId"`
+	// IssuedBy and IssuerRole are copied from the command that caused the
+	// event (aggregate.Execute), so they are part of the event's bytes and
+	// of its hash (docs/adr/0023). Added by v3 of every event (v4 of
+	// ProductAdded); an older event has both "".
+	IssuedBy   string `avro:"issuedBy"`
+	IssuerRole string `avro:"issuerRole"`
 	// PrevHash and Hash chain the events of one aggregate (docs/adr/0021):
 	// PrevHash is the Hash of the aggregate's previous event ("" for its
 	// first chained one) and Hash the digest of this record's canonical

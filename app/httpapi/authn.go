@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/app/auth"
+	"github.com/mallbots/mallbots/emitters"
 )
 
 // TokenIssuer signs tokens: the embedded issuer (auth.Issuer), with which a
@@ -37,7 +38,8 @@ func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, 
 // authenticate requires a valid bearer token on every /api request
 // (RFC 6750): none, another scheme, or a token the verifier refuses is 401
 // with a WWW-Authenticate challenge; the principal goes into the request's
-// context for the routes' guards. /healthz, /readyz and /metrics pass.
+// context for the routes' guards, and as the issuer of the commands the
+// request sends (emitters.WithIssuer). /healthz, /readyz and /metrics pass.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isAPI(r.URL.Path) {
@@ -69,7 +71,11 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			unauthenticated(w, `, error="invalid_token", error_description="`+quoteSafe(desc)+`"`, desc)
 			return
 		}
-		authed := r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		// Every command this request sends is issued by its caller, from
+		// the token and never from the body (docs/adr/0023).
+		ctx = emitters.WithIssuer(ctx, emitters.Issuer{Subject: p.Subject, Role: string(p.Role)})
+		authed := r.WithContext(ctx)
 		// The router names the route on the request it is given; the outer
 		// middleware (observe, recoverPanics) read it from theirs, panic or
 		// not.

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/mallbots/mallbots/schemas"
@@ -20,6 +21,9 @@ type Point struct {
 	LatestVersion int64 `json:"latestVersion"`
 	// OccurredAt is when the last of those events occurred.
 	OccurredAt time.Time `json:"occurredAt"`
+	// Changes are those events, oldest first: what happened, when, and who
+	// issued the command that caused it (docs/adr/0023).
+	Changes []Change `json:"changes"`
 	// State is the aggregate's state record as the contract spells it
 	// (schemas/<context>: field names of the Avro schema, money in cents).
 	State map[string]any `json:"state"`
@@ -28,6 +32,28 @@ type Point struct {
 	Partition int32         `json:"partition"`
 	Scanned   int64         `json:"scannedRecords"`
 	Took      time.Duration `json:"-"`
+}
+
+// Change is one event of an aggregate's history.
+type Change struct {
+	Version    int64     `json:"version"`
+	Event      string    `json:"event"` // the record's name, e.g. ProductPriceIncreased
+	OccurredAt time.Time `json:"occurredAt"`
+	CommandID  string    `json:"commandId"`
+	// IssuedBy and IssuerRole name who issued the command (docs/adr/0023):
+	// the caller's subject and role when the HTTP API sent it, a service
+	// when MallBots did, the producer's claim otherwise; "" for an event
+	// written before the fields existed.
+	IssuedBy   string `json:"issuedBy"`
+	IssuerRole string `json:"issuerRole"`
+}
+
+func changeOf(version int64, ev schemas.Event) Change {
+	m := ev.EventMetadata()
+	return Change{
+		Version: version, Event: reflect.TypeOf(ev).Elem().Name(), OccurredAt: m.OccurredAt,
+		CommandID: m.CommandID, IssuedBy: m.IssuedBy, IssuerRole: m.IssuerRole,
+	}
 }
 
 // NotYetError says the aggregate had no event at the instant asked.
@@ -92,7 +118,7 @@ func (l *Log) AsOf(ctx context.Context, typ, id string, at time.Time) (*Point, e
 	}
 	return &Point{
 		Type: a.Type, ID: id, At: at, Version: s.applied, LatestVersion: s.version,
-		OccurredAt: s.lastAt, State: state,
+		OccurredAt: s.lastAt, State: state, Changes: s.changes,
 		Partition: topics.PartitionFor(id, a.Events.Partitions), Scanned: f.records, Took: time.Since(start),
 	}, nil
 }

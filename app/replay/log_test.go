@@ -212,3 +212,37 @@ func TestAsOfFoldsOneAggregateUpToAnInstant(t *testing.T) {
 		t.Fatalf("an unknown type: want UnknownTypeError listing the types, got %v", err)
 	}
 }
+
+// An aggregate's history lists the events up to the instant asked, each
+// with who issued its command (docs/adr/0023).
+func TestAsOfNamesWhoIssuedEachChange(t *testing.T) {
+	r := newRig(t)
+	evs := happy("o1")
+	for i, who := range []string{"customer-1", schemas.IssuerSaga, schemas.IssuerPolicies, schemas.IssuerPolicies} {
+		role := schemas.ServiceRole
+		if i == 0 {
+			role = "customer"
+		}
+		m := evs[i].EventMetadata()
+		m.IssuedBy, m.IssuerRole = who, role
+	}
+	r.events(evs...)
+	p, err := r.log.AsOf(r.ctx, "order", "o1", t0.Add(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{
+		{Version: 1, Event: "OrderCreated", IssuedBy: "customer-1", IssuerRole: "customer"},
+		{Version: 2, Event: "OrderApproved", IssuedBy: schemas.IssuerSaga, IssuerRole: schemas.ServiceRole},
+	}
+	if len(p.Changes) != len(want) {
+		t.Fatalf("changes up to t0+2s: %+v, want %d", p.Changes, len(want))
+	}
+	for i, w := range want {
+		got := p.Changes[i]
+		if got.Version != w.Version || got.Event != w.Event || got.IssuedBy != w.IssuedBy || got.IssuerRole != w.IssuerRole ||
+			got.CommandID != evs[i].EventMetadata().CommandID || !got.OccurredAt.Equal(evs[i].EventMetadata().OccurredAt) {
+			t.Errorf("change %d: %+v, want %+v", i, got, w)
+		}
+	}
+}

@@ -137,6 +137,7 @@ func (f *logFold) record(ctx context.Context, rec *kgo.Record) {
 	if !ok {
 		s = newStream(f.k, m.AggregateID)
 		s.until, s.keepRecent = f.opts.until, f.opts.keepRecent
+		s.keepChanges = f.opts.only != "" // one aggregate's history (AsOf)
 		f.streams[m.AggregateID] = s
 	}
 	s.add(l)

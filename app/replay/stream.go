@@ -40,6 +40,10 @@ type stream struct {
 	// keepRecent remembers the last commands' events, for a rebuilt
 	// snapshot's window (snapshot.go).
 	keepRecent bool
+	// keepChanges lists each applied event: who issued it, and when
+	// (AsOf's Point.Changes).
+	keepChanges bool
+	changes     []Change
 
 	version int64      // every version 1..version has been seen
 	base    int64      // versions up to base were audited before (a checkpoint's head)
@@ -170,6 +174,9 @@ func (s *stream) accept(l logged) {
 	s.state, s.applied, s.lastAt = next, s.version, m.OccurredAt
 	if s.keepRecent {
 		s.remember(m, l.raw)
+	}
+	if s.keepChanges {
+		s.changes = append(s.changes, changeOf(s.version, l.ev))
 	}
 }
 

@@ -44,12 +44,15 @@ func readHistory(t *testing.T) *analytics.History {
 
 // paramsFor picks cookbook parameters in the middle of the load run: the
 // order with the most events, at the second after it was approved, and its
-// basket.
+// basket; the product with the most events.
 func paramsFor(t *testing.T, h *analytics.History) analytics.Params {
 	t.Helper()
-	count := map[string]int{}
+	count, products := map[string]int{}, map[string]int{}
 	approved := map[string]time.Time{}
 	for _, e := range h.Events {
+		if e.Aggregate == "product" {
+			products[e.Meta().AggregateID]++
+		}
 		if e.Aggregate != "order" {
 			continue
 		}
@@ -67,8 +70,15 @@ func paramsFor(t *testing.T, h *analytics.History) analytics.Params {
 	if best == "" {
 		t.Fatal("no approved order in the log")
 	}
+	var product string
+	for id, n := range products {
+		if product == "" || n > products[product] || n == products[product] && id < product {
+			product = id
+		}
+	}
 	return analytics.Params{
 		"instant": approved[best].Truncate(time.Second).Add(time.Second), "basket_id": best, "type": "order", "id": best,
+		"product_id": product,
 	}
 }
 

@@ -127,6 +127,10 @@ func Execute[S any, C schemas.Command, E schemas.Event](r Rules[S, C, E], snap *
 			CommandID:        meta.CommandID,
 			CausationID:      meta.CommandID,
 			CorrelationID:    correlation(meta),
+			// Who issued the command is recorded in each event it caused,
+			// inside the bytes the hash chain seals (docs/adr/0023).
+			IssuedBy:   meta.IssuedBy,
+			IssuerRole: meta.IssuerRole,
 		}
 		ids[i] = em.EventID
 		if state, err = r.Evolve(state, ev); err != nil {

@@ -49,6 +49,11 @@ func react(ev schemas.Event) []reaction {
 			CorrelationID: m.CorrelationID,
 			CausationID:   m.EventID,
 			IssuedAt:      m.OccurredAt,
+			// The policies issue their commands as the service they are;
+			// the causing event, and through it the caller who set the
+			// workflow off, is the causation (docs/adr/0023).
+			IssuedBy:   schemas.IssuerPolicies,
+			IssuerRole: schemas.ServiceRole,
 		}
 	}
 	switch e := ev.(type) {

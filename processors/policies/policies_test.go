@@ -52,7 +52,8 @@ func TestEachPolicyTurnsItsEventIntoItsCommand(t *testing.T) {
 			}
 			for i, cmd := range got {
 				m := *cmd.CommandMetadata()
-				if m.CommandID == "" || m.CausationID != "event-1" || m.CorrelationID != "corr-1" || m.AggregateID == "" {
+				if m.CommandID == "" || m.CausationID != "event-1" || m.CorrelationID != "corr-1" || m.AggregateID == "" ||
+					m.IssuedBy != schemas.IssuerPolicies || m.IssuerRole != schemas.ServiceRole {
 					t.Errorf("command %d metadata %+v", i, m)
 				}
 				*cmd.CommandMetadata() = schemas.CommandMeta{}

@@ -204,6 +204,7 @@ func enter(s *sagas.CreateOrderSaga, step string, now time.Time, timeout time.Du
 	cmd := command(s, step)
 	m := cmd.CommandMetadata()
 	m.CommandID, m.CorrelationID, m.CausationID, m.IssuedAt = s.PendingCommandID, s.OrderID, s.OrderID, now.UTC()
+	m.Issue(schemas.IssuerSaga, schemas.ServiceRole) // docs/adr/0023
 	out := done(s, now)
 	out.Send = []schemas.Command{cmd}
 	return out

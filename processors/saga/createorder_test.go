@@ -108,6 +108,12 @@ func TestTheHappyPathSendsTheFiveStepsInOrderAndApproves(t *testing.T) {
 	if approve.AggregateID != "order-1" || approve.ShoppingListID != ShoppingListID("order-1") {
 		t.Errorf("ApproveOrder: %+v", approve)
 	}
+	// The saga issues its steps as the service it is (docs/adr/0023).
+	for _, c := range r.sent {
+		if m := c.CommandMetadata(); m.IssuedBy != schemas.IssuerSaga || m.IssuerRole != schemas.ServiceRole {
+			t.Errorf("%T is issued by %q (%q), want %s (%s)", c, m.IssuedBy, m.IssuerRole, schemas.IssuerSaga, schemas.ServiceRole)
+		}
+	}
 }
 
 // A failure at each step compensates backwards and rejects the order with

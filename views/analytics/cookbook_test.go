@@ -49,14 +49,14 @@ func TestEveryCookbookQueryHasAGoFigure(t *testing.T) {
 func TestCookbookParametersBind(t *testing.T) {
 	at := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, q := range cookbook(t) {
-		sql, err := q.Bind(analytics.Params{"instant": at, "basket_id": "it's", "type": "order", "id": "o-1"})
+		sql, err := q.Bind(analytics.Params{"instant": at, "basket_id": "it's", "type": "order", "id": "o-1", "product_id": "p-1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range q.Params {
 			want := map[string]string{
 				"instant": "toDateTime('2027-01-02 03:04:05', 'UTC') AS instant", "basket_id": `'it\'s' AS basket_id`,
-				"type": "'order' AS type", "id": "'o-1' AS id",
+				"type": "'order' AS type", "id": "'o-1' AS id", "product_id": "'p-1' AS product_id",
 			}[p]
 			if want == "" {
 				t.Errorf("query %s has a parameter %q this test does not know", q.Name, p)

@@ -40,6 +40,7 @@ var figures = map[string]figure{
 	"basket_at":                 basketAt,
 	"aggregate_history":         aggregateHistory,
 	"broken_chain_links":        brokenChainLinks,
+	"product_price_changes":     productPriceChanges,
 }
 
 // emptyOnAnHonestLog are the queries that list what is wrong with the

@@ -77,8 +77,9 @@ func (f *fixture) breakLink() {
 
 // FixtureParams are the cookbook parameters for Fixture's history: the
 // instant is the second after order b5 was canceled, which is after the
-// price changes and the rebrandings, after basket b2 lost an item, and
-// before order b1 completed; the aggregate is order b1.
+// first day's price changes and the rebrandings, after basket b2 lost an
+// item, and before order b1 completed; the aggregate is order b1; the
+// product is p2, whose price two store managers changed.
 func FixtureParams(h *History) Params {
 	var instant time.Time
 	for _, e := range h.Events {
@@ -86,7 +87,7 @@ func FixtureParams(h *History) Params {
 			instant = e.Meta().OccurredAt.Truncate(time.Second).Add(time.Second)
 		}
 	}
-	return Params{"instant": instant, "basket_id": "b2", "type": "order", "id": "b1"}
+	return Params{"instant": instant, "basket_id": "b2", "type": "order", "id": "b1", "product_id": "p2"}
 }
 
 type fixture struct {
@@ -99,6 +100,7 @@ type fixture struct {
 	catalog  map[string]baskets.BasketItem   // product → a line of 1
 	seq      int
 	chained  bool              // whether emit seals events into their aggregate's chain
+	who      [2]string         // who issues the next events' commands: subject, role (docs/adr/0023)
 	last     map[string]string // aggregate → the hash of its last event
 	err      error
 }
@@ -133,7 +135,7 @@ func (f *fixture) emit(agg, id string, step time.Duration, ev schemas.Event) {
 	cmd := fmt.Sprintf("fixture-command-%d", f.seq)
 	*ev.EventMetadata() = schemas.EventMeta{
 		EventID: schemas.EventID(cmd, 0), AggregateID: id, AggregateVersion: f.versions[key],
-		OccurredAt: f.at, CommandID: cmd, CorrelationID: cmd,
+		OccurredAt: f.at, CommandID: cmd, CorrelationID: cmd, IssuedBy: f.who[0], IssuerRole: f.who[1],
 	}
 	if f.chained {
 		m := ev.EventMetadata()
@@ -141,6 +143,16 @@ func (f *fixture) emit(agg, id string, step time.Duration, ev schemas.Event) {
 		f.last[key] = m.Hash
 	}
 	f.h.Add(Event{Type: name, Aggregate: agg, Event: ev})
+}
+
+// as emits the events of do as issued by subject in role; the others are
+// issued by the fixture's operator, or by no one (written before the who
+// fields) where the story says so.
+func (f *fixture) as(subject, role string, do func()) {
+	before := f.who
+	f.who = [2]string{subject, role}
+	do()
+	f.who = before
 }
 
 func (f *fixture) notify(order, kind string) {
@@ -239,6 +251,9 @@ func (f *fixture) story() {
 	f.store("s2", "Nic & Naks", "Level 2")
 	f.store("s3", "Closing Down", "Level 3")
 	f.chained = true
+	// From here on the commands name who issued them (ADR 0023): the
+	// operator, unless a store manager changes a price.
+	f.who = [2]string{"ops-1", "operator"}
 	f.product("p1", "s1", "Waldorf Books", "Wizard w/ crystal", 999)
 	f.product("p2", "s1", "Waldorf Books", "Dragon & egg", 2450)
 	f.product("p3", "s2", "Nic & Naks", "Crystal ball", 525)
@@ -262,8 +277,12 @@ func (f *fixture) story() {
 	f.basket("b4", "c4", "p1", 1)
 	f.checkout("b4")
 	f.reject("b4", "payment cannot be confirmed", 300*time.Millisecond)
-	f.emit("product", "p2", time.Second, &stores.ProductPriceIncreased{DeltaCents: 150, PriceCents: 2600})
-	f.emit("product", "p3", time.Second, &stores.ProductPriceDecreased{DeltaCents: 50, PriceCents: 475})
+	f.as("manager-ada", "store_manager", func() {
+		f.emit("product", "p2", time.Second, &stores.ProductPriceIncreased{DeltaCents: 150, PriceCents: 2600})
+	})
+	f.as("manager-bob", "store_manager", func() {
+		f.emit("product", "p3", time.Second, &stores.ProductPriceDecreased{DeltaCents: 50, PriceCents: 475})
+	})
 	f.emit("store", "s2", time.Second, &stores.StoreRebranded{Name: "Nic and Naks"})
 	f.emit("product", "p4", time.Second, &stores.ProductRebranded{Name: "Magic wand", Description: "renamed"})
 	f.emit("product", "p5", time.Second, &stores.ProductRemoved{})
@@ -307,4 +326,7 @@ func (f *fixture) story() {
 	f.approve("b11", 390*time.Millisecond)
 	f.ready("b11", 18*time.Second)
 	f.complete("b11", 45*time.Second)
+	f.as("manager-cy", "store_manager", func() {
+		f.emit("product", "p2", time.Minute, &stores.ProductPriceDecreased{DeltaCents: 150, PriceCents: 2450})
+	})
 }

@@ -43,7 +43,7 @@ func WarehouseRows(h *History) (*Rows, error) {
 		r.Rows[warehouse.EventsTable.Name] = append(r.Rows[warehouse.EventsTable.Name], []any{
 			m.EventID, e.Type, uint32(1), e.Aggregate, m.AggregateID, uint64(m.AggregateVersion),
 			m.OccurredAt.UTC(), uint64(m.OccurredAt.UnixMilli()), m.CommandID, m.CorrelationID, m.CausationID, payload,
-			agg.Events.Name, uint32(0), uint64(i), m.PrevHash, m.Hash,
+			agg.Events.Name, uint32(0), uint64(i), m.PrevHash, m.Hash, m.IssuedBy, m.IssuerRole,
 		})
 		rows, err := projections.AnalyticsRows(e.Event)
 		if err != nil {

@@ -36,7 +36,7 @@ func eventColumn(name string) int {
 var (
 	colType, colID, colVersion = eventColumn("aggregate_type"), eventColumn("aggregate_id"), eventColumn("aggregate_version")
 	// contentColumns are what make two rows of one key the same event.
-	contentColumns = []string{"event_id", "event_type", "occurred_at_ms", "command_id", "correlation_id", "causation_id", "payload", "prev_hash", "hash"}
+	contentColumns = []string{"event_id", "event_type", "occurred_at_ms", "command_id", "correlation_id", "causation_id", "payload", "prev_hash", "hash", "issued_by", "issuer_role"}
 	contentIndexes = func() []int {
 		out := make([]int, len(contentColumns))
 		for i, c := range contentColumns {
@@ -73,7 +73,7 @@ func conflicts(rows []warehouse.Row, held map[eventKey]string) map[int]error {
 		case !ok:
 			seen[k] = c
 		case first != c:
-			out[i] = fmt.Errorf("mallbots.events holds %s %s v%d with other content (event id, payload or hashes differ): a changed copy of an event is refused, the first row stays",
+			out[i] = fmt.Errorf("mallbots.events holds %s %s v%d with other content (event id, payload, hashes or issuer differ): a changed copy of an event is refused, the first row stays",
 				k.typ, k.id, k.version)
 		}
 	}
@@ -108,13 +108,13 @@ func guardEvents(ctx context.Context, ch driver.Conn, rows []warehouse.Row) (map
 	held := map[eventKey]string{}
 	for res.Next() {
 		var k eventKey
-		var eventID, eventType, commandID, correlationID, causationID, payload, prevHash, hash string
+		var eventID, eventType, commandID, correlationID, causationID, payload, prevHash, hash, issuedBy, issuerRole string
 		var occurredMs uint64
-		if err := res.Scan(&k.typ, &k.id, &k.version, &eventID, &eventType, &occurredMs, &commandID, &correlationID, &causationID, &payload, &prevHash, &hash); err != nil {
+		if err := res.Scan(&k.typ, &k.id, &k.version, &eventID, &eventType, &occurredMs, &commandID, &correlationID, &causationID, &payload, &prevHash, &hash, &issuedBy, &issuerRole); err != nil {
 			return nil, err
 		}
 		row := make([]any, len(EventsTable.Columns))
-		for i, v := range []any{eventID, eventType, occurredMs, commandID, correlationID, causationID, payload, prevHash, hash} {
+		for i, v := range []any{eventID, eventType, occurredMs, commandID, correlationID, causationID, payload, prevHash, hash, issuedBy, issuerRole} {
 			row[contentIndexes[i]] = v
 		}
 		if _, ok := held[k]; !ok {

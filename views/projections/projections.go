@@ -74,6 +74,7 @@ func eventRow(sd *serde.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 		m.EventID, name, uint32(version), agg.Type, m.AggregateID, uint64(m.AggregateVersion),
 		m.OccurredAt.UTC(), uint64(m.OccurredAt.UnixMilli()), m.CommandID, m.CorrelationID, m.CausationID, string(js),
 		rec.Topic, uint32(rec.Partition), uint64(rec.Offset), m.PrevHash, m.Hash,
+		m.IssuedBy, m.IssuerRole,
 	}}}, nil
 }
 

@@ -191,6 +191,7 @@ func mapEvent(rec *kgo.Record) ([]warehouse.Row, error) {
 			"command-1", "correlation-1", "causation-1",
 			`{"n":1}`, rec.Topic, uint32(rec.Partition), uint64(rec.Offset),
 			"", "", // prev_hash, hash: events from before the chain
+			"", "", // issued_by, issuer_role: events from before the issuer
 		}},
 		{Table: "products", Values: []any{
 			agg, "store-1", "name", "description", "sku-" + agg,

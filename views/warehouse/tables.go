@@ -17,6 +17,7 @@ var (
 		"command_id", "correlation_id", "causation_id",
 		"payload", "topic", "partition", "offset",
 		"prev_hash", "hash", // 0021: the hash chain, added after the others
+		"issued_by", "issuer_role", // 0022: who issued the command (docs/adr/0023)
 	}}
 	// StoresTable holds each store's current state.
 	StoresTable = Table{Name: "stores", Columns: []string{

@@ -122,11 +122,13 @@ func (p *Pool) trip(ctx context.Context, bot, list string) {
 }
 
 // meta fills in a command's metadata: its id derived from what it does, so
-// the same step always has the same id; the correlation id is the list.
+// the same step always has the same id; the correlation id is the list;
+// the issuer is the bot pool, a service.
 func (p *Pool) meta(m *schemas.CommandMeta, aggregateID, step, list string) {
 	m.AggregateID = aggregateID
 	m.CommandID = schemas.DerivedID("depot/bots/" + step)
 	m.CorrelationID = list
+	m.Issue(schemas.IssuerBotPool, schemas.ServiceRole) // docs/adr/0023
 }
 
 // do sends cmd until its result is known, retrying with the same command
