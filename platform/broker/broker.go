@@ -101,6 +101,10 @@ func start(ctx context.Context, cfg config) (*Broker, error) {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.dir, err)
 	}
 	b := &Broker{cluster: c, client: client, fence: &produceFence{cluster: c}}
+	if err := advertiseSASLHandshakeV0(ctx, c); err != nil {
+		c.Close()
+		return nil, err
+	}
 	if err := b.ping(ctx); err != nil {
 		c.Close()
 		return nil, err
