@@ -101,15 +101,7 @@ func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
 	s.send(w, r, cmd, true, awaitOn(s.Views.Baskets))
 }
 
-// basketCommand builds a write route for an existing basket; build reads
-// the body (reporting its own 400) and says whether to go on.
+// basketCommand builds a write route for an existing basket (existing).
 func (s *server) basketCommand(build func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		cmd, ok := build(w, r)
-		if !ok {
-			return
-		}
-		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, awaitOn(s.Views.Baskets))
-	}
+	return existing(s, awaitOn(s.Views.Baskets), build)
 }

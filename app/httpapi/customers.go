@@ -78,15 +78,7 @@ func (s *server) signIn(r *http.Request) func(*written) {
 	}
 }
 
-// customerCommand builds a write route for an existing customer; build
-// reads the body (reporting its own 400) and says whether to go on.
+// customerCommand builds a write route for an existing customer (existing).
 func (s *server) customerCommand(build func(w http.ResponseWriter, r *http.Request) (contract.CustomerCommand, bool)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		cmd, ok := build(w, r)
-		if !ok {
-			return
-		}
-		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, awaitOn(s.Views.Customers))
-	}
+	return existing(s, awaitOn(s.Views.Customers), build)
 }

@@ -222,6 +222,20 @@ type written struct {
 // awaitView waits until a view shows the version a command produced.
 type awaitView func(ctx context.Context, id string, version int64) error
 
+// existing builds a write route for an existing aggregate, the one the
+// path's {id} names, whose view await reads back; build reads the body
+// (reporting its own 400) and says whether to go on.
+func existing[C schemas.Command](s *server, await awaitView, build func(w http.ResponseWriter, r *http.Request) (C, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd, ok := build(w, r)
+		if !ok {
+			return
+		}
+		cmd.CommandMetadata().AggregateID = r.PathValue("id")
+		s.send(w, r, cmd, false, await)
+	}
+}
+
 // awaitOn is the awaitView of one aggregate's view.
 func awaitOn[S any](v *state.View[S]) awaitView {
 	return func(ctx context.Context, id string, version int64) error {

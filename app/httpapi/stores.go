@@ -171,17 +171,9 @@ func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
 	s.send(w, r, cmd, true, awaitOn(s.Views.Products))
 }
 
-// productCommand builds a write route for an existing product; build reads
-// the body (reporting its own 400) and says whether to go on.
+// productCommand builds a write route for an existing product (existing).
 func (s *server) productCommand(build func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		cmd, ok := build(w, r)
-		if !ok {
-			return
-		}
-		cmd.CommandMetadata().AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, awaitOn(s.Views.Products))
-	}
+	return existing(s, awaitOn(s.Views.Products), build)
 }
 
 func (s *server) getStore(w http.ResponseWriter, r *http.Request) {
