@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -68,13 +67,11 @@ func (r *Record) DeadLetterUnsendable(ctx goka.Context, reason string) {
 
 func (r *Record) deadLetter(ctx goka.Context, reason string) {
 	r.deadLettered = true
-	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), r.Raw, goka.WithCtxEmitHeaders(goka.Headers{
-		topics.HeaderDLQReason:    []byte(reason),
-		topics.HeaderDLQTopic:     []byte(r.Pos.Topic),
-		topics.HeaderDLQPartition: []byte(strconv.Itoa(int(r.Pos.Partition))),
-		topics.HeaderDLQOffset:    []byte(strconv.FormatInt(r.Pos.Offset, 10)),
-		topics.HeaderDLQGroup:     []byte(r.group),
-	}))
+	headers := goka.Headers{}
+	for _, h := range topics.DeadLetterHeaders(reason, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset, r.group) {
+		headers[h[0]] = []byte(h[1])
+	}
+	ctx.Emit(goka.Stream(topics.DeadLetter.Name), ctx.Key(), r.Raw, goka.WithCtxEmitHeaders(headers))
 }
 
 // Handler is a group's code for one record.

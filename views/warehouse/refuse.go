@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -72,18 +71,11 @@ func (p *Projector) deadLetter(ctx context.Context, cl *kgo.Client, b *batch) er
 		if e.refused == "" || e.deadLettered {
 			continue
 		}
-		recs = append(recs, &kgo.Record{
-			Topic: p.proj.DeadLetter,
-			Key:   e.rec.Key,
-			Value: e.rec.Value,
-			Headers: []kgo.RecordHeader{
-				{Key: topics.HeaderDLQReason, Value: []byte(e.refused)},
-				{Key: topics.HeaderDLQTopic, Value: []byte(e.rec.Topic)},
-				{Key: topics.HeaderDLQPartition, Value: []byte(strconv.Itoa(int(e.rec.Partition)))},
-				{Key: topics.HeaderDLQOffset, Value: []byte(strconv.FormatInt(e.rec.Offset, 10))},
-				{Key: topics.HeaderDLQGroup, Value: []byte(p.proj.Group)},
-			},
-		})
+		dl := &kgo.Record{Topic: p.proj.DeadLetter, Key: e.rec.Key, Value: e.rec.Value}
+		for _, h := range topics.DeadLetterHeaders(e.refused, e.rec.Topic, e.rec.Partition, e.rec.Offset, p.proj.Group) {
+			dl.Headers = append(dl.Headers, kgo.RecordHeader{Key: h[0], Value: []byte(h[1])})
+		}
+		recs = append(recs, dl)
 		from = append(from, e)
 	}
 	if len(recs) == 0 {
