@@ -80,9 +80,13 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// api is a client of the system's API as the operator (auth_test.go).
+// api is a client of the system's API as the operator (auth_test.go). It
+// retries a write that got 503 with the same Idempotency-Key: with every
+// package's tests on two cores, handing a command to Kafka can outlast the
+// API's 5 s request timeout, and the operator's calls mostly build the
+// world that a test then checks.
 func api(t *testing.T) testkit.API {
-	return testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator)}
+	return testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator), Retries: 2}
 }
 
 func createStore(t *testing.T, name string) string {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // API is a JSON client of the HTTP API for tests.
@@ -17,6 +19,12 @@ type API struct {
 	Base string
 	// Token, when set, is sent as "Authorization: Bearer <Token>".
 	Token string
+	// Retries, when above 0, makes every write idempotent (an
+	// Idempotency-Key unless the call names one) and sends it again, up to
+	// Retries times, while the API answers 503: what a client does when the
+	// API could not hand the command to Kafka in time. For the setup of a
+	// test on a loaded machine, never for the request under test.
+	Retries int
 }
 
 // As is the client with another bearer token ("": none).
@@ -36,6 +44,30 @@ type Response struct {
 // Do sends a request with a JSON body (a string is sent as is) and decodes
 // the response; headers are name/value pairs.
 func (a API) Do(method, path string, body any, headers ...string) Response {
+	a.T.Helper()
+	if a.Retries > 0 && method != http.MethodGet && !named(headers, "Idempotency-Key") {
+		headers = append(headers, "Idempotency-Key", uuid.NewString())
+	}
+	for attempt := 0; ; attempt++ {
+		r := a.do(method, path, body, headers)
+		if r.Status != http.StatusServiceUnavailable || attempt >= a.Retries {
+			return r
+		}
+		a.T.Logf("%s %s answered 503, sending it again (%d of %d): %s", method, path, attempt+1, a.Retries, r.Raw)
+		time.Sleep(time.Duration(attempt+1) * 250 * time.Millisecond)
+	}
+}
+
+func named(headers []string, name string) bool {
+	for i := 0; i+1 < len(headers); i += 2 {
+		if http.CanonicalHeaderKey(headers[i]) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (a API) do(method, path string, body any, headers []string) Response {
 	a.T.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
