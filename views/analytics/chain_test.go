@@ -108,6 +108,8 @@ func cookbookQuery(t *testing.T, name string) analytics.Query {
 	return analytics.Query{}
 }
 
+// same fails t unless want and got are the same rows once normalized;
+// what names the two in the message ("<what> differ").
 func same(t *testing.T, what string, want, got analytics.Result) {
 	t.Helper()
 	w, err := analytics.Normalize(want)

@@ -123,15 +123,5 @@ func compare(t *testing.T, name string, h *analytics.History, p analytics.Params
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := analytics.Normalize(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := analytics.Normalize(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := analytics.Diff(w, g); d != "" {
-		t.Errorf("%s: ClickHouse and the Go figure differ:\n%s", name, d)
-	}
+	same(t, name+": ClickHouse and the Go figure", want, got)
 }
