@@ -10,7 +10,7 @@ import (
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/analytics"
-	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 func cookbook(t *testing.T) []analytics.Query {
@@ -86,12 +86,8 @@ func TestTheFixtureGivesEveryQueryRows(t *testing.T) {
 // fixture's rows, returns what the Go figures compute from the fixture's
 // events.
 func TestCookbookOnClickHouse18(t *testing.T) {
-	srv := chtest.Start(t)
+	srv, _ := warehousetest.Migrated(t)
 	ctx := context.Background()
-	admin := chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
 	h, p := fixture(t)
 	rows, err := analytics.WarehouseRows(h)
 	if err != nil {
