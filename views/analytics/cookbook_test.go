@@ -11,7 +11,7 @@ import (
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/analytics"
-	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 func cookbook(t *testing.T) []analytics.Query {
@@ -87,12 +87,8 @@ func TestTheFixtureGivesEveryQueryRows(t *testing.T) {
 // fixture's rows, returns what the Go figures compute from the fixture's
 // events.
 func TestCookbookOnClickHouse18(t *testing.T) {
-	srv := chtest.Start(t)
+	srv, _ := warehousetest.Migrated(t)
 	ctx := context.Background()
-	admin := chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
 	h, p := fixture(t)
 	rows, err := analytics.WarehouseRows(h)
 	if err != nil {
@@ -171,17 +167,7 @@ func compare(t *testing.T, name string, h *analytics.History, p analytics.Params
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := analytics.Normalize(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := analytics.Normalize(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := analytics.Diff(w, g); d != "" {
-		t.Errorf("%s: ClickHouse and the Go figure differ:\n%s", name, d)
-	}
+	same(t, name+": ClickHouse and the Go figure", want, got)
 }
 
 // The book refuses what it cannot run with an answer that says what to do.
