@@ -107,6 +107,7 @@ func buildRoutes(d Deps) (*server, *routes) {
 	raw.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	raw.HandleFunc("GET /readyz", s.readyz)
 	d.routeMetrics(raw)
+	s.contractRoutes(raw) // public: the contract and its viewer
 	mux := &routes{mux: raw, s: s}
 	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)
