@@ -42,8 +42,17 @@ type Contract struct {
 	exercised map[string]int
 }
 
+// textMedia are the text answers a contract may document besides JSON
+// (the API's viewer): their bodies are checked as strings.
+var textMedia = sync.OnceFunc(func() {
+	for _, media := range []string{"text/html", "text/css", "text/javascript"} {
+		openapi3filter.RegisterBodyDecoder(media, openapi3filter.PlainBodyDecoder)
+	}
+})
+
 // NewContract reads and validates an OpenAPI document.
 func NewContract(document []byte) (*Contract, error) {
+	textMedia()
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(document)
 	if err != nil {
