@@ -144,7 +144,6 @@ func document(ops []operation) object {
 				"(`yes`, `own`: a customer's own resources, `own stores`: a store manager's stores), as the API enforces it " +
 				"(docs/domain.md, Who may do what). A write sends one command and answers once its result is known; 202 when it " +
 				"is not known in time. Money is a decimal number in currency units. Every error is `{code, message}`.",
-			"license": object{"name": "Apache-2.0", "identifier": "Apache-2.0"},
 		},
 		"servers": []any{object{"url": "/", "description": "this instance"}},
 		"tags":    tags(ops),
