@@ -215,3 +215,13 @@ func TestTheViewerIsTheVendoredRelease(t *testing.T) {
 		t.Error("viewer/README.md does not name the vendored version")
 	}
 }
+
+// checked carries this package's API clients, checking each exchange
+// against the contract, as app/system's tests do.
+var checked = func() http.RoundTripper {
+	c, err := testkit.NewContract(httpapi.OpenAPI())
+	if err != nil {
+		panic(err)
+	}
+	return c.Transport(nil)
+}()
