@@ -40,10 +40,10 @@ func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, 
 // with a WWW-Authenticate challenge; the principal goes into the request's
 // context for the routes' guards, and as the issuer of the commands the
 // request sends (emitters.WithIssuer). /healthz, /readyz and /metrics pass,
-// and so does the AsyncAPI document (a contract).
+// and so do the contracts and their viewer (PublicRoutes).
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isAPI(r.URL.Path) || r.URL.Path == asyncAPIPath {
+		if !isAPI(r.URL.Path) || isPublic(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -70,21 +70,21 @@ func TestWithoutAValidTokenEveryAPIRouteIs401WithAChallenge(t *testing.T) {
 			t.Errorf("GET %s without a token: %d, want 200", path, resp.StatusCode)
 		}
 	}
-	api := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}
+	api := testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}
 	api.Do("GET", "/api/nowhere", nil).Expect(t, http.StatusNotFound)
 }
 
 func TestAnAPIWithoutAVerifierRefusesEveryone(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(httpapi.Deps{}))
 	defer srv.Close()
-	r := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}.Do("GET", "/api/stores", nil)
+	r := testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}.Do("GET", "/api/stores", nil)
 	r.Expect(t, http.StatusUnauthorized)
 }
 
 func TestARoleOutsideItsRulesIs403(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{})))
 	defer srv.Close()
-	api := testkit.API{T: t, Base: srv.URL}
+	api := testkit.API{T: t, Transport: checked, Base: srv.URL}
 	analyst := api.As(httpapi.TokenFor(auth.Principal{Role: auth.Analyst}))
 	r := analyst.Do("PUT", "/api/customers/c1/disable", nil).Expect(t, http.StatusForbidden)
 	if r.S("code") != "forbidden" || !strings.Contains(r.S("message"), "analyst may not PUT /api/customers/{id}/disable") {

@@ -14,7 +14,7 @@ type basketJSON struct {
 	PaymentID  string     `json:"paymentId"`
 	Items      []lineJSON `json:"items"`
 	Total      Money      `json:"total"`
-	Status     string     `json:"status"`
+	Status     string     `json:"status" oa:"enum=open|canceled|checked_out"`
 	Version    int64      `json:"version"`
 }
 
@@ -27,6 +27,23 @@ type lineJSON struct {
 	ProductName string `json:"productName"`
 	Price       Money  `json:"price"`
 	Quantity    int32  `json:"quantity"`
+}
+
+// startBasketBody is the body of POST /api/baskets.
+type startBasketBody struct {
+	ID         string `json:"id" oa:"format=uuid"`
+	CustomerID string `json:"customerId" oa:"required"`
+}
+
+// itemBody is the body of addItem and removeItem.
+type itemBody struct {
+	ProductID string `json:"productId" oa:"required"`
+	Quantity  *int32 `json:"quantity" oa:"required"`
+}
+
+// checkoutBody is the body of PUT /api/baskets/{id}/checkout.
+type checkoutBody struct {
+	PaymentID string `json:"paymentId" oa:"required"`
 }
 
 func basketOut(s *schemas.Snapshot[contract.Basket]) basketJSON {
@@ -53,9 +70,7 @@ func (s *server) basketRoutes(mux *routes) {
 		return &contract.RemoveItem{ProductID: product, Quantity: quantity}, ok
 	}))
 	mux.HandleFunc("PUT /api/baskets/{id}/checkout", s.basketCommand(func(w http.ResponseWriter, r *http.Request) (contract.BasketCommand, bool) {
-		var in struct {
-			PaymentID string `json:"paymentId"`
-		}
+		var in checkoutBody
 		ok := readJSON(w, r, &in)
 		return &contract.CheckoutBasket{PaymentID: in.PaymentID}, ok
 	}))
@@ -66,10 +81,7 @@ func (s *server) basketRoutes(mux *routes) {
 
 // readItem reads {"productId": …, "quantity": n}; both are required.
 func readItem(w http.ResponseWriter, r *http.Request) (string, int32, bool) {
-	var in struct {
-		ProductID string `json:"productId"`
-		Quantity  *int32 `json:"quantity"`
-	}
+	var in itemBody
 	if !readJSON(w, r, &in) {
 		return "", 0, false
 	}
@@ -85,10 +97,7 @@ func readItem(w http.ResponseWriter, r *http.Request) (string, int32, bool) {
 }
 
 func (s *server) startBasket(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		ID         string `json:"id"`
-		CustomerID string `json:"customerId"`
-	}
+	var in startBasketBody
 	if !readJSON(w, r, &in) || !s.mayActFor(w, r, in.CustomerID) {
 		return
 	}

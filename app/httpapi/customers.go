@@ -17,6 +17,18 @@ type customerJSON struct {
 	Version   int64  `json:"version"`
 }
 
+// registerCustomerBody is the body of POST /api/customers.
+type registerCustomerBody struct {
+	ID        string `json:"id" oa:"format=uuid"`
+	Name      string `json:"name" oa:"required"`
+	SMSNumber string `json:"smsNumber" oa:"required"`
+}
+
+// changeSMSBody is the body of PUT /api/customers/{id}/change-sms.
+type changeSMSBody struct {
+	SMSNumber string `json:"smsNumber" oa:"required"`
+}
+
 func customerOut(s *schemas.Snapshot[contract.Customer]) customerJSON {
 	c := s.State
 	return customerJSON{ID: s.AggregateID, Name: c.Name, SMSNumber: c.SMSNumber, Enabled: c.Enabled, Version: s.Version}
@@ -34,20 +46,14 @@ func (s *server) customerRoutes(mux *routes) {
 		return &contract.DisableCustomer{}, true
 	}))
 	mux.HandleFunc("PUT /api/customers/{id}/change-sms", s.customerCommand(func(w http.ResponseWriter, r *http.Request) (contract.CustomerCommand, bool) {
-		var in struct {
-			SMSNumber string `json:"smsNumber"`
-		}
+		var in changeSMSBody
 		ok := readJSON(w, r, &in)
 		return &contract.ChangeSmsNumber{SMSNumber: in.SMSNumber}, ok
 	}))
 }
 
 func (s *server) registerCustomer(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		ID        string `json:"id"`
-		Name      string `json:"name"`
-		SMSNumber string `json:"smsNumber"`
-	}
+	var in registerCustomerBody
 	if !readJSON(w, r, &in) {
 		return
 	}

@@ -14,7 +14,7 @@ import (
 type shoppingListJSON struct {
 	ID      string              `json:"id"`
 	OrderID string              `json:"orderId"`
-	Status  string              `json:"status"`
+	Status  string              `json:"status" oa:"enum=pending|available|assigned|completed|canceled"`
 	BotID   string              `json:"botId"`
 	Stops   map[string]stopJSON `json:"stops"`
 	// AvailableAt is when the list became available to the bots; absent
@@ -36,7 +36,7 @@ type stopItemJSON struct {
 
 type botJSON struct {
 	ID             string `json:"id"`
-	Status         string `json:"status"`
+	Status         string `json:"status" oa:"enum=idle|active"`
 	ShoppingListID string `json:"shoppingListId"`
 	Version        int64  `json:"version"`
 }

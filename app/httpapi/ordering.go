@@ -16,7 +16,7 @@ type orderJSON struct {
 	InvoiceID       string     `json:"invoiceId"`
 	Items           []lineJSON `json:"items"`
 	Total           Money      `json:"total"`
-	Status          string     `json:"status"`
+	Status          string     `json:"status" oa:"enum=pending|approved|ready|completed|rejected|canceled"`
 	RejectionReason string     `json:"rejectionReason,omitempty"`
 	Version         int64      `json:"version"`
 }

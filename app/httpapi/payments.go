@@ -23,8 +23,15 @@ type invoiceJSON struct {
 	OrderID   string `json:"orderId"`
 	PaymentID string `json:"paymentId"`
 	Amount    Money  `json:"amount"`
-	Status    string `json:"status"`
+	Status    string `json:"status" oa:"enum=pending|paid|canceled"`
 	Version   int64  `json:"version"`
+}
+
+// authorizePaymentBody is the body of POST /api/payments.
+type authorizePaymentBody struct {
+	ID         string `json:"id" oa:"format=uuid"`
+	CustomerID string `json:"customerId" oa:"required"`
+	Amount     *Money `json:"amount" oa:"required"`
 }
 
 func paymentOut(s *schemas.Snapshot[contract.Payment]) paymentJSON {
@@ -58,11 +65,7 @@ func (s *server) paymentRoutes(mux *routes) {
 }
 
 func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		ID         string `json:"id"`
-		CustomerID string `json:"customerId"`
-		Amount     *Money `json:"amount"`
-	}
+	var in authorizePaymentBody
 	if !readJSON(w, r, &in) || !s.mayActFor(w, r, in.CustomerID) {
 		return
 	}

@@ -15,7 +15,7 @@ type SagaReader interface {
 
 type sagaJSON struct {
 	OrderID          string     `json:"orderId"`
-	Status           string     `json:"status"`
+	Status           string     `json:"status" oa:"enum=running|compensating|approved|rejected"`
 	Step             string     `json:"step,omitempty"`
 	Compensating     bool       `json:"compensating"`
 	Done             bool       `json:"done"`

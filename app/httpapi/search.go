@@ -22,14 +22,14 @@ type OrderSearch interface {
 // optional, AND-ed. cursor is the next of the previous page.
 type searchRequestJSON struct {
 	CustomerID    string   `json:"customerId"`
-	CreatedAfter  string   `json:"createdAfter"`
-	CreatedBefore string   `json:"createdBefore"`
+	CreatedAfter  string   `json:"createdAfter" oa:"format=date-time"`
+	CreatedBefore string   `json:"createdBefore" oa:"format=date-time"`
 	StoreIDs      []string `json:"storeIds"`
 	ProductIDs    []string `json:"productIds"`
 	MinTotal      *Money   `json:"minTotal"`
 	MaxTotal      *Money   `json:"maxTotal"`
-	Status        string   `json:"status"`
-	Limit         *int     `json:"limit"`
+	Status        string   `json:"status" oa:"enum=pending|approved|ready|completed|rejected|canceled"`
+	Limit         *int     `json:"limit" oa:"min=1,max=100"`
 	Cursor        string   `json:"cursor"`
 }
 
@@ -45,10 +45,10 @@ type searchOrderJSON struct {
 	CustomerName string           `json:"customerName"`
 	Items        []searchItemJSON `json:"items"`
 	Total        Money            `json:"total"`
-	Status       string           `json:"status"`
+	Status       string           `json:"status" oa:"enum=pending|approved|ready|completed|rejected|canceled"`
 	// CreatedAt is null when the creation time is unknown.
-	CreatedAt *string `json:"createdAt"`
-	UpdatedAt string  `json:"updatedAt"`
+	CreatedAt *string `json:"createdAt" oa:"format=date-time"`
+	UpdatedAt string  `json:"updatedAt" oa:"format=date-time"`
 	Version   int64   `json:"version"`
 }
 

@@ -46,7 +46,7 @@ func (f *fakeSearch) Order(_ context.Context, id string) (search.Order, error) {
 func searchAPI(t *testing.T, f *fakeSearch) testkit.API {
 	srv := httptest.NewServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{Search: f})))
 	t.Cleanup(srv.Close)
-	return testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}
+	return testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}
 }
 
 var anOrder = search.Order{
@@ -149,7 +149,7 @@ func TestAnOrderWithAnUnknownCreationTimeHasANullCreatedAt(t *testing.T) {
 func TestWithoutASearchTheRoutesAnswer503(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(httpapi.WithTestAuth(httpapi.Deps{})))
 	t.Cleanup(srv.Close)
-	api := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}
+	api := testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}
 	api.Do("POST", "/api/search/orders", `{}`).Expect(t, http.StatusServiceUnavailable)
 	api.Do("GET", "/api/search/orders/"+orderID, nil).Expect(t, http.StatusServiceUnavailable)
 }

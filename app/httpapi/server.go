@@ -108,6 +108,7 @@ func buildRoutes(d Deps) (*server, *routes) {
 	raw.HandleFunc("GET /readyz", s.readyz)
 	routeAsyncAPI(raw)
 	d.routeMetrics(raw)
+	s.contractRoutes(raw) // public: the contract and its viewer
 	mux := &routes{mux: raw, s: s}
 	// One line per context: its routes live in <context>.go.
 	s.storeRoutes(mux)

@@ -70,7 +70,7 @@ func TestAClientThatGoesAwayBeforeItsResultIsNotAnError(t *testing.T) {
 
 func TestACommandKafkaRefusesIsA503AndAnError(t *testing.T) {
 	srv, logs := apiWith(t, failingSender{})
-	api := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}
+	api := testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}
 	r := api.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"}).
 		Expect(t, http.StatusServiceUnavailable)
 	if !strings.Contains(r.S("message"), "retry with the same Idempotency-Key") {
@@ -101,7 +101,7 @@ func TestAPanicInAHandlerIsA500AndAnError(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	r := testkit.API{T: t, Base: srv.URL, Token: httpapi.OperatorToken}.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"})
+	r := testkit.API{T: t, Transport: checked, Base: srv.URL, Token: httpapi.OperatorToken}.Do(http.MethodPost, "/api/customers", map[string]string{"name": "John Smith", "smsNumber": "555-0100"})
 
 	r.Expect(t, http.StatusInternalServerError)
 	if r.S("code") != "internal" || !strings.Contains(r.S("message"), "the server failed while handling the request") {

@@ -34,6 +34,39 @@ type productJSON struct {
 	Category string `json:"category"`
 }
 
+// createStoreBody is the body of POST /api/stores.
+type createStoreBody struct {
+	ID       string `json:"id" oa:"format=uuid"`
+	Name     string `json:"name" oa:"required"`
+	Location string `json:"location" oa:"required"`
+}
+
+// rebrandStoreBody is the body of PUT /api/stores/{id}/rebrand.
+type rebrandStoreBody struct {
+	Name string `json:"name" oa:"required"`
+}
+
+// addProductBody is the body of POST /api/stores/{storeId}/products.
+type addProductBody struct {
+	ID          string `json:"id" oa:"format=uuid"`
+	Name        string `json:"name" oa:"required"`
+	Description string `json:"description"`
+	SKU         string `json:"sku"`
+	Price       *Money `json:"price" oa:"required"`
+	Category    string `json:"category"` // optional
+}
+
+// rebrandProductBody is the body of PUT /api/stores/products/{id}/rebrand.
+type rebrandProductBody struct {
+	Name        string `json:"name" oa:"required"`
+	Description string `json:"description"`
+}
+
+// priceBody is the body of a price change: the new price.
+type priceBody struct {
+	Price *Money `json:"price" oa:"required"`
+}
+
 func storeOut(s *schemas.Snapshot[contract.Store]) storeJSON {
 	return storeJSON{ID: s.AggregateID, Name: s.State.Name, Location: s.State.Location, Participating: s.State.Participating, Version: s.Version}
 }
@@ -90,7 +123,7 @@ func (s *server) storeRoutes(mux *routes) {
 		}
 	})
 	mux.HandleFunc("PUT /api/stores/products/{id}/rebrand", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
-		var in struct{ Name, Description string }
+		var in rebrandProductBody
 		ok := readJSON(w, r, &in)
 		return &contract.RebrandProduct{Name: in.Name, Description: in.Description}, ok
 	}))
@@ -106,9 +139,7 @@ func (s *server) storeRoutes(mux *routes) {
 
 // readPrice reads {"price": 9.99}; the price is required.
 func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	var in struct {
-		Price *Money `json:"price"`
-	}
+	var in priceBody
 	if !readJSON(w, r, &in) {
 		return 0, false
 	}
@@ -120,7 +151,7 @@ func readPrice(w http.ResponseWriter, r *http.Request) (int64, bool) {
 }
 
 func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
-	var in struct{ ID, Name, Location string }
+	var in createStoreBody
 	if !readJSON(w, r, &in) {
 		return
 	}
@@ -134,7 +165,7 @@ func (s *server) createStore(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) rebrandStore(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Name string }
+	var in rebrandStoreBody
 	if !readJSON(w, r, &in) {
 		return
 	}
@@ -150,11 +181,7 @@ func (s *server) storeCommand(build func(id string) contract.StoreCommand) http.
 }
 
 func (s *server) addProduct(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		ID, Name, Description, SKU string
-		Price                      *Money `json:"price"`
-		Category                   string `json:"category"` // optional
-	}
+	var in addProductBody
 	if !readJSON(w, r, &in) {
 		return
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/mallbots/mallbots/app/system"
 	"github.com/mallbots/mallbots/platform/kafkaauth"
-	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -201,7 +200,7 @@ func TestAProcessorRoleJoinsWithTheCredentialsDirectoryAndNotWithout(t *testing.
 	if err != nil {
 		t.Fatal("start a processor role with the credentials directory: ", err)
 	}
-	health := testkit.API{T: t, Base: "http://" + b.HTTPAddr()}
+	health := clientOf(t, "http://"+b.HTTPAddr(), "")
 	health.Do("GET", "/readyz", nil).Expect(t, http.StatusOK)
 	api(t).Do("POST", "/api/customers", map[string]any{"name": "Shared", "smsNumber": "+15550100"}).Expect(t, http.StatusCreated)
 

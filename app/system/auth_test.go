@@ -337,7 +337,7 @@ func TestTheAccessMatrixHoldsForEveryRouteAndRole(t *testing.T) {
 			} else {
 				tg = *sharedTarget
 			}
-			client := testkit.API{T: t, Base: "http://" + sys.HTTPAddr()}
+			client := client(t, "")
 			if p, ok := principal(column, tg, m); ok {
 				client.Token = tokenFor(t, p)
 			}
@@ -372,7 +372,7 @@ func TestTheAccessMatrixHoldsForEveryRouteAndRole(t *testing.T) {
 // with which the customer shops, and with which nobody else's data opens.
 func TestAKioskRegistrationAnswersTheNewCustomersToken(t *testing.T) {
 	m := &mall{}
-	kiosk := testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, auth.Principal{Role: auth.Kiosk})}
+	kiosk := client(t, tokenFor(t, auth.Principal{Role: auth.Kiosk}))
 	r := kiosk.Do("POST", "/api/customers", map[string]any{"name": "Kiosk Kim", "smsNumber": "+15550125"}).Expect(t, 201)
 	id, token := r.S("id"), r.S("token")
 	if token == "" {
@@ -415,7 +415,7 @@ func TestTheAPIRefusesHostileTokens(t *testing.T) {
 	} {
 		req, _ := http.NewRequest("GET", "http://"+sys.HTTPAddr()+"/api/stores", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := checkedHTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +425,7 @@ func TestTheAPIRefusesHostileTokens(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest("GET", "http://"+sys.HTTPAddr()+"/api/stores", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := checkedHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func follow(t *testing.T, token, path string) <-chan []byte {
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+sys.HTTPAddr()+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := checkedHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func follow(t *testing.T, token, path string) <-chan []byte {
 func TestALiveOrderShowsTheCustomerEachStepAsItHappens(t *testing.T) {
 	_, product := storeWithProduct(t)
 	customer := newCustomer(t)
-	shopper := testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, auth.Principal{Role: auth.Customer, CustomerID: customer})}
+	shopper := client(t, tokenFor(t, auth.Principal{Role: auth.Customer, CustomerID: customer}))
 	basket := newBasket(t, customer, product)
 	payment := shopper.Do("POST", "/api/payments", map[string]any{"customerId": customer, "amount": 10.0}).Expect(t, 201).S("id")
 	// The stream opens on the basket, before its order exists.

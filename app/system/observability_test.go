@@ -3,7 +3,6 @@ package system_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -185,7 +184,7 @@ func TestMetricsHaveValuesAfterALoadRun(t *testing.T) {
 
 // scrape reads /metrics.
 func scrape() (map[string]*dto.MetricFamily, error) {
-	resp, err := http.Get("http://" + sys.HTTPAddr() + "/metrics")
+	resp, err := checkedHTTP.Get("http://" + sys.HTTPAddr() + "/metrics")
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ func TestTheOperationsReportMeasuresEachGroupsThroughput(t *testing.T) {
 
 // The console's charts are the cookbook's queries, run as the analyst.
 func TestTheAnalyticsRoutesRunTheCookbook(t *testing.T) {
-	analyst := testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, auth.Principal{Role: auth.Analyst})}
+	analyst := client(t, tokenFor(t, auth.Principal{Role: auth.Analyst}))
 	list := analyst.Do("GET", "/api/analytics", nil).Expect(t, 200)
 	names := map[string]bool{}
 	for _, q := range list.List {

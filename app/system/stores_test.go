@@ -77,7 +77,11 @@ func runMain(m *testing.M) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return m.Run()
+	code := m.Run()
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "the contract's operations and the exchanges of each checked against it:\n  %s\n", strings.Join(contract.Operations(), "\n  "))
+	}
+	return code
 }
 
 // api is a client of the system's API as the operator (auth_test.go). It
@@ -86,7 +90,9 @@ func runMain(m *testing.M) int {
 // API's 5 s request timeout, and the operator's calls mostly build the
 // world that a test then checks.
 func api(t *testing.T) testkit.API {
-	return testkit.API{T: t, Base: "http://" + sys.HTTPAddr(), Token: tokenFor(t, operator), Retries: 2}
+	c := client(t, tokenFor(t, operator))
+	c.Retries = 2
+	return c
 }
 
 func createStore(t *testing.T, name string) string {

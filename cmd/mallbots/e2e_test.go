@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mallbots/mallbots/app/httpapi"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/platform/testkit"
@@ -177,8 +178,18 @@ func (in *instance) kafkaAs(role string) []kgo.Opt {
 // api is a client of the instance's API as the operator, with a token
 // `mallbots token` signs from the instance's data directory.
 func (in *instance) api() testkit.API {
-	return testkit.API{T: in.t, Base: "http://" + in.http, Token: in.token("--role", "operator")}
+	return testkit.API{T: in.t, Base: "http://" + in.http, Token: in.token("--role", "operator"), Transport: checkedAPI}
 }
+
+// checkedAPI checks every exchange of api's clients against the API's
+// OpenAPI document (docs/adr/0025-openapi-contract.md).
+var checkedAPI = func() http.RoundTripper {
+	c, err := testkit.NewContract(httpapi.OpenAPI())
+	if err != nil {
+		panic(err)
+	}
+	return c.Transport(nil)
+}()
 
 // token runs `mallbots token` with args on the instance's data directory.
 func (in *instance) token(args ...string) string {

@@ -29,6 +29,9 @@ type API struct {
 	// API could not hand the command to Kafka in time. For the setup of a
 	// test on a loaded machine, never for the request under test.
 	Retries int
+	// Transport, when set, carries every request (nil:
+	// http.DefaultTransport); a Contract's checks each exchange.
+	Transport http.RoundTripper
 }
 
 // As is the client with another bearer token ("": none).
@@ -100,7 +103,7 @@ func (a API) do(method, path string, body any, headers []string) Response {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: a.Transport}).Do(req)
 	if err != nil {
 		a.T.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -181,7 +184,7 @@ func (a API) Stream(path string) Response {
 	if a.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.Token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: a.Transport}).Do(req)
 	if err != nil {
 		a.T.Fatalf("GET %s: %v", path, err)
 	}
