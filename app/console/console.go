@@ -52,6 +52,7 @@ func Pages() []Page {
 	return []Page{
 		{Path: "/", Name: "signin", Title: "Sign in"},
 		{Path: "/console/kiosk", Name: "kiosk", Title: "Kiosk", Roles: []auth.Role{auth.Kiosk, auth.Customer}},
+		{Path: "/console/explorer", Name: "explorer", Title: "Event explorer", Roles: []auth.Role{auth.Analyst, auth.Operator}},
 	}
 }
 
