@@ -52,7 +52,9 @@ func Pages() []Page {
 	return []Page{
 		{Path: "/", Name: "signin", Title: "Sign in"},
 		{Path: "/console/kiosk", Name: "kiosk", Title: "Kiosk", Roles: []auth.Role{auth.Kiosk, auth.Customer}},
+		{Path: "/console/orders", Name: "orders", Title: "Orders & analytics", Roles: []auth.Role{auth.Analyst, auth.Operator}},
 		{Path: "/console/explorer", Name: "explorer", Title: "Event explorer", Roles: []auth.Role{auth.Analyst, auth.Operator}},
+		{Path: "/console/operations", Name: "operations", Title: "Operations", Roles: []auth.Role{auth.Operator}},
 	}
 }
 

@@ -3,6 +3,7 @@ package console_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,7 +82,7 @@ func TestEveryPageIsServedWithItsSecurityHeadersAndNoInlineCode(t *testing.T) {
 			t.Fatalf("%s: %d %s", p.Path, res.StatusCode, res.Header.Get("Content-Type"))
 		}
 		requireSecurityHeaders(t, p.Path, res)
-		if !strings.Contains(page, "<title>"+p.Title+" · MallBots</title>") {
+		if !strings.Contains(page, "<title>"+html.EscapeString(p.Title)+" · MallBots</title>") {
 			t.Errorf("%s: no title %q in %s", p.Path, p.Title, page)
 		}
 		scripts := scriptTag.FindAllStringSubmatch(page, -1)

@@ -12,13 +12,18 @@ import (
 	"github.com/mallbots/mallbots/platform/testkit"
 )
 
-// orderThroughTheAPI places an order of 2 wizards for a new customer over
+// newCustomer registers a customer over the API.
+func newCustomer(t *testing.T, name string) string {
+	t.Helper()
+	return api(t).Do("POST", "/api/customers", map[string]any{"name": name, "smsNumber": "+15550101"}).Expect(t, 201).S("id")
+}
+
+// orderThroughTheAPI places an order of 2 wizards for the customer over
 // the API and waits until it reaches status; it answers the order's id.
-func orderThroughTheAPI(t *testing.T, status string) string {
+func orderThroughTheAPI(t *testing.T, customer, status string) string {
 	t.Helper()
 	m := theMall(t)
 	a := api(t)
-	customer := a.Do("POST", "/api/customers", map[string]any{"name": "Explorer Shopper", "smsNumber": "+15550101"}).Expect(t, 201).S("id")
 	basket := a.Do("POST", "/api/baskets", map[string]any{"customerId": customer}).Expect(t, 201).S("id")
 	a.Do("PUT", "/api/baskets/"+basket+"/addItem", map[string]any{"productId": m.wizard, "quantity": 2}).Expect(t, 200)
 	payment := a.Do("POST", "/api/payments", map[string]any{"customerId": customer, "amount": 19.96}).Expect(t, 201).S("id")
@@ -31,7 +36,7 @@ func orderThroughTheAPI(t *testing.T, status string) string {
 }
 
 func TestTheExplorerShowsAnOrdersEventsAndItsStateAtAnEarlierInstant(t *testing.T) {
-	order := orderThroughTheAPI(t, "ready")
+	order := orderThroughTheAPI(t, newCustomer(t, "Explorer Shopper"), "ready")
 	tb := openTab(t, laptop, 45*time.Second)
 	tb.signIn(tokenFor(t, auth.Principal{Role: auth.Analyst}))
 	tb.goTo("/console/explorer?type=order&id=" + order)
