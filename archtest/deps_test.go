@@ -222,7 +222,8 @@ func processorContext(pkg string) string {
 
 // layers are the module's top-level folders, bottom first: a package
 // imports only from its own layer or those below it (CONTRIBUTING.md,
-// Layering). The contract (the records and the topic catalogue) is what
+// Layering). The contract (the records, the topic catalogue and the
+// documents the binary serves, docs) is what
 // every layer names; the platform is the runtime under the pipeline (goka's
 // configuration, the embedded broker, registry and ClickHouse, tracing,
 // metrics, Kafka auth, test helpers); the pipeline's stages follow the
@@ -230,7 +231,7 @@ func processorContext(pkg string) string {
 // the HTTP API; tools run beside it (bench, chaos, load, sample traffic,
 // repartition) and nothing but cmd imports them.
 var layers = [][]string{
-	{"schemas", "topics"},
+	{"schemas", "topics", "docs"},
 	{"platform"},
 	{"emitters"},
 	{"processors"},

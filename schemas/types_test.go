@@ -18,6 +18,15 @@ func record(namespace, name string) *fstest.MapFile {
 		`","fields":[{"name":"id","type":"string"}]}`)}
 }
 
+// things is a context whose every file holds the record mallbots.test.Thing.
+func things(names ...string) fstest.MapFS {
+	fs := fstest.MapFS{}
+	for _, n := range names {
+		fs[n] = record("mallbots.test", "Thing")
+	}
+	return fs
+}
+
 func newThing() any { return new(thing) }
 
 // LoadTypes refuses a context whose files and Go types do not line up, with
@@ -32,16 +41,13 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 	}{
 		{
 			name:  "no v1",
-			files: fstest.MapFS{"Thing.v2.avsc": record("mallbots.test", "Thing")},
+			files: things("Thing.v2.avsc"),
 			want:  []string{"mallbots.test.Thing", "v1 is missing"},
 		},
 		{
-			name: "a gap in versions",
-			files: fstest.MapFS{
-				"Thing.v1.avsc": record("mallbots.test", "Thing"),
-				"Thing.v3.avsc": record("mallbots.test", "Thing"),
-			},
-			want: []string{"mallbots.test.Thing", "without gaps", "v2 is missing"},
+			name:  "a gap in versions",
+			files: things("Thing.v1.avsc", "Thing.v3.avsc"),
+			want:  []string{"mallbots.test.Thing", "without gaps", "v2 is missing"},
 		},
 		{
 			name:  "a file declaring another record",
@@ -55,7 +61,7 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 		},
 		{
 			name:  "a constructor without a file",
-			files: fstest.MapFS{"Thing.v1.avsc": record("mallbots.test", "Thing")},
+			files: things("Thing.v1.avsc"),
 			news:  map[string]func() any{"Thing": newThing, "Gadget": newThing},
 			want:  []string{"mallbots.test.Gadget", "no schema file Gadget.v1.avsc"},
 		},
@@ -69,25 +75,18 @@ func TestLoadTypesNamesWhatIsWrong(t *testing.T) {
 		},
 		{
 			name:  "a file name without a version",
-			files: fstest.MapFS{"Thing.avsc": record("mallbots.test", "Thing")},
+			files: things("Thing.avsc"),
 			want:  []string{"Thing.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
-			name: "a version 0",
-			files: fstest.MapFS{
-				"Thing.v0.avsc": record("mallbots.test", "Thing"),
-				"Thing.v1.avsc": record("mallbots.test", "Thing"),
-			},
-			want: []string{"Thing.v0.avsc", "<Record>.v<N>.avsc"},
+			name:  "a version 0",
+			files: things("Thing.v0.avsc", "Thing.v1.avsc"),
+			want:  []string{"Thing.v0.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
-			name: "a version with a leading zero",
-			files: fstest.MapFS{
-				// Both would be v1; one would silently win.
-				"Thing.v01.avsc": record("mallbots.test", "Thing"),
-				"Thing.v1.avsc":  record("mallbots.test", "Thing"),
-			},
-			want: []string{"Thing.v01.avsc", "<Record>.v<N>.avsc"},
+			name:  "a version with a leading zero",
+			files: things("Thing.v01.avsc", "Thing.v1.avsc"), // both would be v1; one would silently win
+			want:  []string{"Thing.v01.avsc", "<Record>.v<N>.avsc"},
 		},
 		{
 			name:  "a file that is not JSON",

@@ -33,9 +33,10 @@ func Principals() []Principal {
 
 // api is the HTTP API: the goka views of every aggregate's table and of
 // the saga's (GET /api/ordering/{id}/saga), an emitter per command topic
-// (the Idempotency-Key claims included), the tail of the results, and the
-// event logs for GET /api/history. Its Idempotency-Key group runs in the
-// same process but as that group's own principal.
+// (the Idempotency-Key claims included), the tail of the results, the
+// event logs for GET /api/history and the dead letters. Its
+// Idempotency-Key group runs in the same process but as that group's own
+// principal.
 func api() Principal {
 	var g grants
 	for _, a := range Aggregates() {
@@ -46,6 +47,9 @@ func api() Principal {
 		g.add(topic(a.Events.Name), OpRead)
 	}
 	g.add(topic(Results.Name), OpRead)
+	// The operators' page (GET /api/operations) lists the newest dead
+	// letters with their reasons.
+	g.add(topic(DeadLetter.Name), OpRead)
 	for _, a := range EngineAggregates() {
 		g.add(topic(a.Commands.Name), OpWrite)
 	}

@@ -51,11 +51,15 @@ const (
 	invoiceInPath        // {id} is an invoice: its order's customerId
 	storeInPath          // {id} or {storeId} is a store
 	productInPath        // {id} is a product: its storeId
+	// {id} is an order, or before the order exists the basket it is made
+	// from (an order's id is its basket's): their customerId.
+	orderOrBasketInPath
 )
 
 func (o owner) String() string {
 	return [...]string{"", "the customer", "the body's customerId", "the basket's customer", "the order's customer",
-		"the order's customer", "the payment's customer", "the invoice's order's customer", "the store", "the product's store"}[o]
+		"the order's customer", "the payment's customer", "the invoice's order's customer", "the store", "the product's store",
+		"the order's (or its basket's) customer"}[o]
 }
 
 // Rule is who may call one route. Routes are written as net/http patterns;
@@ -123,6 +127,7 @@ var rules = []Rule{
 
 	{"GET /api/ordering/{id}", orderInPath, owned},
 	{"GET /api/ordering/{id}/saga", sagaInPath, owned},
+	{"GET /api/ordering/{id}/live", orderOrBasketInPath, owned},
 	{"DELETE /api/ordering/{id}", orderInPath, owned},
 
 	{"POST /api/payments", customerInBody, owned},
@@ -137,6 +142,10 @@ var rules = []Rule{
 	{"GET /api/search/orders/{id}", noOwner, analysis},
 	{"GET /api/history/{type}/{id}", noOwner, analysis},
 	{"GET /api/projections", noOwner, analysis},
+	{"GET /api/analytics", noOwner, analysis},
+	{"GET /api/analytics/{name}", noOwner, analysis},
+	{"GET /api/operations", noOwner, operatorOnly},
+	{"GET /api/operations/live", noOwner, operatorOnly},
 }
 
 // Rules returns the access table, in the docs' order.

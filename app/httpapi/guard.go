@@ -104,6 +104,13 @@ func (s *server) owns(w http.ResponseWriter, r *http.Request, rule Rule, p auth.
 			rej = sagaNotFound
 		}
 		return customerOwns(ownerOf(o, func(v *orderstate.Order) string { return v.CustomerID }), o != nil, err, rej)
+	case orderOrBasketInPath:
+		o, err := s.Views.Orders.Get(ctx, id)
+		if err != nil || o != nil {
+			return customerOwns(ownerOf(o, func(v *orderstate.Order) string { return v.CustomerID }), o != nil, err, ordering.ErrOrderNotFound)
+		}
+		b, err := s.Views.Baskets.Get(ctx, id)
+		return customerOwns(ownerOf(b, func(v *basketstate.Basket) string { return v.CustomerID }), b != nil, err, ordering.ErrOrderNotFound)
 	case paymentInPath:
 		pay, err := s.Views.Payments.Get(ctx, id)
 		return customerOwns(ownerOf(pay, func(v *paymentstate.Payment) string { return v.CustomerID }), pay != nil, err, paymentNotFound)

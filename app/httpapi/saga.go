@@ -28,6 +28,17 @@ type sagaJSON struct {
 	Version          int64      `json:"version"`
 }
 
+func sagaOut(sg *sagas.CreateOrderSaga) sagaJSON {
+	out := sagaJSON{OrderID: sg.OrderID, Status: sg.Status, Step: sg.Step, Compensating: sg.Status == "compensating",
+		Done: sg.Status == "approved" || sg.Status == "rejected", Reason: sg.Reason, ShoppingListID: sg.ShoppingListID,
+		PendingCommandID: sg.PendingCommandID, StartedAt: sg.StartedAt, UpdatedAt: sg.UpdatedAt, Version: sg.Version}
+	if sg.PendingCommandID != "" {
+		d := sg.Deadline
+		out.Deadline = &d
+	}
+	return out
+}
+
 func (s *server) sagaRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/ordering/{id}/saga", func(w http.ResponseWriter, r *http.Request) {
 		sg, err := s.Sagas.Get(r.Context(), r.PathValue("id"))
@@ -39,13 +50,7 @@ func (s *server) sagaRoutes(mux *routes) {
 			notFound(w, sagaNotFound)
 			return
 		}
-		out := sagaJSON{OrderID: sg.OrderID, Status: sg.Status, Step: sg.Step, Compensating: sg.Status == "compensating",
-			Done: sg.Status == "approved" || sg.Status == "rejected", Reason: sg.Reason, ShoppingListID: sg.ShoppingListID,
-			PendingCommandID: sg.PendingCommandID, StartedAt: sg.StartedAt, UpdatedAt: sg.UpdatedAt, Version: sg.Version}
-		if sg.PendingCommandID != "" {
-			d := sg.Deadline
-			out.Deadline = &d
-		}
+		out := sagaOut(sg)
 		writeJSON(w, http.StatusOK, out)
 	})
 }

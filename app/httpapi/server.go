@@ -40,6 +40,14 @@ type Deps struct {
 	// Projections reports the ClickHouse projections' lag for
 	// GET /api/projections (projections.go); nil: 503.
 	Projections ProjectionsReader
+	// Analytics runs the cookbook's queries for GET /api/analytics/{name}
+	// (analytics.go); nil: 503.
+	Analytics AnalyticsBook
+	// Notifications lists an order's notifications for its live stream
+	// (live.go); nil: the stream has none.
+	Notifications NotificationReader
+	// Operations reports the operators' page (operations.go); nil: 503.
+	Operations OperationsReader
 	// Ready reports nil when every component is ready (for /readyz).
 	Ready func() error
 	// Timeout bounds how long a write waits for its result; default 5 s.
@@ -111,6 +119,9 @@ func buildRoutes(d Deps) (*server, *routes) {
 	s.searchRoutes(mux)
 	s.historyRoutes(mux)
 	s.projectionRoutes(mux)
+	s.liveRoutes(mux)
+	s.analyticsRoutes(mux)
+	s.operationsRoutes(mux)
 	raw.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "route_not_found", "no route "+r.Method+" "+r.URL.Path+": see the HTTP API in the README")
 	})

@@ -78,6 +78,17 @@ func found(ds []Discrepancy) []string {
 	return out
 }
 
+// wantFound fails t unless the report's discrepancies are want, in any
+// order, each as found writes it.
+func wantFound(t *testing.T, rep *Report, want ...string) {
+	t.Helper()
+	got := found(rep.Discrepancies())
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("discrepancies\n got  %q\n want %q", got, want)
+	}
+}
+
 func verifyOrders(t *testing.T, r *rig, opts ...VerifyOption) *Report {
 	t.Helper()
 	rep, err := r.log.Verify(r.ctx, append([]VerifyOption{VerifyTypes("order")}, opts...)...)
@@ -151,19 +162,14 @@ func TestVerifyReportsEachTamperedRecordAtItsOffset(t *testing.T) {
 	isnap.LastHash = ilast
 	r.snapshot(isnap)
 
-	got := found(verifyOrders(t, r, VerifyChainKey(keyBytes)).Discrepancies())
-	want := []string{
-		"altered altered " + alteredAt,
-		"order reordered " + where[2],
-		"hash fabricated " + fabricatedAt,
-		"unchained unsealed " + unsealedAt,
-		"conflict inserted " + iwhere[3],
-		"link inserted " + iwhere[4], // the true v4 chains on the true v3, not on the inserted one
-	}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("discrepancies\n got  %q\n want %q", got, want)
-	}
+	wantFound(t, verifyOrders(t, r, VerifyChainKey(keyBytes)),
+		"altered altered "+alteredAt,
+		"order reordered "+where[2],
+		"hash fabricated "+fabricatedAt,
+		"unchained unsealed "+unsealedAt,
+		"conflict inserted "+iwhere[3],
+		"link inserted "+iwhere[4], // the true v4 chains on the true v3, not on the inserted one
+	)
 }
 
 func TestVerifyReportsRecordsDeletedFromAPartitionsStartAsLostHistory(t *testing.T) {
@@ -179,13 +185,8 @@ func TestVerifyReportsRecordsDeletedFromAPartitionsStartAsLostHistory(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := found(verifyOrders(t, r).Discrepancies())
 	start := serde.Position{Topic: topics.Orders.Events.Name, Partition: p, Offset: 2}.String()
-	want := []string{"truncated  " + start, "gap o1 " + where[2]}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("discrepancies\n got  %q\n want %q", got, want)
-	}
+	wantFound(t, verifyOrders(t, r), "truncated  "+start, "gap o1 "+where[2])
 }
 
 func TestAnAuditResumedAtItsCheckpointReadsOnlyWhatIsNew(t *testing.T) {
@@ -207,12 +208,7 @@ func TestAnAuditResumedAtItsCheckpointReadsOnlyWhatIsNew(t *testing.T) {
 	if o := second.Types[0]; o.Events != 6 || !o.Resumed {
 		t.Fatalf("the resumed audit read %d events (resumed %v), want the 6 new ones", o.Events, o.Resumed)
 	}
-	got := found(second.Discrepancies())
-	want := []string{"unchained o1 " + unsealedAt, "altered o1 " + alteredAt}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("discrepancies\n got  %q\n want %q", got, want)
-	}
+	wantFound(t, second, "unchained o1 "+unsealedAt, "altered o1 "+alteredAt)
 
 	third := verifyOrders(t, r, VerifyFrom(second.Checkpoint))
 	if o := third.Types[0]; o.Events != 0 || len(o.Discrepancies) != 0 {

@@ -232,6 +232,7 @@ var matrix = []routeCase{
 
 	{"GET /api/ordering/{id}", 200, "401 ok 404 403 403 403 403 ok", shared(at("/api/ordering/%s", func(m *mall) string { return m.order }), ofCustomer, nil, nil), false},
 	{"GET /api/ordering/{id}/saga", 200, "401 ok 404 403 403 403 403 ok", shared(at("/api/ordering/%s/saga", func(m *mall) string { return m.order }), ofCustomer, nil, nil), false},
+	{"GET /api/ordering/{id}/live", 200, "401 ok 404 403 403 403 403 ok", shared(at("/api/ordering/%s/live", func(m *mall) string { return m.order }), ofCustomer, nil, nil), false},
 	// A rejected order cannot be canceled: the guard's pass shows as the
 	// rule's 400, the same for every role that passes.
 	{"DELETE /api/ordering/{id}", 400, "401 ok 404 403 403 403 403 ok", shared(at("/api/ordering/%s", func(m *mall) string { return m.rejected }), ofCustomer, nil, nil), false},
@@ -253,6 +254,10 @@ var matrix = []routeCase{
 	{"GET /api/search/orders/{id}", 200, "401 403 403 403 403 403 ok ok", shared(at("/api/search/orders/%s", func(m *mall) string { return m.order }), nil, nil, nil), false},
 	{"GET /api/history/{type}/{id}", 200, "401 403 403 403 403 403 ok ok", shared(at("/api/history/order/%s", func(m *mall) string { return m.order }), nil, nil, nil), false},
 	{"GET /api/projections", 200, "401 403 403 403 403 403 ok ok", shared(at("/api/projections", nil), nil, nil, nil), false},
+	{"GET /api/analytics", 200, "401 403 403 403 403 403 ok ok", shared(at("/api/analytics", nil), nil, nil, nil), false},
+	{"GET /api/analytics/{name}", 200, "401 403 403 403 403 403 ok ok", shared(at("/api/analytics/top_products", nil), nil, nil, nil), false},
+	{"GET /api/operations", 200, "401 403 403 403 403 403 403 ok", shared(at("/api/operations", nil), nil, nil, nil), false},
+	{"GET /api/operations/live", 200, "401 403 403 403 403 403 403 ok", shared(at("/api/operations/live", nil), nil, nil, nil), false},
 }
 
 func freshProduct(action string, body any) func(*testing.T, *mall) target {
@@ -336,7 +341,11 @@ func TestTheAccessMatrixHoldsForEveryRouteAndRole(t *testing.T) {
 			if p, ok := principal(column, tg, m); ok {
 				client.Token = tokenFor(t, p)
 			}
-			r := client.Do(method, tg.path, tg.body)
+			do := client.Do
+			if strings.HasSuffix(route, "/live") { // a stream: its first event
+				do = func(_, path string, _ any, _ ...string) testkit.Response { return client.Stream(path) }
+			}
+			r := do(method, tg.path, tg.body)
 			cells++
 			if r.Status != want {
 				t.Errorf("%s as %s (%s %s): %d, want %d: %s", route, column, method, tg.path, r.Status, want, r.Raw)
@@ -346,7 +355,7 @@ func TestTheAccessMatrixHoldsForEveryRouteAndRole(t *testing.T) {
 				t.Errorf("%s without a token: %s", route, r.Raw)
 			}
 			if want == 404 && tg.id != "" {
-				unknown := client.Do(method, strings.Replace(tg.path, tg.id, uuid.NewString(), 1), tg.body)
+				unknown := do(method, strings.Replace(tg.path, tg.id, uuid.NewString(), 1), tg.body)
 				if unknown.Status != 404 || unknown.S("code") != r.S("code") || unknown.S("message") != r.S("message") {
 					t.Errorf("%s as %s: another customer's resource answers %s, an unknown one %d %s: the answer tells them apart", route, column, r.Raw, unknown.Status, unknown.Raw)
 				}

@@ -49,7 +49,8 @@ func (s *System) startMetrics(context.Context) error {
 		return fmt.Errorf("metrics: Kafka client: %w", err)
 	}
 	s.closers = append(s.closers, func(context.Context) error { cl.Close(); return nil })
-	s.metrics.WatchGroupLag(kadm.NewClient(cl), "mallbots.", s.log)
+	s.metricsAdm = kadm.NewClient(cl)
+	s.metrics.WatchGroupLag(s.metricsAdm, "mallbots.", s.log)
 	s.metrics.WatchProjections(s.projectionStatuses, s.log)
 	return nil
 }

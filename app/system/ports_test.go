@@ -21,7 +21,7 @@ func TestATakenPortNamesItsAddressAndFlag(t *testing.T) {
 	defer taken.Close()
 	addr := taken.Addr().String()
 	s := &System{cfg: Config{DataDir: t.TempDir(), ClickHouseTCPAddr: addr}, log: slog.New(slog.DiscardHandler)}
-	_, _, _, err = s.startClickHouse(context.Background())
+	_, _, _, _, err = s.startClickHouse(context.Background())
 	if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "--clickhouse-tcp-addr") {
 		t.Fatalf("ClickHouse on a taken port: %v, want an error naming %s and --clickhouse-tcp-addr", err, addr)
 	}

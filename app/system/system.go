@@ -37,6 +37,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
+	"github.com/mallbots/mallbots/views/analytics"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/search"
 	"github.com/mallbots/mallbots/views/warehouse"
@@ -54,11 +55,16 @@ type System struct {
 	regURL   string
 	ch       *chserver.Server
 	chConn   driver.Conn
-	sd       *serde.Serde
-	cmds     *emitters.Commands
-	clock    *saga.Clock
-	http     *http.Server
-	httpAddr string
+	// chAnalyst reads as the read-only analyst (the console's charts);
+	// with an external ClickHouse it is chConn's user.
+	chAnalyst driver.Conn
+	// metricsAdm describes every group as the metrics' principal.
+	metricsAdm *kadm.Client
+	sd         *serde.Serde
+	cmds       *emitters.Commands
+	clock      *saga.Clock
+	http       *http.Server
+	httpAddr   string
 	// consoleURL is where the web console is served ("" without the API).
 	consoleURL string
 
@@ -299,13 +305,14 @@ func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context
 	type started struct {
 		srv     *chserver.Server
 		conn    driver.Conn
+		analyst driver.Conn
 		closers []func(context.Context) error
 		err     error
 	}
 	result := make(chan started, 1)
 	go func() {
 		var st started
-		st.srv, st.conn, st.closers, st.err = s.startClickHouse(ctx)
+		st.srv, st.conn, st.analyst, st.closers, st.err = s.startClickHouse(ctx)
 		result <- st
 	}()
 	var (
@@ -315,7 +322,7 @@ func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context
 	return func(context.Context) error {
 		once.Do(func() {
 			st := <-result
-			s.ch, s.chConn, err = st.srv, st.conn, st.err
+			s.ch, s.chConn, s.chAnalyst, err = st.srv, st.conn, st.analyst, st.err
 			s.closers = append(s.closers, st.closers...)
 		})
 		return err
@@ -324,42 +331,47 @@ func (s *System) startClickHouseBeside(ctx context.Context) func(context.Context
 
 // startClickHouse touches nothing of s but reads its configuration: it
 // runs beside the other components' start.
-func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn driver.Conn, closers []func(context.Context) error, err error) {
-	var admin, writer *clickhouse.Options
+func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, conn, analyst driver.Conn, closers []func(context.Context) error, err error) {
+	var admin, writer, reader *clickhouse.Options
 	if s.cfg.ClickHouse == "" {
 		srv, err = chserver.Start(ctx, s.cfg.dir("clickhouse"), chserver.WithTCPAddr(s.cfg.ClickHouseTCPAddr), chserver.WithLogger(s.log))
 		var bind *chserver.BindError
 		if errors.As(err, &bind) {
-			return nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
+			return nil, nil, nil, nil, fmt.Errorf("%w (pick another --clickhouse-tcp-addr)", err)
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		closers = append(closers, srv.Stop)
-		admin, writer = srv.Options("default"), srv.Options(chserver.WriterUser)
+		admin, writer, reader = srv.Options("default"), srv.Options(chserver.WriterUser), srv.Options(chserver.AnalystUser)
 		s.log.Info("ClickHouse server running", "addr", srv.Addr(), "dir", srv.Dir())
 	} else {
 		o := &clickhouse.Options{Addr: []string{s.cfg.ClickHouse}, Auth: clickhouse.Auth{Username: s.cfg.ClickHouseUser, Password: s.cfg.ClickHousePassword}, DialTimeout: 5 * time.Second}
-		admin, writer = o, o
+		admin, writer, reader = o, o, o
 	}
 	adminConn, err := clickhouse.Open(admin)
 	if err != nil {
-		return srv, nil, closers, err
+		return srv, nil, nil, closers, err
 	}
 	defer adminConn.Close()
 	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
 	if err != nil {
-		return srv, nil, closers, err
+		return srv, nil, nil, closers, err
 	}
 	if len(applied) > 0 {
 		s.log.Info("applied ClickHouse migrations", "migrations", applied)
 	}
 	conn, err = clickhouse.Open(writer)
 	if err != nil {
-		return srv, nil, closers, err
+		return srv, nil, nil, closers, err
 	}
 	closers = append(closers, func(context.Context) error { return conn.Close() })
-	return srv, conn, closers, nil
+	analyst, err = clickhouse.Open(reader)
+	if err != nil {
+		return srv, conn, nil, closers, err
+	}
+	closers = append(closers, func(context.Context) error { return analyst.Close() })
+	return srv, conn, analyst, closers, nil
 }
 
 // gokaRuntime is goka's runtime for what needs no Kafka connection: the
@@ -476,7 +488,13 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	}
 	s.closers = append(s.closers, func(context.Context) error { history.Close(); return nil })
 
-	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: search.NewQuerier(s.chConn), Projections: s.report, Ready: s.Ready, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability(),
+	book, err := analytics.NewBook(s.chAnalyst)
+	if err != nil {
+		return err
+	}
+	querier := search.NewQuerier(s.chConn)
+	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: querier, Projections: s.report, Ready: s.Ready,
+		Analytics: book, Notifications: querier, Operations: &operationsReport{s: s, adm: s.metricsAdm}, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability(),
 		Auth: verifier, Tokens: tokens, CustomerTokenTTL: s.cfg.Auth.CustomerTokenTTL})
 	// The web console is served beside the API, at the same address
 	// (docs/adr/0024): its pages call the API with the user's token.

@@ -19,6 +19,27 @@ func TestTheTopicTableInTheDocsIsTheCatalogue(t *testing.T) {
 	}
 }
 
+// externalProducerExample is the external producer's worked example of
+// docs/topics.md.
+const externalProducerExample = "../../docs/examples/produce_command.py"
+
+// docs/topics.md quotes the external producer's worked example whole, in
+// one python block, so that what the doc shows is what
+// TestAnExternalProducerSendsCommandsWithThePrintedPropertiesAndCannotForgeEvents runs.
+func TestTheDocsQuoteTheExternalProducerExampleAsItIs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/topics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(externalProducerExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```python\n"+string(example)+"```\n") {
+		t.Fatalf("docs/topics.md does not quote %s as it is: copy the file into its python block", externalProducerExample)
+	}
+}
+
 func TestTheComponentsFlagNamesEveryComponent(t *testing.T) {
 	help, err := os.ReadFile("run.go")
 	if err != nil {

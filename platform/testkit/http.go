@@ -1,8 +1,12 @@
 package testkit
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -39,6 +43,8 @@ type Response struct {
 	Body   map[string]any
 	List   []map[string]any
 	Raw    string
+	// Event is the name of the event Stream read.
+	Event string
 }
 
 // Do sends a request with a JSON body (a string is sent as is) and decodes
@@ -158,4 +164,61 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Stream opens a server-sent event stream (GET path) and reads until the
+// first event, then closes it: Raw is that event's data (its JSON decoded
+// into Body or List) and Event its name. An answer that is not a stream
+// (an error) is read whole, as Do reads it.
+func (a API) Stream(path string) Response {
+	a.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.Base+path, nil)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.T.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	out := Response{Status: resp.StatusCode}
+	var raw []byte
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		raw, _ = io.ReadAll(resp.Body)
+	} else if out.Event, raw, err = firstEvent(resp.Body); err != nil {
+		a.T.Fatalf("GET %s: %v", path, err)
+	}
+	out.Raw = string(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		_ = json.Unmarshal(raw, &out.List)
+	} else {
+		_ = json.Unmarshal(raw, &out.Body)
+	}
+	return out
+}
+
+// firstEvent reads an event stream up to its first event.
+func firstEvent(r io.Reader) (name string, data []byte, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, strings.TrimPrefix(line, "data: ")...)
+		case line == "" && name != "":
+			return name, data, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", nil, fmt.Errorf("the stream ended before its first event: %w", err)
+	}
+	return "", nil, errors.New("the stream ended before its first event")
 }

@@ -17,6 +17,8 @@ func TestWordedAlikeRejections(t *testing.T) {
 		{DoesNotExist("shopping list"), NotFound, "shopping_list_not_found", "the shopping list does not exist"},
 		{CannotBeBlank("customer id"), Invalid, "customer_id_blank", "the customer id cannot be blank"},
 		{CannotBe("order", "approved"), Invalid, "order_cannot_be_approved", "the order cannot be approved"},
+		{MustBePositive("invoice amount"), Invalid, "invoice_amount_not_positive", "the invoice amount must be positive"},
+		{CannotExceed("basket total", "10,000,000.00"), Invalid, "basket_total_too_large", "the basket total cannot exceed 10,000,000.00"},
 		{ErrCustomerIDBlank, Invalid, "customer_id_blank", "the customer id cannot be blank"},
 		{ErrPaymentIDBlank, Invalid, "payment_id_blank", "the payment id cannot be blank"},
 		{ErrCustomerNotFound, NotFound, "customer_not_found", "the customer does not exist"},

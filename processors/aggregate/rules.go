@@ -68,6 +68,19 @@ func CannotBe(noun, done string) *Rejection {
 	return Reject(Invalid, code(noun)+"_cannot_be_"+done, "the "+noun+" cannot be "+done)
 }
 
+// MustBePositive refuses a number of zero or less: "<field>_not_positive",
+// "the <field> must be positive".
+func MustBePositive(field string) *Rejection {
+	return Reject(Invalid, code(field)+"_not_positive", "the "+field+" must be positive")
+}
+
+// CannotExceed refuses a number past its limit, given as the text writes
+// it (limits.Amount, limits.Count): "<field>_too_large", "the <field>
+// cannot exceed <limit>".
+func CannotExceed(field, limit string) *Rejection {
+	return Reject(Invalid, code(field)+"_too_large", "the "+field+" cannot exceed "+limit)
+}
+
 // code writes a name as a code: "shopping list" → "shopping_list".
 func code(name string) string { return strings.ReplaceAll(name, " ", "_") }
 

@@ -51,8 +51,7 @@ var (
 		"the basket cannot hold more than "+limits.Count(limits.MaxLines)+" different products")
 	// ErrBasketTotalTooLarge refuses an AddItem that would take the total
 	// past limits.MaxTotalCents (10,000,000.00), and a checkout past it.
-	ErrBasketTotalTooLarge = aggregate.Reject(aggregate.Invalid, "basket_total_too_large",
-		"the basket total cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	ErrBasketTotalTooLarge = aggregate.CannotExceed("basket total", limits.Amount(limits.MaxTotalCents))
 	// ErrProductPriceTooLarge and ErrProductPriceNegative refuse a product
 	// whose price in the products table is outside the stores context's
 	// limits (set before them, or by a producer that bypassed the rules):

@@ -51,12 +51,11 @@ var (
 	// the saga confirms the payment for this order's total.
 	ErrOrderHasTooManyProducts = aggregate.Reject(aggregate.Invalid, "order_has_too_many_products",
 		"the order cannot hold more than "+limits.Count(limits.MaxLines)+" different products")
-	ErrOrderItemQuantityNotPositive = aggregate.Reject(aggregate.Invalid, "order_item_quantity_not_positive", "the order item quantity must be positive")
+	ErrOrderItemQuantityNotPositive = aggregate.MustBePositive("order item quantity")
 	ErrItemQuantityTooLarge         = limits.ErrItemQuantityTooLarge
 	ErrProductPriceNegative         = limits.ErrPriceNegative
 	ErrProductPriceTooLarge         = limits.ErrPriceTooLarge
-	ErrOrderTotalTooLarge           = aggregate.Reject(aggregate.Invalid, "order_total_too_large",
-		"the order total cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	ErrOrderTotalTooLarge           = aggregate.CannotExceed("order total", limits.Amount(limits.MaxTotalCents))
 )
 
 // OrderRules are the Order aggregate's rules.

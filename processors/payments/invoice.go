@@ -29,9 +29,8 @@ var (
 	// An invoice asks for its order's total, which the order aggregate
 	// kept within 0 … limits.MaxTotalCents; the invoice re-checks it
 	// (docs/adr/0014; docs/domain.md, limits).
-	ErrInvoiceAmountNotPositive = aggregate.Reject(aggregate.Invalid, "invoice_amount_not_positive", "the invoice amount must be positive")
-	ErrInvoiceAmountTooLarge    = aggregate.Reject(aggregate.Invalid, "invoice_amount_too_large",
-		"the invoice amount cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	ErrInvoiceAmountNotPositive = aggregate.MustBePositive("invoice amount")
+	ErrInvoiceAmountTooLarge    = aggregate.CannotExceed("invoice amount", limits.Amount(limits.MaxTotalCents))
 )
 
 // InvoiceRules are the Invoice aggregate's rules: created pending (by the

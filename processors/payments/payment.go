@@ -26,7 +26,7 @@ import (
 // follow the other aggregates'. ConfirmPayment refuses every way with the domain's one text,
 // "payment cannot be confirmed", told apart by code and kind.
 var (
-	ErrPaymentAmountNotPositive = aggregate.Reject(aggregate.Invalid, "payment_amount_not_positive", "the payment amount must be positive")
+	ErrPaymentAmountNotPositive = aggregate.MustBePositive("payment amount")
 	ErrPaymentExists            = aggregate.AlreadyExists("payment")
 	ErrCustomerIDBlank          = aggregate.ErrCustomerIDBlank
 	// ErrCustomerNotFound is the customers context's text and code: an
@@ -46,8 +46,7 @@ var (
 	// ErrPaymentAmountTooLarge refuses an authorization above the largest
 	// order total, limits.MaxTotalCents (docs/adr/0014): no order could use
 	// more.
-	ErrPaymentAmountTooLarge = aggregate.Reject(aggregate.Invalid, "payment_amount_too_large",
-		"the payment amount cannot exceed "+limits.Amount(limits.MaxTotalCents))
+	ErrPaymentAmountTooLarge = aggregate.CannotExceed("payment amount", limits.Amount(limits.MaxTotalCents))
 	// ErrPaymentConfirmationNotPositive refuses to confirm an order total of
 	// zero or less: the authorization must cover 0 < amount (issue 20: a
 	// wrapped, negative total passed "not above the authorization").

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/lovoo/goka/tester"
 
@@ -82,18 +81,7 @@ func FuzzEventRecord(f *testing.F) {
 		for _, q := range queues {
 			q.Seek(q.Hwm())
 		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			tt.Consume(topic, key, value)
-		}()
-		select {
-		case <-done:
-		case err := <-stopped:
-			t.Fatalf("%s: the policies' group stopped: %v", what, err)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: not handled within 10 s", what)
-		}
+		policiesConsume(t, tt, stopped, topic, key, value)
 		select {
 		case err := <-failed:
 			t.Fatalf("%s: the policies' group failed the record (ctx.Fail): %v", what, err)

@@ -80,7 +80,7 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 			policiesConsume(t, tt, stopped, tc.events.Name, tc.key, bad)
 			h, _, v, ok := dead.NextWithHeaders()
 			if !ok {
-				t.Fatalf("no dead letter%s", policiesStopNote(stopped))
+				t.Fatalf("no dead letter%s", enginetest.StopNote(stopped))
 			}
 			if got := string(h[topics.HeaderDLQReason]); got != tc.reason {
 				t.Errorf("dead letter reason %q, want %q", got, tc.reason)
@@ -100,7 +100,7 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 			policiesConsume(t, tt, stopped, tc.events.Name, tc.key, enginetest.Encode(t, tc.events, tc.good))
 			key, v, ok := commands[tc.sentTo.Name].Next()
 			if !ok {
-				t.Fatalf("the event after the dead-lettered one sent nothing to %s%s", tc.sentTo.Name, policiesStopNote(stopped))
+				t.Fatalf("the event after the dead-lettered one sent nothing to %s%s", tc.sentTo.Name, enginetest.StopNote(stopped))
 			}
 			cmd, err := sd.Decode(context.Background(), serde.Position{Topic: tc.sentTo.Name, Offset: -1}, v.([]byte))
 			if err != nil {
@@ -131,9 +131,9 @@ func policiesConsume(t *testing.T, tt *tester.Tester, stopped <-chan error, topi
 	select {
 	case <-done:
 	case err := <-stopped:
-		t.Fatalf("the policies' group stopped: %v", err)
+		t.Fatalf("%s, key %q: the policies' group stopped: %v", topic, key, err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("the record was not handled within 10 s")
+		t.Fatalf("%s, key %q: not handled within 10 s", topic, key)
 	}
 }
 
@@ -152,15 +152,4 @@ func policiesLogLevels(t *testing.T, logs, reason string) []string {
 		}
 	}
 	return levels
-}
-
-// policiesStopNote says whether the group has stopped, for a test that found
-// its output missing.
-func policiesStopNote(stopped <-chan error) string {
-	select {
-	case err := <-stopped:
-		return "; the group stopped: " + err.Error()
-	case <-time.After(200 * time.Millisecond):
-		return ""
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -117,18 +116,7 @@ func FuzzSagaRecords(f *testing.F) {
 				t.Fatalf(format+"%s", append(args, enginetest.StopNote(stopped))...)
 			}
 			before, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				tt.Consume(rec.topic, key, rec.value)
-			}()
-			select {
-			case <-done:
-			case err := <-stopped:
-				t.Fatalf("%s: the saga's group stopped: %v", what, err)
-			case <-time.After(10 * time.Second):
-				t.Fatalf("%s: not handled within 10 s", what)
-			}
+			sagaConsume(t, tt, stopped, rec.topic, key, rec.value)
 			select {
 			case err := <-failed:
 				t.Fatalf("%s: the saga's group failed the record (ctx.Fail): %v", what, err)

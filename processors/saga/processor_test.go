@@ -54,17 +54,23 @@ func newSagaRig(t *testing.T) *sagaRig {
 // tester would wait for good once the group has stopped.
 func (r *sagaRig) consume(topic topics.Topic, key string, value []byte) {
 	r.t.Helper()
+	sagaConsume(r.t, r.tt, r.stopped, topic.Name, key, value)
+}
+
+// sagaConsume is consume for a test without the rig (the fuzz target's).
+func sagaConsume(t *testing.T, tt *tester.Tester, stopped <-chan error, topic, key string, value []byte) {
+	t.Helper()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		r.tt.Consume(topic.Name, key, value)
+		tt.Consume(topic, key, value)
 	}()
 	select {
 	case <-done:
-	case err := <-r.stopped:
-		r.t.Fatalf("the saga's group stopped: %v", err)
+	case err := <-stopped:
+		t.Fatalf("%s, key %q: the saga's group stopped: %v", topic, key, err)
 	case <-time.After(10 * time.Second):
-		r.t.Fatal("the record was not handled within 10 s")
+		t.Fatalf("%s, key %q: not handled within 10 s", topic, key)
 	}
 }
 

@@ -145,11 +145,7 @@ func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
 		r.Extra = append(r.Extra, fmt.Sprintf("shoppers: %d orders created: %d completed, %d rejected, %d canceled, %d not finished; rejected by reason: %s",
 			s.OrdersCreated, s.Completed, s.OrdersRejected, s.Canceled, s.Stuck, s.RejectionsByReason()))
 	}
-	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
-	if err != nil {
-		return err
-	}
-	sd, err := contract.NewSerde(ctx, client)
+	sd, err := p.serde(ctx)
 	if err != nil {
 		return err
 	}
@@ -241,12 +237,7 @@ func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
 	if err := drained(ctx, p.Kafka, time.Minute); err != nil {
 		r.Problems = append(r.Problems, err.Error())
 	}
-	l, err := replay.New(sd, chaosOpts(p.Kafka)...)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	rep, err := l.Verify(ctx)
+	rep, err := verifyLog(ctx, p, sd)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -262,6 +253,26 @@ func verify(ctx context.Context, r *Report, p *Proc, sd *serde.Serde) error {
 		r.Problems = append(r.Problems, "verify: "+d[i].String())
 	}
 	return nil
+}
+
+// serde reads and writes the contract's records with p's schema registry.
+func (p *Proc) serde(ctx context.Context) (*serde.Serde, error) {
+	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
+	if err != nil {
+		return nil, err
+	}
+	return contract.NewSerde(ctx, client)
+}
+
+// verifyLog runs mallbots verify's checks on the log of p's broker, as the
+// chaos principal.
+func verifyLog(ctx context.Context, p *Proc, sd *serde.Serde) (*replay.Report, error) {
+	l, err := replay.New(sd, chaosOpts(p.Kafka)...)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.Verify(ctx)
 }
 
 func apiVersion(ctx context.Context, p *Proc, a Acked) (int64, error) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/contract"
@@ -45,11 +44,7 @@ func Poison(ctx context.Context, cfg Config) (Report, error) {
 	ledger, stop := load(&cfg, p.API, p.Token)
 	defer stop()
 
-	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
-	if err != nil {
-		return r, err
-	}
-	sd, err := contract.NewSerde(ctx, client)
+	sd, err := p.serde(ctx)
 	if err != nil {
 		return r, err
 	}

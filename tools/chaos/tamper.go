@@ -11,10 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/mallbots/mallbots/app/replay"
-	"github.com/mallbots/mallbots/schemas/contract"
 	"github.com/mallbots/mallbots/schemas/serde"
 )
 
@@ -144,11 +141,7 @@ func refuseAll(ctx context.Context, cfg *Config, r *Report, p *Proc) error {
 // next), then, quiet, verify and the warehouse. done is the first part's
 // ledger, whose aggregates nothing writes any more.
 func tamperPhase(ctx context.Context, cfg *Config, r *Report, p *Proc, done, next *Ledger, stop func()) error {
-	client, err := sr.NewClient(sr.URLs("http://" + p.Reg))
-	if err != nil {
-		return err
-	}
-	sd, err := contract.NewSerde(ctx, client)
+	sd, err := p.serde(ctx)
 	if err != nil {
 		return err
 	}
@@ -202,12 +195,7 @@ func tamperPhase(ctx context.Context, cfg *Config, r *Report, p *Proc, done, nex
 // verifyTampers runs verify on the quiet log and compares its findings with
 // the tampers'.
 func verifyTampers(ctx context.Context, cfg *Config, r *Report, p *Proc, sd *serde.Serde, want []tamper) error {
-	l, err := replay.New(sd, chaosOpts(p.Kafka)...)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	rep, err := l.Verify(ctx)
+	rep, err := verifyLog(ctx, p, sd)
 	if err != nil {
 		return fmt.Errorf("verify after the admin's tampers: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -96,24 +97,24 @@ func attackAll(ctx context.Context, who string, opts []kgo.Opt, t tamperTargets,
 	}
 	b := seeds[0]
 	var out []attempt
-	send := func(kind, target string, req kmsg.Request, codes func(kmsg.Response) []int16) {
+	send := func(kind, target string, req kmsg.Request) {
 		if !slices.Contains(kinds, kind) {
 			return
 		}
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		resp, err := b.Request(actx, req)
-		out = append(out, judge(who, kind, target, resp, err, codes))
+		out = append(out, judge(who, kind, target, resp, err))
 	}
 	for _, name := range t.topics {
-		send(attackProduce, name, produceRequest(name), produceCodes)
-		send(attackDeleteRecs, name, deleteRecordsRequest(name), deleteRecordsCodes)
-		send(attackAlterCfg, name, alterConfigsRequest(name), alterConfigsCodes)
-		send(attackIncrAlter, name, incrementalAlterRequest(name), incrementalAlterCodes)
-		send(attackDeleteTopic, name, deleteTopicRequest(name), deleteTopicCodes)
+		send(attackProduce, name, produceRequest(name))
+		send(attackDeleteRecs, name, deleteRecordsRequest(name))
+		send(attackAlterCfg, name, alterConfigsRequest(name))
+		send(attackIncrAlter, name, incrementalAlterRequest(name))
+		send(attackDeleteTopic, name, deleteTopicRequest(name))
 	}
 	for _, f := range t.groups {
-		send(attackCommit, f.Group, commitRequest(f), commitCodes)
+		send(attackCommit, f.Group, commitRequest(f))
 	}
 	return out, ctx.Err()
 }
@@ -122,7 +123,7 @@ func attackAll(ctx context.Context, who string, opts []kgo.Opt, t tamperTargets,
 // when every part of the answer carries an error code, or when the broker
 // gave no Kafka answer at all (it closes the connection of a client that
 // has not authenticated).
-func judge(who, kind, target string, resp kmsg.Response, err error, codes func(kmsg.Response) []int16) attempt {
+func judge(who, kind, target string, resp kmsg.Response, err error) attempt {
 	a := attempt{who: who, kind: kind, target: target}
 	if err != nil {
 		a.refused = true
@@ -134,7 +135,7 @@ func judge(who, kind, target string, resp kmsg.Response, err error, codes func(k
 		}
 		return a
 	}
-	cs := codes(resp)
+	cs := errorCodes(resp)
 	var names []string
 	a.refused = len(cs) > 0
 	for _, c := range cs {
@@ -155,6 +156,41 @@ func judge(who, kind, target string, resp kmsg.Response, err error, codes func(k
 		a.answer = "an answer with nothing in it"
 	}
 	return a
+}
+
+// errorCodes lists every ErrorCode field of a response, in order: the
+// answers of the attacks carry one per partition (produce, delete-records,
+// commit), per topic (delete-topic) or per resource (the alter-configs),
+// and nowhere else, so that these are the codes of every part the request
+// named.
+func errorCodes(resp kmsg.Response) []int16 {
+	var out []int16
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				f := v.Type().Field(i)
+				switch {
+				case !f.IsExported():
+				case f.Name == "ErrorCode" && f.Type.Kind() == reflect.Int16:
+					out = append(out, int16(v.Field(i).Int()))
+				default:
+					walk(v.Field(i))
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(resp))
+	return out
 }
 
 // shortErr is the first line of an error, without the broker's address.
@@ -178,16 +214,6 @@ func produceRequest(name string) kmsg.Request {
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
 	return req
-}
-
-func produceCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, t := range r.(*kmsg.ProduceResponse).Topics {
-		for _, p := range t.Partitions {
-			out = append(out, p.ErrorCode)
-		}
-	}
-	return out
 }
 
 // recordBatch is a magic-2 batch of one record, as a producer without
@@ -224,16 +250,6 @@ func deleteRecordsRequest(name string) kmsg.Request {
 	return req
 }
 
-func deleteRecordsCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, t := range r.(*kmsg.DeleteRecordsResponse).Topics {
-		for _, p := range t.Partitions {
-			out = append(out, p.ErrorCode)
-		}
-	}
-	return out
-}
-
 func deleteTopicRequest(name string) kmsg.Request {
 	req := kmsg.NewPtrDeleteTopicsRequest()
 	req.TimeoutMillis = 5000
@@ -242,14 +258,6 @@ func deleteTopicRequest(name string) kmsg.Request {
 	rt.Topic = kmsg.StringPtr(name)
 	req.Topics = append(req.Topics, rt)
 	return req
-}
-
-func deleteTopicCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, t := range r.(*kmsg.DeleteTopicsResponse).Topics {
-		out = append(out, t.ErrorCode)
-	}
-	return out
 }
 
 // tamperRetention is the retention the attackers try to set: a minute,
@@ -267,14 +275,6 @@ func alterConfigsRequest(name string) kmsg.Request {
 	return req
 }
 
-func alterConfigsCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, rr := range r.(*kmsg.AlterConfigsResponse).Resources {
-		out = append(out, rr.ErrorCode)
-	}
-	return out
-}
-
 func incrementalAlterRequest(name string) kmsg.Request {
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	rr := kmsg.NewIncrementalAlterConfigsRequestResource()
@@ -284,14 +284,6 @@ func incrementalAlterRequest(name string) kmsg.Request {
 	rr.Configs = append(rr.Configs, c)
 	req.Resources = append(req.Resources, rr)
 	return req
-}
-
-func incrementalAlterCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, rr := range r.(*kmsg.IncrementalAlterConfigsResponse).Resources {
-		out = append(out, rr.ErrorCode)
-	}
-	return out
 }
 
 // tamperCommitOffset is the offset the attackers try to commit: far past
@@ -315,16 +307,6 @@ func commitRequest(f topics.GroupFlow) kmsg.Request {
 		req.Topics = append(req.Topics, rt)
 	}
 	return req
-}
-
-func commitCodes(r kmsg.Response) []int16 {
-	var out []int16
-	for _, t := range r.(*kmsg.OffsetCommitResponse).Topics {
-		for _, p := range t.Partitions {
-			out = append(out, p.ErrorCode)
-		}
-	}
-	return out
 }
 
 // summarize counts the attempts by who and kind: "refused n of m

@@ -9,6 +9,7 @@ import (
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/views/analytics"
 	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 // The cookbook's chain check (broken_chain_links) on ClickHouse 18.16,
@@ -17,12 +18,8 @@ import (
 // version and hash it should have linked to.
 func TestTheChainCheckListsEachBrokenLinkAndNothingElse(t *testing.T) {
 	query := cookbookQuery(t, "broken_chain_links")
-	srv := chtest.Start(t)
+	srv, admin := warehousetest.Migrated(t)
 	ctx := context.Background()
-	admin := chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
 	writer, analyst := chtest.Open(t, srv, chserver.WriterUser), chtest.Open(t, srv, chserver.AnalystUser)
 
 	honest, err := analytics.HonestFixture()
@@ -108,6 +105,8 @@ func cookbookQuery(t *testing.T, name string) analytics.Query {
 	return analytics.Query{}
 }
 
+// same fails t unless want and got are the same rows once normalized;
+// what names the two in the message ("<what> differ").
 func same(t *testing.T, what string, want, got analytics.Result) {
 	t.Helper()
 	w, err := analytics.Normalize(want)

@@ -23,9 +23,14 @@ type Query struct {
 	Name string
 	// SQL is the block as written, parameters at their sample values.
 	SQL string
+	// Title is the heading the block stands under ("Top products").
+	Title string
 	// Params are the names of its parameters: the `literal AS name`
 	// aliases of its WITH lines, in order.
 	Params []string
+	// Instants are those of Params that are UTC instants (the others are
+	// strings).
+	Instants []string
 }
 
 var (
@@ -76,16 +81,20 @@ func ParseCookbook(md string) ([]Query, error) {
 		in    bool
 		lines []string
 		start int
+		title string
 	)
 	sc := bufio.NewScanner(strings.NewReader(md))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		switch {
+		case !in && strings.HasPrefix(line, "##"):
+			title = strings.TrimSpace(strings.TrimLeft(line, "#"))
 		case !in && strings.TrimSpace(line) == "```sql":
 			in, lines, start = true, nil, n
 		case in && strings.TrimSpace(line) == "```":
 			in = false
 			q, err := newQuery(lines)
+			q.Title = title
 			if err != nil {
 				errs = append(errs, fmt.Errorf("the sql block at line %d: %w", start, err))
 				continue
@@ -127,6 +136,9 @@ func newQuery(lines []string) (Query, error) {
 		for _, re := range []*regexp.Regexp{instantParamRe, stringParamRe} {
 			for _, p := range re.FindAllStringSubmatch(l, -1) {
 				q.Params = append(q.Params, p[1])
+				if re == instantParamRe {
+					q.Instants = append(q.Instants, p[1])
+				}
 			}
 		}
 	}

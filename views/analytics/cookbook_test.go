@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/analytics"
-	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 func cookbook(t *testing.T) []analytics.Query {
@@ -86,12 +87,8 @@ func TestTheFixtureGivesEveryQueryRows(t *testing.T) {
 // fixture's rows, returns what the Go figures compute from the fixture's
 // events.
 func TestCookbookOnClickHouse18(t *testing.T) {
-	srv := chtest.Start(t)
+	srv, _ := warehousetest.Migrated(t)
 	ctx := context.Background()
-	admin := chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(ctx, admin, chtest.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
 	h, p := fixture(t)
 	rows, err := analytics.WarehouseRows(h)
 	if err != nil {
@@ -101,6 +98,10 @@ func TestCookbookOnClickHouse18(t *testing.T) {
 		t.Fatal(err)
 	}
 	analyst := chtest.Open(t, srv, chserver.AnalystUser)
+	book, err := analytics.NewBook(analyst)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range cookbook(t) {
 		t.Run(q.Name, func(t *testing.T) {
 			sql, err := q.Bind(p)
@@ -112,7 +113,50 @@ func TestCookbookOnClickHouse18(t *testing.T) {
 				t.Fatalf("%v\n%s", err, sql)
 			}
 			compare(t, q.Name, h, p, got)
+			sameAsTheBook(t, book, q, p, got)
 		})
+	}
+}
+
+// sameAsTheBook checks that the Book (GET /api/analytics/{name}) answers
+// the query with the same rows, its parameters given as text.
+func sameAsTheBook(t *testing.T, book *analytics.Book, q analytics.Query, p analytics.Params, want analytics.Result) {
+	t.Helper()
+	values := map[string]string{}
+	for _, name := range q.Params {
+		switch v := p[name].(type) {
+		case time.Time:
+			values[name] = v.Format(time.RFC3339)
+		case string:
+			values[name] = v
+		}
+	}
+	table, err := book.Run(context.Background(), q.Name, values)
+	if err != nil {
+		t.Fatalf("the book: %v", err)
+	}
+	wantCells, err := analytics.Normalize(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Rows) != len(wantCells) || len(table.Columns) == 0 || len(table.Rows) > 0 && len(table.Rows[0]) != len(table.Columns) {
+		t.Fatalf("the book answers %d rows of %d columns %v, the query %d rows", len(table.Rows), len(table.Columns), table.Columns, len(wantCells))
+	}
+	for i, row := range table.Rows {
+		for j, v := range row {
+			if s, ok := v.(string); ok {
+				if at, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					v = at
+				}
+			}
+			got, err := analytics.Normalize(analytics.Result{{v}})
+			if err != nil {
+				t.Fatalf("row %d, %s: %v", i+1, table.Columns[j], err)
+			}
+			if got[0][0] != wantCells[i][j] {
+				t.Errorf("row %d, %s: the book answers %q, the query %q", i+1, table.Columns[j], got[0][0], wantCells[i][j])
+			}
+		}
 	}
 }
 
@@ -123,15 +167,40 @@ func compare(t *testing.T, name string, h *analytics.History, p analytics.Params
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := analytics.Normalize(want)
+	same(t, name+": ClickHouse and the Go figure", want, got)
+}
+
+// The book refuses what it cannot run with an answer that says what to do.
+func TestTheBookRefusesUnknownQueriesAndParameters(t *testing.T) {
+	book, err := analytics.NewBook(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := analytics.Normalize(got)
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	if _, err := book.Run(ctx, "no_such_query", nil); !errors.Is(err, analytics.ErrUnknownQuery) {
+		t.Errorf("an unknown query: %v", err)
 	}
-	if d := analytics.Diff(w, g); d != "" {
-		t.Errorf("%s: ClickHouse and the Go figure differ:\n%s", name, d)
+	for _, c := range []struct {
+		values map[string]string
+		want   string
+	}{
+		{map[string]string{}, "query orders_by_status_at: parameter instant is missing: give it as ?instant=2026-12-07T12:00:00Z"},
+		{map[string]string{"instant": "yesterday"}, `query orders_by_status_at: parameter instant must be an instant in RFC 3339, e.g. 2026-12-07T12:00:00Z, not "yesterday"`},
+		{map[string]string{"instant": "2026-12-07T12:00:00Z", "x": "1"}, "query orders_by_status_at: parameter x is not one of the query's (instant)"},
+	} {
+		_, err := book.Run(ctx, "orders_by_status_at", c.values)
+		var pe *analytics.ParamError
+		if !errors.As(err, &pe) || err.Error() != c.want {
+			t.Errorf("%v: got %v, want %q", c.values, err, c.want)
+		}
+	}
+	var titled int
+	for _, q := range book.Queries() {
+		if q.Title != "" {
+			titled++
+		}
+	}
+	if titled != len(book.Queries()) {
+		t.Errorf("%d of %d queries have a title", titled, len(book.Queries()))
 	}
 }

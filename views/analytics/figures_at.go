@@ -122,15 +122,14 @@ func productPriceAt(id string, evs []Event) []any {
 	var cents int64
 	var removed uint8
 	for _, e := range evs {
+		if c, ok := priceSet(e.Event); ok {
+			cents = c
+		}
 		switch ev := e.Event.(type) {
 		case *stores.ProductAdded:
-			name, cents = ev.Name, ev.PriceCents
+			name = ev.Name
 		case *stores.ProductRebranded:
 			name = ev.Name
-		case *stores.ProductPriceIncreased:
-			cents = ev.PriceCents
-		case *stores.ProductPriceDecreased:
-			cents = ev.PriceCents
 		case *stores.ProductRemoved:
 			removed = 1
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/stores"
 )
 
@@ -26,19 +27,26 @@ func productPriceChanges(h *History, p Params) (Result, error) {
 	slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.Meta().AggregateVersion, b.Meta().AggregateVersion) })
 	var out Result
 	for _, e := range evs {
-		var cents int64
-		switch ev := e.Event.(type) {
-		case *stores.ProductAdded:
-			cents = ev.PriceCents
-		case *stores.ProductPriceIncreased:
-			cents = ev.PriceCents
-		case *stores.ProductPriceDecreased:
-			cents = ev.PriceCents
-		default:
+		cents, ok := priceSet(e.Event)
+		if !ok {
 			continue
 		}
 		m := e.Meta()
 		out = append(out, []any{uint64(m.AggregateVersion), m.OccurredAt, e.Type, money(cents), m.IssuedBy, m.IssuerRole})
 	}
 	return out, nil
+}
+
+// priceSet is the price a product's event sets, and false for an event
+// that leaves the price as it was.
+func priceSet(ev schemas.Event) (int64, bool) {
+	switch ev := ev.(type) {
+	case *stores.ProductAdded:
+		return ev.PriceCents, true
+	case *stores.ProductPriceIncreased:
+		return ev.PriceCents, true
+	case *stores.ProductPriceDecreased:
+		return ev.PriceCents, true
+	}
+	return 0, false
 }

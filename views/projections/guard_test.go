@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 // A batch of the projector's size names thousands of aggregates, more than
@@ -17,12 +17,8 @@ import (
 // batch passes. One query for all 9,000 stopped the projection for good.
 func TestTheGuardReadsWhatTheTableHoldsForABatchOfThousandsOfAggregates(t *testing.T) {
 	chtest.RequireBinary(t)
-	srv := chtest.Start(t)
-	ch := chtest.Open(t, srv, chserver.DefaultUser)
+	_, ch := warehousetest.Migrated(t)
 	ctx := context.Background()
-	if _, err := warehouse.Migrate(ctx, ch, chtest.Logger(t)); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
 	const n = 9000
 	rows := make([]warehouse.Row, n)
 	for i := range rows {

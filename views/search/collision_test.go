@@ -8,11 +8,10 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/mallbots/mallbots/platform/chserver"
-	"github.com/mallbots/mallbots/platform/chserver/chtest"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 // Searches compare ids by their 64-bit keys. Two ids with one key are
@@ -20,11 +19,7 @@ import (
 // collision is made by hand: the second order's rows carry the first
 // order's keys.
 func TestIDsThatShareAKeyAreToldApart(t *testing.T) {
-	srv := chtest.Start(t)
-	admin := chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
+	_, admin := warehousetest.Migrated(t)
 	const (
 		customerA, customerB = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
 		storeA, storeB       = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b1"

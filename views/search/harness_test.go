@@ -21,6 +21,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 // loaded is a generated mall projected into a real ClickHouse: the orders
@@ -45,11 +46,7 @@ type loaded struct {
 func load(tb testing.TB, n int, seed uint64, level slog.Level) *loaded {
 	tb.Helper()
 	chtest.RequireBinary(tb)
-	srv := chtest.Start(tb)
-	admin := chtest.Open(tb, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(tb)); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
+	srv, admin := warehousetest.Migrated(tb)
 	writer := chtest.Open(tb, srv, chserver.WriterUser)
 
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1),

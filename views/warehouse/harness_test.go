@@ -24,6 +24,7 @@ import (
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
 	"github.com/mallbots/mallbots/views/warehouse"
+	"github.com/mallbots/mallbots/views/warehouse/warehousetest"
 )
 
 const (
@@ -35,11 +36,7 @@ const (
 // connection and a writer connection (the projector's user).
 func migrated(t testing.TB) (srv *chserver.Server, admin, writer driver.Conn) {
 	t.Helper()
-	srv = chtest.Start(t)
-	admin = chtest.Open(t, srv, chserver.DefaultUser)
-	if _, err := warehouse.Migrate(context.Background(), admin, chtest.Logger(t)); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	srv, admin = warehousetest.Migrated(t)
 	return srv, admin, chtest.Open(t, srv, chserver.WriterUser)
 }
 

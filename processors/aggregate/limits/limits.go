@@ -5,10 +5,10 @@
 // (docs/adr/0014).
 //
 // The limits are business rules, not wire limits: a rule refuses a command
-// past them with aggregate.Reject(aggregate.Invalid, …), which the API
-// answers 400 {code, message}. The rejections that more than one context
-// gives (a product's price, a line's quantity) are declared here once; each
-// context names them in its own rejections. Every aggregate re-checks what
+// past them with an aggregate.Invalid rejection (aggregate.CannotExceed),
+// which the API answers 400 {code, message}. The rejections that more than
+// one context gives (a product's price, a line's quantity) are declared
+// here once; each context names them in its own rejections. Every aggregate re-checks what
 // it is given, because any Kafka client can produce a command.
 package limits
 
@@ -38,11 +38,9 @@ const (
 // The rejections shared by the contexts that hold a product's price or a
 // line's quantity (stores, baskets, ordering).
 var (
-	ErrPriceNegative = aggregate.Reject(aggregate.Invalid, "product_price_negative", "the product price cannot be negative")
-	ErrPriceTooLarge = aggregate.Reject(aggregate.Invalid, "product_price_too_large",
-		"the product price cannot exceed "+Amount(MaxPriceCents))
-	ErrItemQuantityTooLarge = aggregate.Reject(aggregate.Invalid, "item_quantity_too_large",
-		"the item quantity cannot exceed "+Count(int64(MaxLineQuantity)))
+	ErrPriceNegative        = aggregate.Reject(aggregate.Invalid, "product_price_negative", "the product price cannot be negative")
+	ErrPriceTooLarge        = aggregate.CannotExceed("product price", Amount(MaxPriceCents))
+	ErrItemQuantityTooLarge = aggregate.CannotExceed("item quantity", Count(int64(MaxLineQuantity)))
 )
 
 // CheckPrice refuses a price below zero or above MaxPriceCents.
