@@ -102,6 +102,11 @@ func TestAShopperCompletesAnOrderAtTheKiosk(t *testing.T) {
 	if got := tb.text(`#timeline [data-step="approved"]`); got == "" || eval[string](tb, `document.querySelector('#timeline [data-step="approved"]').className`) != "done" {
 		t.Fatalf("the timeline does not show the order approved: %q", got)
 	}
+	if got := eval[string](tb, `document.querySelector('#live-status').dataset.state`); got != "open" {
+		t.Fatalf("the order is not followed over the live stream: %q (%s)", got, tb.text("#live-status"))
+	}
+	stops := `[...document.querySelectorAll('#stops > li > strong')].map(s => s.textContent).sort().join(',')`
+	tb.waitFor("the bot's stops are shown", stops+` === 'Statler Scrolls,Waldorf Books'`, stops, 10*time.Second)
 	tb.shot("kiosk-ready")
 	tb.click("#pay")
 	tb.waitFor("paid at pickup, the order completes", `document.querySelector('#order-status').dataset.status === 'completed'`,
@@ -109,6 +114,8 @@ func TestAShopperCompletesAnOrderAtTheKiosk(t *testing.T) {
 	if got := eval[string](tb, `document.querySelector('#timeline [data-step="completed"]').className`); got != "done" {
 		t.Fatalf("the timeline's last step is %q, want done", got)
 	}
+	kinds := `[...document.querySelectorAll('#notifications li[data-kind]')].map(n => n.dataset.kind).sort().join(',')`
+	tb.waitFor("the messages sent are shown", kinds+` === 'order_completed,order_ready,order_received'`, kinds, 15*time.Second)
 	tb.shot("kiosk-completed")
 
 	// The API agrees: the order the page shows as completed is completed,

@@ -20,12 +20,13 @@ function fit(fig, plot) {
 }
 
 // timeChart draws one line per series over times (seconds since the
-// epoch): series are [{label, values}] aligned with times.
-export function timeChart(title, times, series, { height = 240 } = {}) {
+// epoch): series are [{label, values}] aligned with times. A single
+// instant is shown with pad seconds either side.
+export function timeChart(title, times, series, { height = 240, pad = 86400 } = {}) {
   const fig = figure(title, times.length * series.length);
   const opts = {
     width: 560, height,
-    scales: { x: { time: true } },
+    scales: { x: times.length === 1 ? { time: true, auto: false, range: () => [times[0] - pad, times[0] + pad] } : { time: true } },
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: palette[i % palette.length], width: 2, points: { show: times.length < 40 } }))],
     axes: [{}, { size: 60 }],
   };

@@ -156,6 +156,10 @@ function track(orderId) {
   stream = openStream(`/api/ordering/${encodeURIComponent(orderId)}/live`, {
     headers: () => ({ Authorization: 'Bearer ' + token() }),
     onEvent: ev => {
+      if (ev.type === 'error') { // the server could not read the order this time; it goes on
+        try { say($('#pay-error'), JSON.parse(ev.data).message); } catch { say($('#pay-error'), ev.data); }
+        return;
+      }
       if (ev.type !== 'order') return;
       try { render(orderId, JSON.parse(ev.data)); } catch (err) { say($('#pay-error'), 'A bad update: ' + err.message); }
     },
@@ -243,9 +247,15 @@ function renderStops(list) {
     h('ul', {}, ...Object.values(s.items || {}).map(it => h('li', {}, `${it.quantity} × ${it.productName}`))))));
 }
 
+// The messages in the order they were sent; those of the same instant in
+// the order's own order.
+const kindRank = ['order_received', 'order_ready', 'order_completed', 'order_canceled', 'order_rejected'];
+const rank = k => (kindRank.indexOf(k) + 1) || kindRank.length + 1;
+
 function renderNotifications(ns) {
   if (!ns.length) return;
-  fill($('#notifications'), ...ns.map(n => h('li', { dataset: { kind: n.kind } },
+  const sorted = [...ns].sort((a, b) => Date.parse(a.sentAt) - Date.parse(b.sentAt) || rank(a.kind) - rank(b.kind));
+  fill($('#notifications'), ...sorted.map(n => h('li', { dataset: { kind: n.kind } },
     h('span', { class: 'hint' }, when(n.sentAt)), ' ', n.text)));
 }
 

@@ -23,11 +23,12 @@ function render(o) {
 
 function renderGroups(groups) {
   fill($('#groups'), ...groups.map(g => h('div', { class: 'group', dataset: { group: g.group } },
-    h('h3', {}, g.group, h('span', { class: 'hint' }, ` · ${g.members} member${g.members === 1 ? '' : 's'} · lag ${g.partitions.reduce((n, p) => n + (p.lag || 0), 0)}`)),
+    h('h3', {}, g.group, h('span', { class: 'hint' }, ` · ${g.state || '?'} · ${g.members} member${g.members === 1 ? '' : 's'} · lag ${g.lag ?? 0}`)),
+    g.error ? h('p', { class: 'error' }, g.error) : '',
     h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'Topic'), h('th', { class: 'num' }, 'Partition'), h('th', {}, 'Owner'), h('th', { class: 'num' }, 'Lag'))),
-      h('tbody', {}, ...g.partitions.map(p => h('tr', { dataset: { topic: p.topic, partition: String(p.partition) } },
-        h('td', {}, p.topic), h('td', { class: 'num' }, String(p.partition)), h('td', {}, p.owner || '—'),
+      h('tbody', {}, ...(g.partitions || []).map(p => h('tr', { dataset: { topic: p.topic, partition: String(p.partition) } },
+        h('td', {}, p.topic.replace(/^mallbots\./, '')), h('td', { class: 'num' }, String(p.partition)), h('td', { class: 'owner' }, p.owner || '—'),
         h('td', { class: p.lag > 0 ? 'num lagging' : 'num' }, String(p.lag)))))))));
 }
 
@@ -41,7 +42,7 @@ function renderProjections(ps) {
 
 function renderDeadLetters(dls) {
   fill($('#dead-letters tbody'), ...dls.map(d => h('tr', {},
-    h('td', {}, when(d.time)), h('td', {}, d.topic), h('td', { class: 'num' }, String(d.partition)), h('td', { class: 'num' }, String(d.offset)),
+    h('td', {}, when(d.time)), h('td', { class: 'num' }, String(d.partition)), h('td', { class: 'num' }, String(d.offset)),
     h('td', {}, h('code', {}, d.key || '')), h('td', {}, d.source || ''), h('td', {}, d.reason || ''))));
   $('#dead-letters-empty').hidden = dls.length > 0;
 }
@@ -61,7 +62,7 @@ function renderThroughput(samples) {
     return;
   }
   fill(box, timeChart('Records per second by group', times,
-    groups.map(g => ({ label: g.replace(/^mallbots\./, ''), values: samples.map(s => (s.records || {})[g] ?? 0) })), { height: 260 }));
+    groups.map(g => ({ label: g.replace(/^mallbots\./, ''), values: samples.map(s => (s.records || {})[g] ?? 0) })), { height: 260, pad: 30 }));
 }
 
 async function start() {
@@ -73,6 +74,10 @@ async function start() {
   openStream('/api/operations/live', {
     headers: () => ({ Authorization: 'Bearer ' + token() }),
     onEvent: ev => {
+      if (ev.type === 'error') { // the server could not measure this time; it goes on
+        try { say($('#ops-error'), JSON.parse(ev.data).message); } catch { say($('#ops-error'), ev.data); }
+        return;
+      }
       if (ev.type !== 'operations') return;
       try {
         render(JSON.parse(ev.data));
