@@ -165,13 +165,14 @@ func (tb *tab) signIn(token string) {
 		chromedp.WaitVisible(chromedp.CSS("#signed-in")))
 }
 
-// shot saves the page as the picture name.png when -screenshots is set.
+// shot saves what the screen shows as the picture name.png when
+// -screenshots is set.
 func (tb *tab) shot(name string) {
 	tb.t.Helper()
 	if *screenshots == "" {
 		return
 	}
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/mallbots/mallbots/app/auth"
 	"github.com/mallbots/mallbots/platform/testkit"
 )
@@ -47,5 +49,6 @@ func TestAChartRendersTheCookbooksFigures(t *testing.T) {
 	if got := tb.text(top + ` figcaption`); got != "Top products (units sold)" {
 		t.Errorf("the top products' chart is captioned %q", got)
 	}
+	tb.do("scroll to the charts", chromedp.ScrollIntoView(chromedp.CSS("#charts")))
 	tb.shot("analytics")
 }

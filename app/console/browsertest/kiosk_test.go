@@ -71,6 +71,7 @@ func shopAtTheKiosk(t *testing.T, tb *tab, name string) string {
 	if got := tb.text("#claim-role"); got != "kiosk" {
 		t.Fatalf("the sign-in page decoded the role %q, want kiosk", got)
 	}
+	tb.shot("signin")
 	tb.goTo("/console/kiosk")
 	tb.do("register", waitVisible("#register-form"), setValue("#customer-name", name), setValue("#customer-sms", "+15550100"),
 		click("#register-form button[type=submit]"), waitVisible("#shop"))
