@@ -14,9 +14,12 @@ function figure(title, points) {
   return h('figure', { class: 'chart', dataset: { points: String(points) } }, h('figcaption', {}, title));
 }
 
-// resize keeps a chart as wide as its figure.
+// fit keeps a chart as wide as its figure: it is drawn before the figure
+// is on the page, at a default width, and resized once it is there.
 function fit(fig, plot) {
-  new ResizeObserver(() => plot.setSize({ width: width(fig), height: plot.height })).observe(fig);
+  new ResizeObserver(() => {
+    if (fig.isConnected) plot.setSize({ width: width(fig), height: plot.height });
+  }).observe(fig);
 }
 
 // timeChart draws one line per series over times (seconds since the
@@ -30,10 +33,7 @@ export function timeChart(title, times, series, { height = 240, pad = 86400 } = 
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: palette[i % palette.length], width: 2, points: { show: times.length < 40 } }))],
     axes: [{}, { size: 60 }],
   };
-  requestAnimationFrame(() => {
-    const plot = new uPlot({ ...opts, width: width(fig) }, [times, ...series.map(s => s.values)], fig);
-    fit(fig, plot);
-  });
+  fit(fig, new uPlot(opts, [times, ...series.map(s => s.values)], fig));
   return fig;
 }
 
@@ -59,10 +59,7 @@ export function barChart(title, labels, series, { height = 240 } = {}) {
       { size: 60 },
     ],
   };
-  requestAnimationFrame(() => {
-    const plot = new uPlot({ ...opts, width: width(fig) }, [xs, ...series.map(s => s.values)], fig);
-    fit(fig, plot);
-  });
+  fit(fig, new uPlot(opts, [xs, ...series.map(s => s.values)], fig));
   return fig;
 }
 

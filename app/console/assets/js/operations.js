@@ -26,7 +26,7 @@ function renderGroups(groups) {
     h('h3', {}, g.group, h('span', { class: 'hint' }, ` · ${g.state || '?'} · ${g.members} member${g.members === 1 ? '' : 's'} · lag ${g.lag ?? 0}`)),
     g.error ? h('p', { class: 'error' }, g.error) : '',
     h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Topic'), h('th', { class: 'num' }, 'Partition'), h('th', {}, 'Owner'), h('th', { class: 'num' }, 'Lag'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Topic'), h('th', { class: 'num', title: 'Partition' }, 'Part.'), h('th', {}, 'Owner'), h('th', { class: 'num' }, 'Lag'))),
       h('tbody', {}, ...(g.partitions || []).map(p => h('tr', { dataset: { topic: p.topic, partition: String(p.partition) } },
         h('td', {}, p.topic.replace(/^mallbots\./, '')), h('td', { class: 'num' }, String(p.partition)), h('td', { class: 'owner' }, p.owner || '—'),
         h('td', { class: p.lag > 0 ? 'num lagging' : 'num' }, String(p.lag)))))))));
