@@ -39,10 +39,11 @@ func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, 
 // (RFC 6750): none, another scheme, or a token the verifier refuses is 401
 // with a WWW-Authenticate challenge; the principal goes into the request's
 // context for the routes' guards, and as the issuer of the commands the
-// request sends (emitters.WithIssuer). /healthz, /readyz and /metrics pass.
+// request sends (emitters.WithIssuer). /healthz, /readyz and /metrics pass,
+// and so does the AsyncAPI document (a contract).
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isAPI(r.URL.Path) {
+		if !isAPI(r.URL.Path) || r.URL.Path == asyncAPIPath {
 			next.ServeHTTP(w, r)
 			return
 		}

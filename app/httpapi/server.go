@@ -106,6 +106,7 @@ func buildRoutes(d Deps) (*server, *routes) {
 	raw := http.NewServeMux()
 	raw.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "alive"}) })
 	raw.HandleFunc("GET /readyz", s.readyz)
+	routeAsyncAPI(raw)
 	d.routeMetrics(raw)
 	mux := &routes{mux: raw, s: s}
 	// One line per context: its routes live in <context>.go.

@@ -99,19 +99,20 @@ func apiToken(dataDir string) (string, error) {
 }
 
 // runSample sends the sample traffic as the mall's operator and one of
-// its kiosks, whose new customer then shops with the token it got.
-func runSample(ctx context.Context, sys *system.System) error {
+// its kiosks, whose new customer then shops with the token it got. It
+// returns the order's id.
+func runSample(ctx context.Context, sys *system.System) (string, error) {
 	iss := sys.Issuer()
 	if iss == nil {
-		return errors.New("the sample traffic signs its own tokens: it needs the embedded issuer, not --auth-issuer")
+		return "", errors.New("the sample traffic signs its own tokens: it needs the embedded issuer, not --auth-issuer")
 	}
 	var toks sample.Tokens
 	var err error
 	if toks.Operator, err = iss.Issue(auth.Principal{Role: auth.Operator}, time.Hour); err != nil {
-		return err
+		return "", err
 	}
 	if toks.Kiosk, err = iss.Issue(auth.Principal{Role: auth.Kiosk}, time.Hour); err != nil {
-		return err
+		return "", err
 	}
 	return sample.Run(ctx, "http://"+sys.HTTPAddr(), toks, os.Stdout)
 }

@@ -20,14 +20,17 @@ func TestTheTopicTableInTheDocsIsTheCatalogue(t *testing.T) {
 }
 
 // externalProducerExample is the external producer's worked example of
-// docs/topics.md.
+// docs/producers.md.
 const externalProducerExample = "../../docs/examples/produce_command.py"
 
-// docs/topics.md quotes the external producer's worked example whole, in
+// producersDoc is the page of the external producers' worked examples.
+const producersDoc = "../../docs/producers.md"
+
+// docs/producers.md quotes the external producer's worked example whole, in
 // one python block, so that what the doc shows is what
 // TestAnExternalProducerSendsCommandsWithThePrintedPropertiesAndCannotForgeEvents runs.
 func TestTheDocsQuoteTheExternalProducerExampleAsItIs(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/topics.md")
+	doc, err := os.ReadFile(producersDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +39,7 @@ func TestTheDocsQuoteTheExternalProducerExampleAsItIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(doc), "```python\n"+string(example)+"```\n") {
-		t.Fatalf("docs/topics.md does not quote %s as it is: copy the file into its python block", externalProducerExample)
+		t.Fatalf("%s does not quote %s as it is: copy the file into its python block", producersDoc, externalProducerExample)
 	}
 }
 

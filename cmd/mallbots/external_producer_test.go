@@ -16,12 +16,13 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// An external producer is what docs/topics.md says: with the properties
+// An external producer is what docs/producers.md says: with the properties
 // file `mallbots run` writes and prints, used as written, the doc's Python
-// example (confluent-kafka) sends a CreateStore and prints its result, and
-// the store is there; kcat with the same file is refused when it appends a
-// forged event (issue 22's attack), and without credentials the broker
-// drops the connection.
+// example (confluent-kafka and Apache Avro) sends a CreateStore and prints
+// its result, and the store is there; the doc's kcat block, run as it
+// stands, sends one too and decodes its result; kcat with the same file is
+// refused when it appends a forged event (issue 22's attack), and without
+// credentials the broker drops the connection.
 func TestAnExternalProducerSendsCommandsWithThePrintedPropertiesAndCannotForgeEvents(t *testing.T) {
 	python := pythonWithConfluentKafka(t)
 	kcat := needExternalTool(t, "kcat", "kcat")
@@ -55,6 +56,30 @@ func TestAnExternalProducerSendsCommandsWithThePrintedPropertiesAndCannotForgeEv
 	store := in.api().Do("GET", "/api/stores/"+result.AggregateID, nil).Expect(t, http.StatusOK)
 	if store.S("name") != "Kafka Corner" || store.S("location") != "Level 2" || store.N("version") != 1 {
 		t.Fatalf("the store the example created reads %s", store.Raw)
+	}
+
+	// The doc's kcat block, as it stands, aimed at this instance.
+	needExternalTool(t, "jq", "jq")
+	block := kcatBlock(t)
+	sh := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", block)
+	sh.Dir = "../.."
+	sh.Env = append(os.Environ(), "MALLBOTS_EXTERNAL_PROPERTIES="+props, "MALLBOTS_SCHEMA_REGISTRY=http://"+in.registry)
+	stdout.Reset()
+	stderr.Reset()
+	sh.Stdout, sh.Stderr = &stdout, &stderr
+	if err := sh.Run(); err != nil {
+		t.Fatalf("the kcat block of %s: %v\nstdout: %s\nstderr: %s", producersDoc, err, stdout.String(), stderr.String())
+	}
+	var viaKcat struct {
+		AggregateType, AggregateID string
+		Accepted                   bool
+		Version                    int64
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &viaKcat); err != nil || !viaKcat.Accepted || viaKcat.Version != 1 || viaKcat.AggregateType != "store" {
+		t.Fatalf("the kcat block printed %s (%v), want an accepted CreateStore at version 1", stdout.String(), err)
+	}
+	if s := in.api().Do("GET", "/api/stores/"+viaKcat.AggregateID, nil).Expect(t, http.StatusOK); s.S("name") != "Kcat Corner" {
+		t.Fatalf("the store the kcat block created reads %s", s.Raw)
 	}
 
 	// kcat logs in with the same file: the refusals below are the ACLs'.
@@ -94,10 +119,10 @@ func needExternalTool(t *testing.T, name, pkg string) string {
 	return path
 }
 
-// pythonWithConfluentKafka finds a Python that imports confluent_kafka:
-// python3 on PATH, else Debian's /usr/bin/python3, which Debian's
-// python3-confluent-kafka is for (a pyenv or venv python3 earlier on PATH
-// does not see it).
+// pythonWithConfluentKafka finds a Python that imports confluent_kafka and
+// avro: python3 on PATH, else Debian's /usr/bin/python3, which Debian's
+// python3-confluent-kafka and python3-avro are for (a pyenv or venv
+// python3 earlier on PATH does not see them).
 func pythonWithConfluentKafka(t *testing.T) string {
 	t.Helper()
 	var tried []string
@@ -106,12 +131,12 @@ func pythonWithConfluentKafka(t *testing.T) string {
 		if err != nil {
 			continue
 		}
-		if exec.Command(path, "-c", "import confluent_kafka").Run() == nil {
+		if exec.Command(path, "-c", "import confluent_kafka, avro.io").Run() == nil {
 			return path
 		}
 		tried = append(tried, path)
 	}
-	missingExternalTool(t, fmt.Sprintf("no python3 imports confluent_kafka (tried %v)", tried), "python3-confluent-kafka")
+	missingExternalTool(t, fmt.Sprintf("no python3 imports confluent_kafka and avro (tried %v)", tried), "python3-confluent-kafka python3-avro")
 	return ""
 }
 
@@ -121,4 +146,29 @@ func missingExternalTool(t *testing.T, what, pkg string) {
 		t.Fatalf("%s: install it with ./deploy/scripts/setup (apt-get install %s); CI never skips a test for a missing dependency", what, pkg)
 	}
 	t.Skipf("%s: install it with ./deploy/scripts/setup (apt-get install %s) to run this test", what, pkg)
+}
+
+// kcatBlock is the shell block of docs/producers.md's kcat section.
+func kcatBlock(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(producersDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i := strings.Index(s, "\n## kcat\n")
+	if i < 0 {
+		t.Fatalf("%s has no \"## kcat\" section", producersDoc)
+	}
+	s = s[i:]
+	start := strings.Index(s, "```sh\n")
+	if start < 0 {
+		t.Fatalf("the kcat section of %s has no sh block", producersDoc)
+	}
+	s = s[start+len("```sh\n"):]
+	end := strings.Index(s, "```\n")
+	if end < 0 {
+		t.Fatalf("the kcat block of %s does not end", producersDoc)
+	}
+	return s[:end]
 }

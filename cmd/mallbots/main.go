@@ -13,9 +13,12 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/willabides/kongplete"
 )
 
 type cli struct {
+	Version kong.VersionFlag `help:"Print the module version and the VCS commit it was built from, and exit."`
+
 	LogLevel  string `help:"debug, info, warn or error." default:"info" env:"MALLBOTS_LOG_LEVEL" enum:"debug,info,warn,error"`
 	LogFormat string `help:"text or json." default:"text" env:"MALLBOTS_LOG_FORMAT" enum:"text,json"`
 
@@ -31,6 +34,8 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply the ClickHouse migrations embedded in the binary (the one-shot job of a distributed deployment)."`
 	Health  healthCmd  `cmd:"" help:"Probe a role's /readyz or /healthz (a container healthcheck); exits non-zero unless it answers 200."`
 	Token   tokenCmd   `cmd:"" help:"Print a bearer token for the HTTP API, signed with the key in the data directory (TOKEN=$(mallbots token --role operator))."`
+
+	Completion completionCmd `cmd:"" help:"Print the shell hook that completes mallbots' commands and flags: eval \"$(mallbots completion bash)\" (or zsh, fish)."`
 }
 
 func main() {
@@ -42,15 +47,26 @@ func main() {
 
 func run() error {
 	var c cli
-	k := kong.Parse(&c,
-		kong.Name("mallbots"),
-		kong.Description("MallBots: a robot-staffed shopping mall as an event-sourced Kafka pipeline."),
-		kong.UsageOnError(),
-	)
+	parser := kong.Must(&c, options()...)
+	// A shell asking for completions (COMP_LINE set, see completion.go)
+	// gets them here, and the process exits.
+	kongplete.Complete(parser)
+	k, err := parser.Parse(os.Args[1:])
+	parser.FatalIfErrorf(err)
 	log := newLogger(c.LogLevel, c.LogFormat)
 	slog.SetDefault(log)
 	servePprof(log)
 	return k.Run(log)
+}
+
+// options configure the command line: the same in main and in the tests.
+func options() []kong.Option {
+	return []kong.Option{
+		kong.Name("mallbots"),
+		kong.Description("MallBots: a robot-staffed shopping mall as an event-sourced Kafka pipeline."),
+		kong.UsageOnError(),
+		kong.Vars{"version": version()},
+	}
 }
 
 // interruptible is the context of a command that Ctrl-C or SIGTERM

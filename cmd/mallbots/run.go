@@ -26,7 +26,7 @@ type runCmd struct {
 	Clickhouse          string        `help:"External ClickHouse native address host:port (replaces the managed server); user and password from MALLBOTS_CLICKHOUSE_USER and MALLBOTS_CLICKHOUSE_PASSWORD." env:"MALLBOTS_CLICKHOUSE"`
 	SyncWrites          bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
 	RequestTimeout      time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
-	SampleTraffic       bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created." env:"MALLBOTS_SAMPLE_TRAFFIC"`
+	SampleTraffic       bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created; once per data directory (DATA_DIR/sample-traffic-sent records it; delete it to send again)." env:"MALLBOTS_SAMPLE_TRAFFIC"`
 	Components          string        `help:"What this instance runs: all (default), none (only the embedded broker, registry and ClickHouse), or component names; prefix a name with - to leave it out (e.g. all,-payments). Names: stores, products, customers, baskets, orders, payments, invoices, shoppinglists, bots, saga.createorder, policies, notifications, saga-clock, api, botpool, projection.events, projection.state, projection.notifications, projection.search, projection.analytics." default:"all" env:"MALLBOTS_COMPONENTS"`
 	SagaStepTimeout     time.Duration `help:"How long a create-order saga step waits for its reply before the order is rejected." default:"10s" env:"MALLBOTS_SAGA_STEP_TIMEOUT"`
 	Bots                int           `help:"How many bots shop for the depot (bot-1..bot-N); 0 runs none." default:"3" env:"MALLBOTS_BOTS"`
@@ -157,29 +157,14 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		"api", "http://"+sys.HTTPAddr(), "kafka", sys.Brokers(), "schema_registry", sys.RegistryURL(),
 		"clickhouse", sys.ClickHouseAddr())
 	if url := sys.ConsoleURL(); url != "" {
-		fmt.Fprintf(os.Stdout, "Web console: %s (sign in with a token: bin/mallbots token --role kiosk --data-dir %s)\n", url, r.DataDir)
+		fmt.Fprintf(os.Stdout, "Web console: %s (sign in with a token: ./bin/mallbots token --role kiosk%s)\n", url, dataDirFlag(r.DataDir))
 	}
 	if r.SampleTraffic {
-		if err := runSample(ctx, sys); err != nil {
+		err := sampleOnce(ctx, r.DataDir, os.Stdout, func(ctx context.Context) (string, error) { return runSample(ctx, sys) })
+		if err != nil {
 			log.Error("sample traffic failed", "err", err)
 		}
-		ch := port(sys.ClickHouseAddr())
-		fmt.Fprintf(os.Stdout, "\nWhere to look:\n"+
-			"  the web console: http://%[1]s/ (its sign-in page says which token each page needs)\n"+
-			"  TOKEN=$(bin/mallbots token --role operator --data-dir %[4]s)\n"+
-			"  curl -H \"Authorization: Bearer $TOKEN\" http://%[1]s/api/stores\n"+
-			"  clickhouse-client --port %[2]s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n"+
-			"  clickhouse-client --port %[2]s --query 'SELECT status, count() FROM mallbots.orders FINAL GROUP BY status'\n"+
-			"  clickhouse-client --port %[2]s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n"+
-			"  clickhouse-client --port %[2]s --query 'SELECT kind, text FROM mallbots.notifications FINAL ORDER BY sent_at'\n"+
-			"  more shoppers: bin/mallbots load --api http://%[1]s --clickhouse %[3]s --data-dir %[4]s --shoppers 100\n"+
-			"  data: %[4]s\n",
-			sys.HTTPAddr(), ch, sys.ClickHouseAddr(), r.DataDir)
-		if ext, adm := sys.ClientProperties(); ext != "" {
-			fmt.Fprintf(os.Stdout, "  Kafka as an external producer: kcat -F %s -L   (confluent-kafka reads the same file)\n"+
-				"  Kafka as the break-glass admin: %s   (credentials of every principal: %s)\n", ext, adm, sys.CredentialsDir())
-		}
-		fmt.Fprintf(os.Stdout, "Press Ctrl-C to stop.\n")
+		r.printWhereToLook(sys)
 	}
 	select {
 	case <-ctx.Done():
@@ -223,4 +208,26 @@ func port(addr string) string {
 		}
 	}
 	return addr
+}
+
+// printWhereToLook prints, after the sample traffic, the commands that
+// show what the mall holds, with this run's addresses.
+func (r *runCmd) printWhereToLook(sys *system.System) {
+	ch := port(sys.ClickHouseAddr())
+	fmt.Fprintf(os.Stdout, "\nWhere to look:\n"+
+		"  the web console: http://%[1]s/ (its sign-in page says which token each page needs)\n"+
+		"  TOKEN=$(./bin/mallbots token --role operator%[4]s)\n"+
+		"  curl -H \"Authorization: Bearer $TOKEN\" http://%[1]s/api/stores\n"+
+		"  clickhouse-client --port %[2]s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n"+
+		"  clickhouse-client --port %[2]s --query 'SELECT status, count() FROM mallbots.orders FINAL GROUP BY status'\n"+
+		"  clickhouse-client --port %[2]s --query 'SELECT aggregate_type, event_type, aggregate_version FROM mallbots.events FINAL ORDER BY occurred_at_ms'\n"+
+		"  clickhouse-client --port %[2]s --query 'SELECT kind, text FROM mallbots.notifications FINAL ORDER BY sent_at'\n"+
+		"  more shoppers: %[3]s\n"+
+		"  data: %[5]s\n",
+		sys.HTTPAddr(), ch, loadCommand(sys.HTTPAddr(), sys.ClickHouseAddr(), r.DataDir), dataDirFlag(r.DataDir), r.DataDir)
+	if ext, adm := sys.ClientProperties(); ext != "" {
+		fmt.Fprintf(os.Stdout, "  Kafka as an external producer: kcat -F %s -L   (confluent-kafka reads the same file; docs/producers.md)\n"+
+			"  Kafka as the break-glass admin: %s   (credentials of every principal: %s)\n", ext, adm, sys.CredentialsDir())
+	}
+	fmt.Fprintf(os.Stdout, "Press Ctrl-C to stop.\n")
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
+	"github.com/mallbots/mallbots/topics/asyncapi"
 )
 
 type topicsCmd struct {
@@ -18,6 +21,8 @@ type topicsCmd struct {
 	List  topicsListCmd  `cmd:"" help:"Print the catalogue as a Markdown table."`
 	ACLs  topicsACLsCmd  `cmd:"" name:"acls" help:"Print the catalogue's principals and their ACLs as Markdown tables."`
 	Copy  topicsCopyCmd  `cmd:"" help:"Copy the event log from --from-brokers into the empty topics of --brokers, each record into its key's partition there (raising the partition count)."`
+
+	AsyncAPI topicsAsyncAPICmd `cmd:"" name:"asyncapi" help:"Print the topics' AsyncAPI 3.0 document (JSON, also served at GET /api/asyncapi.json): channels with keys and configs, messages with their Avro schemas and headers, who may send or receive."`
 }
 
 type kafkaFlags struct {
@@ -80,6 +85,19 @@ func check(ctx context.Context, adm *kadm.Client) error {
 	}
 	fmt.Printf("all %d topics and %d ACLs match the catalogue\n", len(topics.All()), len(topics.ACLs()))
 	return nil
+}
+
+type topicsAsyncAPICmd struct{}
+
+func (c *topicsAsyncAPICmd) Run() error { return writeAsyncAPI(os.Stdout) }
+
+func writeAsyncAPI(w io.Writer) error {
+	doc, err := asyncapi.JSON()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc)
+	return err
 }
 
 type topicsListCmd struct{}

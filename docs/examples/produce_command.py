@@ -10,11 +10,16 @@ Exits 0 when the command was accepted, 1 otherwise.
 
     python3 docs/examples/produce_command.py .mallbots/credentials/external.properties
 
-Needs confluent-kafka (Debian's python3-confluent-kafka, for /usr/bin/python3)
-and nothing else: the Avro binary encoding is written out below, for the types
-MallBots' records use.
+For kcat, which cannot encode Avro: --encode-only FILE writes the encoded
+command to FILE (and prints its store and command ids) for kcat -P to send;
+--decode prints, as JSON, the record (a result kcat read) given on stdin.
+
+Needs confluent-kafka and Apache Avro (Debian's python3-confluent-kafka and
+python3-avro, for /usr/bin/python3).
 """
 import argparse
+import datetime
+import io
 import json
 import os
 import struct
@@ -25,11 +30,13 @@ import urllib.request
 import uuid
 
 try:
+    import avro.io
+    import avro.schema
     from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-except ImportError:
-    sys.exit(f"{sys.executable} cannot import confluent_kafka: install Debian's "
-             "python3-confluent-kafka (./deploy/scripts/setup) and run this with "
-             "/usr/bin/python3, or pip install confluent-kafka")
+except ImportError as e:
+    sys.exit(f"{sys.executable}: {e}: install Debian's python3-confluent-kafka and "
+             "python3-avro (./deploy/scripts/setup) and run this with /usr/bin/python3, "
+             "or pip install confluent-kafka avro")
 
 COMMANDS = "mallbots.stores.commands"
 RECORD = "mallbots.stores.CreateStore"
@@ -64,128 +71,38 @@ class Registry:
 
     def latest(self, subject):
         v = self._get(f"/subjects/{urllib.parse.quote(subject, safe='')}/versions/latest")
-        self.schemas[v["id"]] = json.loads(v["schema"])
+        self.schemas[v["id"]] = avro.schema.parse(v["schema"])
         return v["id"], self.schemas[v["id"]]
 
     def by_id(self, schema_id):
         if schema_id not in self.schemas:
-            self.schemas[schema_id] = json.loads(self._get(f"/schemas/ids/{schema_id}")["schema"])
+            self.schemas[schema_id] = avro.schema.parse(self._get(f"/schemas/ids/{schema_id}")["schema"])
         return self.schemas[schema_id]
 
 
-def write_long(out, n):
-    n = (n << 1) ^ (n >> 63)  # zigzag, then 7 bits a byte
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def encode(schema, value, out):
-    """Appends value in Avro binary. A field left out takes its default; one
-    without a default must be given (correlationId has none)."""
-    if isinstance(schema, list):  # a union: null, or the first other branch
-        i = next(i for i, b in enumerate(schema) if (b == "null") == (value is None))
-        write_long(out, i)
-        return encode(schema[i], value, out)
-    t = schema["type"] if isinstance(schema, dict) else schema
-    if t == "null":
-        return
-    if t == "boolean":
-        out.append(1 if value else 0)
-    elif t in ("int", "long"):  # timestamp-millis is a long
-        write_long(out, value)
-    elif t in ("float", "double"):
-        out += struct.pack("<f" if t == "float" else "<d", value)
-    elif t in ("string", "bytes"):
-        b = value.encode() if t == "string" else value
-        write_long(out, len(b))
-        out += b
-    elif t == "enum":
-        write_long(out, schema["symbols"].index(value))
-    elif t in ("array", "map"):
-        if value:
-            write_long(out, len(value))
-            for item in value if t == "array" else value.items():
-                if t == "map":
-                    encode("string", item[0], out)
-                encode(schema["items" if t == "array" else "values"], item if t == "array" else item[1], out)
-        write_long(out, 0)
-    elif t == "record":
-        unknown = set(value) - {f["name"] for f in schema["fields"]}
-        if unknown:
-            raise ValueError(f"{schema['name']} has no field {sorted(unknown)}")
-        for f in schema["fields"]:
-            if f["name"] not in value and "default" not in f:
-                raise ValueError(f"{schema['name']}.{f['name']} has no default: give it")
-            encode(f["type"], value.get(f["name"], f.get("default")), out)
-    else:
-        raise ValueError(f"Avro type {t!r} is not in this example")
-    return out
-
-
-class Reader:
-    def __init__(self, b):
-        self.b, self.i = b, 0
-
-    def take(self, n):
-        if self.i + n > len(self.b):
-            raise ValueError("truncated Avro record")
-        self.i += n
-        return self.b[self.i - n:self.i]
-
-    def long(self):
-        n = shift = 0
-        while True:
-            byte = self.take(1)[0]
-            n |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return (n >> 1) ^ -(n & 1)
-
-
-def decode(schema, r):
-    if isinstance(schema, list):
-        return decode(schema[r.long()], r)
-    t = schema["type"] if isinstance(schema, dict) else schema
-    if t == "null":
-        return None
-    if t == "boolean":
-        return r.take(1) != b"\0"
-    if t in ("int", "long"):
-        return r.long()
-    if t in ("float", "double"):
-        return struct.unpack("<f" if t == "float" else "<d", r.take(4 if t == "float" else 8))[0]
-    if t in ("string", "bytes"):
-        b = r.take(r.long())
-        return b.decode() if t == "string" else b
-    if t == "enum":
-        return schema["symbols"][r.long()]
-    if t in ("array", "map"):
-        items = []
-        while (n := r.long()) != 0:
-            if n < 0:  # a block with its size in bytes
-                n = -n
-                r.long()
-            for _ in range(n):
-                key = decode("string", r) if t == "map" else None
-                items.append((key, decode(schema["items" if t == "array" else "values"], r)))
-        return [v for _, v in items] if t == "array" else dict(items)
-    if t == "record":
-        return {f["name"]: decode(f["type"], r) for f in schema["fields"]}
-    raise ValueError(f"Avro type {t!r} is not in this example")
-
-
-def wire(schema_id, body):
-    """The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), Avro."""
-    return b"\0" + struct.pack(">I", schema_id) + bytes(body)
+def wire(schema_id, schema, datum):
+    """The Confluent wire format: magic byte 0, the schema id (4 bytes,
+    big-endian), then the Avro binary encoding. Apache Avro's writer wants
+    every field (it fills in no default) and a datetime for a
+    timestamp-millis."""
+    out = io.BytesIO()
+    out.write(b"\0" + struct.pack(">I", schema_id))
+    avro.io.DatumWriter(schema).write(datum, avro.io.BinaryEncoder(out))
+    return out.getvalue()
 
 
 def unwire(registry, value):
+    """Decodes a record in the Confluent wire format with its writer's schema."""
     if len(value) < 5 or value[0] != 0:
         raise ValueError("not in the Confluent wire format")
     (schema_id,) = struct.unpack(">I", value[1:5])
-    return decode(registry.by_id(schema_id), Reader(value[5:]))
+    reader = avro.io.DatumReader(registry.by_id(schema_id))
+    return reader.read(avro.io.BinaryDecoder(io.BytesIO(value[5:])))
+
+
+def as_json(record):
+    """One JSON line; a timestamp-millis decodes to a datetime, printed ISO 8601."""
+    return json.dumps(record, default=lambda v: v.isoformat() if isinstance(v, datetime.datetime) else str(v))
 
 
 def results_consumer(props):
@@ -233,11 +150,16 @@ def main():
     ap.add_argument("--name", default="Waldorf Books")
     ap.add_argument("--location", default="Level 1")
     ap.add_argument("--timeout", type=float, default=30, help="seconds to wait for the result")
+    ap.add_argument("--encode-only", metavar="FILE", help="write the encoded command to FILE, print its ids, send nothing")
+    ap.add_argument("--decode", action="store_true", help="print the wire-format record on stdin as JSON")
     args = ap.parse_args()
     deadline = time.monotonic() + args.timeout
+    registry = Registry(args.registry)
+    if args.decode:
+        print(as_json(unwire(registry, sys.stdin.buffer.read())))
+        return 0
 
     props = read_properties(args.properties)
-    registry = Registry(args.registry)
     # TopicRecordNameStrategy: the subject is <topic>-<record's full name>.
     schema_id, schema = registry.latest(f"{COMMANDS}-{RECORD}")
     store_id, command_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -245,13 +167,20 @@ def main():
         "commandId": command_id,  # the idempotency key: a retry sends the same id
         "aggregateId": store_id,  # and the record's key
         "correlationId": command_id,  # no default: a new workflow starts with its command's id
-        "issuedAt": int(time.time() * 1000),
+        "causationId": "",  # nothing caused it
+        "expectedVersion": None,  # no version check
+        "issuedAt": datetime.datetime.now(datetime.timezone.utc),
         "issuedBy": props["sasl.username"],  # a claim MallBots does not check (ADR 0023)
         "issuerRole": "service",
         "name": args.name,
         "location": args.location,
-    }  # causationId and expectedVersion take their defaults: "" and null
-    value = wire(schema_id, encode(schema, command, bytearray()))
+    }
+    value = wire(schema_id, schema, command)
+    if args.encode_only:
+        with open(args.encode_only, "wb") as f:
+            f.write(value)
+        print(json.dumps({"storeId": store_id, "commandId": command_id, "schemaId": schema_id}))
+        return 0
 
     consumer = results_consumer(props)
     producer = Producer({**props, "partitioner": "murmur2_random"})  # Kafka's default partitioner
@@ -266,7 +195,7 @@ def main():
 
     result = await_result(consumer, registry, command_id, deadline)
     consumer.close()
-    print(json.dumps(result))
+    print(as_json(result))
     return 0 if result["accepted"] else 1
 
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -34,7 +35,10 @@ type Config struct {
 	Shoppers int
 	// Rate is how many shoppers start per second; default 20.
 	Rate float64
-	// Concurrency bounds the shoppers in flight; default 64.
+	// Concurrency bounds the shoppers in flight; default enough for Rate:
+	// Rate × ShopperSeconds, at least 64. A shopper is in flight from its
+	// registration to its order's end, so a bound below Rate × that time
+	// caps the start rate; Run then says so once.
 	Concurrency int
 	// The share of shoppers that are disabled before checkout, authorize
 	// less than their total, cancel their approved order, and remove an
@@ -49,6 +53,12 @@ type Config struct {
 	Progress io.Writer
 }
 
+// ShopperSeconds is how long the default Concurrency lets each shopper
+// take (registration to the order's end) before the bound caps the start
+// rate: several times what one takes on an idle mall, so that a loaded
+// one still starts shoppers at the rate asked.
+const ShopperSeconds = 10
+
 func (c *Config) defaults() {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -56,12 +66,12 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.Shoppers, 100)
-	def(&c.Concurrency, 64)
 	def(&c.Stores, 5)
 	def(&c.ProductsPerStore, 4)
 	if c.Rate == 0 {
 		c.Rate = 20
 	}
+	def(&c.Concurrency, max(64, int(math.Ceil(c.Rate*ShopperSeconds))))
 	if c.OrderTimeout == 0 {
 		c.OrderTimeout = 2 * time.Minute
 	}
@@ -85,6 +95,12 @@ type Summary struct {
 	OrdersRejected, Stuck              int64
 	Errors                             int64
 	Duration                           time.Duration
+	// Rate and Concurrency are what the run was asked for (after the
+	// defaults); StartedIn is how long starting every shopper took, so
+	// Shoppers / StartedIn is the start rate reached.
+	Rate        float64
+	Concurrency int
+	StartedIn   time.Duration
 	// Orders are the ids of every order created, by final status.
 	Orders map[string]string
 	// Rejections counts the rejected orders by the reason the order gives.
@@ -134,6 +150,9 @@ func (s Summary) Print(w io.Writer) {
 	rate := func(n int64) string { return fmt.Sprintf("%.1f/s", float64(n)/secs) }
 	fmt.Fprintf(w, "\nSummary after %s:\n", s.Duration.Round(time.Millisecond))
 	fmt.Fprintf(w, "  shoppers        %6d (%d finished, %d with errors)\n", s.Shoppers, s.Finished, s.Errors)
+	if s.StartedIn > 0 {
+		fmt.Fprintf(w, "    started at    %6.1f/s (asked %g/s, at most %d in flight)\n", float64(s.Shoppers)/s.StartedIn.Seconds(), s.Rate, s.Concurrency)
+	}
 	fmt.Fprintf(w, "  commands sent   %6d  %s\n", s.CommandsSent, rate(s.CommandsSent))
 	fmt.Fprintf(w, "    accepted      %6d  %s\n", s.Accepted, rate(s.Accepted))
 	fmt.Fprintf(w, "    rejected      %6d  %s\n", s.Rejected, rate(s.Rejected))
@@ -155,34 +174,24 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("set up the mall: %w", err)
 	}
-	fmt.Fprintf(cfg.Progress, "mall ready: %d stores, %d products; starting %d shoppers at %.0f/s\n", cfg.Stores, len(mall), cfg.Shoppers, cfg.Rate)
+	fmt.Fprintf(cfg.Progress, "mall ready: %d stores, %d products; starting %d shoppers at %g/s, at most %d in flight\n",
+		cfg.Stores, len(mall), cfg.Shoppers, cfg.Rate, cfg.Concurrency)
 
 	var (
 		mu     sync.Mutex
 		orders = map[string]string{}
 		errs   int64
 		wg     sync.WaitGroup
-		slots  = make(chan struct{}, cfg.Concurrency)
 	)
 	stopProgress := progress(ctx, cfg.Progress, c, start)
-	tick := time.NewTicker(time.Duration(float64(time.Second) / cfg.Rate))
-	defer tick.Stop()
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed>>1|1))
-	for i := 0; i < cfg.Shoppers; i++ {
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-		}
-		if ctx.Err() != nil {
-			break
-		}
+	startedIn := pace(ctx, cfg.Shoppers, cfg.Rate, cfg.Concurrency, cfg.Progress, func(done func()) {
 		plan := newPlan(rng, cfg, mall)
-		slots <- struct{}{}
 		wg.Add(1)
 		c.started.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
+			defer done()
 			orderID, status, err := shop(ctx, cl, cfg, plan)
 			c.finished.Add(1)
 			mu.Lock()
@@ -195,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				fmt.Fprintf(cfg.Progress, "shopper error: %v\n", err)
 			}
 		}()
-	}
+	})
 	wg.Wait()
 	stopProgress()
 	// A shopper that gave up (a timeout) recorded the status it last saw;
@@ -210,7 +219,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	s := Summary{
 		Shoppers: c.started.Load(), Finished: c.finished.Load(), CommandsSent: c.sent.Load(), Accepted: c.accepted.Load(),
 		Rejected: c.rejected.Load(), Unknown: c.unknown.Load(), Errors: errs, Duration: time.Since(start), Orders: orders,
-		Rejections: map[string]int64{},
+		Rejections: map[string]int64{}, Rate: cfg.Rate, Concurrency: cfg.Concurrency, StartedIn: startedIn,
 	}
 	for id, status := range orders {
 		s.OrdersCreated++
@@ -231,6 +240,43 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 	}
 	return s, ctx.Err()
+}
+
+// pace calls start n times, rate times a second, with at most concurrency
+// started ones not yet done (each calls its done func when it ends). When
+// that bound holds a start back, it says so on w, once: the start rate
+// then falls below rate. It returns how long starting took, and stops
+// early when ctx ends.
+func pace(ctx context.Context, n int, rate float64, concurrency int, w io.Writer, start func(done func())) time.Duration {
+	began := time.Now()
+	slots := make(chan struct{}, concurrency)
+	done := func() { <-slots }
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	capped := false
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			return time.Since(began)
+		case <-tick.C:
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			if !capped {
+				capped = true
+				fmt.Fprintf(w, "concurrency cap: %d shoppers in flight, the next starts when one ends, so fewer than %g/s start (raise --concurrency)\n",
+					concurrency, rate)
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return time.Since(began)
+			}
+		}
+		start(done)
+	}
+	return time.Since(began)
 }
 
 func progress(ctx context.Context, w io.Writer, c *counters, start time.Time) (stop func()) {

@@ -69,43 +69,52 @@ func (c *client) call(ctx context.Context, method, path string, body any) (map[s
 	return out, nil
 }
 
-// Run creates two stores with products, changes a few things, and shows one
-// rule refusing a command.
-func Run(ctx context.Context, baseURL string, tokens Tokens, out io.Writer) error {
+// The sample's catalogue and shopper. Their names are not the README's
+// "Try it" names ("Waldorf Books", "Wizard w/ crystal", John Smith), so
+// that following Try it after a sample run reads and buys only what Try
+// it created; TestTheSampleNamesNothingTryItCreates keeps it so.
+type product struct {
+	name  string
+	price float64
+}
+
+var catalogue = []struct {
+	name, location string
+	products       []product
+}{
+	{"Lighthouse Books", "Level 1, north wing", []product{{"The Hobbit", 12.50}, {"Dune", 9.99}}},
+	{"Nic & Naks", "Level 2, food court", []product{{"Crystal ball", 7.49}, {"Dragon figurine", 24.00}}},
+}
+
+const shopperName, shopperSMS = "Ada Lovelace", "+15550199"
+
+// Run creates two stores with products, changes a few things, shows one
+// rule refusing a command, and takes a shopper's order to completion. It
+// returns the order's id.
+func Run(ctx context.Context, baseURL string, tokens Tokens, out io.Writer) (string, error) {
 	c := &client{base: baseURL, token: tokens.Operator, http: &http.Client{Timeout: 10 * time.Second}, out: out}
 	fmt.Fprintln(out, "Sample traffic through the HTTP API:")
-	type product struct {
-		name  string
-		price float64
-	}
-	catalogue := []struct {
-		name, location string
-		products       []product
-	}{
-		{"Waldorf Books", "Level 1, north wing", []product{{"The Hobbit", 12.50}, {"Dune", 9.99}}},
-		{"Nic & Naks", "Level 2, food court", []product{{"Wizard w/ crystal", 9.98}, {"Dragon figurine", 24.00}}},
-	}
 	var shelf []string // product ids, for the shopper below
 	for _, s := range catalogue {
 		store, err := c.call(ctx, "POST", "/api/stores", map[string]any{"name": s.name, "location": s.location})
 		if err != nil {
-			return err
+			return "", err
 		}
 		id, _ := store["id"].(string)
 		if _, err := c.call(ctx, "PUT", "/api/stores/"+id+"/participating", nil); err != nil {
-			return err
+			return "", err
 		}
 		for i, p := range s.products {
 			prod, err := c.call(ctx, "POST", "/api/stores/"+id+"/products",
 				map[string]any{"name": p.name, "description": "sample", "sku": fmt.Sprintf("SKU-%d", i+1), "price": p.price})
 			if err != nil {
-				return err
+				return "", err
 			}
 			pid, _ := prod["id"].(string)
 			shelf = append(shelf, pid)
 			if i == 0 {
 				if _, err := c.call(ctx, "PUT", "/api/stores/products/"+pid+"/increasePrice", map[string]any{"price": p.price + 1}); err != nil {
-					return err
+					return "", err
 				}
 			}
 		}
@@ -117,55 +126,55 @@ func Run(ctx context.Context, baseURL string, tokens Tokens, out io.Writer) erro
 
 // shop takes one customer through the mall: registered at a kiosk (c),
 // then with their own token: basket, payment, checkout, the saga and the
-// bots, the invoice paid at pickup.
-func (kiosk *client) shop(ctx context.Context, shelf []string) error {
+// bots, the invoice paid at pickup. It returns the order id.
+func (kiosk *client) shop(ctx context.Context, shelf []string) (string, error) {
 	fmt.Fprintln(kiosk.out, "\nA shopper, signed in at a kiosk:")
-	customer, err := kiosk.call(ctx, "POST", "/api/customers", map[string]any{"name": "John Smith", "smsNumber": "+15550100"})
+	customer, err := kiosk.call(ctx, "POST", "/api/customers", map[string]any{"name": shopperName, "smsNumber": shopperSMS})
 	if err != nil {
-		return err
+		return "", err
 	}
 	customerID, _ := customer["id"].(string)
 	token, _ := customer["token"].(string)
 	if token == "" {
-		return fmt.Errorf("the kiosk's registration answered no token for the customer")
+		return "", fmt.Errorf("the kiosk's registration answered no token for the customer")
 	}
 	c := kiosk.as(token)
 	basket, err := c.call(ctx, "POST", "/api/baskets", map[string]any{"customerId": customerID})
 	if err != nil {
-		return err
+		return "", err
 	}
 	basketID, _ := basket["id"].(string)
 	for _, pid := range []string{shelf[1], shelf[2]} {
 		if _, err := c.call(ctx, "PUT", "/api/baskets/"+basketID+"/addItem", map[string]any{"productId": pid, "quantity": 2}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	b, err := c.call(ctx, "GET", "/api/baskets/"+basketID, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	payment, err := c.call(ctx, "POST", "/api/payments", map[string]any{"customerId": customerID, "amount": b["total"]})
 	if err != nil {
-		return err
+		return "", err
 	}
 	paymentID, _ := payment["id"].(string)
 	if _, err := c.call(ctx, "PUT", "/api/baskets/"+basketID+"/checkout", map[string]any{"paymentId": paymentID}); err != nil {
-		return err
+		return "", err
 	}
 	order := "/api/ordering/" + basketID
 	if err := c.await(ctx, order, "ready"); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := c.call(ctx, "GET", order+"/saga", nil); err != nil {
-		return err
+		return "", err
 	}
 	if err := c.await(ctx, "/api/payments/invoices/"+basketID, "pending"); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := c.call(ctx, "PUT", "/api/payments/invoices/"+basketID+"/pay", nil); err != nil {
-		return err
+		return "", err
 	}
-	return c.await(ctx, order, "completed")
+	return basketID, c.await(ctx, order, "completed")
 }
 
 // await polls a resource until its status is want, printing each change.
