@@ -296,6 +296,13 @@ var rules = []rule{
 		},
 	},
 	{
+		name:    "the HTTP API never depends on the web console, which is built on it",
+		applies: under("app/httpapi"),
+		forbidden: func(_, dep string) (string, bool) {
+			return "app/console", under("app/console")(dep)
+		},
+	},
+	{
 		name:    "emitters never depend on processors",
 		applies: under("emitters"),
 		forbidden: func(_, dep string) (string, bool) {

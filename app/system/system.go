@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mallbots/mallbots/app/auth"
+	"github.com/mallbots/mallbots/app/console"
 	"github.com/mallbots/mallbots/app/httpapi"
 	"github.com/mallbots/mallbots/app/replay"
 	"github.com/mallbots/mallbots/emitters"
@@ -64,6 +65,8 @@ type System struct {
 	clock      *saga.Clock
 	http       *http.Server
 	httpAddr   string
+	// consoleURL is where the web console is served ("" without the API).
+	consoleURL string
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -493,8 +496,22 @@ func (s *System) startAPI(ctx, runCtx context.Context) error {
 	handler := httpapi.New(httpapi.Deps{Commands: s.cmds, Views: views, Sagas: s.clock, History: history, Search: querier, Projections: s.report, Ready: s.Ready,
 		Analytics: book, Notifications: querier, Operations: &operationsReport{s: s, adm: s.metricsAdm}, Timeout: s.cfg.RequestTimeout, Log: s.log, Observability: s.observability(),
 		Auth: verifier, Tokens: tokens, CustomerTokenTTL: s.cfg.Auth.CustomerTokenTTL})
-	return s.serveHTTP(handler)
+	// The web console is served beside the API, at the same address
+	// (docs/adr/0024): its pages call the API with the user's token.
+	ui, err := console.New(console.WithLogger(s.log), console.WithTokenCommand("bin/mallbots token --data-dir "+s.cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	if err := s.serveHTTP(console.Mount(handler, ui)); err != nil {
+		return err
+	}
+	s.consoleURL = "http://" + s.httpAddr + "/"
+	return nil
 }
+
+// ConsoleURL is the web console's address, "" on an instance that does
+// not run the API.
+func (s *System) ConsoleURL() string { return s.consoleURL }
 
 func (s *System) serveHTTP(handler http.Handler) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)

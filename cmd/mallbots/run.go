@@ -156,6 +156,9 @@ func (r *runCmd) Run(log *slog.Logger) error {
 	log.Info("MallBots is ready",
 		"api", "http://"+sys.HTTPAddr(), "kafka", sys.Brokers(), "schema_registry", sys.RegistryURL(),
 		"clickhouse", sys.ClickHouseAddr())
+	if url := sys.ConsoleURL(); url != "" {
+		fmt.Fprintf(os.Stdout, "Web console: %s (sign in with a token: ./bin/mallbots token --role kiosk%s)\n", url, dataDirFlag(r.DataDir))
+	}
 	if r.SampleTraffic {
 		err := sampleOnce(ctx, r.DataDir, os.Stdout, func(ctx context.Context) (string, error) { return runSample(ctx, sys) })
 		if err != nil {
@@ -212,6 +215,7 @@ func port(addr string) string {
 func (r *runCmd) printWhereToLook(sys *system.System) {
 	ch := port(sys.ClickHouseAddr())
 	fmt.Fprintf(os.Stdout, "\nWhere to look:\n"+
+		"  the web console: http://%[1]s/ (its sign-in page says which token each page needs)\n"+
 		"  TOKEN=$(./bin/mallbots token --role operator%[4]s)\n"+
 		"  curl -H \"Authorization: Bearer $TOKEN\" http://%[1]s/api/stores\n"+
 		"  clickhouse-client --port %[2]s --query 'SELECT name, location, participating, version FROM mallbots.stores FINAL'\n"+

@@ -16,6 +16,19 @@ func TestTheReferenceScenariosAndTheHappyPathAgainstMallbotsRun(t *testing.T) {
 	in := startInstance(t)
 	a := in.api()
 
+	// The web console is served at the API's address, and run says where.
+	testkit.Eventually(t, 5*time.Second, func() (bool, string) {
+		return in.countLog("Web console: http://"+in.http+"/ ") == 1, "run printed no console address"
+	})
+	page, err := http.Get("http://" + in.http + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / answers %d %s, want the console's sign-in page", page.StatusCode, page.Header.Get("Content-Type"))
+	}
+
 	// 1. Creating a store called "Waldorf Books" succeeds.
 	waldorf := a.Do("POST", "/api/stores", map[string]any{"name": "Waldorf Books", "location": "Level 1"}).Expect(t, http.StatusCreated).S("id")
 	// 2. Creating a store called "" fails with "the store name cannot be blank".

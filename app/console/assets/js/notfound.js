@@ -1,0 +1,3 @@
+import { who } from './layout.js';
+
+who();

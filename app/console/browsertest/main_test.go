@@ -1,0 +1,114 @@
+package browsertest
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/platform/chserver"
+)
+
+var (
+	sys *system.System
+	// browser is the path of the Chromium binary.
+	browser string
+
+	screenshots = flag.String("screenshots", "", "save a PNG of each page into this folder")
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runMain(m))
+}
+
+// missing reports a dependency the browser tests cannot run without: a
+// failure in CI, a skip elsewhere.
+func missing(what string) int {
+	if os.Getenv("CI") == "true" {
+		fmt.Fprintln(os.Stderr, "the console's browser tests are never skipped in CI:", what)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "skipping the console's browser tests:", what)
+	return 0
+}
+
+// findChromium finds the browser: $MALLBOTS_CHROMIUM, else Debian's
+// chromium (the package deploy/scripts/setup installs) or another
+// Chromium-based browser on the PATH.
+func findChromium() (string, error) {
+	if p := os.Getenv("MALLBOTS_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium on the PATH: run deploy/scripts/setup, or apt-get install chromium")
+}
+
+func runMain(m *testing.M) int {
+	var err error
+	if browser, err = findChromium(); err != nil {
+		return missing(err.Error())
+	}
+	if _, err := chserver.FindBinary(""); err != nil {
+		return missing(err.Error() + " (run deploy/scripts/setup)")
+	}
+	dir, err := os.MkdirTemp("", "mallbots-console-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	var logOut io.Writer = io.Discard
+	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sys, err = system.Start(ctx, system.Config{
+		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
+		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
+		BotShoppingTime: 100 * time.Millisecond,
+		Log:             slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start the system:", err)
+		return 1
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sys.Shutdown(sctx); err != nil {
+			fmt.Fprintln(os.Stderr, "shutdown:", err)
+		}
+	}()
+	for sys.Ready() != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "the system did not get ready:", sys.Ready())
+			return 1
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(sys.ConsoleURL(), "http://127.0.0.1:") {
+		fmt.Fprintln(os.Stderr, "the system serves no console on loopback:", sys.ConsoleURL())
+		return 1
+	}
+	stop, err := startBrowser()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start chromium:", err)
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
