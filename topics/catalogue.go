@@ -53,6 +53,9 @@ type Topic struct {
 	// "<topic>-<full name>".
 	Values []string
 	Doc    string
+	// Class says how the topic is replicated (Durability) and which
+	// guarantees its configs add.
+	Class Class
 }
 
 // Aggregate names everything one aggregate type uses.
@@ -83,17 +86,17 @@ func aggregate(typ, context, plural string, commands, events []string) Aggregate
 		Commands: Topic{
 			Name: "mallbots." + plural + ".commands", Partitions: AggregatePartitions,
 			Cleanup: Delete, Retention: 7 * 24 * time.Hour, Key: key, Values: names(namespace, commands...),
-			Doc: "commands to the " + typ + " aggregate",
+			Doc: "commands to the " + typ + " aggregate", Class: ClassCommands,
 		},
 		Events: Topic{
 			Name: "mallbots." + plural + ".events", Partitions: AggregatePartitions,
 			Cleanup: Delete, Retention: Forever, Key: key, Values: names(namespace, events...),
-			Doc: "the " + typ + " event log, kept forever",
+			Doc: "the " + typ + " event log, kept forever", Class: ClassEventLog,
 		},
 		Table: Topic{
 			Name: TableOf(group), Partitions: AggregatePartitions,
 			Cleanup: Compact, Key: key, Values: names(namespace, recordName(typ)+"Snapshot"),
-			Doc: "current state of every " + typ + " (goka group table)",
+			Doc: "current state of every " + typ + " (goka group table)", Class: ClassTable,
 		},
 	}
 }
@@ -180,11 +183,13 @@ var (
 		Retention: 7 * 24 * time.Hour, Key: "the order id",
 		Values: []string{"mallbots.core.CommandResult", "mallbots.saga.StepTimedOut"},
 		Doc:    "replies to the create-order saga's commands, and its timeouts",
+		// What the saga decides on, as an aggregate on its commands.
+		Class: ClassCommands,
 	}
 	SagaTable = Topic{
 		Name: TableOf(SagaGroup), Partitions: AggregatePartitions, Cleanup: Compact,
 		Key: "the order id", Values: []string{"mallbots.saga.CreateOrderSaga"},
-		Doc: "state of every create-order saga",
+		Doc: "state of every create-order saga", Class: ClassTable,
 	}
 )
 
@@ -195,12 +200,12 @@ var (
 	NotificationsTable = Topic{
 		Name: TableOf(NotificationsGroup), Partitions: AggregatePartitions, Cleanup: Compact,
 		Key: "the order id", Values: []string{"mallbots.notifications.NotificationState"},
-		Doc: "which notifications each order has had",
+		Doc: "which notifications each order has had", Class: ClassTable,
 	}
 	NotificationsSent = Topic{
 		Name: "mallbots.notifications.sent", Partitions: AggregatePartitions, Cleanup: Delete, Retention: Forever,
 		Key: "the order id", Values: []string{"mallbots.notifications.Notification"},
-		Doc: "every notification sent by the default sender",
+		Doc: "every notification sent by the default sender", Class: ClassEventLog,
 	}
 )
 
@@ -220,19 +225,19 @@ var (
 	Results = Topic{
 		Name: "mallbots.results", Partitions: AggregatePartitions, Cleanup: Delete,
 		Retention: 24 * time.Hour, Key: "the command id", Values: []string{"mallbots.core.CommandResult"},
-		Doc: "accepted/rejected outcome of every command",
+		Doc: "accepted/rejected outcome of every command", Class: ClassResults,
 	}
 	// DeadLetter keeps records that could not be handled (undecodable, no
 	// key, wrong type), byte for byte, with the reason in headers.
 	DeadLetter = Topic{
 		Name: "mallbots.deadletter", Partitions: 1, Cleanup: Delete, Retention: Forever,
 		Key: "the original key", Values: nil,
-		Doc: "records that could not be handled, original bytes, reason in headers",
+		Doc: "records that could not be handled, original bytes, reason in headers", Class: ClassDeadLetters,
 	}
 	// Schemas stores the embedded schema registry's schemas.
 	Schemas = Topic{
 		Name: "_schemas", Partitions: 1, Cleanup: Compact,
-		Key: "subject and version", Doc: "the embedded schema registry's log",
+		Key: "subject and version", Doc: "the embedded schema registry's log", Class: ClassInternal,
 	}
 )
 

@@ -10,7 +10,7 @@ import (
 // (docs/topics.md is this output; a test keeps them equal).
 func Markdown() string {
 	var b strings.Builder
-	b.WriteString("| Topic | Partitions | Cleanup | Retention | Key | Values |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| Topic | Class | Partitions | Cleanup | Retention | Key | Values |\n|---|---|---|---|---|---|---|\n")
 	for _, t := range All() {
 		values := "raw bytes of the failed record"
 		if t.Name == Schemas.Name {
@@ -19,7 +19,7 @@ func Markdown() string {
 		if len(t.Values) > 0 {
 			values = "`" + strings.Join(t.Values, "`, `") + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %s | %s | %s | %s |\n", t.Name, t.Partitions, t.Cleanup, retention(t), t.Key, values)
+		fmt.Fprintf(&b, "| `%s` | %s | %d | %s | %s | %s | %s |\n", t.Name, t.Class, t.Partitions, t.Cleanup, retention(t), t.Key, values)
 	}
 	return b.String()
 }

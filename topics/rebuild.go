@@ -12,6 +12,7 @@ func RebuildTopic(a Aggregate) Topic {
 	return Topic{
 		Name: RebuildOf(a.Group), Partitions: a.Table.Partitions, Cleanup: Compact,
 		Key: a.Table.Key, Values: a.Table.Values,
-		Doc: "a rebuild of " + a.Table.Name + " from " + a.Events.Name + ", before the swap",
+		Doc:   "a rebuild of " + a.Table.Name + " from " + a.Events.Name + ", before the swap",
+		Class: ClassTable,
 	}
 }

@@ -36,6 +36,12 @@ type Config struct {
 
 	// Brokers, when set, replaces the embedded broker.
 	Brokers []string
+	// ReplicationFactor and MinInsyncReplicas, with Brokers, replicate the
+	// topics this instance creates (topics.ForCluster; 0: the default for
+	// the cluster's size, 3 and 2 on three brokers or more). The embedded
+	// broker is a single broker: 1 and 1, and more is an error.
+	ReplicationFactor int16
+	MinInsyncReplicas int
 	// SchemaRegistry, when set, replaces the embedded registry (a URL).
 	SchemaRegistry string
 	// ClickHouse, when set, replaces the managed server (host:port, native).

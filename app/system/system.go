@@ -245,6 +245,7 @@ func (s *System) startKafka(ctx context.Context) error {
 	s.brokers = b.Addrs()
 	s.closers = append(s.closers, func(context.Context) error { b.Close(); return nil })
 	s.log.Info("embedded Kafka broker listening", "addr", s.brokers, "dir", dir)
+	s.log.Info("the embedded Kafka is a single broker: every topic has replication factor 1 and min.insync.replicas 1, so one lost disk loses the event log; run a cluster for more (docs/operations.md, From one machine to a cluster)")
 	if s.creds != nil {
 		return s.writeClientProperties()
 	}
@@ -261,14 +262,29 @@ func (s *System) applyTopics(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	created, err := admin.Apply(ctx, kadm.NewClient(cl), topics.All())
+	adm := kadm.NewClient(cl)
+	d, err := s.durability(ctx, adm)
+	if err != nil {
+		return err
+	}
+	created, err := admin.Apply(ctx, adm, topics.All(), admin.WithDurability(d))
 	if err != nil {
 		return err
 	}
 	if len(created) > 0 {
-		s.log.Info("created topics", "count", len(created))
+		s.log.Info("created topics", "count", len(created), "replication", d.String())
 	}
 	return nil
+}
+
+// durability is how the topics this instance creates are replicated: one
+// copy on the embedded broker, else as Config says or the cluster's
+// default.
+func (s *System) durability(ctx context.Context, adm *kadm.Client) (topics.Durability, error) {
+	if s.broker != nil {
+		return admin.Durability(ctx, adm, admin.WithDurability(topics.SingleBroker()))
+	}
+	return admin.Durability(ctx, adm, admin.WithReplication(s.cfg.ReplicationFactor, s.cfg.MinInsyncReplicas))
 }
 
 func (s *System) startRegistry(ctx context.Context) error {

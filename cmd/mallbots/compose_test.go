@@ -42,7 +42,8 @@ func TestComposeFileIsConsistentWithTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"kafka", "schema-registry", "clickhouse", "setup", "migrate", "processors", "saga", "bots", "projections", "api", "shoppers"} {
+	for _, want := range []string{"kafka-1", "kafka-2", "kafka-3", "schema-registry", "clickhouse", "setup", "migrate", "processors", "saga", "bots", "projections", "api", "shoppers",
+		"prometheus", "grafana", "otel-collector", "jaeger"} {
 		if _, err := p.GetService(want); err != nil {
 			t.Errorf("no service %s", want)
 		}

@@ -96,114 +96,21 @@ func principalNames() []string {
 // MallBots service given exactly the passwords of the principals it runs
 // as; the setup service applying the ACLs as the admin.
 func TestComposeKafkaEnforcesTheCatalogueWithAUserPerPrincipal(t *testing.T) {
-	p, kafka := composeKafka(t)
-	env := serviceEnv(kafka)
-	where := "docker-compose.yml service kafka"
-
-	if got := env["KAFKA_AUTHORIZER_CLASS_NAME"]; got != "org.apache.kafka.metadata.authorizer.StandardAuthorizer" {
-		t.Errorf("%s: KAFKA_AUTHORIZER_CLASS_NAME=%q, want KRaft's StandardAuthorizer", where, got)
+	p, brokers := composeKafka(t)
+	if len(brokers) < 3 {
+		t.Errorf("docker-compose.yml runs %d Kafka nodes, want three (replication factor 3, min ISR 2)", len(brokers))
 	}
-	if got := env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"]; got != "" && got != "false" {
-		t.Errorf("%s: KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND=%q: a resource without ACLs would be open to all", where, got)
+	saslAddrs := map[string]bool{}
+	for _, kafka := range brokers {
+		checkComposeBroker(t, p, kafka, saslAddrs)
 	}
-	if got := env["KAFKA_SASL_ENABLED_MECHANISMS"]; got != "SCRAM-SHA-512" {
-		t.Errorf("%s: KAFKA_SASL_ENABLED_MECHANISMS=%q, want SCRAM-SHA-512 only (PLAIN sends the password)", where, got)
-	}
-
-	// Listeners: name → bind address, and their protocols.
-	protocols := map[string]string{}
-	for _, kv := range strings.Split(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"], ",") {
-		name, proto, _ := strings.Cut(kv, ":")
-		protocols[name] = proto
-	}
-	loopbackOnly := true // every listener without SASL binds loopback
-	sasl := map[string]bool{}
-	for _, l := range strings.Split(env["KAFKA_LISTENERS"], ",") {
-		name, addr, _ := strings.Cut(l, "://")
-		host, port, _ := strings.Cut(addr, ":")
-		switch proto := protocols[name]; proto {
-		case "SASL_PLAINTEXT", "SASL_SSL":
-			sasl[name] = true
-			if jaas := env["KAFKA_LISTENER_NAME_"+name+"_SCRAM___SHA___512_SASL_JAAS_CONFIG"]; !strings.Contains(jaas, "ScramLoginModule") {
-				t.Errorf("%s: listener %s: no KAFKA_LISTENER_NAME_%s_SCRAM___SHA___512_SASL_JAAS_CONFIG with the ScramLoginModule", where, name, name)
-			}
-		case "":
-			t.Errorf("%s: listener %s has no protocol in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", where, name)
-		default:
-			if host != "127.0.0.1" && host != "localhost" {
-				loopbackOnly = false
-				t.Errorf("%s: listener %s (%s) is reachable from outside the container without SASL: clients there need no credentials", where, name, proto)
-			}
-			for _, pub := range kafka.Ports {
-				if pub.Target == mustAtoi(t, port) {
-					t.Errorf("%s: the %s listener without SASL is published on the host", where, name)
-				}
-			}
-		}
-	}
-	for _, pub := range kafka.Ports {
-		published := false
-		for _, l := range strings.Split(env["KAFKA_LISTENERS"], ",") {
-			name, addr, _ := strings.Cut(l, "://")
-			_, port, _ := strings.Cut(addr, ":")
-			if mustAtoi(t, port) == pub.Target {
-				published = sasl[name]
-			}
-		}
-		if !published {
-			t.Errorf("%s: port %d is published but is no SASL listener", where, pub.Target)
-		}
-	}
-	// The clients' addresses are advertised on SASL listeners.
-	advertised := map[string]string{} // host:port → listener
-	for _, l := range strings.Split(env["KAFKA_ADVERTISED_LISTENERS"], ",") {
-		name, addr, _ := strings.Cut(l, "://")
-		advertised[addr] = name
-	}
+	// The clients reach Kafka on SASL listeners only.
 	for name, s := range p.Services {
-		brokers := serviceEnv(s)["MALLBOTS_BROKERS"]
-		for _, b := range strings.Split(brokers, ",") {
-			if b != "" && !sasl[advertised[b]] {
-				t.Errorf("docker-compose.yml service %s: MALLBOTS_BROKERS %s is not a SASL listener of kafka", name, b)
+		for _, b := range strings.Split(serviceEnv(s)["MALLBOTS_BROKERS"], ",") {
+			if b != "" && !saslAddrs[b] {
+				t.Errorf("docker-compose.yml service %s: MALLBOTS_BROKERS %s is not a SASL listener of a Kafka node", name, b)
 			}
 		}
-	}
-
-	// Superusers: the admin, and ANONYMOUS only where it cannot come from
-	// a client (every listener without SASL on loopback).
-	supers := strings.Split(env["KAFKA_SUPER_USERS"], ";")
-	if !slices.Contains(supers, topics.Admin().Kafka()) {
-		t.Errorf("%s: KAFKA_SUPER_USERS=%q lacks %s, who applies the ACLs", where, env["KAFKA_SUPER_USERS"], topics.Admin().Kafka())
-	}
-	for _, su := range supers {
-		switch {
-		case su == topics.Admin().Kafka():
-		case su == "User:ANONYMOUS" && loopbackOnly:
-		default:
-			t.Errorf("%s: superuser %s: only %s may bypass the ACLs (and User:ANONYMOUS when no listener without SASL leaves the container)", where, su, topics.Admin().Kafka())
-		}
-	}
-
-	// Every principal has a SCRAM user: the start script formats the data
-	// directory with a user per file of MALLBOTS_KAFKA_CREDENTIALS_DIR.
-	credsDir := env["MALLBOTS_KAFKA_CREDENTIALS_DIR"]
-	if credsDir == "" {
-		t.Errorf("%s: no MALLBOTS_KAFKA_CREDENTIALS_DIR for deploy/kafka/start", where)
-	}
-	if got, want := mountedPrincipals(t, p, where, kafka, credsDir), principalNames(); !slices.Equal(got, sortedCopy(want)) {
-		t.Errorf("%s: SCRAM users for %v, want every principal of the catalogue %v", where, got, sortedCopy(want))
-	}
-	startScript := ""
-	for _, v := range kafka.Volumes {
-		if strings.HasSuffix(v.Source, filepath.Join("deploy", "kafka", "start")) {
-			startScript = v.Target
-		}
-	}
-	if startScript == "" || !slices.Contains(kafka.Command, startScript) {
-		t.Errorf("%s: the command %v does not run deploy/kafka/start (mounted at %q), which creates the SCRAM users", where, kafka.Command, startScript)
-	}
-	if h := kafka.HealthCheck; h == nil || strings.Contains(strings.Join(h.Test, " "), ":9092") {
-		t.Errorf("%s: the healthcheck must probe a listener it can reach without credentials", where)
 	}
 
 	// Each MallBots service: exactly the passwords of its principals.
@@ -255,6 +162,137 @@ func TestComposeKafkaEnforcesTheCatalogueWithAUserPerPrincipal(t *testing.T) {
 			t.Errorf("docker-compose.yml service schema-registry: must start after setup (its topic and ACLs)")
 		}
 	}
+}
+
+// checkComposeBroker checks one Kafka node of docker-compose.yml and adds
+// the addresses it advertises on SASL listeners to saslAddrs.
+func checkComposeBroker(t *testing.T, p *types.Project, kafka types.ServiceConfig, saslAddrs map[string]bool) {
+	t.Helper()
+	env := serviceEnv(kafka)
+	where := "docker-compose.yml service " + kafka.Name
+
+	if got := env["KAFKA_AUTHORIZER_CLASS_NAME"]; got != "org.apache.kafka.metadata.authorizer.StandardAuthorizer" {
+		t.Errorf("%s: KAFKA_AUTHORIZER_CLASS_NAME=%q, want KRaft's StandardAuthorizer", where, got)
+	}
+	if got := env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"]; got != "" && got != "false" {
+		t.Errorf("%s: KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND=%q: a resource without ACLs would be open to all", where, got)
+	}
+	if got := env["KAFKA_SASL_ENABLED_MECHANISMS"]; got != "SCRAM-SHA-512" {
+		t.Errorf("%s: KAFKA_SASL_ENABLED_MECHANISMS=%q, want SCRAM-SHA-512 only (PLAIN sends the password)", where, got)
+	}
+
+	// Listeners: name → bind address, and their protocols.
+	protocols := map[string]string{}
+	for _, kv := range strings.Split(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"], ",") {
+		name, proto, _ := strings.Cut(kv, ":")
+		protocols[name] = proto
+	}
+	// Every listener without SASL binds loopback, or an alias of this
+	// broker on a network only the brokers join.
+	loopbackOnly := true
+	sasl := map[string]bool{}
+	for _, l := range strings.Split(env["KAFKA_LISTENERS"], ",") {
+		name, addr, _ := strings.Cut(l, "://")
+		host, port, _ := strings.Cut(addr, ":")
+		switch proto := protocols[name]; proto {
+		case "SASL_PLAINTEXT", "SASL_SSL":
+			sasl[name] = true
+			if jaas := env["KAFKA_LISTENER_NAME_"+name+"_SCRAM___SHA___512_SASL_JAAS_CONFIG"]; !strings.Contains(jaas, "ScramLoginModule") {
+				t.Errorf("%s: listener %s: no KAFKA_LISTENER_NAME_%s_SCRAM___SHA___512_SASL_JAAS_CONFIG with the ScramLoginModule", where, name, name)
+			}
+		case "":
+			t.Errorf("%s: listener %s has no protocol in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", where, name)
+		default:
+			if host != "127.0.0.1" && host != "localhost" && !brokersOnly(p, kafka, host) {
+				loopbackOnly = false
+				t.Errorf("%s: listener %s (%s) is reachable from outside the container without SASL: clients there need no credentials", where, name, proto)
+			}
+			for _, pub := range kafka.Ports {
+				if pub.Target == mustAtoi(t, port) {
+					t.Errorf("%s: the %s listener without SASL is published on the host", where, name)
+				}
+			}
+		}
+	}
+	for _, pub := range kafka.Ports {
+		published := false
+		for _, l := range strings.Split(env["KAFKA_LISTENERS"], ",") {
+			name, addr, _ := strings.Cut(l, "://")
+			_, port, _ := strings.Cut(addr, ":")
+			if mustAtoi(t, port) == pub.Target {
+				published = sasl[name]
+			}
+		}
+		if !published {
+			t.Errorf("%s: port %d is published but is no SASL listener", where, pub.Target)
+		}
+	}
+	// The addresses advertised on SASL listeners, for the clients.
+	for _, l := range strings.Split(env["KAFKA_ADVERTISED_LISTENERS"], ",") {
+		name, addr, _ := strings.Cut(l, "://")
+		if sasl[name] {
+			saslAddrs[addr] = true
+		}
+	}
+
+	// Superusers: the admin, and ANONYMOUS only where it cannot come from
+	// a client (every listener without SASL on loopback).
+	supers := strings.Split(env["KAFKA_SUPER_USERS"], ";")
+	if !slices.Contains(supers, topics.Admin().Kafka()) {
+		t.Errorf("%s: KAFKA_SUPER_USERS=%q lacks %s, who applies the ACLs", where, env["KAFKA_SUPER_USERS"], topics.Admin().Kafka())
+	}
+	for _, su := range supers {
+		switch {
+		case su == topics.Admin().Kafka():
+		case su == "User:ANONYMOUS" && loopbackOnly:
+		default:
+			t.Errorf("%s: superuser %s: only %s may bypass the ACLs (and User:ANONYMOUS when no listener without SASL is reachable from a client)", where, su, topics.Admin().Kafka())
+		}
+	}
+
+	// Every principal has a SCRAM user: the start script formats the data
+	// directory with a user per file of MALLBOTS_KAFKA_CREDENTIALS_DIR.
+	credsDir := env["MALLBOTS_KAFKA_CREDENTIALS_DIR"]
+	if credsDir == "" {
+		t.Errorf("%s: no MALLBOTS_KAFKA_CREDENTIALS_DIR for deploy/kafka/start", where)
+	}
+	if got, want := mountedPrincipals(t, p, where, kafka, credsDir), principalNames(); !slices.Equal(got, sortedCopy(want)) {
+		t.Errorf("%s: SCRAM users for %v, want every principal of the catalogue %v", where, got, sortedCopy(want))
+	}
+	startScript := ""
+	for _, v := range kafka.Volumes {
+		if strings.HasSuffix(v.Source, filepath.Join("deploy", "kafka", "start")) {
+			startScript = v.Target
+		}
+	}
+	if startScript == "" || !slices.Contains(kafka.Command, startScript) {
+		t.Errorf("%s: the command %v does not run deploy/kafka/start (mounted at %q), which creates the SCRAM users", where, kafka.Command, startScript)
+	}
+	if h := kafka.HealthCheck; h == nil || strings.Contains(strings.Join(h.Test, " "), ":9092") {
+		t.Errorf("%s: the healthcheck must probe a listener it can reach without credentials", where)
+	}
+
+}
+
+// brokersOnly says whether host is an alias of the broker kafka on a
+// network that is internal and that only the Kafka nodes join: a listener
+// bound there is out of every client's reach.
+func brokersOnly(p *types.Project, kafka types.ServiceConfig, host string) bool {
+	for net, cfg := range kafka.Networks {
+		if cfg == nil || !slices.Contains(cfg.Aliases, host) || !p.Networks[net].Internal {
+			continue
+		}
+		only := true
+		for name, s := range p.Services {
+			if _, on := s.Networks[net]; on && !strings.HasPrefix(name, "kafka-") {
+				only = false
+			}
+		}
+		if only {
+			return true
+		}
+	}
+	return false
 }
 
 // mountedPrincipals are the principals whose password files a compose
@@ -385,8 +423,9 @@ func TestComposeKafkaCredentialsAndSCRAMUsersCoverEveryPrincipal(t *testing.T) {
 		t.Errorf("schema-registry.jaas: not the login of %s (%v):\n%s", registry, err, b)
 	}
 
-	// deploy/kafka/start with the kafka service's environment.
-	_, kafka := composeKafka(t)
+	// deploy/kafka/start with the first Kafka node's environment.
+	_, brokers := composeKafka(t)
+	kafka := brokers[0]
 	stub := t.TempDir()
 	data := filepath.Join(stub, "data")
 	for name, body := range map[string]string{
@@ -535,16 +574,21 @@ func TestKubernetesWorkloadsMountOnlyTheirKafkaCredentials(t *testing.T) {
 }
 
 // composeKafka is docker-compose.yml, as the tests' passwords fill it, and
-// its kafka service.
-func composeKafka(t *testing.T) (*types.Project, types.ServiceConfig) {
+// its Kafka nodes (the services kafka-1, kafka-2, …), in order.
+func composeKafka(t *testing.T) (*types.Project, []types.ServiceConfig) {
 	t.Helper()
 	p, err := loadCompose(t, "MALLBOTS_CLICKHOUSE_WRITER_PASSWORD="+testWriterPassword, "MALLBOTS_CLICKHOUSE_ANALYST_PASSWORD="+testAnalystPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafka, err := p.GetService("kafka")
-	if err != nil {
-		t.Fatal(err)
+	var brokers []types.ServiceConfig
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		if strings.HasPrefix(name, "kafka-") {
+			brokers = append(brokers, p.Services[name])
+		}
 	}
-	return p, kafka
+	if len(brokers) == 0 {
+		t.Fatal("docker-compose.yml has no Kafka node (services kafka-1, kafka-2, …)")
+	}
+	return p, brokers
 }

@@ -15,8 +15,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/mallbots/mallbots/topics"
 )
 
 // manifests are deploy/k8s decoded strictly (an unknown field, e.g. a
@@ -31,6 +29,87 @@ type manifests struct {
 	services     map[string]corev1.Service
 	pdbs         []policyv1.PodDisruptionBudget
 	hpas         []autoscalingv2.HorizontalPodAutoscaler
+	scaled       []scaledObject
+	triggerAuths map[string]triggerAuthentication
+	kustomize    kustomization
+}
+
+// kustomization is deploy/k8s/kustomization.yaml, the fields it may use.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Namespace  string   `json:"namespace"`
+	Resources  []string `json:"resources"`
+	Images     []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName"`
+		NewTag  string `json:"newTag"`
+	} `json:"images"`
+	Replacements []struct {
+		Source struct {
+			Kind      string `json:"kind"`
+			Name      string `json:"name"`
+			FieldPath string `json:"fieldPath"`
+			Options   struct {
+				Delimiter string `json:"delimiter"`
+				Index     int    `json:"index"`
+			} `json:"options"`
+		} `json:"source"`
+		Targets []struct {
+			Select struct {
+				Kind string `json:"kind"`
+				Name string `json:"name"`
+			} `json:"select"`
+			FieldPaths []string `json:"fieldPaths"`
+			Options    struct {
+				Delimiter string `json:"delimiter"`
+				Index     int    `json:"index"`
+			} `json:"options"`
+		} `json:"targets"`
+	} `json:"replacements"`
+}
+
+// scaledObject is a KEDA ScaledObject (keda.sh/v1alpha1), the fields
+// deploy/k8s uses: there are no KEDA Go types here, so the strict decoding
+// holds the manifests to this subset.
+type scaledObject struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		ScaleTargetRef struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+		} `json:"scaleTargetRef"`
+		MinReplicaCount *int32 `json:"minReplicaCount"`
+		MaxReplicaCount *int32 `json:"maxReplicaCount"`
+		PollingInterval int    `json:"pollingInterval"`
+		Advanced        struct {
+			HorizontalPodAutoscalerConfig struct {
+				Behavior autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior"`
+			} `json:"horizontalPodAutoscalerConfig"`
+		} `json:"advanced"`
+		Triggers []struct {
+			Type              string            `json:"type"`
+			Metadata          map[string]string `json:"metadata"`
+			AuthenticationRef struct {
+				Name string `json:"name"`
+			} `json:"authenticationRef"`
+		} `json:"triggers"`
+	} `json:"spec"`
+}
+
+// triggerAuthentication is a KEDA TriggerAuthentication, its secret refs.
+type triggerAuthentication struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		SecretTargetRef []struct {
+			Parameter string `json:"parameter"`
+			Name      string `json:"name"`
+			Key       string `json:"key"`
+		} `json:"secretTargetRef"`
+	} `json:"spec"`
 }
 
 // podOf is a workload's pod template, named by its kind and name.
@@ -58,7 +137,8 @@ func loadManifests(t *testing.T) manifests {
 	t.Helper()
 	dir := filepath.Join("..", "..", "deploy", "k8s")
 	m := manifests{configMaps: map[string]corev1.ConfigMap{}, statefulSets: map[string]appsv1.StatefulSet{},
-		deployments: map[string]appsv1.Deployment{}, jobs: map[string]batchv1.Job{}, services: map[string]corev1.Service{}}
+		deployments: map[string]appsv1.Deployment{}, jobs: map[string]batchv1.Job{}, services: map[string]corev1.Service{},
+		triggerAuths: map[string]triggerAuthentication{}}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no manifests in %s: %v", dir, err)
@@ -70,16 +150,10 @@ func loadManifests(t *testing.T) manifests {
 		}
 		name := filepath.Base(path)
 		if name == "kustomization.yaml" {
-			var k struct {
-				APIVersion string   `json:"apiVersion"`
-				Kind       string   `json:"kind"`
-				Namespace  string   `json:"namespace"`
-				Resources  []string `json:"resources"`
-			}
-			if err := yaml.UnmarshalStrict(raw, &k); err != nil {
+			if err := yaml.UnmarshalStrict(raw, &m.kustomize); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			m.kustomized = k.Resources
+			m.kustomized = m.kustomize.Resources
 			continue
 		}
 		m.files = append(m.files, name)
@@ -103,6 +177,11 @@ func loadManifests(t *testing.T) manifests {
 				"Service":                 func() { byName(strict, m.services) },
 				"PodDisruptionBudget":     func() { m.pdbs = append(m.pdbs, decoded[policyv1.PodDisruptionBudget](strict)) },
 				"HorizontalPodAutoscaler": func() { m.hpas = append(m.hpas, decoded[autoscalingv2.HorizontalPodAutoscaler](strict)) },
+				"ScaledObject":            func() { m.scaled = append(m.scaled, decoded[scaledObject](strict)) },
+				"TriggerAuthentication": func() {
+					a := decoded[triggerAuthentication](strict)
+					m.triggerAuths[a.Name] = a
+				},
 			}[tm.Kind]
 			if !ok {
 				t.Fatalf("%s document %d: unexpected kind %q", name, i+1, tm.Kind)
@@ -152,7 +231,11 @@ func TestKubernetesManifestsAreConsistentWithTheBinary(t *testing.T) {
 	}
 	var workloads []workload
 	for _, s := range m.statefulSets {
-		workloads = append(workloads, workload{"StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template, s.Spec.VolumeClaimTemplates, ptrOr(s.Spec.Replicas)})
+		replicas := ptrOr(s.Spec.Replicas)
+		if so, ok := m.scaledObjectOf("StatefulSet", s.Name); ok {
+			replicas = ptrOr(so.Spec.MinReplicaCount)
+		}
+		workloads = append(workloads, workload{"StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template, s.Spec.VolumeClaimTemplates, replicas})
 		if _, ok := m.services[s.Spec.ServiceName]; !ok {
 			t.Errorf("StatefulSet %s: no Service %s", s.Name, s.Spec.ServiceName)
 		}
@@ -238,8 +321,12 @@ func TestKubernetesManifestsAreConsistentWithTheBinary(t *testing.T) {
 	}
 	coversEveryComponent(t, "deploy/k8s", runs)
 	for _, s := range m.statefulSets {
-		if isProcessorGroup(firstComponent(s.Spec.Template)) && ptrOr(s.Spec.Replicas) < 2 {
-			t.Errorf("StatefulSet %s: processors run at least 2 replicas", s.Name)
+		so, scaled := m.scaledObjectOf("StatefulSet", s.Name)
+		if isProcessorGroup(firstComponent(s.Spec.Template)) && !scaled {
+			t.Errorf("StatefulSet %s: the processors scale on their lag (a ScaledObject)", s.Name)
+		}
+		if scaled && ptrOr(so.Spec.MinReplicaCount) < 2 {
+			t.Errorf("StatefulSet %s: its ScaledObject lets it run fewer than 2 replicas", s.Name)
 		}
 	}
 
@@ -258,39 +345,6 @@ func TestKubernetesManifestsAreConsistentWithTheBinary(t *testing.T) {
 		}
 	}
 
-	// The autoscaler targets the processors, on lag, capped at the partitions.
-	if len(m.hpas) == 0 {
-		t.Fatal("no HorizontalPodAutoscaler")
-	}
-	for _, h := range m.hpas {
-		target := h.Spec.ScaleTargetRef
-		if _, ok := m.statefulSets[target.Name]; target.Kind != "StatefulSet" || !ok {
-			t.Errorf("HPA %s scales %s %s, which is not a StatefulSet here", h.Name, target.Kind, target.Name)
-			continue
-		}
-		if h.Spec.MaxReplicas > topics.AggregatePartitions {
-			t.Errorf("HPA %s: maxReplicas %d is more than the %d partitions per group: the extra replicas would own nothing", h.Name, h.Spec.MaxReplicas, topics.AggregatePartitions)
-		}
-		if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2 {
-			t.Errorf("HPA %s: minReplicas below 2", h.Name)
-		}
-		lag := false
-		for _, mt := range h.Spec.Metrics {
-			if mt.External != nil && mt.External.Metric.Name == "mallbots_consumer_group_lag" {
-				lag = true
-				for _, e := range mt.External.Metric.Selector.MatchExpressions {
-					for _, g := range e.Values {
-						if !isProcessorGroup(strings.TrimPrefix(g, "mallbots.")) {
-							t.Errorf("HPA %s: selects group %s, not a processor group", h.Name, g)
-						}
-					}
-				}
-			}
-		}
-		if !lag {
-			t.Errorf("HPA %s: no external metric mallbots_consumer_group_lag", h.Name)
-		}
-	}
 }
 
 // containerInvocation is a container's command line and environment, the

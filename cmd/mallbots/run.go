@@ -39,6 +39,7 @@ type runCmd struct {
 	MemoryLimit         string        `help:"A soft limit on this process's Go memory, as GOMEMLIMIT takes it (900MiB, 2GiB; off for none): near it the garbage collector runs more often instead of letting the heap grow to twice what is live, which starting (every store recovering its table at once) otherwise does. GOMEMLIMIT, when set, wins." default:"900MiB" env:"MALLBOTS_MEMORY_LIMIT"`
 	OtlpEndpoint        string        `name:"otlp-endpoint" help:"Export traces over OTLP/HTTP to this collector URL (e.g. http://otel-collector:4318; /v1/traces is appended when the URL has no path). Empty: no export; trace context is still carried in Kafka headers." env:"MALLBOTS_OTLP_ENDPOINT"`
 	kafkaSecurity
+	durabilityFlags
 	authFlags
 }
 
@@ -122,6 +123,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		ChainKey: chainKey,
 		DataDir:  r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
+		ReplicationFactor: r.ReplicationFactor, MinInsyncReplicas: r.MinInsyncReplicas,
 		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
 		Kafka: kafka, InsecureKafkaNoAuth: r.InsecureKafkaNoAuth, KafkaCredentialsDir: r.KafkaCredentialsDir, RegistryUser: sec[0], RegistryPassword: sec[1],
 		InstanceID: r.InstanceID, HotStandby: r.HotStandby, SessionTimeout: r.SessionTimeout,

@@ -46,14 +46,38 @@ func (f kafkaFlags) withAdmin(role string, fn func(ctx context.Context, adm *kad
 	return fn(ctx, kadm.NewClient(cl))
 }
 
-type topicsApplyCmd struct{ kafkaFlags }
+// durabilityFlags say how the cluster replicates the catalogue's topics
+// (topics.Durability); 0 is the default for the cluster's size.
+type durabilityFlags struct {
+	ReplicationFactor int16 `name:"replication-factor" help:"Replication factor of every topic class (event log, tables, commands, results, dead letters, internal). Default (0): 3 on a cluster of three brokers or more, else the broker count; the embedded broker is one broker, so 1." default:"0" env:"MALLBOTS_REPLICATION_FACTOR"`
+	MinInsyncReplicas int   `name:"min-insync-replicas" help:"min.insync.replicas of every topic class: the replicas that must hold a record before an acks=all write succeeds. Default (0): the replication factor minus one, at least 1 (2 on three brokers)." default:"0" env:"MALLBOTS_MIN_INSYNC_REPLICAS"`
+}
+
+// option is admin's option for these flags.
+func (f durabilityFlags) option() admin.Option {
+	return admin.WithReplication(f.ReplicationFactor, f.MinInsyncReplicas)
+}
+
+type topicsApplyCmd struct {
+	kafkaFlags
+	durabilityFlags
+}
 
 // Run creates topics and ACLs; creating ACLs needs ALTER on the cluster,
 // the admin's.
-func (c *topicsApplyCmd) Run() error { return c.withAdmin(topics.RoleAdmin, apply) }
+func (c *topicsApplyCmd) Run() error {
+	return c.withAdmin(topics.RoleAdmin, func(ctx context.Context, adm *kadm.Client) error {
+		return apply(ctx, adm, c.option())
+	})
+}
 
-func apply(ctx context.Context, adm *kadm.Client) error {
-	created, err := admin.Apply(ctx, adm, topics.All())
+func apply(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error {
+	d, err := admin.Durability(ctx, adm, opts...)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("replication of the topics, %s\n", d)
+	created, err := admin.Apply(ctx, adm, topics.All(), admin.WithDurability(d))
 	for _, name := range created {
 		fmt.Println("created", name)
 	}
@@ -64,12 +88,19 @@ func apply(ctx context.Context, adm *kadm.Client) error {
 	return applyACLs(ctx, adm)
 }
 
-type topicsCheckCmd struct{ kafkaFlags }
+type topicsCheckCmd struct {
+	kafkaFlags
+	durabilityFlags
+}
 
-func (c *topicsCheckCmd) Run() error { return c.withAdmin(topics.RoleTopics, check) }
+func (c *topicsCheckCmd) Run() error {
+	return c.withAdmin(topics.RoleTopics, func(ctx context.Context, adm *kadm.Client) error {
+		return check(ctx, adm, c.option())
+	})
+}
 
-func check(ctx context.Context, adm *kadm.Client) error {
-	drift, err := admin.Check(ctx, adm, topics.All())
+func check(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error {
+	drift, err := admin.Check(ctx, adm, topics.All(), opts...)
 	if err != nil {
 		return err
 	}

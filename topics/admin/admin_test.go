@@ -244,13 +244,13 @@ func TestCheckReportsDrift(t *testing.T) {
 		},
 		{
 			name: "an event topic with finite retention.ms", topic: topics.Stores.Events,
-			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "retention.bytes": "-1"},
+			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "retention.bytes": "-1", admin.UncleanLeaderElection: "false"},
 			want:    admin.Drift{Topic: topics.Stores.Events.Name, What: "retention.ms", Want: "-1", Got: "604800000"},
 			says:    "mallbots.stores.events: retention.ms is 604800000, the catalogue says -1",
 		},
 		{
 			name: "an event topic with finite retention.bytes", topic: topics.Products.Events,
-			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "1073741824"},
+			configs: map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "1073741824", admin.UncleanLeaderElection: "false"},
 			want:    admin.Drift{Topic: topics.Products.Events.Name, What: "retention.bytes", Want: "-1", Got: "1073741824"},
 			says:    "mallbots.products.events: retention.bytes is 1073741824, the catalogue says -1",
 		},

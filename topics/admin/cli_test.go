@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
+	"github.com/mallbots/mallbots/topics/admin"
 )
 
 // `mallbots topics apply` and `mallbots topics check` as an operator runs
@@ -74,7 +76,7 @@ func TestTopicsCommands(t *testing.T) {
 		}
 
 		second := runMallbots(t, bin, "topics", "apply", "--brokers", addr)
-		if want := fmt.Sprintf("0 created, %d already present\n0 ACLs created, %d already present\n", len(all), len(acls)); second.code != 0 || second.stdout != want {
+		if want := fmt.Sprintf("replication of the topics, every class: replication factor 1, min.insync.replicas 1\n0 created, %d already present\n0 ACLs created, %d already present\n", len(all), len(acls)); second.code != 0 || second.stdout != want {
 			t.Errorf("second apply: want exit 0 and only %q:\n%v", want, second)
 		}
 
@@ -86,7 +88,7 @@ func TestTopicsCommands(t *testing.T) {
 
 	t.Run("check exits non-zero and names each topic that differs", func(t *testing.T) {
 		adm, addr := broker(t)
-		create(t, adm, topics.Stores.Events.Name, 4, map[string]string{"retention.ms": "3600000"})
+		create(t, adm, topics.Stores.Events.Name, 4, map[string]string{"retention.ms": "3600000", admin.UncleanLeaderElection: "false"})
 		create(t, adm, topics.Stores.Table.Name, topics.Stores.Table.Partitions, map[string]string{"cleanup.policy": "delete"})
 
 		applied := runMallbots(t, bin, "topics", "apply", "--brokers", addr)
@@ -109,6 +111,48 @@ func TestTopicsCommands(t *testing.T) {
 		}
 	})
 
+	t.Run("on three brokers apply replicates 3 with min ISR 2, check exits non-zero on less", func(t *testing.T) {
+		adm, addrs := cluster(t, 3)
+		seed := strings.Join(addrs, ",")
+		one := "1"
+		resp, err := adm.CreateTopic(ctxFor(t), topics.Orders.Table.Partitions, 1,
+			map[string]*string{"cleanup.policy": ptr("compact"), admin.MinInsyncReplicas: &one}, topics.Orders.Table.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			t.Fatalf("create %s with one replica: %v", topics.Orders.Table.Name, err)
+		}
+
+		applied := runMallbots(t, bin, "topics", "apply", "--brokers", seed)
+		if want := "replication of the topics, every class: replication factor 3, min.insync.replicas 2\n"; applied.code != 0 || !strings.HasPrefix(applied.stdout, want) {
+			t.Fatalf("apply on three brokers: want exit 0 starting %q:\n%v", want, applied)
+		}
+		if got := replicasOf(t, adm, topics.Orders.Events.Name); slices.ContainsFunc(got, func(n int) bool { return n != 3 }) {
+			t.Errorf("apply created %s with replicas per partition %v, want 3 each", topics.Orders.Events.Name, got)
+		}
+
+		checked := runMallbots(t, bin, "topics", "check", "--brokers", seed)
+
+		for _, line := range []string{
+			"mallbots.orders-table: replication factor is 1, the catalogue says at least 3",
+			"mallbots.orders-table: min.insync.replicas is 1, the catalogue says at least 2",
+		} {
+			if !strings.Contains(checked.stdout, line) {
+				t.Errorf("check does not say %q:\n%v", line, checked)
+			}
+		}
+		if checked.code == 0 || !strings.Contains(checked.stderr, "2 differences from the catalogue") {
+			t.Errorf("check: want a non-zero exit counting 2 differences:\n%v", checked)
+		}
+
+		// With the flags asking for one replica, that topic is no drift.
+		lower := runMallbots(t, bin, "topics", "check", "--brokers", seed, "--replication-factor", "1", "--min-insync-replicas", "1")
+		if want := fmt.Sprintf("all %d topics and %d ACLs match the catalogue\n", len(all), len(acls)); lower.code != 0 || lower.stdout != want {
+			t.Errorf("check wanting one replica: want exit 0 and %q:\n%v", want, lower)
+		}
+	})
+
 	t.Run("check on an empty broker lists every topic as missing", func(t *testing.T) {
 		_, addr := broker(t)
 
@@ -127,3 +171,5 @@ func TestTopicsCommands(t *testing.T) {
 		}
 	})
 }
+
+func ptr(s string) *string { return &s }
