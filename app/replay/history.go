@@ -46,13 +46,25 @@ type Change struct {
 	// written before the fields existed.
 	IssuedBy   string `json:"issuedBy"`
 	IssuerRole string `json:"issuerRole"`
+	// Payload is the event's own fields, as the warehouse's events table
+	// holds them (schemas.PayloadNative).
+	Payload map[string]any `json:"payload"`
+	// PrevHash and Hash chain the aggregate's events (docs/adr/0021); ""
+	// for an event written before the chain.
+	PrevHash string `json:"prevHash"`
+	Hash     string `json:"hash"`
 }
 
 func changeOf(version int64, ev schemas.Event) Change {
 	m := ev.EventMetadata()
+	payload, err := schemas.PayloadNative(ev)
+	if err != nil { // every event of the contract maps: its codec was built from the same struct
+		payload = map[string]any{"error": err.Error()}
+	}
 	return Change{
 		Version: version, Event: reflect.TypeOf(ev).Elem().Name(), OccurredAt: m.OccurredAt,
 		CommandID: m.CommandID, IssuedBy: m.IssuedBy, IssuerRole: m.IssuerRole,
+		Payload: payload, PrevHash: m.PrevHash, Hash: m.Hash,
 	}
 }
 

@@ -64,6 +64,15 @@ func TestAPriceChangeNamesTheTokensSubjectInTheLogTheWarehouseAndTheHistory(t *t
 	if last["event"] != "ProductPriceIncreased" || last["issuedBy"] != manager.Subject || last["issuerRole"] != string(auth.StoreManager) {
 		t.Errorf("the history's last change is %v, want ProductPriceIncreased by %s (store_manager)", last, manager.Subject)
 	}
+	// Each change carries its payload and its place in the chain: the
+	// explorer shows them.
+	first, _ := changes[0].(map[string]any)
+	if payload, _ := last["payload"].(map[string]any); payload["priceCents"] == nil {
+		t.Errorf("the raise's payload has no priceCents: %v", last["payload"])
+	}
+	if h, _ := last["hash"].(string); h == "" || last["prevHash"] != first["hash"] {
+		t.Errorf("the raise's prevHash %v is not the addition's hash %v (its own: %v)", last["prevHash"], first["hash"], last["hash"])
+	}
 }
 
 // productEventsInLog reads one product's events from its event log.
