@@ -83,6 +83,12 @@ type Config struct {
 	// (gokart.WithSessionTimeout; 0: gokart's default).
 	SessionTimeout time.Duration
 
+	// EmbeddedBrokers is how many nodes the embedded broker runs
+	// (broker.WithBrokers): more than one is a cluster on the ports after
+	// KafkaAddr's, for the multi-broker tests and `mallbots chaos
+	// --scenario brokers`; it replicates nothing. Default 1.
+	EmbeddedBrokers int
+
 	// SyncWrites makes the embedded broker fsync every batch.
 	SyncWrites bool
 	// RequestTimeout bounds how long a write waits for its result. Default 5 s.
@@ -132,6 +138,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SagaStepTimeout == 0 {
 		c.SagaStepTimeout = saga.DefaultStepTimeout
 	}
+	if c.EmbeddedBrokers == 0 {
+		c.EmbeddedBrokers = 1
+	}
 	if c.Bots == 0 {
 		c.Bots = 3
 	}
@@ -147,6 +156,9 @@ func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.RequestTimeout < 0 {
 		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if c.EmbeddedBrokers < 1 {
+		errs = append(errs, errors.New("the embedded broker needs at least one node"))
 	}
 	if c.BotShoppingTime < 0 {
 		errs = append(errs, errors.New("the bots' shopping time cannot be negative"))

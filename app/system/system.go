@@ -159,6 +159,10 @@ func (s *System) HTTPAddr() string { return s.httpAddr }
 // Brokers are the Kafka bootstrap addresses.
 func (s *System) Brokers() []string { return s.brokers }
 
+// EmbeddedBroker is the embedded broker, nil with external brokers: tests
+// and the chaos scenarios inject broker faults through it.
+func (s *System) EmbeddedBroker() *broker.Broker { return s.broker }
+
 // RegistryURL is the schema registry's URL.
 func (s *System) RegistryURL() string { return s.regURL }
 

@@ -23,6 +23,9 @@ type Acked struct {
 	AggregateType string // "customer", "store"
 	AggregateID   string
 	Version       int64
+	// Sent is when its first attempt was sent, At when it was
+	// acknowledged: a fault shows as acknowledgements that took long.
+	Sent, At time.Time
 }
 
 // Ledger records every acknowledged command of a Driver.
@@ -113,6 +116,7 @@ func (d *Driver) storeLife(ctx context.Context, rng *rand.Rand) {
 func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any) bool {
 	key := uuid.NewString()
 	raw, _ := json.Marshal(body)
+	sent := time.Now()
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return false
@@ -149,7 +153,7 @@ func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any
 			Version int64 `json:"version"`
 		}
 		_ = json.Unmarshal(b, &out)
-		d.Ledger.add(Acked{CommandID: key, AggregateType: typ, AggregateID: id, Version: out.Version})
+		d.Ledger.add(Acked{CommandID: key, AggregateType: typ, AggregateID: id, Version: out.Version, Sent: sent, At: time.Now()})
 		return true
 	}
 }

@@ -28,8 +28,11 @@ type Config struct {
 	// HotStandby runs the processor instances with --hot-standby
 	// (three-instances).
 	HotStandby bool
-	Out        io.Writer
-	Seed       uint64
+	// Outage is how long the brokers scenario keeps a broker unreachable
+	// (default 10 s).
+	Outage time.Duration
+	Out    io.Writer
+	Seed   uint64
 }
 
 func (c *Config) defaults() error {
@@ -42,6 +45,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Workers == 0 {
 		c.Workers = 6
+	}
+	if c.Outage == 0 {
+		c.Outage = 10 * time.Second
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -180,6 +186,7 @@ func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 		"poison":          Poison,
 		"duplicates":      Duplicates,
 		"tamper":          Tamper,
+		"brokers":         Brokers,
 	}
 	run, ok := scenarios[name]
 	if !ok {
