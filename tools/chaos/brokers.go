@@ -45,8 +45,13 @@ func Brokers(ctx context.Context, cfg Config) (Report, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 5))
 	var moves int
 	var slowest time.Duration
+	if cfg.Shoppers > 0 {
+		// The shoppers set their stores and products up first, and stop
+		// if that fails: the first fault waits for it.
+		pause(ctx, rng, 8*time.Second, 8*time.Second)
+	}
 	for i := 1; i <= rounds && ctx.Err() == nil; i++ {
-		pause(ctx, rng, 2*time.Second, 3*time.Second)
+		pause(ctx, rng, time.Second, 2*time.Second)
 		from, acked := time.Now(), len(ledger.Acked())
 		for range 3 {
 			b.Cluster().ShufflePartitionLeaders()

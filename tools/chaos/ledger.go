@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -33,10 +34,11 @@ type Ledger struct {
 	mu    sync.Mutex
 	acked []Acked
 	// shoppers is the background shoppers' summary, once they stopped.
-	shoppers *loadgen.Summary
-	retries  atomic.Int64
-	sent     atomic.Int64
-	refused  atomic.Int64
+	shoppers    *loadgen.Summary
+	shoppersErr error
+	retries     atomic.Int64
+	sent        atomic.Int64
+	refused     atomic.Int64
 }
 
 func (l *Ledger) add(a Acked) {
@@ -159,10 +161,21 @@ func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any
 }
 
 // setShoppers keeps the background shoppers' summary for the report.
-func (l *Ledger) setShoppers(s loadgen.Summary) {
+func (l *Ledger) setShoppers(s loadgen.Summary, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.shoppers = &s
+	if err != nil && !errors.Is(err, context.Canceled) {
+		l.shoppersErr = err
+	}
+}
+
+// ShoppersErr is why the background shoppers stopped before the end (a
+// fault during their setup), nil when they ran to the end.
+func (l *Ledger) ShoppersErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.shoppersErr
 }
 
 // Shoppers is the background shoppers' summary (nil when none ran).

@@ -88,8 +88,8 @@ func load(cfg *Config, api func() string, token string) (ledger *Ledger, stop fu
 			// fail, which the ledger's checks do not depend on; their
 			// orders by final status and rejections by reason are
 			// reported.
-			summary, _ := loadgen.Run(ctx, loadgen.Config{API: api(), Token: token, Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
-			ledger.setShoppers(summary)
+			summary, err := loadgen.Run(ctx, loadgen.Config{API: api(), Token: token, Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+			ledger.setShoppers(summary, err)
 		}()
 	}
 	return ledger, func() { cancel(); wg.Wait() }
