@@ -40,6 +40,10 @@ type Config struct {
 	SchemaRegistry string
 	// ClickHouse, when set, replaces the managed server (host:port, native).
 	ClickHouse string
+	// ClickHouseCluster, with ClickHouse, migrates the warehouse ON CLUSTER
+	// with replicated tables (warehouse.OnCluster); the managed server is
+	// one node, so it needs ClickHouse. Default: one server.
+	ClickHouseCluster string
 	// ClickHouseUser and ClickHousePassword authenticate the projector on an
 	// external ClickHouse (from the environment, never from flags).
 	ClickHouseUser, ClickHousePassword string
@@ -156,6 +160,9 @@ func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.RequestTimeout < 0 {
 		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if c.ClickHouseCluster != "" && c.ClickHouse == "" {
+		errs = append(errs, errors.New("--clickhouse-cluster migrates an external ClickHouse cluster: give --clickhouse too (the managed server is a single node)"))
 	}
 	if c.EmbeddedBrokers < 1 {
 		errs = append(errs, errors.New("the embedded broker needs at least one node"))

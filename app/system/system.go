@@ -355,7 +355,11 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 		return srv, nil, nil, closers, err
 	}
 	defer adminConn.Close()
-	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
+	var migrate []warehouse.MigrateOption
+	if s.cfg.ClickHouseCluster != "" {
+		migrate = append(migrate, warehouse.OnCluster(s.cfg.ClickHouseCluster))
+	}
+	applied, err := warehouse.Migrate(ctx, adminConn, s.log, migrate...)
 	if err != nil {
 		return srv, nil, nil, closers, err
 	}
