@@ -2,10 +2,12 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +103,25 @@ func Brokers(ctx context.Context, cfg Config) (Report, error) {
 	pause(ctx, rng, 2*time.Second, 2*time.Second)
 	stop()
 	r.Extra = append(r.Extra, fmt.Sprintf("leadership of every partition moved %d times; slowest acknowledgement across every fault: %s", moves, slowest.Round(10*time.Millisecond)))
+	if s := ledger.Shoppers(); s != nil && s.Stuck > 0 {
+		// A shopper's order still running when the load stopped is
+		// unfinished in its summary. One that is ready waits for its
+		// shopper to pay the invoice, which a stopped shopper never does;
+		// any other must move on by itself, unless the faults stalled its
+		// saga or the bots.
+		left := settleOrders(ctx, p, s.Orders, time.Minute)
+		ready := 0
+		for _, st := range s.Orders {
+			if st == "ready" {
+				ready++
+			}
+		}
+		r.Extra = append(r.Extra, fmt.Sprintf("orders unfinished when the shoppers stopped: %d; a minute later %d wait, ready, for their stopped shopper to pay and %d have not moved on by themselves",
+			s.Stuck, ready, len(left)))
+		for _, id := range left[:min(len(left), 5)] {
+			r.Problems = append(r.Problems, fmt.Sprintf("order %s is still %s a minute after the load's end", id, s.Orders[id]))
+		}
+	}
 	select {
 	case <-sys.Done():
 		r.Problems = append(r.Problems, fmt.Sprintf("a component failed for good: %v", sys.Err()))
@@ -219,4 +240,52 @@ func controllerAddr(addrs []string, b *broker.Broker) string {
 		return addrs[n]
 	}
 	return addrs[0]
+}
+
+// settled are the order statuses the system leaves as they are: final,
+// or ready for the customer to pay.
+var settled = map[string]bool{"completed": true, "rejected": true, "canceled": true, "ready": true}
+
+// settleOrders waits up to within for every order in orders to reach a
+// settled status, reading each through p's API and updating orders, and
+// returns those that did not.
+func settleOrders(ctx context.Context, p *Proc, orders map[string]string, within time.Duration) []string {
+	deadline := time.Now().Add(within)
+	for {
+		var left []string
+		for id, status := range orders {
+			if settled[status] {
+				continue
+			}
+			if now := orderStatus(ctx, p, id); now != "" {
+				orders[id] = now
+			}
+			if !settled[orders[id]] {
+				left = append(left, id)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return left
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// orderStatus is an order's status as p's API serves it, "" when it
+// cannot be read.
+func orderStatus(ctx context.Context, p *Proc, id string) string {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.API()+"/api/ordering/"+id, nil)
+	authorize(req, p.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Status string `json:"status"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		return ""
+	}
+	return out.Status
 }
