@@ -7,6 +7,7 @@ package system
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/processors/saga"
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 // Config says what to run and where. Empty external addresses mean the
@@ -163,6 +165,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ClickHouseCluster != "" && c.ClickHouse == "" {
 		errs = append(errs, errors.New("--clickhouse-cluster migrates an external ClickHouse cluster: give --clickhouse too (the managed server is a single node)"))
+	}
+	if err := warehouse.CheckClusterName(c.ClickHouseCluster); err != nil {
+		errs = append(errs, fmt.Errorf("--clickhouse-cluster: %w", err))
 	}
 	if c.EmbeddedBrokers < 1 {
 		errs = append(errs, errors.New("the embedded broker needs at least one node"))

@@ -25,6 +25,9 @@ type migrateCmd struct {
 }
 
 func (m *migrateCmd) Run(log *slog.Logger) error {
+	if err := warehouse.CheckClusterName(m.Cluster); err != nil {
+		return fmt.Errorf("--clickhouse-cluster: %w", err)
+	}
 	user, password, err := clickHouseCredentials("default")
 	if err != nil {
 		return err

@@ -35,6 +35,10 @@ func OnCluster(name string) MigrateOption { return func(c *migrateConfig) { c.cl
 // clusterName is what ON CLUSTER takes unquoted, on 18.16 as today.
 var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// CheckClusterName reports a cluster name OnCluster would refuse, so that
+// a flag is checked before anything connects.
+func CheckClusterName(name string) error { return migrateConfig{cluster: name}.validate() }
+
 func (c migrateConfig) validate() error {
 	if c.cluster != "" && !clusterName.MatchString(c.cluster) {
 		return fmt.Errorf("warehouse: OnCluster(%q): a cluster name is letters, digits and underscores, not starting with a digit (as <remote_servers> names it)", c.cluster)
