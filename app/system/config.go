@@ -7,6 +7,7 @@ package system
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/processors/depot/bots"
 	"github.com/mallbots/mallbots/processors/saga"
+	"github.com/mallbots/mallbots/views/warehouse"
 )
 
 // Config says what to run and where. Empty external addresses mean the
@@ -46,6 +48,10 @@ type Config struct {
 	SchemaRegistry string
 	// ClickHouse, when set, replaces the managed server (host:port, native).
 	ClickHouse string
+	// ClickHouseCluster, with ClickHouse, migrates the warehouse ON CLUSTER
+	// with replicated tables (warehouse.OnCluster); the managed server is
+	// one node, so it needs ClickHouse. Default: one server.
+	ClickHouseCluster string
 	// ClickHouseUser and ClickHousePassword authenticate the projector on an
 	// external ClickHouse (from the environment, never from flags).
 	ClickHouseUser, ClickHousePassword string
@@ -88,6 +94,12 @@ type Config struct {
 	// SessionTimeout is the processors' consumer-group session timeout
 	// (gokart.WithSessionTimeout; 0: gokart's default).
 	SessionTimeout time.Duration
+
+	// EmbeddedBrokers is how many nodes the embedded broker runs
+	// (broker.WithBrokers): more than one is a cluster on the ports after
+	// KafkaAddr's, for the multi-broker tests and `mallbots chaos
+	// --scenario brokers`; it replicates nothing. Default 1.
+	EmbeddedBrokers int
 
 	// SyncWrites makes the embedded broker fsync every batch.
 	SyncWrites bool
@@ -138,6 +150,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SagaStepTimeout == 0 {
 		c.SagaStepTimeout = saga.DefaultStepTimeout
 	}
+	if c.EmbeddedBrokers == 0 {
+		c.EmbeddedBrokers = 1
+	}
 	if c.Bots == 0 {
 		c.Bots = 3
 	}
@@ -153,6 +168,15 @@ func (c Config) withDefaults() (Config, error) {
 	var errs []error
 	if c.RequestTimeout < 0 {
 		errs = append(errs, errors.New("the request timeout must be positive"))
+	}
+	if c.ClickHouseCluster != "" && c.ClickHouse == "" {
+		errs = append(errs, errors.New("--clickhouse-cluster migrates an external ClickHouse cluster: give --clickhouse too (the managed server is a single node)"))
+	}
+	if err := warehouse.CheckClusterName(c.ClickHouseCluster); err != nil {
+		errs = append(errs, fmt.Errorf("--clickhouse-cluster: %w", err))
+	}
+	if c.EmbeddedBrokers < 1 {
+		errs = append(errs, errors.New("the embedded broker needs at least one node"))
 	}
 	if c.BotShoppingTime < 0 {
 		errs = append(errs, errors.New("the bots' shopping time cannot be negative"))

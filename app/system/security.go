@@ -83,7 +83,7 @@ func clientIDSafe(s string) string {
 // the catalogue's ACLs with the principals' credentials, unless
 // --insecure-kafka-no-auth.
 func (s *System) brokerOptions() ([]broker.Option, error) {
-	opts := []broker.Option{broker.WithAddr(s.cfg.KafkaAddr), broker.WithLogger(s.log)}
+	opts := []broker.Option{broker.WithAddr(s.cfg.KafkaAddr), broker.WithBrokers(s.cfg.EmbeddedBrokers), broker.WithLogger(s.log)}
 	if s.cfg.SyncWrites {
 		opts = append(opts, broker.WithSyncWrites())
 	}

@@ -162,6 +162,10 @@ func (s *System) HTTPAddr() string { return s.httpAddr }
 // Brokers are the Kafka bootstrap addresses.
 func (s *System) Brokers() []string { return s.brokers }
 
+// EmbeddedBroker is the embedded broker, nil with external brokers: tests
+// and the chaos scenarios inject broker faults through it.
+func (s *System) EmbeddedBroker() *broker.Broker { return s.broker }
+
 // RegistryURL is the schema registry's URL.
 func (s *System) RegistryURL() string { return s.regURL }
 
@@ -370,7 +374,11 @@ func (s *System) startClickHouse(ctx context.Context) (srv *chserver.Server, con
 		return srv, nil, nil, closers, err
 	}
 	defer adminConn.Close()
-	applied, err := warehouse.Migrate(ctx, adminConn, s.log)
+	var migrate []warehouse.MigrateOption
+	if s.cfg.ClickHouseCluster != "" {
+		migrate = append(migrate, warehouse.OnCluster(s.cfg.ClickHouseCluster))
+	}
+	applied, err := warehouse.Migrate(ctx, adminConn, s.log, migrate...)
 	if err != nil {
 		return srv, nil, nil, closers, err
 	}

@@ -21,9 +21,13 @@ import (
 type migrateCmd struct {
 	Clickhouse string        `help:"ClickHouse native address host:port." default:"127.0.0.1:9000" env:"MALLBOTS_CLICKHOUSE"`
 	Timeout    time.Duration `help:"Give up after this long (a server still starting is waited for)." default:"2m"`
+	Cluster    string        `name:"clickhouse-cluster" help:"Run every migration ON CLUSTER this cluster (a remote_servers entry of every server) with Replicated tables; the servers need ZooKeeper and the {shard} and {replica} macros (docs/operations.md, ClickHouse on a cluster). Empty: one server, plain tables." env:"MALLBOTS_CLICKHOUSE_CLUSTER"`
 }
 
 func (m *migrateCmd) Run(log *slog.Logger) error {
+	if err := warehouse.CheckClusterName(m.Cluster); err != nil {
+		return fmt.Errorf("--clickhouse-cluster: %w", err)
+	}
 	user, password, err := clickHouseCredentials("default")
 	if err != nil {
 		return err
@@ -48,7 +52,11 @@ func (m *migrateCmd) Run(log *slog.Logger) error {
 		case <-time.After(time.Second):
 		}
 	}
-	applied, err := warehouse.Migrate(ctx, conn, log)
+	var opts []warehouse.MigrateOption
+	if m.Cluster != "" {
+		opts = append(opts, warehouse.OnCluster(m.Cluster))
+	}
+	applied, err := warehouse.Migrate(ctx, conn, log, opts...)
 	for _, name := range applied {
 		fmt.Println("applied", name)
 	}

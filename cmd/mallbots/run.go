@@ -24,6 +24,7 @@ type runCmd struct {
 	Brokers             []string      `help:"External Kafka bootstrap brokers (replaces the embedded broker)." env:"MALLBOTS_BROKERS"`
 	SchemaRegistry      string        `help:"External schema registry URL (replaces the embedded one)." env:"MALLBOTS_SCHEMA_REGISTRY"`
 	Clickhouse          string        `help:"External ClickHouse native address host:port (replaces the managed server); user and password from MALLBOTS_CLICKHOUSE_USER and MALLBOTS_CLICKHOUSE_PASSWORD." env:"MALLBOTS_CLICKHOUSE"`
+	ClickhouseCluster   string        `name:"clickhouse-cluster" help:"With --clickhouse: migrate ON CLUSTER this cluster with Replicated tables (see mallbots migrate --help). Empty: one server." env:"MALLBOTS_CLICKHOUSE_CLUSTER"`
 	SyncWrites          bool          `help:"Embedded broker fsyncs every batch (survives machine crashes, slower)." env:"MALLBOTS_SYNC_WRITES"`
 	RequestTimeout      time.Duration `help:"How long a write waits for its command's result before answering 202." default:"5s" env:"MALLBOTS_REQUEST_TIMEOUT"`
 	SampleTraffic       bool          `help:"Once ready, send sample traffic through the HTTP API and print what was created; once per data directory (DATA_DIR/sample-traffic-sent records it; delete it to send again)." env:"MALLBOTS_SAMPLE_TRAFFIC"`
@@ -124,7 +125,7 @@ func (r *runCmd) Run(log *slog.Logger) error {
 		DataDir:  r.DataDir, HTTPAddr: r.HTTPAddr, KafkaAddr: r.KafkaAddr, RegistryAddr: r.RegistryAddr,
 		ClickHouseTCPAddr: r.ClickhouseTCPAddr, Brokers: r.Brokers, SchemaRegistry: r.SchemaRegistry,
 		ReplicationFactor: r.ReplicationFactor, MinInsyncReplicas: r.MinInsyncReplicas,
-		ClickHouse: r.Clickhouse, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
+		ClickHouse: r.Clickhouse, ClickHouseCluster: r.ClickhouseCluster, ClickHouseUser: sec[2], ClickHousePassword: sec[3],
 		Kafka: kafka, InsecureKafkaNoAuth: r.InsecureKafkaNoAuth, KafkaCredentialsDir: r.KafkaCredentialsDir, RegistryUser: sec[0], RegistryPassword: sec[1],
 		InstanceID: r.InstanceID, HotStandby: r.HotStandby, SessionTimeout: r.SessionTimeout,
 		SyncWrites: r.SyncWrites, RequestTimeout: r.RequestTimeout, Log: log,

@@ -29,6 +29,8 @@ const segmentBytes = 8 << 20
 type Broker struct {
 	cluster *kfake.Cluster
 	client  []kgo.Opt // what a client of this broker needs (SASL)
+	brokers int       // nodes started (WithBrokers)
+	nodes   *nodes    // their addresses and connections (nodes.go)
 
 	fence         *produceFence // up while a compaction's backup stands
 	compacting    chan struct{} // closed when the compactor has stopped
@@ -54,15 +56,29 @@ func start(ctx context.Context, cfg config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka address %q: bad port", cfg.addr)
 	}
+	tracked := newNodes()
+	ports := make([]int, cfg.brokers)
+	for i := range ports {
+		if port != 0 {
+			ports[i] = port + i
+		}
+	}
 	opts := []kfake.Opt{
-		kfake.NumBrokers(1),
-		kfake.Ports(port),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		kfake.NumBrokers(cfg.brokers),
+		kfake.Ports(ports...),
+		// kfake asks for 127.0.0.1:<port>; the host is the configured
+		// one. A node added back (Cluster.AddNode) listens the same way.
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			_, p, err := net.SplitHostPort(addr)
 			if err != nil {
-				return nil, fmt.Errorf("listen on %s: %w (is another broker running? pick another --kafka-addr)", cfg.addr, err)
+				return nil, err
 			}
-			return ln, nil
+			at := net.JoinHostPort(host, p)
+			ln, err := net.Listen(network, at)
+			if err != nil {
+				return nil, fmt.Errorf("listen on %s: %w (is another broker running? pick another --kafka-addr)", at, err)
+			}
+			return tracked.listen(ln), nil
 		}),
 		kfake.DataDir(cfg.dir),
 		kfake.BrokerConfigs(map[string]string{
@@ -100,7 +116,10 @@ func start(ctx context.Context, cfg config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded broker in %s: %w", cfg.dir, err)
 	}
-	b := &Broker{cluster: c, client: client, fence: &produceFence{cluster: c}}
+	b := &Broker{cluster: c, client: client, fence: &produceFence{cluster: c}, brokers: cfg.brokers, nodes: tracked}
+	for i, addr := range c.ListenAddrs() { // node i is the i-th started
+		tracked.addrs[int32(i)] = addr
+	}
 	if err := advertiseSASLHandshakeV0(ctx, c); err != nil {
 		c.Close()
 		return nil, err

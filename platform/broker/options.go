@@ -17,6 +17,7 @@ type Option func(*config)
 type config struct {
 	dir                string // Start's argument
 	addr               string
+	brokers            int
 	syncWrites         bool
 	compactEvery       time.Duration
 	minDirtyBytes      int64
@@ -30,6 +31,7 @@ func newConfig(dir string, opts []Option) config {
 	c := config{
 		dir:                dir,
 		addr:               "127.0.0.1:9092",
+		brokers:            1,
 		compactEvery:       10 * time.Second,
 		minDirtyBytes:      8 << 20,
 		minCompactInterval: 5 * time.Minute,
@@ -45,6 +47,9 @@ func (c config) validate() error {
 	var errs []error
 	if c.dir == "" {
 		errs = append(errs, errors.New("embedded broker: the data directory is empty"))
+	}
+	if c.brokers < 1 {
+		errs = append(errs, fmt.Errorf("WithBrokers(%d): want at least one broker", c.brokers))
 	}
 	if c.compactEvery <= 0 {
 		errs = append(errs, fmt.Errorf("WithCompactEvery(%s): want a positive duration", c.compactEvery))
@@ -64,6 +69,17 @@ func (c config) validate() error {
 // WithAddr sets the listen address. Default "127.0.0.1:9092"; port 0 picks
 // a free one.
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+
+// WithBrokers runs a cluster of n brokers (node ids 0..n-1) sharing one
+// log instead of a single broker. The first listens on WithAddr's address,
+// the others on the ports after it, or on free ports when its port is 0.
+// Partition leadership, group coordination and the controller (the last
+// node) are spread over the nodes as on a Kafka cluster, and kfake's
+// per-node controls (Cluster) move leadership or take a node away: the
+// multi-broker tests and `mallbots chaos --scenario brokers` use it. The
+// nodes share one process and one data directory, so it replicates
+// nothing: it tests the clients, not durability. Default 1.
+func WithBrokers(n int) Option { return func(c *config) { c.brokers = n } }
 
 // WithSyncWrites fsyncs every produced batch: the log survives a machine
 // crash, not only a process crash, at a cost in throughput

@@ -98,3 +98,7 @@ func TestTamperingIsRefusedWithoutTheRightsAndReportedWithThem(t *testing.T) {
 		t.Error("tamper: something was lost or doubled before the admin tampered")
 	}
 }
+
+func TestLeadershipMovesAndAnUnreachableBrokerOnThreeBrokers(t *testing.T) {
+	fullScenario(t, "brokers", chaos.Config{Rounds: 3, Shoppers: 50})
+}

@@ -145,6 +145,9 @@ func Check(ctx context.Context, r *Report, p *Proc, ledger *Ledger) error {
 		r.Extra = append(r.Extra, fmt.Sprintf("shoppers: %d orders created: %d completed, %d rejected, %d canceled, %d not finished; rejected by reason: %s",
 			s.OrdersCreated, s.Completed, s.OrdersRejected, s.Canceled, s.Stuck, s.RejectionsByReason()))
 	}
+	if err := ledger.ShoppersErr(); err != nil {
+		r.Extra = append(r.Extra, fmt.Sprintf("the shoppers stopped early: %v", err))
+	}
 	sd, err := p.serde(ctx)
 	if err != nil {
 		return err

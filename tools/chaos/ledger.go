@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,6 +24,9 @@ type Acked struct {
 	AggregateType string // "customer", "store"
 	AggregateID   string
 	Version       int64
+	// Sent is when its first attempt was sent, At when it was
+	// acknowledged: a fault shows as acknowledgements that took long.
+	Sent, At time.Time
 }
 
 // Ledger records every acknowledged command of a Driver.
@@ -30,10 +34,11 @@ type Ledger struct {
 	mu    sync.Mutex
 	acked []Acked
 	// shoppers is the background shoppers' summary, once they stopped.
-	shoppers *loadgen.Summary
-	retries  atomic.Int64
-	sent     atomic.Int64
-	refused  atomic.Int64
+	shoppers    *loadgen.Summary
+	shoppersErr error
+	retries     atomic.Int64
+	sent        atomic.Int64
+	refused     atomic.Int64
 }
 
 func (l *Ledger) add(a Acked) {
@@ -113,6 +118,7 @@ func (d *Driver) storeLife(ctx context.Context, rng *rand.Rand) {
 func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any) bool {
 	key := uuid.NewString()
 	raw, _ := json.Marshal(body)
+	sent := time.Now()
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return false
@@ -149,16 +155,27 @@ func (d *Driver) ack(ctx context.Context, typ, id, method, path string, body any
 			Version int64 `json:"version"`
 		}
 		_ = json.Unmarshal(b, &out)
-		d.Ledger.add(Acked{CommandID: key, AggregateType: typ, AggregateID: id, Version: out.Version})
+		d.Ledger.add(Acked{CommandID: key, AggregateType: typ, AggregateID: id, Version: out.Version, Sent: sent, At: time.Now()})
 		return true
 	}
 }
 
 // setShoppers keeps the background shoppers' summary for the report.
-func (l *Ledger) setShoppers(s loadgen.Summary) {
+func (l *Ledger) setShoppers(s loadgen.Summary, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.shoppers = &s
+	if err != nil && !errors.Is(err, context.Canceled) {
+		l.shoppersErr = err
+	}
+}
+
+// ShoppersErr is why the background shoppers stopped before the end (a
+// fault during their setup), nil when they ran to the end.
+func (l *Ledger) ShoppersErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.shoppersErr
 }
 
 // Shoppers is the background shoppers' summary (nil when none ran).

@@ -28,8 +28,11 @@ type Config struct {
 	// HotStandby runs the processor instances with --hot-standby
 	// (three-instances).
 	HotStandby bool
-	Out        io.Writer
-	Seed       uint64
+	// Outage is how long the brokers scenario keeps a broker unreachable
+	// (default 10 s).
+	Outage time.Duration
+	Out    io.Writer
+	Seed   uint64
 }
 
 func (c *Config) defaults() error {
@@ -42,6 +45,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Workers == 0 {
 		c.Workers = 6
+	}
+	if c.Outage == 0 {
+		c.Outage = 10 * time.Second
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -82,8 +88,8 @@ func load(cfg *Config, api func() string, token string) (ledger *Ledger, stop fu
 			// fail, which the ledger's checks do not depend on; their
 			// orders by final status and rejections by reason are
 			// reported.
-			summary, _ := loadgen.Run(ctx, loadgen.Config{API: api(), Token: token, Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
-			ledger.setShoppers(summary)
+			summary, err := loadgen.Run(ctx, loadgen.Config{API: api(), Token: token, Shoppers: cfg.Shoppers, Rate: 5, Concurrency: 8, OrderTimeout: 20 * time.Second})
+			ledger.setShoppers(summary, err)
 		}()
 	}
 	return ledger, func() { cancel(); wg.Wait() }
@@ -180,6 +186,7 @@ func Run(ctx context.Context, name string, cfg Config) (Report, error) {
 		"poison":          Poison,
 		"duplicates":      Duplicates,
 		"tamper":          Tamper,
+		"brokers":         Brokers,
 	}
 	run, ok := scenarios[name]
 	if !ok {

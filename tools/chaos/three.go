@@ -132,7 +132,7 @@ func ThreeInstances(ctx context.Context, cfg Config) (Report, error) {
 	pause(ctx, rng, 3*time.Second, 3*time.Second)
 	stopLedger()
 	summary := shoppers.wait()
-	ledger.setShoppers(summary)
+	ledger.setShoppers(summary, nil)
 	if n := summary.TimedOut(); n > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d orders were rejected because a saga step got no reply in time: a handover must not reject orders", n))
 	}

@@ -60,24 +60,8 @@ type chdbResult struct {
 // their results; it fails the test on the first statement chDB refuses.
 func runChDB(t *testing.T, statements []string) []string {
 	t.Helper()
-	node, modules := requireChDB(t)
-	in, err := json.Marshal(statements)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, filepath.Join("testdata", "chdb.js"), filepath.Join(t.TempDir(), "session"))
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node testdata/chdb.js: %v\n%s", err, stderr.String())
-	}
-	var results []chdbResult
-	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
-		t.Fatalf("read chdb.js's answer: %v\n%s", err, stdout.String())
-	}
+	results := execChDB(t, statements, false)
 	out := make([]string, 0, len(results))
 	for i, r := range results {
 		if r.Error != nil {
@@ -90,6 +74,34 @@ func runChDB(t *testing.T, statements []string) []string {
 	}
 	t.Logf("chDB ran %d statements in %s", len(statements), time.Since(began).Round(time.Millisecond))
 	return out
+}
+
+// execChDB runs statements in order in a fresh chDB session and returns
+// each one's result or error; keepGoing runs the ones after an error too.
+func execChDB(t *testing.T, statements []string, keepGoing bool) []chdbResult {
+	t.Helper()
+	node, modules := requireChDB(t)
+	in, err := json.Marshal(statements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{filepath.Join("testdata", "chdb.js"), filepath.Join(t.TempDir(), "session")}
+	if keepGoing {
+		args = append(args, "keep-going")
+	}
+	cmd := exec.Command(node, args...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node testdata/chdb.js: %v\n%s", err, stderr.String())
+	}
+	var results []chdbResult
+	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
+		t.Fatalf("read chdb.js's answer: %v\n%s", err, stdout.String())
+	}
+	return results
 }
 
 // Every migration and every cookbook query runs on current ClickHouse

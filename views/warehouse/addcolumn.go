@@ -11,8 +11,9 @@ import (
 
 // addColumn matches "ALTER TABLE db.table ADD COLUMN name …", the one DDL
 // form a migration cannot write idempotently on ClickHouse 18.16, which
-// knows no ADD COLUMN IF NOT EXISTS.
-var addColumn = regexp.MustCompile("(?is)^\\s*ALTER\\s+TABLE\\s+`?(\\w+)`?\\.`?(\\w+)`?\\s+ADD\\s+COLUMN\\s+`?(\\w+)`?\\s")
+// knows no ADD COLUMN IF NOT EXISTS; ON CLUSTER (ForCluster) may follow the
+// table.
+var addColumn = regexp.MustCompile("(?is)^\\s*ALTER\\s+TABLE\\s+`?(\\w+)`?\\.`?(\\w+)`?(?:\\s+ON\\s+CLUSTER\\s+\\w+)?\\s+ADD\\s+COLUMN\\s+`?(\\w+)`?\\s")
 
 // The codes of "Cannot add column …: column with this name already exists":
 // ILLEGAL_COLUMN on 18.16 (checked on 18.16.1), DUPLICATE_COLUMN on current

@@ -82,16 +82,26 @@ var bootstrap = []string{
 // again next time, so every statement is idempotent (IF NOT EXISTS and the
 // like; an ALTER TABLE … ADD COLUMN, which 18.16 cannot write with IF NOT
 // EXISTS, counts as done when its column exists: see addcolumn.go). A version recorded by a newer binary and unknown to this one is
-// logged and left alone: migrations only add.
-func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) (applied []string, err error) {
+// logged and left alone: migrations only add. OnCluster runs them on a
+// cluster of replicated tables (cluster.go).
+func Migrate(ctx context.Context, conn driver.Conn, log *slog.Logger, opts ...MigrateOption) (applied []string, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	all, err := Migrations()
+	var cfg migrateConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	all, err := ClusterMigrations(cfg.cluster)
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range bootstrap {
+	boot := all[0].Statements
+	all = all[1:]
+	for _, stmt := range boot {
 		if err := conn.Exec(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("warehouse: prepare migrations (%s): %w (check that the ClickHouse user may create databases)", stmt, err)
 		}
