@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mallbots/mallbots/processors/aggregate"
 	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/customers"
+	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -23,8 +25,11 @@ import (
 // snapshot and the result. The window of recent commands is the snapshot's
 // variable part (docs/adr/0004), so the state is given with 0, 16 (what
 // every aggregate with 16 commands or more carries) and 128 (the most)
-// entries. Run: go test ./processors/engine -run '^$' -bench . -benchmem
-
+// entries. Each size runs chained (production: every event sealed, the
+// window's events and the snapshot carrying their hashes) and unchained
+// (WithChainSwitchForMeasurement: what the chain costs, docs/adr/0021);
+// the two are neighbours, so -count N interleaves them N times. Run:
+// go test ./processors/engine -run '^$' -bench . -benchmem -count 5
 // benchRules mirror the Customer aggregate's (processors/customers imports
 // this package, so its rules cannot be used here).
 var benchRules = aggregate.Rules[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
@@ -54,54 +59,87 @@ const benchKey = "8f0c3a52-6b1d-4c0e-9a5e-2f6d1b7c9e01"
 
 func BenchmarkHandle(b *testing.B) {
 	sd, _ := testkit.Serde(b)
-	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }))
+	var unchained atomic.Bool
+	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }),
+		WithChainSwitchForMeasurement(&unchained))
 	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{names: topics.Customers, rules: benchRules, rt: rt}
 	// The whole chain, as goka calls it: trace, observe, route, decode, handle.
 	handle := rt.callback(topics.Customers.Group, "aggregate_id", h.handle, []Step{h.route})
 	now := time.Now().UTC()
-	encode := func(topic string, v any) []byte {
-		raw, err := sd.Encode(topic, v)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return raw
-	}
-	command := func(i int) []byte {
-		meta := schemas.CommandMeta{CommandID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i), AggregateID: benchKey, IssuedAt: now}
-		return encode(topics.Customers.Commands.Name, &customers.ChangeSmsNumber{CommandMeta: meta, SMSNumber: fmt.Sprintf("%012d", i)})
-	}
-	snapshot := func(recent int) []byte {
-		snap := &customers.CustomerSnapshot{AggregateID: benchKey, Version: int64(recent + 1), LastOffset: int64(recent), UpdatedAt: now,
-			State: customers.Customer{ID: benchKey, Name: "John Smith", SMSNumber: "555-0100", Enabled: true}}
-		for i := range recent {
-			id := fmt.Sprintf("d0000000-0000-4000-8000-%012d", i)
-			ev := encode(topics.Customers.Events.Name, &customers.CustomerSmsChanged{SMSNumber: "555-0100", EventMeta: schemas.EventMeta{
-				EventID: schemas.EventID(id, 0), AggregateID: benchKey, AggregateVersion: int64(i + 2), OccurredAt: now, CommandID: id, CausationID: id, CorrelationID: id}})
-			snap.Recent = append(snap.Recent, schemas.Applied{CommandID: id, Offset: int64(i), Version: int64(i + 2), ProcessedAt: now, Events: [][]byte{ev}})
-		}
-		return encode(topics.Customers.Table.Name, snap)
+	cmds := make([][]byte, 1024)
+	for i := range cmds {
+		cmds[i] = benchCommand(b, sd, i, now)
 	}
 	for _, recent := range []int{0, 16, 128} {
-		state := snapshot(recent)
 		b.Run(fmt.Sprintf("recent=%d", recent), func(b *testing.B) {
-			cmds := make([][]byte, 1024)
-			for i := range cmds {
-				cmds[i] = command(i)
-			}
-			ctx := &benchContext{ctx: context.Background(), key: benchKey, value: state}
-			b.SetBytes(int64(len(state)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				ctx.offset = int64(1000 + i)
-				handle(ctx, cmds[i%len(cmds)])
-			}
-			b.StopTimer()
-			if ctx.set != b.N || ctx.emitted != 2*b.N {
-				b.Fatalf("%d state writes and %d emits for %d commands: want one write, one event and one result each", ctx.set, ctx.emitted, b.N)
+			for _, chained := range []bool{true, false} {
+				state := benchSnapshot(b, sd, recent, chained, now)
+				b.Run(map[bool]string{true: "chained", false: "unchained"}[chained], func(b *testing.B) {
+					unchained.Store(!chained)
+					ctx := &benchContext{ctx: context.Background(), key: benchKey, value: state}
+					b.SetBytes(int64(len(state)))
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := range b.N {
+						ctx.offset = int64(1000 + i)
+						handle(ctx, cmds[i%len(cmds)])
+					}
+					b.StopTimer()
+					if ctx.set != b.N || ctx.emitted != 2*b.N {
+						b.Fatalf("%d state writes and %d emits for %d commands: want one write, one event and one result each", ctx.set, ctx.emitted, b.N)
+					}
+				})
 			}
 		})
 	}
+}
+
+// benchCommand is the i-th ChangeSmsNumber of benchKey.
+func benchCommand(tb testing.TB, sd *serde.Serde, i int, now time.Time) []byte {
+	meta := schemas.CommandMeta{CommandID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", i), AggregateID: benchKey, IssuedAt: now}
+	raw, err := sd.Encode(topics.Customers.Commands.Name, &customers.ChangeSmsNumber{CommandMeta: meta, SMSNumber: fmt.Sprintf("%012d", i)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
+}
+
+// benchSnapshot is benchKey's encoded snapshot with recent entries in its
+// window, each holding its event. Chained, the events are sealed and the
+// snapshot keeps the last hash (the registration's when the window is
+// empty), as the engine writes them; unchained, neither carries a hash.
+func benchSnapshot(tb testing.TB, sd *serde.Serde, recent int, chained bool, now time.Time) []byte {
+	encode := func(ev schemas.Event, prev string) ([]byte, string) {
+		if !chained {
+			raw, err := sd.Encode(topics.Customers.Events.Name, ev)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return raw, ""
+		}
+		raw, sum, err := sd.Seal(topics.Customers.Events.Name, ev, prev, serde.Chain{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return raw, sum
+	}
+	snap := &customers.CustomerSnapshot{AggregateID: benchKey, Version: int64(recent + 1), LastOffset: int64(recent), UpdatedAt: now,
+		State: customers.Customer{ID: benchKey, Name: "John Smith", SMSNumber: "555-0100", Enabled: true}}
+	_, prev := encode(&customers.CustomerRegistered{Name: "John Smith", SMSNumber: "555-0100", EventMeta: schemas.EventMeta{
+		EventID: schemas.EventID("r", 0), AggregateID: benchKey, AggregateVersion: 1, OccurredAt: now, CommandID: "r", CausationID: "r", CorrelationID: "r"}}, "")
+	for i := range recent {
+		id := fmt.Sprintf("d0000000-0000-4000-8000-%012d", i)
+		var ev []byte
+		ev, prev = encode(&customers.CustomerSmsChanged{SMSNumber: "555-0100", EventMeta: schemas.EventMeta{
+			EventID: schemas.EventID(id, 0), AggregateID: benchKey, AggregateVersion: int64(i + 2), OccurredAt: now, CommandID: id, CausationID: id, CorrelationID: id}}, prev)
+		snap.Recent = append(snap.Recent, schemas.Applied{CommandID: id, Offset: int64(i), Version: int64(i + 2), ProcessedAt: now, Events: [][]byte{ev}})
+	}
+	snap.LastHash = prev
+	raw, err := sd.Encode(topics.Customers.Table.Name, snap)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
 }
 
 // benchContext is the least goka.Context the callback needs: one key, a
