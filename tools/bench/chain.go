@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mallbots/mallbots/schemas"
+	"github.com/mallbots/mallbots/schemas/serde"
+	"github.com/mallbots/mallbots/topics"
+)
+
+// chainCost measures what the hash chain (docs/adr/0021) costs the
+// aggregate: on the aggregate stage's instance, broker and customers, it
+// runs the aggregate stage with the chain off and on in turn, ChainPairs
+// times (off, on, off, on, ...), each stage as long as the aggregate's and
+// fed by the same feed. Two builds measured in separate runs differed by
+// less than the runs' spread on a shared machine; stages interleaved in
+// one run share its drift, and each follows a stage of the other variant.
+// The chain is turned off by the instance's measurement switch
+// (engine.WithChainSwitchForMeasurement); the phase leaves it on.
+//
+// Each stage's events are read back: a stage whose events are not
+// written as its name says fails the phase, rather than report a figure
+// that measures something else.
+func (e *env) chainCost(ctx context.Context) error {
+	if e.agg == nil {
+		return errors.New("the aggregate instance is not running")
+	}
+	defer e.chainOff.Store(false)
+	var runs [2][]chainRun // [0] unchained, [1] chained
+	for i := range e.cfg.ChainPairs {
+		for _, chained := range []bool{false, true} {
+			name := fmt.Sprintf("%s %d/%d", variant(chained), i+1, e.cfg.ChainPairs)
+			e.chainOff.Store(!chained)
+			start := time.Now()
+			res, err := e.aggregateStage(ctx, name, e.cfg.StageDuration, 0, e.wl.changeRecord)
+			if err != nil {
+				return err
+			}
+			run := chainRun{rate: res.rate}
+			if run.event, run.state, err = e.writtenAs(ctx, name, chained, start); err != nil {
+				return err
+			}
+			e.out.line("  %s: %s cmd/s; events %d bytes, snapshots %s (means of the stage's last records)", name, thousands(run.rate), run.event, thousands(float64(run.state)))
+			runs[b2i(chained)] = append(runs[b2i(chained)], run)
+		}
+	}
+	for _, f := range chainFigures(runs[0], runs[1]) {
+		e.report.add(f)
+	}
+	return nil
+}
+
+// chainRun is one stage of the chain phase.
+type chainRun struct {
+	rate         float64
+	event, state int // mean bytes of its events and snapshots
+}
+
+func variant(chained bool) string {
+	if chained {
+		return "chained"
+	}
+	return "unchained"
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// writtenAs checks that the events the stage called name wrote since start
+// (the last ones of each partition) are chained or not as it says, and
+// returns the mean sizes of those events and of the snapshots written
+// with them.
+func (e *env) writtenAs(ctx context.Context, name string, chained bool, start time.Time) (event, state int, err error) {
+	var n, wrong, eventBytes int
+	var decodeErr error
+	err = e.writtenSince(ctx, topics.Customers.Events.Name, start, func(r *kgo.Record) {
+		v, err := e.sd.Decode(ctx, serde.Position{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}, r.Value)
+		ev, ok := v.(schemas.Event)
+		if err != nil || !ok {
+			decodeErr = fmt.Errorf("%s: an event of the stage does not decode (%T): %v", name, v, err)
+			return
+		}
+		n++
+		eventBytes += len(r.Value)
+		if (ev.EventMetadata().Hash != "") != chained {
+			wrong++
+		}
+	})
+	if err = errors.Join(err, decodeErr); err != nil {
+		return 0, 0, err
+	}
+	if n == 0 || wrong > 0 {
+		return 0, 0, fmt.Errorf("%s: %d of the %d events read back from the stage are not %s: the figure would not measure what it names", name, wrong, n, variant(chained))
+	}
+	var states, stateBytes int
+	err = e.writtenSince(ctx, topics.Customers.Table.Name, start, func(r *kgo.Record) {
+		states++
+		stateBytes += len(r.Value)
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return eventBytes / n, stateBytes / max(states, 1), nil
+}
+
+// writtenSince calls fn with the records of topic among the last 50 of
+// each partition that were written at or after since.
+func (e *env) writtenSince(ctx context.Context, topic string, since time.Time, fn func(*kgo.Record)) error {
+	return e.kafka.readToEnd(ctx, topic, func(end int64) kgo.Offset { return kgo.NewOffset().At(max(0, end-50)) }, func(r *kgo.Record) {
+		if !r.Timestamp.Before(since) {
+			fn(r)
+		}
+	})
+}
+
+// chainFigures are the medians of the unchained and the chained stages
+// and their ratio, with every stage's rate in the notes (in the order they
+// ran) and the ratio of each pair, since a median of three hides how far
+// apart they were.
+func chainFigures(unchained, chained []chainRun) []Figure {
+	off, on := median(rates(unchained)), median(rates(chained))
+	r := ratio(on, off)
+	var pairs []string
+	for i := range min(len(unchained), len(chained)) {
+		pairs = append(pairs, fmt.Sprintf("%.2f", ratio(chained[i].rate, unchained[i].rate)))
+	}
+	return []Figure{
+		{Name: "aggregate.unchained.throughput", What: "the aggregate stage with the hash chain off (a measurement switch): commands → results, commands/s, median of its stages",
+			Value: off, Unit: "cmd/s", Note: runsNote(unchained)},
+		{Name: "aggregate.chained.throughput", What: "the aggregate stage with the hash chain, interleaved with the unchained stages: commands → results, commands/s, median of its stages",
+			Value: on, Unit: "cmd/s", Baseline: off, BaselineName: "unchained", Ratio: r, Target: "≥ 0.95 × unchained", Met: ptr(r >= 0.95),
+			Note: runsNote(chained) + "; each pair chained/unchained: " + strings.Join(pairs, " · ")},
+	}
+}
+
+func runsNote(runs []chainRun) string {
+	var rs []string
+	for _, r := range runs {
+		rs = append(rs, thousands(r.rate))
+	}
+	var last chainRun
+	if len(runs) > 0 {
+		last = runs[len(runs)-1]
+	}
+	return fmt.Sprintf("stages in order: %s cmd/s; events %d bytes, snapshots %s (the last stage's means)", strings.Join(rs, " · "), last.event, thousands(float64(last.state)))
+}
+
+func rates(runs []chainRun) []float64 {
+	out := make([]float64, len(runs))
+	for i, r := range runs {
+		out[i] = r.rate
+	}
+	return out
+}
+
+// median is the middle value of vs (the mean of the middle two for an even
+// count); 0 for none.
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(vs))
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
+}

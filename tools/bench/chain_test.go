@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+// The chain's figures are the medians of each variant's stages, the ratio
+// is chained over unchained against 0.95, and the notes keep every stage's
+// rate in the order it ran and each pair's ratio: a median alone would
+// hide a spread as wide as the difference measured.
+func TestTheChainFiguresAreMediansWithEveryStageInTheNotes(t *testing.T) {
+	unchained := []chainRun{{rate: 50_000, event: 250, state: 400}, {rate: 40_000}, {rate: 60_000, event: 252, state: 410}}
+	chained := []chainRun{{rate: 48_000}, {rate: 30_000}, {rate: 57_000, event: 318, state: 476}}
+	figs := chainFigures(unchained, chained)
+	if len(figs) != 2 {
+		t.Fatalf("%d figures, want the unchained and the chained one", len(figs))
+	}
+	off, on := figs[0], figs[1]
+	if off.Name != "aggregate.unchained.throughput" || off.Value != 50_000 {
+		t.Errorf("unchained: %s = %v, want aggregate.unchained.throughput = 50,000 (the median)", off.Name, off.Value)
+	}
+	if on.Name != "aggregate.chained.throughput" || on.Value != 48_000 || on.Baseline != 50_000 || on.Ratio != 0.96 {
+		t.Errorf("chained: %s = %v against %v, ratio %v; want 48,000 against 50,000, ratio 0.96", on.Name, on.Value, on.Baseline, on.Ratio)
+	}
+	if on.Met == nil || !*on.Met || on.Target != "≥ 0.95 × unchained" {
+		t.Errorf("chained: target %q met %v, want ≥ 0.95 × unchained met", on.Target, on.Met)
+	}
+	for _, want := range []string{"50,000 · 40,000 · 60,000 cmd/s", "events 252 bytes, snapshots 410"} {
+		if !strings.Contains(off.Note, want) {
+			t.Errorf("the unchained note %q lacks %q", off.Note, want)
+		}
+	}
+	for _, want := range []string{"48,000 · 30,000 · 57,000 cmd/s", "events 318 bytes, snapshots 476", "0.96 · 0.75 · 0.95"} {
+		if !strings.Contains(on.Note, want) {
+			t.Errorf("the chained note %q lacks %q", on.Note, want)
+		}
+	}
+
+	slower := chainFigures([]chainRun{{rate: 100}, {rate: 100}}, []chainRun{{rate: 90}, {rate: 96}})
+	if got := slower[1]; got.Value != 93 || got.Met == nil || *got.Met {
+		t.Errorf("two pairs at 0.90 and 0.96: chained %v (want the mean of the middle two, 93), met %v (want no)", got.Value, got.Met)
+	}
+}
