@@ -50,8 +50,9 @@ type Config struct {
 	// Rates are the offered rates (commands/s) of the latency figures.
 	// Default 1,000 and 10,000.
 	Rates []int `json:"rates"`
-	// ChainPairs is how many times the chain phase runs the aggregate
-	// stage unchained and then chained. Default 3.
+	// ChainPairs is how many pairs of aggregate stages, one unchained and
+	// one chained, the chain phase runs. Default 4: an even number, so
+	// that the pairs' alternating order balances a steady drift.
 	ChainPairs int `json:"chainPairs"`
 	// Keys is the number of aggregates registered (recovery and memory
 	// figures; the other stages send commands to them). Default 100,000.
@@ -94,7 +95,7 @@ func (c *Config) defaults() error {
 		c.Rates = []int{1000, 10000}
 	}
 	if c.ChainPairs == 0 {
-		c.ChainPairs = 3
+		c.ChainPairs = 4
 	}
 	if c.Keys == 0 {
 		c.Keys = 100_000
