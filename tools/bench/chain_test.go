@@ -12,13 +12,13 @@ import (
 func TestTheChainFiguresAreMediansWithEveryStageInTheNotes(t *testing.T) {
 	// Ran as: unchained, chained, chained, unchained, unchained, chained.
 	pairs := [][2]chainRun{
-		{{rate: 50_000}, {rate: 48_000}},
-		{{rate: 40_000, event: 250, state: 400}, {rate: 30_000}},
-		{{rate: 60_000}, {rate: 57_000, event: 318, state: 476}},
+		{{rate: 50_000, perCPU: 30_000}, {rate: 48_000, perCPU: 29_000}},
+		{{rate: 40_000, perCPU: 31_000, event: 250, state: 400}, {rate: 30_000, perCPU: 28_000}},
+		{{rate: 60_000, perCPU: 32_000}, {rate: 57_000, perCPU: 31_000, event: 318, state: 476}},
 	}
 	figs := chainFigures(pairs)
-	if len(figs) != 2 {
-		t.Fatalf("%d figures, want the unchained and the chained one", len(figs))
+	if len(figs) != 4 {
+		t.Fatalf("%d figures, want the unchained and the chained ones, by rate and by CPU", len(figs))
 	}
 	off, on := figs[0], figs[1]
 	if off.Name != "aggregate.unchained.throughput" || off.Value != 50_000 {
@@ -41,6 +41,16 @@ func TestTheChainFiguresAreMediansWithEveryStageInTheNotes(t *testing.T) {
 		if !strings.Contains(on.Note, want) {
 			t.Errorf("the chained note %q lacks %q", on.Note, want)
 		}
+	}
+
+	offCPU, onCPU := figs[2], figs[3]
+	if offCPU.Name != "aggregate.unchained.per_cpu_second" || offCPU.Value != 31_000 || onCPU.Name != "aggregate.chained.per_cpu_second" ||
+		onCPU.Value != 29_000 || onCPU.Baseline != 31_000 {
+		t.Errorf("per CPU-second: %s = %v, %s = %v against %v; want 31,000 and 29,000 against 31,000",
+			offCPU.Name, offCPU.Value, onCPU.Name, onCPU.Value, onCPU.Baseline)
+	}
+	if !strings.Contains(onCPU.Note, "29,000 · 28,000 · 31,000 cmd/CPU-s") || !strings.Contains(onCPU.Note, "0.97 · 0.90 · 0.97") {
+		t.Errorf("the chained CPU note %q lacks its stages or its pairs", onCPU.Note)
 	}
 
 	slower := chainFigures([][2]chainRun{{{rate: 100}, {rate: 90}}, {{rate: 100}, {rate: 96}}})
