@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,11 +26,19 @@ import (
 // snapshot and the result. The window of recent commands is the snapshot's
 // variable part (docs/adr/0004), so the state is given with 0, 16 (what
 // every aggregate with 16 commands or more carries) and 128 (the most)
-// entries. Each size runs chained (production: every event sealed, the
-// window's events and the snapshot carrying their hashes) and unchained
-// (WithChainSwitchForMeasurement: what the chain costs, docs/adr/0021);
-// the two are neighbours, so -count N interleaves them N times. Run:
-// go test ./processors/engine -run '^$' -bench . -benchmem -count 5
+// entries.
+//
+// Each size runs chained (production: every event sealed, the window's
+// events and the snapshot carrying their hashes), unchained
+// (WithChainSwitchForMeasurement), and interleaved: blocks of commands of
+// each in turn, timed apart, which is how the chain's cost (docs/adr/0021)
+// is measured on a machine whose load changes faster than -count repeats
+// a sub-benchmark (each repetition runs right after the one before, so
+// chained and unchained ones would be seconds apart). Run:
+//
+//	go test ./processors/engine -run '^$' -bench . -benchmem
+//	go test ./processors/engine -run '^$' -bench 'Handle/.*/interleaved' -count 5
+
 // benchRules mirror the Customer aggregate's (processors/customers imports
 // this package, so its rules cannot be used here).
 var benchRules = aggregate.Rules[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{
@@ -70,28 +79,81 @@ func BenchmarkHandle(b *testing.B) {
 	for i := range cmds {
 		cmds[i] = benchCommand(b, sd, i, now)
 	}
+	// run handles commands from..to-1 on state, chained or not.
+	run := func(ctx *benchContext, state []byte, chained bool, from, to int) {
+		unchained.Store(!chained)
+		ctx.value = state
+		for i := from; i < to; i++ {
+			ctx.offset = int64(1000 + i)
+			handle(ctx, cmds[i%len(cmds)])
+		}
+	}
 	for _, recent := range []int{0, 16, 128} {
 		b.Run(fmt.Sprintf("recent=%d", recent), func(b *testing.B) {
+			states := map[bool][]byte{true: benchSnapshot(b, sd, recent, true, now), false: benchSnapshot(b, sd, recent, false, now)}
 			for _, chained := range []bool{true, false} {
-				state := benchSnapshot(b, sd, recent, chained, now)
-				b.Run(map[bool]string{true: "chained", false: "unchained"}[chained], func(b *testing.B) {
-					unchained.Store(!chained)
-					ctx := &benchContext{ctx: context.Background(), key: benchKey, value: state}
-					b.SetBytes(int64(len(state)))
+				b.Run(variantName(chained), func(b *testing.B) {
+					ctx := &benchContext{ctx: context.Background(), key: benchKey}
+					b.SetBytes(int64(len(states[chained])))
 					b.ReportAllocs()
 					b.ResetTimer()
-					for i := range b.N {
-						ctx.offset = int64(1000 + i)
-						handle(ctx, cmds[i%len(cmds)])
-					}
+					run(ctx, states[chained], chained, 0, b.N)
 					b.StopTimer()
-					if ctx.set != b.N || ctx.emitted != 2*b.N {
-						b.Fatalf("%d state writes and %d emits for %d commands: want one write, one event and one result each", ctx.set, ctx.emitted, b.N)
-					}
+					ctx.check(b, b.N)
 				})
 			}
+			b.Run("interleaved", func(b *testing.B) {
+				// Blocks of a few milliseconds: long enough that reading the
+				// clocks costs nothing, short enough that a change of the
+				// machine's load falls on both variants.
+				const block = 128
+				ctx := &benchContext{ctx: context.Background(), key: benchKey}
+				var wall, cpu [2]time.Duration // [0] unchained, [1] chained
+				var n [2]int
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i += block {
+					v := (i / block) % 2
+					to := min(i+block, b.N)
+					t0, c0 := time.Now(), processCPU()
+					run(ctx, states[v == 1], v == 1, i, to)
+					wall[v] += time.Since(t0)
+					cpu[v] += processCPU() - c0
+					n[v] += to - i
+				}
+				b.StopTimer()
+				ctx.check(b, b.N)
+				if n[0] == 0 || n[1] == 0 {
+					return
+				}
+				per := func(d time.Duration, n int) float64 { return float64(d.Nanoseconds()) / float64(n) }
+				b.ReportMetric(per(wall[1], n[1]), "chained-ns/cmd")
+				b.ReportMetric(per(wall[0], n[0]), "unchained-ns/cmd")
+				b.ReportMetric(per(cpu[1], n[1]), "chained-cpu-ns/cmd")
+				b.ReportMetric(per(cpu[0], n[0]), "unchained-cpu-ns/cmd")
+				// Commands per second chained over unchained, by CPU time:
+				// the ratio (≥ 0.95) for the callback alone.
+				b.ReportMetric(per(cpu[0], n[0])/per(cpu[1], n[1]), "chained/unchained")
+			})
 		})
 	}
+}
+
+func variantName(chained bool) string {
+	if chained {
+		return "chained"
+	}
+	return "unchained"
+}
+
+// processCPU is the CPU time the process has used, user and system; the
+// garbage collector's work included.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchCommand is the i-th ChangeSmsNumber of benchKey.
@@ -140,6 +202,14 @@ func benchSnapshot(tb testing.TB, sd *serde.Serde, recent int, chained bool, now
 		tb.Fatal(err)
 	}
 	return raw
+}
+
+// check fails b unless the callback wrote one state, one event and one
+// result for each of n commands.
+func (c *benchContext) check(b *testing.B, n int) {
+	if c.set != n || c.emitted != 2*n {
+		b.Fatalf("%d state writes and %d emits for %d commands: want one write, one event and one result each", c.set, c.emitted, n)
+	}
 }
 
 // benchContext is the least goka.Context the callback needs: one key, a
