@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -78,6 +79,12 @@ type Config struct {
 	// HMAC-SHA-256 (engine.WithChainKey, docs/adr/0021). Every instance
 	// must hold the same key. Default none: plain SHA-256.
 	ChainKey []byte
+	// ChainSwitchForMeasurement is engine.WithChainSwitchForMeasurement's
+	// switch: while it holds true, the aggregates write their events
+	// outside the hash chain. Only tools/bench sets it, to measure what the
+	// chain costs on one instance in one run (docs/benchmarks.md); no flag
+	// does, and a log written so fails verify. Default nil: always chained.
+	ChainSwitchForMeasurement *atomic.Bool
 	// RegistryUser and RegistryPassword authenticate to an external schema
 	// registry with HTTP basic auth (from the environment or files only).
 	RegistryUser, RegistryPassword string

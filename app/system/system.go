@@ -412,7 +412,8 @@ func (s *System) startProcessors(ctx context.Context) error {
 	s.closers = append(s.closers, eventLog.Close)
 	lookups := gokart.NewLookups(s.gokaRuntime(), eventLog.EndOffsetAs)
 	s.runtime = engine.New(s.sd, engine.WithLog(s.log), engine.WithEventLog(eventLog), engine.WithLookupGrace(engine.DefaultLookupGrace),
-		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics), engine.WithChainKey(s.cfg.ChainKey))
+		engine.WithCatchUp(lookups.CatchUp), engine.WithTracer(s.tp), engine.WithMetrics(s.metrics), engine.WithChainKey(s.cfg.ChainKey),
+		engine.WithChainSwitchForMeasurement(s.cfg.ChainSwitchForMeasurement))
 	var run []*goka.GroupGraph
 	for _, gg := range groups(s.runtime, s.cfg) {
 		if s.cfg.runs(short(string(gg.Group()))) {

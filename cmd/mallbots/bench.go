@@ -18,12 +18,13 @@ type benchCmd struct {
 	StageDuration   time.Duration `help:"How long each other throughput stage (baselines 1 and 2, the aggregate alone) is loaded." default:"15s"`
 	LatencyDuration time.Duration `help:"How long each offered rate of the latency figures is held." default:"10s"`
 	Rates           []int         `help:"Offered rates (commands/s) of the latency figures." default:"1000,10000"`
+	ChainPairs      int           `help:"Pairs of aggregate stages, one without the hash chain and one with it, that the chain phase runs (their order alternates, so an even number balances a drift)." default:"4"`
 	Keys            int           `help:"Aggregates registered (recovery and memory figures; the other stages update them); the targets are stated for 1000000." default:"100000"`
 	Backlog         int64         `help:"Records produced but not yet processed at most, during a throughput stage." default:"50000"`
 	Components      string        `help:"What the pipeline instance runs (see mallbots run --components)." default:"customers,projection.events,projection.state"`
 	DataDir         string        `help:"Where the run keeps its broker, ClickHouse and stores (default: a temporary directory, removed afterwards)."`
 	JSON            string        `name:"json" help:"Also write the report as JSON to this file." placeholder:"FILE"`
-	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, floor, latency, recovery, memory." placeholder:"PHASE"`
+	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, floor, chain, latency, recovery, memory." placeholder:"PHASE"`
 	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the whole run (the system runs in this process) to this file." placeholder:"FILE"`
 }
 
@@ -56,7 +57,7 @@ func (b *benchCmd) Run(log *slog.Logger) error {
 	sysLog := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	rep, err := bench.Run(ctx, bench.Config{
 		DataDir: b.DataDir, Duration: b.Duration, StageDuration: b.StageDuration, LatencyDuration: b.LatencyDuration,
-		Rates: b.Rates, Keys: b.Keys, Backlog: b.Backlog, Exe: exe, Components: strings.Split(b.Components, ","),
+		Rates: b.Rates, ChainPairs: b.ChainPairs, Keys: b.Keys, Backlog: b.Backlog, Exe: exe, Components: strings.Split(b.Components, ","),
 		Skip: b.Skip, Progress: os.Stdout, Log: sysLog,
 	})
 	if rep != nil {

@@ -263,6 +263,7 @@ func (h *recordAttrs) WithGroup(name string) slog.Handler       { return h.handl
 // LastHash for the first, and the snapshot keeps the last one's hash
 // (docs/adr/0021). A logged event is the chain's as the log holds it. The
 // window keeps the sealed bytes, so a redelivery re-emits the same hashes.
+// Only a benchmark turns the chain off (WithChainSwitchForMeasurement).
 func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggregate.Outcome[S, E], present map[string]loggedEvent) {
 	encoded := make([][]byte, len(out.Events))
 	emit := make([]bool, len(out.Events))
@@ -270,6 +271,7 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggrega
 	if out.Next != nil {
 		prev = out.Next.LastHash
 	}
+	unchained := h.rt.unchained()
 	for i, ev := range out.Events {
 		if l, ok := present[ev.EventMetadata().EventID]; ok {
 			encoded[i] = l.value
@@ -277,7 +279,14 @@ func (h *handler[S, C, E]) apply(ctx goka.Context, log *slog.Logger, out aggrega
 			continue
 		}
 		emit[i] = true
-		b, sum, err := h.rt.serde.Seal(h.names.Events.Name, ev, prev, h.rt.chain)
+		var b []byte
+		var sum string
+		var err error
+		if unchained {
+			b, err = h.rt.serde.Encode(h.names.Events.Name, ev) // prevHash and hash stay empty
+		} else {
+			b, sum, err = h.rt.serde.Seal(h.names.Events.Name, ev, prev, h.rt.chain)
+		}
 		if err != nil {
 			ctx.Fail(err)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -29,6 +30,9 @@ type Runtime struct {
 	tracer      trace.TracerProvider
 	metrics     *metrics.Metrics
 	chain       serde.Chain
+	// chainOff is WithChainSwitchForMeasurement's switch; nil in
+	// production.
+	chainOff *atomic.Bool
 }
 
 // Option sets an optional part of a Runtime.
@@ -111,6 +115,23 @@ func WithMetrics(m *metrics.Metrics) Option { return func(rt *Runtime) { rt.metr
 // default none: plain SHA-256, which detects alteration and reordering but
 // not a well-formed fabrication. See docs/adr/0021.
 func WithChainKey(key []byte) Option { return func(rt *Runtime) { rt.chain = serde.NewChain(key) } }
+
+// WithChainSwitchForMeasurement makes the aggregates write their events
+// outside the hash chain while off holds true: prevHash, hash and the
+// snapshot's lastHash empty, the records written before docs/adr/0021 but
+// for those empty fields. It exists for one measurement:
+// tools/bench flips it between the stages of one aggregate instance to
+// measure what the chain costs, interleaved in the same run, on the same
+// broker and state (docs/benchmarks.md, The hash chain's cost). No flag
+// of cmd/mallbots sets it, and nothing else should: verify reports every
+// event written so after a chained one as a forgery (`unchained`).
+// Default none: every event is chained.
+func WithChainSwitchForMeasurement(off *atomic.Bool) Option {
+	return func(rt *Runtime) { rt.chainOff = off }
+}
+
+// unchained tells whether WithChainSwitchForMeasurement's switch is on.
+func (rt *Runtime) unchained() bool { return rt.chainOff != nil && rt.chainOff.Load() }
 
 // Serde is the contract's Serde.
 func (rt *Runtime) Serde() *serde.Serde { return rt.serde }

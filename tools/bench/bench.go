@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -32,7 +33,12 @@ type env struct {
 	// phase: the zero-loss check expects each of them applied once.
 	sent int64
 	// agg is the instance running the Customer aggregate alone.
-	agg                          *system.System
+	agg *system.System
+	// chainOff turns the hash chain off in every instance the bench starts
+	// (system.Config.ChainSwitchForMeasurement) while it holds true; only
+	// the chain phase sets it, and it clears it when it ends.
+	chainOff atomic.Bool
+
 	baseline1Rate, baseline2Rate float64
 	// aggregateRate is the aggregate stage's commands/s, for the floor's
 	// note.
@@ -54,6 +60,7 @@ var phases = []struct {
 	{"", "registering the aggregates", (*env).register},
 	{"", "aggregate processor throughput", (*env).aggregateThroughput},
 	{"floor", "the architecture's floor: state, event and result records without MallBots' code", (*env).floor},
+	{"chain", "the hash chain's cost: the aggregate stage unchained and chained, in turn", (*env).chainCost},
 	{"latency", "command→result latency", (*env).latency},
 	{"recovery", "state table recovery", (*env).recovery},
 	{"", "pipeline to ClickHouse", (*env).pipeline},
@@ -175,7 +182,7 @@ func (e *env) instance(ctx context.Context, name string, components []string) (*
 		DataDir: filepath.Join(e.dir, "instances", name), HTTPAddr: "127.0.0.1:0",
 		Brokers: e.stack.Brokers(), SchemaRegistry: e.stack.RegistryURL(),
 		ClickHouse: e.stack.ClickHouseAddr(), ClickHouseUser: "default",
-		Components: components, Log: e.cfg.Log,
+		Components: components, Log: e.cfg.Log, ChainSwitchForMeasurement: &e.chainOff,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("start instance %s: %w", name, err)

@@ -26,7 +26,7 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		// machine (the whole suite running beside it) the projector's first
 		// batch could land after the window, leaving no rate at all.
 		DataDir: t.TempDir(), Duration: 5 * time.Second, StageDuration: time.Second, LatencyDuration: time.Second,
-		Rates: []int{200, 1000}, Keys: 300, Backlog: 2000, Progress: &progress,
+		Rates: []int{200, 1000}, Keys: 300, Backlog: 2000, ChainPairs: 2, Progress: &progress,
 	})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
@@ -40,7 +40,8 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		t.Errorf("want the 4 zero-loss checks, got %d", len(rep.Checks))
 	}
 	for _, name := range []string{
-		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput", "floor.throughput",
+		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput",
+		"aggregate.unchained.throughput", "aggregate.chained.throughput", "floor.throughput",
 		"latency.200.p50", "latency.200.p99", "latency.1000.p99.9", "recovery.cold", "recovery.warm",
 		"pipeline.throughput", "projection.lag.p99",
 	} {
@@ -80,7 +81,7 @@ func TestSkippingAPhaseThatDoesNotExistIsRefusedWithTheOnesThatDo(t *testing.T) 
 	if err == nil {
 		t.Fatal("a run skipping \"memroy\" was accepted: it would run the memory phase the user meant to skip")
 	}
-	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, floor, latency, recovery, memory"} {
+	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, floor, chain, latency, recovery, memory"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error %q does not say %q", err, want)
 		}

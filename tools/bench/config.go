@@ -11,7 +11,8 @@
 //   - baseline 4: a raw franz-go replay of a state table into a map.
 //
 // Against them: the aggregate processor's throughput (commands → results)
-// and the architecture's floor (floor.go),
+// and the architecture's floor (floor.go), what the hash chain costs the
+// aggregate (chain.go: stages with it off and on, in turn),
 // the pipeline's (commands → events → rows visible in ClickHouse),
 // command→result latency at fixed offered rates, state table recovery
 // (cold and warm), projection lag under load, and the resident memory of
@@ -49,6 +50,10 @@ type Config struct {
 	// Rates are the offered rates (commands/s) of the latency figures.
 	// Default 1,000 and 10,000.
 	Rates []int `json:"rates"`
+	// ChainPairs is how many pairs of aggregate stages, one unchained and
+	// one chained, the chain phase runs. Default 4: an even number, so
+	// that the pairs' alternating order balances a steady drift.
+	ChainPairs int `json:"chainPairs"`
 	// Keys is the number of aggregates registered (recovery and memory
 	// figures; the other stages send commands to them). Default 100,000.
 	Keys int `json:"keys"`
@@ -89,6 +94,9 @@ func (c *Config) defaults() error {
 	if len(c.Rates) == 0 {
 		c.Rates = []int{1000, 10000}
 	}
+	if c.ChainPairs == 0 {
+		c.ChainPairs = 4
+	}
 	if c.Keys == 0 {
 		c.Keys = 100_000
 	}
@@ -117,6 +125,9 @@ func (c *Config) defaults() error {
 		if r <= 0 {
 			errs = append(errs, fmt.Errorf("rate %d: want a positive number of commands per second", r))
 		}
+	}
+	if c.ChainPairs < 1 {
+		errs = append(errs, fmt.Errorf("chain pairs %d: want at least 1", c.ChainPairs))
 	}
 	if c.Keys < 1 {
 		errs = append(errs, fmt.Errorf("keys %d: want at least 1", c.Keys))
