@@ -33,7 +33,7 @@ func (c Config) withSecurity() (Config, []error) {
 	case perPrincipal && c.Kafka.Username != "":
 		errs = append(errs, errors.New("MALLBOTS_KAFKA_USERNAME is set, but each component authenticates as its own principal here (the embedded broker, or --kafka-credentials-dir): unset it"))
 	}
-	if embedded && (c.ReplicationFactor > 1 || c.MinInsyncReplicas > 1) {
+	if embedded && c.EmbeddedBrokers <= 1 && (c.ReplicationFactor > 1 || c.MinInsyncReplicas > 1) {
 		errs = append(errs, fmt.Errorf("the embedded broker is a single broker: --replication-factor %d and --min-insync-replicas %d need --brokers (a cluster)", c.ReplicationFactor, c.MinInsyncReplicas))
 	}
 	if embedded && c.Kafka.TLSEnabled() {

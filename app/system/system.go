@@ -249,7 +249,9 @@ func (s *System) startKafka(ctx context.Context) error {
 	s.brokers = b.Addrs()
 	s.closers = append(s.closers, func(context.Context) error { b.Close(); return nil })
 	s.log.Info("embedded Kafka broker listening", "addr", s.brokers, "dir", dir)
-	s.log.Info("the embedded Kafka is a single broker: every topic has replication factor 1 and min.insync.replicas 1, so one lost disk loses the event log; run a cluster for more (docs/operations.md, From one machine to a cluster)")
+	if s.cfg.EmbeddedBrokers == 1 {
+		s.log.Info("the embedded Kafka is a single broker: every topic has replication factor 1 and min.insync.replicas 1, so one lost disk loses the event log; run a cluster for more (docs/operations.md, From one machine to a cluster)")
+	}
 	if s.creds != nil {
 		return s.writeClientProperties()
 	}
@@ -282,10 +284,12 @@ func (s *System) applyTopics(ctx context.Context) error {
 }
 
 // durability is how the topics this instance creates are replicated: one
-// copy on the embedded broker, else as Config says or the cluster's
-// default.
+// copy on the embedded single broker, else as Config says or the
+// cluster's default (an embedded cluster of several nodes, for the
+// multi-broker tests, is replicated as a real one would be, so that
+// verify and topics check hold it to the same floor).
 func (s *System) durability(ctx context.Context, adm *kadm.Client) (topics.Durability, error) {
-	if s.broker != nil {
+	if s.broker != nil && s.cfg.EmbeddedBrokers == 1 {
 		return admin.Durability(ctx, adm, admin.WithDurability(topics.SingleBroker()))
 	}
 	return admin.Durability(ctx, adm, admin.WithReplication(s.cfg.ReplicationFactor, s.cfg.MinInsyncReplicas))
