@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/app/system/systemtest"
 	"github.com/mallbots/mallbots/platform/chserver"
 	"github.com/mallbots/mallbots/platform/testkit"
 	contractstores "github.com/mallbots/mallbots/schemas/stores"
@@ -51,7 +52,8 @@ func runMain(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sys, err = system.Start(ctx, system.Config{
+	var stop func()
+	sys, stop, err = systemtest.Start(ctx, system.Config{
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
 		Auth: system.AuthConfig{SigningKey: signingKey(dir)}, // shared with secondAPI
@@ -60,23 +62,10 @@ func runMain(m *testing.M) int {
 		TracerProvider: tracerProvider(), // observability_test.go
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the system:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := sys.Shutdown(sctx); err != nil {
-			fmt.Fprintln(os.Stderr, "shutdown:", err)
-		}
-	}()
-	for sys.Ready() != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(os.Stderr, "the system did not get ready:", sys.Ready())
-			return 1
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	defer stop()
 	code := m.Run()
 	if testing.Verbose() {
 		fmt.Fprintf(os.Stderr, "the contract's operations and the exchanges of each checked against it:\n  %s\n", strings.Join(contract.Operations(), "\n  "))

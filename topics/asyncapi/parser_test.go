@@ -9,46 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/asyncapi"
 )
 
-// parserDir is where deploy/scripts/setup installs the npm packages
-// @asyncapi/parser and @asyncapi/avro-schema-parser: MALLBOTS_ASYNCAPI_DIR,
-// or ~/.cache/mallbots/asyncapi.
-func parserDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("MALLBOTS_ASYNCAPI_DIR"); d != "" {
-		return d
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatalf("find the cache directory: %v (set MALLBOTS_ASYNCAPI_DIR)", err)
-	}
-	return filepath.Join(base, "mallbots", "asyncapi")
-}
+// parsers are the npm packages @asyncapi/parser and
+// @asyncapi/avro-schema-parser, which deploy/scripts/setup installs into
+// ~/.cache/mallbots/asyncapi (or MALLBOTS_ASYNCAPI_DIR).
+var parsers = testkit.NPM{Dir: "MALLBOTS_ASYNCAPI_DIR", Name: "asyncapi", Packages: []string{"@asyncapi/parser", "@asyncapi/avro-schema-parser"},
+	Why: "validating the AsyncAPI document", Setup: "MALLBOTS_ASYNCAPI=1 ./deploy/scripts/setup"}
 
 // requireParser returns the node executable and the node_modules directory
 // holding the parsers, or skips (fails in CI) when either is missing.
-func requireParser(t *testing.T) (node, modules string) {
-	t.Helper()
-	modules = filepath.Join(parserDir(t), "node_modules")
-	node, err := exec.LookPath("node")
-	for _, pkg := range []string{"parser", "avro-schema-parser"} {
-		if err == nil {
-			_, err = os.Stat(filepath.Join(modules, "@asyncapi", pkg, "package.json"))
-		}
-	}
-	if err != nil {
-		msg := "validating the AsyncAPI document needs node and the npm packages @asyncapi/parser and " +
-			"@asyncapi/avro-schema-parser in " + modules + ": run MALLBOTS_ASYNCAPI=1 ./deploy/scripts/setup (CI does it): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return node, modules
-}
+func requireParser(t *testing.T) (node, modules string) { return parsers.Require(t) }
 
 // verdict is testdata/validate.js's answer.
 type verdict struct {

@@ -11,44 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/views/analytics"
 	"github.com/mallbots/mallbots/views/warehouse"
 )
 
-// chdbDir is where deploy/scripts/setup installs the npm package chdb
-// (current ClickHouse, embedded in a Node binding): MALLBOTS_CHDB_DIR, or
-// ~/.cache/mallbots/chdb.
-func chdbDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("MALLBOTS_CHDB_DIR"); d != "" {
-		return d
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatalf("find the cache directory: %v (set MALLBOTS_CHDB_DIR)", err)
-	}
-	return filepath.Join(base, "mallbots", "chdb")
-}
+// chdb is current ClickHouse embedded in a Node binding, which
+// deploy/scripts/setup installs into ~/.cache/mallbots/chdb (or
+// MALLBOTS_CHDB_DIR).
+var chdb = testkit.NPM{Dir: "MALLBOTS_CHDB_DIR", Name: "chdb", Packages: []string{"chdb"},
+	Why: "the check on current ClickHouse", Setup: "MALLBOTS_CHDB=1 ./deploy/scripts/setup"}
 
 // requireChDB returns the node executable and the node_modules directory
 // holding chdb, or skips (fails in CI) when either is missing.
-func requireChDB(t *testing.T) (node, modules string) {
-	t.Helper()
-	modules = filepath.Join(chdbDir(t), "node_modules")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(modules, "chdb", "package.json"))
-	}
-	if err != nil {
-		msg := "the check on current ClickHouse needs node and the npm package chdb in " + modules +
-			": run MALLBOTS_CHDB=1 ./deploy/scripts/setup (CI does it): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return node, modules
-}
+func requireChDB(t *testing.T) (node, modules string) { return chdb.Require(t) }
 
 // chdbResult is one statement's outcome, from testdata/chdb.js.
 type chdbResult struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/app/system/systemtest"
 	"github.com/mallbots/mallbots/platform/chserver"
 )
 
@@ -76,30 +77,18 @@ func runMain(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sys, err = system.Start(ctx, system.Config{
+	var stopSystem func()
+	sys, stopSystem, err = systemtest.Start(ctx, system.Config{
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
 		BotShoppingTime: 100 * time.Millisecond,
 		Log:             slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start the system:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := sys.Shutdown(sctx); err != nil {
-			fmt.Fprintln(os.Stderr, "shutdown:", err)
-		}
-	}()
-	for sys.Ready() != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(os.Stderr, "the system did not get ready:", sys.Ready())
-			return 1
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	defer stopSystem()
 	if !strings.HasPrefix(sys.ConsoleURL(), "http://127.0.0.1:") {
 		fmt.Fprintln(os.Stderr, "the system serves no console on loopback:", sys.ConsoleURL())
 		return 1

@@ -1,0 +1,38 @@
+// Package systemtest starts the whole system for a test package's
+// TestMain: every component in-process, ready before the tests run.
+package systemtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/mallbots/mallbots/app/system"
+)
+
+// Start starts the system and waits, within ctx, until every component is
+// ready. stop shuts it down (within 30 s) and reports a failure on
+// standard error, where TestMain has nowhere else to say it.
+func Start(ctx context.Context, cfg system.Config) (sys *system.System, stop func(), err error) {
+	sys, err = system.Start(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("start the system: %w", err)
+	}
+	stop = func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sys.Shutdown(sctx); err != nil {
+			fmt.Fprintln(os.Stderr, "shutdown:", err)
+		}
+	}
+	for sys.Ready() != nil {
+		if ctx.Err() != nil {
+			err := fmt.Errorf("the system did not get ready: %w", sys.Ready())
+			stop()
+			return nil, nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sys, stop, nil
+}
