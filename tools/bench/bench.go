@@ -37,6 +37,9 @@ type env struct {
 	// aggregateRate is the aggregate stage's commands/s, for the floor's
 	// note.
 	aggregateRate float64
+	// aggregateHeap is the aggregate stage's peak live heap (MiB), the
+	// pipeline's heap figure's baseline.
+	aggregateHeap float64
 	keysInTable   int
 	// lagRows is the typical rows per projector batch during the pipeline,
 	// for the insert-time probe.
