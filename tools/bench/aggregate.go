@@ -67,6 +67,7 @@ func (e *env) aggregateThroughput(ctx context.Context) error {
 	e.report.add(Figure{Name: "aggregate.throughput", What: "aggregate processor alone: commands → results, commands/s",
 		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,
 		Target: "≥ 0.8 × baseline 2", Met: ptr(r >= 0.8), Note: fmt.Sprintf("%d commands", res.produced)})
+	e.aggregateVsStockGoka(res.rate, res.produced)
 	e.report.add(Figure{Name: "aggregate.heap.live", What: "the benchmark process's peak live Go heap while the aggregate stage ran (the aggregate instance, the embedded broker, the feeder), MiB",
 		Value: peaks.live, Unit: "MiB", Note: fmt.Sprintf("resident set peak %.0f MiB", peaks.rss)})
 	return nil

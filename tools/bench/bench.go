@@ -34,6 +34,8 @@ type env struct {
 	// agg is the instance running the Customer aggregate alone.
 	agg                          *system.System
 	baseline1Rate, baseline2Rate float64
+	// stockGokaRate is the stock goka counter's records/s (stockgoka.go).
+	stockGokaRate float64
 	// aggregateRate is the aggregate stage's commands/s, for the floor's
 	// note.
 	aggregateRate float64
@@ -54,6 +56,7 @@ var phases = []struct {
 }{
 	{"baseline1", "baseline 1: raw franz-go consume→produce", (*env).baseline1},
 	{"baseline2", "baseline 2: goka counter processor", (*env).baseline2},
+	{"stockgoka", "stock goka counter: goka's storage and sarama producer", (*env).stockGoka},
 	{"", "registering the aggregates", (*env).register},
 	{"", "aggregate processor throughput", (*env).aggregateThroughput},
 	{"floor", "the architecture's floor: state, event and result records without MallBots' code", (*env).floor},
