@@ -67,15 +67,11 @@ type session struct {
 	suspectBelow int64
 	// logged is the log's tail by aggregate and command id: nil until the
 	// first suspect loads it, and again once the assignment is past its
-	// suspects (release).
+	// suspects (handler.release).
 	logged map[string][]loggedEvent
 	// released counts the loads given up, to tell a reload after one.
 	released int
 }
-
-// release lets the log's tail go: no record of this assignment needs it
-// any more.
-func (s *session) release() { s.logged = nil }
 
 type loggedEvent struct {
 	id    string
@@ -146,12 +142,13 @@ func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session,
 	return s, nil
 }
 
-// release gives up s's tail, if loaded, once pos is past its suspects.
+// release lets s's tail go, if loaded, once pos is past its suspects: no
+// record of this assignment needs it any more.
 func (h *handler[S, C, E]) release(s *session, pos serde.Position) {
 	if s.logged == nil {
 		return
 	}
-	s.release()
+	s.logged = nil
 	s.released++
 	h.rt.log.Debug("released the event log tail: the partition is past its redelivered commands", "topic", pos.Topic,
 		"partition", pos.Partition, "offset", pos.Offset, "suspect_below", s.suspectBelow)
