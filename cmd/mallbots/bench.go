@@ -15,7 +15,7 @@ import (
 
 type benchCmd struct {
 	Duration        time.Duration `help:"How long the pipeline (commands → ClickHouse) is loaded; the target is stated for 5m." default:"60s"`
-	StageDuration   time.Duration `help:"How long each other throughput stage (baselines 1 and 2, the aggregate alone) is loaded." default:"15s"`
+	StageDuration   time.Duration `help:"How long each other throughput stage (baselines 1 and 2, the stock goka counter, the aggregate alone) is loaded." default:"15s"`
 	LatencyDuration time.Duration `help:"How long each offered rate of the latency figures is held." default:"10s"`
 	Rates           []int         `help:"Offered rates (commands/s) of the latency figures." default:"1000,10000"`
 	ChainPairs      int           `help:"Pairs of aggregate stages, one without the hash chain and one with it, that the chain phase runs (their order alternates, so an even number balances a drift)." default:"4"`
@@ -24,7 +24,7 @@ type benchCmd struct {
 	Components      string        `help:"What the pipeline instance runs (see mallbots run --components)." default:"customers,projection.events,projection.state"`
 	DataDir         string        `help:"Where the run keeps its broker, ClickHouse and stores (default: a temporary directory, removed afterwards)."`
 	JSON            string        `name:"json" help:"Also write the report as JSON to this file." placeholder:"FILE"`
-	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, floor, chain, latency, recovery, memory." placeholder:"PHASE"`
+	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, stockgoka, floor, chain, latency, recovery, memory." placeholder:"PHASE"`
 	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the whole run (the system runs in this process) to this file." placeholder:"FILE"`
 }
 

@@ -28,6 +28,18 @@ import (
 // in the log adopts them (aggregate.Input.Logged) and only the events the
 // log lacks are emitted. Commands past the end offset are new and cost
 // nothing. See docs/adr/0004.
+//
+// The tail is a minute of the event partition, decoded, and the raw values
+// it keeps pin franz-go's fetch buffers: most of the pipeline's live heap
+// when it was held for as long as the partition stayed assigned
+// (docs/benchmarks.md, issue 27). It is released as soon as the assignment
+// is past its suspects: goka hands a partition's records to its callback in
+// offset order, once per assignment, so once the last suspect (or any
+// record at or past suspectBelow) was handled, no record of this
+// assignment needs it. A redelivery comes with a new assignment, hence a
+// new session, which reads the tail again; were a suspect to arrive after
+// the release anyway, it reads the tail again too. A revoked assignment's
+// session is dropped when goka ends its context.
 
 // LogReader reads what the broker holds. Nil disables reconciliation
 // (goka's tester, which has no broker).
@@ -53,7 +65,12 @@ type session struct {
 	// contexts share their parent's Done channel.
 	done         <-chan struct{}
 	suspectBelow int64
-	logged       map[string][]loggedEvent // by command id; nil until loaded
+	// logged is the log's tail by aggregate and command id: nil until the
+	// first suspect loads it, and again once the assignment is past its
+	// suspects (handler.release).
+	logged map[string][]loggedEvent
+	// released counts the loads given up, to tell a reload after one.
+	released int
 }
 
 type loggedEvent struct {
@@ -79,14 +96,24 @@ func (h *handler[S, C, E]) logged(ctx goka.Context, pos serde.Position, commandI
 		return nil, nil, err
 	}
 	if pos.Offset >= s.suspectBelow {
+		h.release(s, pos)
 		return nil, nil, nil
 	}
 	if s.logged == nil {
+		if s.released > 0 {
+			// Not seen from goka, which delivers an assignment's records in
+			// order: read the tail again rather than guess.
+			h.rt.log.Warn("a redelivered command below a record already handled in the same assignment: reading the event log's tail again",
+				"topic", pos.Topic, "partition", pos.Partition, "offset", pos.Offset, "suspect_below", s.suspectBelow)
+		}
 		if err := h.loadLog(ctx, s, pos.Partition); err != nil {
 			return nil, nil, err
 		}
 	}
 	evs := s.logged[loggedKey(string(ctx.Key()), commandID)]
+	if pos.Offset == s.suspectBelow-1 {
+		h.release(s, pos) // the last suspect; evs stays the caller's
+	}
 	present := make(map[string]loggedEvent, len(evs))
 	for _, e := range evs {
 		present[e.id] = e
@@ -109,7 +136,33 @@ func (h *handler[S, C, E]) session(ctx goka.Context, partition int32) (*session,
 	}
 	s := &session{done: ctx.Context().Done(), suspectBelow: end}
 	h.sessions.by[partition] = s
+	if s.done != nil {
+		go h.dropWhenRevoked(partition, s)
+	}
 	return s, nil
+}
+
+// release lets s's tail go, if loaded, once pos is past its suspects: no
+// record of this assignment needs it any more.
+func (h *handler[S, C, E]) release(s *session, pos serde.Position) {
+	if s.logged == nil {
+		return
+	}
+	s.logged = nil
+	s.released++
+	h.rt.log.Debug("released the event log tail: the partition is past its redelivered commands", "topic", pos.Topic,
+		"partition", pos.Partition, "offset", pos.Offset, "suspect_below", s.suspectBelow)
+}
+
+// dropWhenRevoked forgets s, and the tail it may hold, when goka ends its
+// assignment, unless a new assignment of the partition replaced it.
+func (h *handler[S, C, E]) dropWhenRevoked(partition int32, s *session) {
+	<-s.done
+	h.sessions.mu.Lock()
+	defer h.sessions.mu.Unlock()
+	if h.sessions.by[partition] == s {
+		delete(h.sessions.by, partition)
+	}
 }
 
 func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32) error {

@@ -55,14 +55,20 @@ func (e *env) register(ctx context.Context) error {
 // aggregateThroughput loads the Customer aggregate alone (no ClickHouse)
 // with ChangeSmsNumber commands spread over the registered customers.
 func (e *env) aggregateThroughput(ctx context.Context) error {
+	heap := sampleHeap(ctx)
 	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.changeRecord)
+	peaks := heap()
 	if err != nil {
 		return err
 	}
 	e.aggregateRate = res.rate
+	e.aggregateHeap = peaks.live
 	r := ratio(res.rate, e.baseline2Rate)
 	e.report.add(Figure{Name: "aggregate.throughput", What: "aggregate processor alone: commands → results, commands/s",
 		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,
 		Target: "≥ 0.8 × baseline 2", Met: ptr(r >= 0.8), Note: fmt.Sprintf("%d commands", res.produced)})
+	e.aggregateVsStockGoka(res.rate, res.produced)
+	e.report.add(Figure{Name: "aggregate.heap.live", What: "the benchmark process's peak live Go heap while the aggregate stage ran (the aggregate instance, the embedded broker, the feeder), MiB",
+		Value: peaks.live, Unit: "MiB", Note: fmt.Sprintf("resident set peak %.0f MiB", peaks.rss)})
 	return nil
 }

@@ -116,7 +116,13 @@ func (e *env) baseline2(ctx context.Context) error {
 // it returns once the processor has recovered its table.
 func (e *env) runProcessor(ctx context.Context, name string, group goka.Group, gg *goka.GroupGraph) (stop func(), err error) {
 	gc := gokart.New(filepath.Join(e.dir, name), gokart.WithLogger(e.cfg.Log))
-	p, err := goka.NewProcessor(e.kafka.brokers, gg, gc.ProcessorOptions(group)...)
+	return e.runGoka(ctx, name, gg, gc.ProcessorOptions(group)...)
+}
+
+// runGoka runs a bench processor with the given options until the returned
+// stop is called; it returns once the processor has recovered its table.
+func (e *env) runGoka(ctx context.Context, name string, gg *goka.GroupGraph, opts ...goka.ProcessorOption) (stop func(), err error) {
+	p, err := goka.NewProcessor(e.kafka.brokers, gg, opts...)
 	if err != nil {
 		return nil, err
 	}

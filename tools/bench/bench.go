@@ -40,9 +40,14 @@ type env struct {
 	chainOff atomic.Bool
 
 	baseline1Rate, baseline2Rate float64
+	// stockGokaRate is the stock goka counter's records/s (stockgoka.go).
+	stockGokaRate float64
 	// aggregateRate is the aggregate stage's commands/s, for the floor's
 	// note.
 	aggregateRate float64
+	// aggregateHeap is the aggregate stage's peak live heap (MiB), the
+	// pipeline's heap figure's baseline.
+	aggregateHeap float64
 	keysInTable   int
 	// lagRows is the typical rows per projector batch during the pipeline,
 	// for the insert-time probe.
@@ -57,6 +62,7 @@ var phases = []struct {
 }{
 	{"baseline1", "baseline 1: raw franz-go consume→produce", (*env).baseline1},
 	{"baseline2", "baseline 2: goka counter processor", (*env).baseline2},
+	{"stockgoka", "stock goka counter: goka's storage and sarama producer", (*env).stockGoka},
 	{"", "registering the aggregates", (*env).register},
 	{"", "aggregate processor throughput", (*env).aggregateThroughput},
 	{"floor", "the architecture's floor: state, event and result records without MallBots' code", (*env).floor},

@@ -40,8 +40,9 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		t.Errorf("want the 4 zero-loss checks, got %d", len(rep.Checks))
 	}
 	for _, name := range []string{
-		"baseline1.throughput", "baseline2.throughput", "aggregate.registrations", "aggregate.throughput",
-		"aggregate.unchained.throughput", "aggregate.chained.throughput", "floor.throughput",
+		"baseline1.throughput", "baseline2.throughput", "baseline.goka.throughput", "aggregate.registrations", "aggregate.throughput",
+		"aggregate.throughput.goka", "aggregate.heap.live", "pipeline.heap.live", "floor.throughput",
+		"aggregate.unchained.throughput", "aggregate.chained.throughput",
 		"latency.200.p50", "latency.200.p99", "latency.1000.p99.9", "recovery.cold", "recovery.warm",
 		"pipeline.throughput", "projection.lag.p99",
 	} {
@@ -81,7 +82,7 @@ func TestSkippingAPhaseThatDoesNotExistIsRefusedWithTheOnesThatDo(t *testing.T) 
 	if err == nil {
 		t.Fatal("a run skipping \"memroy\" was accepted: it would run the memory phase the user meant to skip")
 	}
-	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, floor, chain, latency, recovery, memory"} {
+	for _, want := range []string{`skip "memroy": no such phase`, "baseline1, baseline2, stockgoka, floor, chain, latency, recovery, memory"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error %q does not say %q", err, want)
 		}

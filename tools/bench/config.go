@@ -7,6 +7,8 @@
 //   - baseline 2: a minimal goka processor with one counter table, with the
 //     same goka configuration as the processors (platform/gokart: the
 //     producer, the consumer, the store of a processor's own table);
+//   - the stock goka counter: baseline 2's counter on goka's own storage and
+//     sarama producer (stockgoka.go);
 //   - baseline 3: a raw franz-go request→reply round trip through a relay;
 //   - baseline 4: a raw franz-go replay of a state table into a map.
 //
@@ -39,8 +41,8 @@ type Config struct {
 	// Duration is how long the pipeline is loaded. Default 60s.
 	Duration time.Duration `json:"durationNs"`
 	// StageDuration is how long each throughput stage other than the
-	// pipeline is loaded (baselines 1 and 2, the aggregate processor).
-	// Default 15s.
+	// pipeline is loaded (baselines 1 and 2, the stock goka counter, the
+	// aggregate processor). Default 15s.
 	StageDuration time.Duration `json:"stageDurationNs"`
 	// Warmup is left out of every rate at the start of a stage. Default a
 	// fifth of the stage, at most 5s.

@@ -56,12 +56,18 @@ func (e *env) pipeline(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var lags []float64
 	wg.Go(func() { lags = e.sampleLag(sampleCtx, time.Now().Add(st.warmup)) })
+	heap := sampleHeap(ctx)
 	res, err := e.runCommands(ctx, st, e.wl.changeRecord)
+	peaks := heap()
 	stopSampling()
 	wg.Wait()
 	if err != nil {
 		return err
 	}
+	hr := ratio(peaks.live, e.aggregateHeap)
+	e.report.add(Figure{Name: "pipeline.heap.live", What: "the benchmark process's peak live Go heap while the pipeline ran (its instance, the embedded broker, the feeder), MiB",
+		Value: peaks.live, Unit: "MiB", Baseline: e.aggregateHeap, BaselineName: "aggregate alone", Ratio: hr,
+		Target: "≤ 2 × the aggregate alone's", Met: ptr(hr > 0 && hr <= 2), Note: fmt.Sprintf("resident set peak %.0f MiB", peaks.rss)})
 	r := ratio(res.rate, e.baseline2Rate)
 	e.report.add(Figure{Name: "pipeline.throughput", What: "commands → aggregate → events → rows visible in ClickHouse, commands/s",
 		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,
