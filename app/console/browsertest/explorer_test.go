@@ -46,6 +46,14 @@ func TestTheExplorerShowsAnOrdersEventsAndItsStateAtAnEarlierInstant(t *testing.
 		events+` + ' ' + document.querySelector('#explorer-error').textContent`, 20*time.Second)
 	state := `document.querySelector('#state').textContent`
 	tb.waitFor("the state now is ready at version 3", `document.querySelector('#stream').dataset.version === '3' && `+state+`.includes('"status": "ready"')`, state, 10*time.Second)
+	// Each event shows its payload and its hash, the hash's title naming
+	// the one before it: the chain of ADR 0021, link by link.
+	hashes := `[...document.querySelectorAll('#events tbody tr td:nth-child(6) code')].map(c => c.title)`
+	linked := `(() => { const t = ` + hashes + `.map(s => s.split(' ')); return t.length === 3 && t.every((x, i) => x[x.length-1].length === 64 && (i === 0 ? x.length === 1 : x[0] === 'after' && x[1] === t[i-1][t[i-1].length-1])); })()`
+	tb.waitFor("each event shows its hash after its predecessor's", linked, hashes+`.join(' | ')`, 10*time.Second)
+	if got := eval[int](tb, `document.querySelectorAll('#events tbody tr details pre.json').length`); got != 3 {
+		t.Errorf("%d of the 3 events show their payload", got)
+	}
 	tb.shot("explorer")
 
 	// Back to the first instant with the keyboard, as a user moves a slider.
