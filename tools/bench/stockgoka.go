@@ -9,10 +9,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/codec"
 	"github.com/lovoo/goka/storage"
-
-	"github.com/mallbots/mallbots/topics"
 )
 
 // stockGoka is baseline 2's counter on goka as it comes: goka's sarama
@@ -30,24 +27,10 @@ import (
 // assignment are counted rather than skipped (the stage waits for every
 // record it produced).
 func (e *env) stockGoka(ctx context.Context) error {
-	group := goka.Group(e.benchTopic("stockgoka"))
-	in := e.benchTopic("stockgoka.in")
-	if err := e.kafka.createTopic(ctx, in, topics.AggregatePartitions, false); err != nil {
+	group, in, gg, err := e.counter(ctx, "stockgoka")
+	if err != nil {
 		return err
 	}
-	if err := e.kafka.createTopic(ctx, string(goka.GroupTable(group)), topics.AggregatePartitions, true); err != nil {
-		return err
-	}
-	gg := goka.DefineGroup(group,
-		goka.Input(goka.Stream(in), new(codec.Bytes), func(ctx goka.Context, _ any) {
-			var n int64
-			if v, ok := ctx.Value().(int64); ok {
-				n = v
-			}
-			ctx.SetValue(n + 1)
-		}),
-		goka.Persist(new(codec.Int64)),
-	)
 	tmc := goka.NewTopicManagerConfig()
 	tmc.Table.Replication, tmc.Stream.Replication = 1, 1 // one broker
 	stop, err := e.runGoka(ctx, "stockgoka", gg,
