@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/app/system/systemtest"
 	"github.com/mallbots/mallbots/platform/kafkaauth"
 	"github.com/mallbots/mallbots/topics"
 )
@@ -168,11 +167,7 @@ func TestEveryPrincipalHasGeneratedCredentialsReadableOnlyByTheOwner(t *testing.
 // A processor role on another instance joins with the credentials
 // directory and answers its probes; without it, it cannot even start.
 func TestAProcessorRoleJoinsWithTheCredentialsDirectoryAndNotWithout(t *testing.T) {
-	var logOut io.Writer = io.Discard
-	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := systemtest.Log()
 	start := func(cfg system.Config, within time.Duration) (*system.System, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), within)
 		defer cancel()

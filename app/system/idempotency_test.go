@@ -3,10 +3,7 @@ package system_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mallbots/mallbots/app/system"
+	"github.com/mallbots/mallbots/app/system/systemtest"
 	"github.com/mallbots/mallbots/platform/testkit"
 )
 
@@ -137,17 +135,13 @@ func TestAKeyIsBoundAcrossAPIInstances(t *testing.T) {
 // package's system.
 func secondAPI(t *testing.T) *system.System {
 	t.Helper()
-	var logOut io.Writer = io.Discard
-	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := system.Start(ctx, system.Config{
 		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", InstanceID: "second-api", Components: []string{system.ComponentAPI},
 		Brokers: sys.Brokers(), SchemaRegistry: sys.RegistryURL(), ClickHouse: sys.ClickHouseAddr(), KafkaCredentialsDir: sys.CredentialsDir(),
 		Auth: system.AuthConfig{SigningKey: sharedSigningKey},
-		Log:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:  systemtest.Log(),
 	})
 	if err != nil {
 		t.Fatal("start a second API instance: ", err)

@@ -3,8 +3,6 @@ package system_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -46,10 +44,6 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	var logOut io.Writer = io.Discard
-	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stop func()
@@ -57,7 +51,7 @@ func runMain(m *testing.M) int {
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
 		Auth: system.AuthConfig{SigningKey: signingKey(dir)}, // shared with secondAPI
-		Log:  slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:  systemtest.Log(),
 
 		TracerProvider: tracerProvider(), // observability_test.go
 	})

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -71,10 +69,6 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	var logOut io.Writer = io.Discard
-	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stopSystem func()
@@ -82,7 +76,7 @@ func runMain(m *testing.M) int {
 		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
 		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
 		BotShoppingTime: 100 * time.Millisecond,
-		Log:             slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:             systemtest.Log(),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -5,6 +5,8 @@ package systemtest
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -35,4 +37,14 @@ func Start(ctx context.Context, cfg system.Config) (sys *system.System, stop fun
 		time.Sleep(20 * time.Millisecond)
 	}
 	return sys, stop, nil
+}
+
+// Log is the system's log in tests: silent, or at DEBUG on standard error
+// when MALLBOTS_TEST_LOG is set (to see what a failing test's system did).
+func Log() *slog.Logger {
+	var out io.Writer = io.Discard
+	if os.Getenv("MALLBOTS_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
