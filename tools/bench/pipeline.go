@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -220,18 +221,23 @@ func (e *env) batchRows(ctx context.Context) ([][]any, error) {
 		return nil, err
 	}
 	defer rs.Close()
+	// Scan by the columns' own types, so the probe follows the table as
+	// migrations add columns (it once broke silently when four were added).
+	types := rs.ColumnTypes()
 	var out [][]any
 	for rs.Next() {
-		var (
-			id, typ, aggType, aggID, cmd, corr, cause, payload, topic string
-			schemaVersion, partition                                  uint32
-			version, occurredMs, offset                               uint64
-			occurred                                                  time.Time
-		)
-		if err := rs.Scan(&id, &typ, &schemaVersion, &aggType, &aggID, &version, &occurred, &occurredMs, &cmd, &corr, &cause, &payload, &topic, &partition, &offset); err != nil {
+		dest := make([]any, len(types))
+		for i, t := range types {
+			dest[i] = reflect.New(t.ScanType()).Interface()
+		}
+		if err := rs.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out = append(out, []any{id, typ, schemaVersion, aggType, aggID, version, occurred, occurredMs, cmd, corr, cause, payload, topic, partition, offset})
+		row := make([]any, len(dest))
+		for i, d := range dest {
+			row[i] = reflect.ValueOf(d).Elem().Interface()
+		}
+		out = append(out, row)
 	}
 	return out, rs.Err()
 }
