@@ -272,22 +272,64 @@ func (s *Serde) decode(ctx context.Context, b []byte) (any, error) {
 // decodeDirect reads the latest version of a type straight into its Go
 // struct. A record that ends early or has bytes left over is an error.
 func (r *reader) decodeDirect(id int, body []byte) (any, error) {
+	out := r.typ.New()
+	if err := r.read(id, body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// read decodes body, written with the latest version of r's type, into
+// out: the type's Go struct, or a struct with some of its fields.
+func (r *reader) read(id int, body []byte, out any) error {
 	in := directReaders.Get().(*avro.Reader)
 	defer directReaders.Put(in)
 	in.Error = nil
 	in.Reset(body)
-	out := r.typ.New()
 	in.ReadVal(r.direct, out)
 	if err := in.Error; err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%s (schema id %d): the record ends early: %w", r.typ.Name, id, err)
+			return fmt.Errorf("%s (schema id %d): the record ends early: %w", r.typ.Name, id, err)
 		}
-		return nil, fmt.Errorf("%s (schema id %d): %w", r.typ.Name, id, err)
+		return fmt.Errorf("%s (schema id %d): %w", r.typ.Name, id, err)
 	}
 	if in.Peek(); in.Error == nil {
-		return nil, fmt.Errorf("%s (schema id %d): trailing bytes after the record", r.typ.Name, id)
+		return fmt.Errorf("%s (schema id %d): trailing bytes after the record", r.typ.Name, id)
 	}
-	return out, nil
+	return nil
+}
+
+// DecodeInto reads a record into out, a pointer to a struct that declares
+// only the fields its caller needs (such as a schemas.Head): the writer's
+// fields that out leaves out are skipped, not decoded. The record must be a
+// value type of pos.Topic. It reads only records written with the latest
+// version of their type: for an older one it returns false and leaves out
+// alone, and the caller decodes the record whole with Decode, which
+// upcasts it.
+func (s *Serde) DecodeInto(ctx context.Context, pos Position, b []byte, out any) (decoded bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			decoded, err = false, &DecodeError{Position: pos, Err: fmt.Errorf("corrupt record: %v", r)}
+		}
+	}()
+	id, err := SchemaID(b)
+	if err != nil {
+		return false, &DecodeError{Position: pos, Err: err}
+	}
+	r, err := s.reader(ctx, id)
+	if err != nil {
+		return false, &DecodeError{Position: pos, Err: err}
+	}
+	if _, ok := s.writers[pos.Topic][r.typ.Name]; !ok {
+		return false, &DecodeError{Position: pos, Err: fmt.Errorf("%s (schema id %d) is not a value type of %s", r.typ.Name, id, pos.Topic)}
+	}
+	if r.direct == nil {
+		return false, nil
+	}
+	if err := r.read(id, b[5:], out); err != nil {
+		return false, &DecodeError{Position: pos, Err: err}
+	}
+	return true, nil
 }
 
 // reader returns the reader of a schema id, fetching schemas registered by

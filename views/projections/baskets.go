@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/baskets"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
@@ -8,11 +9,7 @@ import (
 
 func basketsState() []StateTable {
 	return []StateTable{
-		{Aggregate: topics.Baskets, Table: warehouse.BasketsTable, Row: func(v any) ([]any, error) {
-			s, err := snapshotOf[baskets.Basket](v)
-			if err != nil {
-				return nil, err
-			}
+		{Aggregate: topics.Baskets, Table: warehouse.BasketsTable, Row: rowOf(func(s *schemas.Head[baskets.Basket]) []any {
 			b := s.State
 			var units uint64
 			var total int64
@@ -20,7 +17,7 @@ func basketsState() []StateTable {
 				units += uint64(it.Quantity)
 				total += it.PriceCents * int64(it.Quantity)
 			}
-			return []any{s.AggregateID, b.CustomerID, b.PaymentID, b.Status, units, Money(total), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
-		}},
+			return []any{s.AggregateID, b.CustomerID, b.PaymentID, b.Status, units, Money(total), uint64(s.Version), Seconds(s.UpdatedAt)}
+		})},
 	}
 }

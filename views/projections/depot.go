@@ -3,6 +3,7 @@ package projections
 import (
 	"time"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/depot"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
@@ -10,27 +11,19 @@ import (
 
 func depotState() []StateTable {
 	return []StateTable{
-		{Aggregate: topics.ShoppingLists, Table: warehouse.ShoppingListsTable, Row: func(v any) ([]any, error) {
-			s, err := snapshotOf[depot.ShoppingList](v)
-			if err != nil {
-				return nil, err
-			}
+		{Aggregate: topics.ShoppingLists, Table: warehouse.ShoppingListsTable, Row: rowOf(func(s *schemas.Head[depot.ShoppingList]) []any {
 			l := s.State
 			var items uint32
 			for _, stop := range l.Stops {
 				items += uint32(len(stop.Items))
 			}
 			return []any{s.AggregateID, l.OrderID, l.BotID, l.Status, uint32(len(l.Stops)), items,
-				orEpoch(l.AvailableAt), uint64(s.Version), Seconds(s.UpdatedAt)}, nil
-		}},
-		{Aggregate: topics.Bots, Table: warehouse.BotsTable, Row: func(v any) ([]any, error) {
-			s, err := snapshotOf[depot.Bot](v)
-			if err != nil {
-				return nil, err
-			}
+				orEpoch(l.AvailableAt), uint64(s.Version), Seconds(s.UpdatedAt)}
+		})},
+		{Aggregate: topics.Bots, Table: warehouse.BotsTable, Row: rowOf(func(s *schemas.Head[depot.Bot]) []any {
 			b := s.State
-			return []any{s.AggregateID, b.Status, b.ShoppingListID, uint64(s.Version), Seconds(s.UpdatedAt)}, nil
-		}},
+			return []any{s.AggregateID, b.Status, b.ShoppingListID, uint64(s.Version), Seconds(s.UpdatedAt)}
+		})},
 	}
 }
 

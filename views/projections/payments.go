@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/payments"
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/views/warehouse"
@@ -8,21 +9,13 @@ import (
 
 func paymentsState() []StateTable {
 	return []StateTable{
-		{Aggregate: topics.Payments, Table: warehouse.PaymentsTable, Row: func(v any) ([]any, error) {
-			s, err := snapshotOf[payments.Payment](v)
-			if err != nil {
-				return nil, err
-			}
+		{Aggregate: topics.Payments, Table: warehouse.PaymentsTable, Row: rowOf(func(s *schemas.Head[payments.Payment]) []any {
 			p := s.State
-			return []any{s.AggregateID, p.CustomerID, Money(p.AmountCents), Flag(p.Confirmed), p.OrderID, uint64(s.Version), Seconds(s.UpdatedAt)}, nil
-		}},
-		{Aggregate: topics.Invoices, Table: warehouse.InvoicesTable, Row: func(v any) ([]any, error) {
-			s, err := snapshotOf[payments.Invoice](v)
-			if err != nil {
-				return nil, err
-			}
+			return []any{s.AggregateID, p.CustomerID, Money(p.AmountCents), Flag(p.Confirmed), p.OrderID, uint64(s.Version), Seconds(s.UpdatedAt)}
+		})},
+		{Aggregate: topics.Invoices, Table: warehouse.InvoicesTable, Row: rowOf(func(s *schemas.Head[payments.Invoice]) []any {
 			i := s.State
-			return []any{s.AggregateID, i.OrderID, i.PaymentID, Money(i.AmountCents), i.Status, uint64(s.Version), Seconds(s.UpdatedAt)}, nil
-		}},
+			return []any{s.AggregateID, i.OrderID, i.PaymentID, Money(i.AmountCents), i.Status, uint64(s.Version), Seconds(s.UpdatedAt)}
+		})},
 	}
 }

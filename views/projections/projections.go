@@ -82,9 +82,41 @@ func eventRow(sd *serde.Serde, rec *kgo.Record) ([]warehouse.Row, error) {
 type StateTable struct {
 	Aggregate topics.Aggregate
 	Table     warehouse.Table
-	// Row returns the row of a snapshot (a *schemas.Snapshot of the
-	// aggregate's state with Version > 0), in the table's column order.
-	Row func(snapshot any) ([]any, error)
+	// Row reads one snapshot record of the aggregate's table and returns
+	// its row, in the table's column order; no row for a snapshot with
+	// Version 0 (only rejections recorded: no aggregate yet).
+	Row func(sd *serde.Serde, pos serde.Position, value []byte) ([]any, error)
+}
+
+// rowOf makes a StateTable's Row from the mapping of a snapshot's head. The
+// window of recent commands is skipped, not decoded: it is most of a
+// snapshot's bytes and decoding cost, and no column. A snapshot written
+// with an older schema version is decoded whole (and upcast), then cut to
+// its head.
+func rowOf[S any](row func(s *schemas.Head[S]) []any) func(*serde.Serde, serde.Position, []byte) ([]any, error) {
+	return func(sd *serde.Serde, pos serde.Position, value []byte) ([]any, error) {
+		ctx := context.Background()
+		h := new(schemas.Head[S])
+		latest, err := sd.DecodeInto(ctx, pos, value, h)
+		if err != nil {
+			return nil, err
+		}
+		if !latest {
+			v, err := sd.Decode(ctx, pos, value)
+			if err != nil {
+				return nil, err
+			}
+			s, ok := v.(*schemas.Snapshot[S])
+			if !ok {
+				return nil, fmt.Errorf("%s: expected a %T, got %T", pos, s, v)
+			}
+			h = s.Head()
+		}
+		if h.Version == 0 {
+			return nil, nil
+		}
+		return row(h), nil
+	}
 }
 
 // stateTables lists every context's current-state tables: one line per
@@ -118,16 +150,9 @@ func State(sd *serde.Serde) warehouse.Projection {
 			return nil, fmt.Errorf("%s: no state projection", rec.Topic)
 		}
 		pos := serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-		v, err := sd.Decode(context.Background(), pos, rec.Value)
-		if err != nil {
+		values, err := st.Row(sd, pos, rec.Value)
+		if err != nil || values == nil {
 			return nil, err
-		}
-		if versioned, ok := v.(interface{ Versioned() int64 }); ok && versioned.Versioned() == 0 {
-			return nil, nil // only rejections recorded so far: no aggregate yet
-		}
-		values, err := st.Row(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pos, err)
 		}
 		return []warehouse.Row{{Table: st.Table.Name, Values: values}}, nil
 	}
