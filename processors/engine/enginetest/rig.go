@@ -6,7 +6,9 @@
 // It consumes a context's production group constructor (Groups) and the
 // contract's Serde (platform/testkit); it produces a Rig, typed helpers
 // around it, and the graph assertion every aggregate group must pass
-// (AssertAggregateGraph). It is test support, like goka's tester: only
+// (AssertAggregateGraph). For a group that is no aggregate's (the
+// policies, the saga) it produces a Watch: what the group sent,
+// dead-lettered and logged. It is test support, like goka's tester: only
 // tests import it.
 package enginetest
 
