@@ -69,11 +69,7 @@ const benchKey = "8f0c3a52-6b1d-4c0e-9a5e-2f6d1b7c9e01"
 func BenchmarkHandle(b *testing.B) {
 	sd, _ := testkit.Serde(b)
 	var unchained atomic.Bool
-	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }),
-		WithChainSwitchForMeasurement(&unchained))
-	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{names: topics.Customers, rules: benchRules, rt: rt}
-	// The whole chain, as goka calls it: trace, observe, route, decode, handle.
-	handle := rt.callback(topics.Customers.Group, "aggregate_id", h.handle, []Step{h.route})
+	handle := benchCallback(sd, &unchained)
 	now := time.Now().UTC()
 	cmds := make([][]byte, 1024)
 	for i := range cmds {
@@ -137,6 +133,16 @@ func BenchmarkHandle(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchCallback is the customers group's callback on benchRules, the
+// whole chain as goka calls it: trace, observe, route, decode, handle. It
+// seals no event while unchained holds true (WithChainSwitchForMeasurement).
+func benchCallback(sd *serde.Serde, unchained *atomic.Bool) goka.ProcessCallback {
+	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }),
+		WithChainSwitchForMeasurement(unchained))
+	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{names: topics.Customers, rules: benchRules, rt: rt}
+	return rt.callback(topics.Customers.Group, "aggregate_id", h.handle, []Step{h.route})
 }
 
 func variantName(chained bool) string {

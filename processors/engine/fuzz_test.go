@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -182,18 +181,7 @@ func (h *fuzzHarness) consume(t *testing.T, topic, key string, value []byte) fuz
 	for _, q := range h.queues {
 		q.Seek(q.Hwm())
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.tt.Consume(topic, key, value)
-	}()
-	select {
-	case <-done:
-	case err := <-h.stopped:
-		t.Fatalf("%s: key %q, value %q: the group stopped: %v", topic, key, value, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: key %q, value %q: not handled within 10 s", topic, key, value)
-	}
+	enginetest.Consume(t, h.tt, h.stopped, topic, key, value)
 	select {
 	case err := <-h.failed:
 		t.Fatalf("%s: key %q, value %q: the group failed the record (ctx.Fail): %v", topic, key, value, err)

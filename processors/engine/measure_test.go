@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,10 +36,7 @@ func (c *keptContext) Emit(s goka.Stream, _ string, v any, _ ...goka.ContextOpti
 func TestTheMeasurementSwitchUnchainsEventsOnlyWhileItIsOn(t *testing.T) {
 	sd, _ := testkit.Serde(t)
 	var off atomic.Bool
-	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }),
-		WithChainSwitchForMeasurement(&off))
-	h := &handler[customers.Customer, customers.CustomerCommand, customers.CustomerEvent]{names: topics.Customers, rules: benchRules, rt: rt}
-	handle := rt.callback(topics.Customers.Group, "aggregate_id", h.handle, []Step{h.route})
+	handle := benchCallback(sd, &off)
 	now := time.Now().UTC()
 	state := benchSnapshot(t, sd, 0, true, now)
 

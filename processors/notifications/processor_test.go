@@ -40,13 +40,7 @@ func TestAnOrdersNotificationWaitsForItsCopyOfTheCustomersTableToCatchUp(t *test
 			AggregateID: key, Version: 1, State: customers.Customer{ID: key, Name: "John Smith", SMSNumber: "+15550100", Enabled: true}}))
 		return nil
 	}))
-	p, err := goka.NewProcessor(nil, Group(rt, nil), goka.WithTester(tt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() { _ = p.Run(ctx) }()
+	enginetest.Start(t, tt, Group(rt, nil), make(chan error, 1))
 	sent := tt.NewQueueTracker(topics.NotificationsSent.Name)
 	created := func(order, customer string) []byte {
 		return enginetest.Encode(t, topics.Orders.Events, &ordering.OrderCreated{

@@ -81,7 +81,7 @@ func FuzzEventRecord(f *testing.F) {
 		for _, q := range queues {
 			q.Seek(q.Hwm())
 		}
-		policiesConsume(t, tt, stopped, topic, key, value)
+		enginetest.Consume(t, tt, stopped, topic, key, value)
 		select {
 		case err := <-failed:
 			t.Fatalf("%s: the policies' group failed the record (ctx.Fail): %v", what, err)

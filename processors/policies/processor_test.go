@@ -1,19 +1,11 @@
 package policies_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"log/slog"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka/tester"
-
 	"github.com/mallbots/mallbots/platform/testkit"
-	"github.com/mallbots/mallbots/processors/engine"
 	"github.com/mallbots/mallbots/processors/engine/enginetest"
 	"github.com/mallbots/mallbots/processors/policies"
 	"github.com/mallbots/mallbots/schemas"
@@ -32,16 +24,8 @@ import (
 // and every policy with it.
 func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *testing.T) {
 	sd, _ := testkit.Serde(t)
-	tt := tester.New(t)
-	var logs testkit.LogBuffer
-	stopped := make(chan error, 1)
-	enginetest.Start(t, tt, policies.Group(enginetest.Runtime(t, engine.WithLog(slog.New(slog.NewJSONHandler(&logs, nil))))), stopped)
-	dead := tt.NewQueueTracker(topics.DeadLetter.Name)
-	commandTopics := []topics.Topic{topics.Orders.Commands, topics.Invoices.Commands, topics.ShoppingLists.Commands}
-	commands := map[string]*tester.QueueTracker{}
-	for _, c := range commandTopics {
-		commands[c.Name] = tt.NewQueueTracker(c.Name)
-	}
+	w := enginetest.StartWatched(t, topics.PoliciesGroup, policies.Group,
+		[]topics.Topic{topics.Orders.Commands, topics.Invoices.Commands, topics.ShoppingLists.Commands})
 	meta := func(id, aggregate string) schemas.EventMeta {
 		return schemas.EventMeta{EventID: id, AggregateID: aggregate, CorrelationID: "corr-1", OccurredAt: time.Unix(100, 0)}
 	}
@@ -77,30 +61,13 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 	} {
 		ok := t.Run(tc.name, func(t *testing.T) {
 			bad := enginetest.Encode(t, tc.events, tc.bad)
-			policiesConsume(t, tt, stopped, tc.events.Name, tc.key, bad)
-			h, _, v, ok := dead.NextWithHeaders()
-			if !ok {
-				t.Fatalf("no dead letter%s", enginetest.StopNote(stopped))
-			}
-			if got := string(h[topics.HeaderDLQReason]); got != tc.reason {
-				t.Errorf("dead letter reason %q, want %q", got, tc.reason)
-			}
-			if b, _ := v.([]byte); !bytes.Equal(b, bad) || string(h[topics.HeaderDLQTopic]) != tc.events.Name || string(h[topics.HeaderDLQGroup]) != topics.PoliciesGroup {
-				t.Errorf("dead letter %q with headers %q; want the event as it arrived and its origin", b, h)
-			}
-			for name, q := range commands {
-				if _, _, ok := q.Next(); ok {
-					t.Errorf("a command was sent to %s for the dead-lettered event", name)
-				}
-			}
-			if levels := policiesLogLevels(t, logs.String(), tc.reason); !slices.Equal(levels, []string{"ERROR"}) {
-				t.Errorf("the dead letter was logged at %q, want one line at ERROR naming the reason", levels)
-			}
+			w.Consume(t, tc.events, tc.key, bad)
+			w.AssertDeadLettered(t, tc.events, bad, tc.reason)
 
-			policiesConsume(t, tt, stopped, tc.events.Name, tc.key, enginetest.Encode(t, tc.events, tc.good))
-			key, v, ok := commands[tc.sentTo.Name].Next()
+			w.Consume(t, tc.events, tc.key, enginetest.Encode(t, tc.events, tc.good))
+			key, v, ok := w.Sent[tc.sentTo.Name].Next()
 			if !ok {
-				t.Fatalf("the event after the dead-lettered one sent nothing to %s%s", tc.sentTo.Name, enginetest.StopNote(stopped))
+				t.Fatalf("the event after the dead-lettered one sent nothing to %s%s", tc.sentTo.Name, enginetest.StopNote(w.Stopped))
 			}
 			cmd, err := sd.Decode(context.Background(), serde.Position{Topic: tc.sentTo.Name, Offset: -1}, v.([]byte))
 			if err != nil {
@@ -109,7 +76,7 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 			if c, ok := cmd.(schemas.Command); !ok || key != tc.sentKeyed || c.CommandMetadata().AggregateID != tc.sentKeyed {
 				t.Fatalf("sent %+v keyed %q, want a command to %s", cmd, key, tc.sentKeyed)
 			}
-			if _, _, ok := dead.Next(); ok {
+			if _, _, ok := w.DeadLetters.Next(); ok {
 				t.Fatal("the good event was dead-lettered too")
 			}
 		})
@@ -117,39 +84,4 @@ func TestAnEventWhoseCommandHasNoAggregateIsDeadLetteredAndTheNextProcessed(t *t
 			break // the group may have stopped: goka's tester panics on the next record
 		}
 	}
-}
-
-// policiesConsume hands the group a record and waits until it is handled:
-// goka's tester would wait for good once the group has stopped.
-func policiesConsume(t *testing.T, tt *tester.Tester, stopped <-chan error, topic, key string, value []byte) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tt.Consume(topic, key, value)
-	}()
-	select {
-	case <-done:
-	case err := <-stopped:
-		t.Fatalf("%s, key %q: the policies' group stopped: %v", topic, key, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s, key %q: not handled within 10 s", topic, key)
-	}
-}
-
-// policiesLogLevels are the levels of the JSON log lines whose reason is
-// reason.
-func policiesLogLevels(t *testing.T, logs, reason string) []string {
-	t.Helper()
-	var levels []string
-	for l := range strings.Lines(logs) {
-		var line struct{ Level, Reason string }
-		if err := json.Unmarshal([]byte(l), &line); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		if line.Reason == reason {
-			levels = append(levels, line.Level)
-		}
-	}
-	return levels
 }

@@ -116,7 +116,7 @@ func FuzzSagaRecords(f *testing.F) {
 				t.Fatalf(format+"%s", append(args, enginetest.StopNote(stopped))...)
 			}
 			before, _ := tt.TableValue(goka.Table(topics.SagaTable.Name), key).([]byte)
-			sagaConsume(t, tt, stopped, rec.topic, key, rec.value)
+			enginetest.Consume(t, tt, stopped, rec.topic, key, rec.value)
 			select {
 			case err := <-failed:
 				t.Fatalf("%s: the saga's group failed the record (ctx.Fail): %v", what, err)

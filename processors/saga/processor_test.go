@@ -1,17 +1,11 @@
 package saga_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"log/slog"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/tester"
 
 	"github.com/mallbots/mallbots/platform/testkit"
 	"github.com/mallbots/mallbots/processors/engine"
@@ -25,93 +19,28 @@ import (
 	"github.com/mallbots/mallbots/topics"
 )
 
-// sagaRig runs the saga's group under goka's tester, its log in a buffer.
+// sagaRig runs the saga's group under goka's tester (enginetest.Watch),
+// its log in a buffer.
 type sagaRig struct {
-	t        *testing.T
-	sd       *serde.Serde
-	tt       *tester.Tester
-	logs     *testkit.LogBuffer
-	stopped  chan error
-	dead     *tester.QueueTracker
-	commands map[string]*tester.QueueTracker
+	*enginetest.Watch
+	t  *testing.T
+	sd *serde.Serde
 }
 
 var sagaNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 func newSagaRig(t *testing.T) *sagaRig {
 	sd, _ := testkit.Serde(t)
-	r := &sagaRig{t: t, sd: sd, tt: tester.New(t), logs: new(testkit.LogBuffer), stopped: make(chan error, 1), commands: map[string]*tester.QueueTracker{}}
-	rt := enginetest.Runtime(t, engine.WithLog(slog.New(slog.NewJSONHandler(r.logs, nil))), engine.WithClock(func() time.Time { return sagaNow }))
-	enginetest.Start(t, r.tt, saga.Group(rt, 0), r.stopped)
-	r.dead = r.tt.NewQueueTracker(topics.DeadLetter.Name)
-	for _, c := range []topics.Topic{topics.Customers.Commands, topics.ShoppingLists.Commands, topics.Payments.Commands, topics.Orders.Commands} {
-		r.commands[c.Name] = r.tt.NewQueueTracker(c.Name)
-	}
-	return r
-}
-
-// consume hands the group a record and waits until it is handled: goka's
-// tester would wait for good once the group has stopped.
-func (r *sagaRig) consume(topic topics.Topic, key string, value []byte) {
-	r.t.Helper()
-	sagaConsume(r.t, r.tt, r.stopped, topic.Name, key, value)
-}
-
-// sagaConsume is consume for a test without the rig (the fuzz target's).
-func sagaConsume(t *testing.T, tt *tester.Tester, stopped <-chan error, topic, key string, value []byte) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tt.Consume(topic, key, value)
-	}()
-	select {
-	case <-done:
-	case err := <-stopped:
-		t.Fatalf("%s, key %q: the saga's group stopped: %v", topic, key, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s, key %q: not handled within 10 s", topic, key)
-	}
-}
-
-// deadLettered checks that value, consumed from topic, was dead-lettered
-// with reason, logged at ERROR, and that nothing else came of it.
-func (r *sagaRig) deadLettered(topic topics.Topic, value []byte, reason string) {
-	r.t.Helper()
-	h, _, v, ok := r.dead.NextWithHeaders()
-	if !ok {
-		r.t.Fatalf("no dead letter%s", enginetest.StopNote(r.stopped))
-	}
-	if got := string(h[topics.HeaderDLQReason]); got != reason {
-		r.t.Errorf("dead letter reason %q, want %q", got, reason)
-	}
-	if b, _ := v.([]byte); !bytes.Equal(b, value) || string(h[topics.HeaderDLQTopic]) != topic.Name || string(h[topics.HeaderDLQGroup]) != topics.SagaGroup {
-		r.t.Errorf("dead letter %q with headers %q; want the record as it arrived and its origin", b, h)
-	}
-	for name, q := range r.commands {
-		if _, _, ok := q.Next(); ok {
-			r.t.Errorf("the saga sent a command to %s for the dead-lettered record", name)
-		}
-	}
-	var levels []string
-	for l := range strings.Lines(r.logs.String()) {
-		var line struct{ Level, Reason string }
-		if err := json.Unmarshal([]byte(l), &line); err != nil {
-			r.t.Fatalf("log line %q: %v", l, err)
-		}
-		if line.Reason == reason {
-			levels = append(levels, line.Level)
-		}
-	}
-	if !slices.Equal(levels, []string{"ERROR"}) {
-		r.t.Errorf("the dead letter was logged at %q, want one line at ERROR naming the reason", levels)
-	}
+	w := enginetest.StartWatched(t, topics.SagaGroup, func(rt *engine.Runtime) *goka.GroupGraph { return saga.Group(rt, 0) },
+		[]topics.Topic{topics.Customers.Commands, topics.ShoppingLists.Commands, topics.Payments.Commands, topics.Orders.Commands},
+		engine.WithClock(func() time.Time { return sagaNow }))
+	return &sagaRig{Watch: w, t: t, sd: sd}
 }
 
 // stored is the saga the table holds for an order (nil: none).
 func (r *sagaRig) stored(order string) *sagas.CreateOrderSaga {
 	r.t.Helper()
-	raw, _ := r.tt.TableValue(goka.Table(topics.SagaTable.Name), order).([]byte)
+	raw, _ := r.Tester.TableValue(goka.Table(topics.SagaTable.Name), order).([]byte)
 	if raw == nil {
 		return nil
 	}
@@ -126,9 +55,9 @@ func (r *sagaRig) stored(order string) *sagas.CreateOrderSaga {
 // authorization and stored the saga.
 func (r *sagaRig) started(order, customer string) {
 	r.t.Helper()
-	key, v, ok := r.commands[topics.Customers.Commands.Name].Next()
+	key, v, ok := r.Sent[topics.Customers.Commands.Name].Next()
 	if !ok {
-		r.t.Fatalf("the saga of %s sent nothing to the customers%s", order, enginetest.StopNote(r.stopped))
+		r.t.Fatalf("the saga of %s sent nothing to the customers%s", order, enginetest.StopNote(r.Stopped))
 	}
 	cmd, err := r.sd.Decode(context.Background(), serde.Position{Topic: topics.Customers.Commands.Name, Offset: -1}, v.([]byte))
 	if err != nil {
@@ -140,7 +69,7 @@ func (r *sagaRig) started(order, customer string) {
 	if s := r.stored(order); s == nil || s.Step != saga.StepAuthorizeCustomer {
 		r.t.Fatalf("the saga of %s stored %+v", order, s)
 	}
-	if _, _, ok := r.dead.Next(); ok {
+	if _, _, ok := r.DeadLetters.Next(); ok {
 		r.t.Fatal("the good record was dead-lettered too")
 	}
 }
@@ -181,13 +110,13 @@ func TestAnOrderCreatedNoStepCanBeSentForIsDeadLetteredAndTheNextStarts(t *testi
 			ev := validOrderCreated(tc.key)
 			tc.bad(ev)
 			bad := enginetest.Encode(t, topics.Orders.Events, ev)
-			r.consume(topics.Orders.Events, tc.key, bad)
-			r.deadLettered(topics.Orders.Events, bad, tc.reason)
+			r.Consume(t, topics.Orders.Events, tc.key, bad)
+			r.AssertDeadLettered(t, topics.Orders.Events, bad, tc.reason)
 			if s := r.stored(tc.key); s != nil {
 				t.Fatalf("the dead-lettered OrderCreated stored a saga: %+v", s)
 			}
 
-			r.consume(topics.Orders.Events, tc.key, enginetest.Encode(t, topics.Orders.Events, validOrderCreated(tc.key)))
+			r.Consume(t, topics.Orders.Events, tc.key, enginetest.Encode(t, topics.Orders.Events, validOrderCreated(tc.key)))
 			r.started(tc.key, "c1")
 		})
 		if !ok {
@@ -205,16 +134,16 @@ func TestATimeoutWhoseStepCannotBeSentIsDeadLetteredAndTheNextProcessed(t *testi
 	pending := saga.StepCommandID("o1", saga.StepAuthorizeCustomer)
 	stuck := &sagas.CreateOrderSaga{OrderID: "o1", Step: saga.StepAuthorizeCustomer, Status: saga.StatusRunning,
 		PendingCommandID: pending, Deadline: sagaNow.Add(-time.Second), StartedAt: sagaNow.Add(-time.Minute), UpdatedAt: sagaNow.Add(-time.Minute), Version: 1}
-	r.tt.SetTableValue(goka.Table(topics.SagaTable.Name), "o1", enginetest.Encode(t, topics.SagaTable, stuck))
+	r.Tester.SetTableValue(goka.Table(topics.SagaTable.Name), "o1", enginetest.Encode(t, topics.SagaTable, stuck))
 
 	timeout := enginetest.Encode(t, topics.SagaReplies, &sagas.StepTimedOut{OrderID: "o1", CommandID: pending, Step: saga.StepAuthorizeCustomer, At: sagaNow})
-	r.consume(topics.SagaReplies, "o1", timeout)
-	r.deadLettered(topics.SagaReplies, timeout,
+	r.Consume(t, topics.SagaReplies, "o1", timeout)
+	r.AssertDeadLettered(t, topics.SagaReplies, timeout,
 		`the saga of order "o1" cannot send its step authorize_customer: send mallbots.customers.AuthorizeCustomer: the command has no aggregateId`)
 	if s := r.stored("o1"); s == nil || s.Attempt != 0 || s.Version != 1 || !s.Deadline.Equal(stuck.Deadline) {
 		t.Fatalf("the dead-lettered timeout changed the saga: %+v", s)
 	}
 
-	r.consume(topics.Orders.Events, "o2", enginetest.Encode(t, topics.Orders.Events, validOrderCreated("o2")))
+	r.Consume(t, topics.Orders.Events, "o2", enginetest.Encode(t, topics.Orders.Events, validOrderCreated("o2")))
 	r.started("o2", "c1")
 }

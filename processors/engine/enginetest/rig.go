@@ -6,7 +6,9 @@
 // It consumes a context's production group constructor (Groups) and the
 // contract's Serde (platform/testkit); it produces a Rig, typed helpers
 // around it, and the graph assertion every aggregate group must pass
-// (AssertAggregateGraph). It is test support, like goka's tester: only
+// (AssertAggregateGraph). For a group that is no aggregate's (the
+// policies, the saga) it produces a Watch: what the group sent,
+// dead-lettered and logged. It is test support, like goka's tester: only
 // tests import it.
 package enginetest
 
@@ -98,14 +100,11 @@ func New(t testing.TB, groups func(*engine.Runtime) []*goka.GroupGraph, opts ...
 	sd, _ := testkit.Serde(t)
 	rt := Runtime(t, engine.WithClock(cfg.now), engine.WithEventLog(cfg.log), engine.WithCatchUp(cfg.catchUp))
 	r := &Rig{t: t, tt: tester.New(t), sd: sd, rt: rt, run: map[string]bool{}, queue: map[string]*tester.QueueTracker{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	for _, gg := range groups(rt) {
-		p, err := goka.NewProcessor(nil, gg, goka.WithTester(r.tt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = p.Run(ctx) }()
+	gs := groups(rt)
+	// A group that stops shows as what the helpers then fail to find.
+	stopped := make(chan error, len(gs))
+	for _, gg := range gs {
+		Start(t, r.tt, gg, stopped)
 		if a, ok := aggregateOf(gg); ok {
 			r.run[a.Type] = true
 			r.track(a.Events.Name)
