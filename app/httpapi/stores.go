@@ -94,9 +94,7 @@ func (s *server) storeRoutes(mux *routes) {
 	listProducts := mux.guard("GET /api/stores/{storeId}/products", func(w http.ResponseWriter, r *http.Request) {
 		s.listProducts(w, r, r.PathValue("storeId"))
 	})
-	removeProduct := mux.guard("DELETE /api/stores/products/{id}", s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) {
-		return &contract.RemoveProduct{}, true
-	}))
+	removeProduct := mux.guard("DELETE /api/stores/products/{id}", bodiless[contract.RemoveProduct](s, awaitOn(s.Views.Products)))
 	disableParticipation := mux.guard("DELETE /api/stores/{id}/participating", s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} }))
 	mux.dispatch("GET /api/stores/{a}/{b}", productOrStore("GET", getProduct, "products", "storeId", listProducts))
 	mux.dispatch("DELETE /api/stores/{a}/{b}", productOrStore("DELETE", removeProduct, "participating", "id", disableParticipation))
