@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
@@ -36,14 +35,11 @@ func (f kafkaFlags) withAdmin(role string, fn func(ctx context.Context, adm *kad
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return fn(ctx, kadm.NewClient(cl))
+	return admin.Run(opts, func(adm *kadm.Client) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return fn(ctx, adm)
+	})
 }
 
 // durabilityFlags say how the cluster replicates the catalogue's topics
