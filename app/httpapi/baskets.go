@@ -74,9 +74,7 @@ func (s *server) basketRoutes(mux *routes) {
 		ok := readJSON(w, r, &in)
 		return &contract.CheckoutBasket{PaymentID: in.PaymentID}, ok
 	}))
-	mux.HandleFunc("DELETE /api/baskets/{id}", s.basketCommand(func(http.ResponseWriter, *http.Request) (contract.BasketCommand, bool) {
-		return &contract.CancelBasket{}, true
-	}))
+	mux.HandleFunc("DELETE /api/baskets/{id}", bodiless[contract.CancelBasket](s, awaitOn(s.Views.Baskets)))
 }
 
 // readItem reads {"productId": …, "quantity": n}; both are required.

@@ -39,12 +39,8 @@ func (s *server) customerRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Customers, r.PathValue("id"), customers.ErrCustomerNotFound, customerOut)
 	})
-	mux.HandleFunc("PUT /api/customers/{id}/enable", s.customerCommand(func(http.ResponseWriter, *http.Request) (contract.CustomerCommand, bool) {
-		return &contract.EnableCustomer{}, true
-	}))
-	mux.HandleFunc("PUT /api/customers/{id}/disable", s.customerCommand(func(http.ResponseWriter, *http.Request) (contract.CustomerCommand, bool) {
-		return &contract.DisableCustomer{}, true
-	}))
+	mux.HandleFunc("PUT /api/customers/{id}/enable", bodiless[contract.EnableCustomer](s, awaitOn(s.Views.Customers)))
+	mux.HandleFunc("PUT /api/customers/{id}/disable", bodiless[contract.DisableCustomer](s, awaitOn(s.Views.Customers)))
 	mux.HandleFunc("PUT /api/customers/{id}/change-sms", s.customerCommand(func(w http.ResponseWriter, r *http.Request) (contract.CustomerCommand, bool) {
 		var in changeSMSBody
 		ok := readJSON(w, r, &in)

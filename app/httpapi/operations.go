@@ -82,16 +82,9 @@ const operationsTick = 2 * time.Second
 
 func (s *server) operationsRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/operations", func(w http.ResponseWriter, r *http.Request) {
-		if !s.operationsAvailable(w) {
-			return
+		if s.operationsAvailable(w) {
+			writeReport(s, w, r, "the operations report", s.Operations.Operations)
 		}
-		rep, err := s.Operations.Operations(r.Context())
-		if err != nil {
-			s.Log.Warn("measuring the operations report failed", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the operations report could not be measured (is Kafka reachable?): "+err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, rep)
 	})
 	mux.HandleFunc("GET /api/operations/live", func(w http.ResponseWriter, r *http.Request) {
 		if !s.operationsAvailable(w) {
@@ -113,4 +106,17 @@ func (s *server) operationsAvailable(w http.ResponseWriter) bool {
 		return false
 	}
 	return true
+}
+
+// writeReport answers with the report measure takes now, or, when it
+// fails, logs that and answers 503 saying what could not be measured
+// (what, e.g. "the operations report").
+func writeReport[R any](s *server, w http.ResponseWriter, r *http.Request, what string, measure func(context.Context) (R, error)) {
+	rep, err := measure(r.Context())
+	if err != nil {
+		s.Log.Warn("measuring "+what+" failed", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", what+" could not be measured (is Kafka reachable?): "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }

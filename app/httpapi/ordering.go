@@ -39,9 +39,5 @@ func (s *server) orderRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Orders, r.PathValue("id"), ordering.ErrOrderNotFound, orderOut)
 	})
-	mux.HandleFunc("DELETE /api/ordering/{id}", func(w http.ResponseWriter, r *http.Request) {
-		cmd := &contract.CancelOrder{}
-		cmd.AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, awaitOn(s.Views.Orders))
-	})
+	mux.HandleFunc("DELETE /api/ordering/{id}", bodiless[contract.CancelOrder](s, awaitOn(s.Views.Orders)))
 }

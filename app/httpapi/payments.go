@@ -57,11 +57,7 @@ func (s *server) paymentRoutes(mux *routes) {
 	mux.HandleFunc("GET /api/payments/invoices/{id}", func(w http.ResponseWriter, r *http.Request) {
 		getOne(s, w, r, s.Views.Invoices, r.PathValue("id"), payments.ErrInvoiceNotFound, invoiceOut)
 	})
-	mux.HandleFunc("PUT /api/payments/invoices/{id}/pay", func(w http.ResponseWriter, r *http.Request) {
-		cmd := &contract.PayInvoice{}
-		cmd.AggregateID = r.PathValue("id")
-		s.send(w, r, cmd, false, awaitOn(s.Views.Invoices))
-	})
+	mux.HandleFunc("PUT /api/payments/invoices/{id}/pay", bodiless[contract.PayInvoice](s, awaitOn(s.Views.Invoices)))
 }
 
 func (s *server) authorizePayment(w http.ResponseWriter, r *http.Request) {

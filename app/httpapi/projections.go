@@ -65,12 +65,6 @@ func (s *server) projectionRoutes(mux *routes) {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "this instance does not report projections")
 			return
 		}
-		rep, err := s.Projections.Projections(r.Context())
-		if err != nil {
-			s.Log.Warn("measuring the projections' lag failed", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the projections' lag could not be measured (is Kafka reachable?): "+err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, rep)
+		writeReport(s, w, r, "the projections' lag", s.Projections.Projections)
 	})
 }

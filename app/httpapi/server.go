@@ -249,6 +249,15 @@ func existing[C schemas.Command](s *server, await awaitView, build func(w http.R
 	}
 }
 
+// bodiless builds a write route for an existing aggregate (existing) whose
+// command, a new C, carries nothing but the path's {id}.
+func bodiless[C any, P interface {
+	*C
+	schemas.Command
+}](s *server, await awaitView) http.HandlerFunc {
+	return existing(s, await, func(http.ResponseWriter, *http.Request) (P, bool) { return new(C), true })
+}
+
 // awaitOn is the awaitView of one aggregate's view.
 func awaitOn[S any](v *state.View[S]) awaitView {
 	return func(ctx context.Context, id string, version int64) error {

@@ -94,34 +94,10 @@ func (s *server) storeRoutes(mux *routes) {
 	listProducts := mux.guard("GET /api/stores/{storeId}/products", func(w http.ResponseWriter, r *http.Request) {
 		s.listProducts(w, r, r.PathValue("storeId"))
 	})
-	removeProduct := mux.guard("DELETE /api/stores/products/{id}", s.productCommand(func(http.ResponseWriter, *http.Request) (contract.ProductCommand, bool) {
-		return &contract.RemoveProduct{}, true
-	}))
+	removeProduct := mux.guard("DELETE /api/stores/products/{id}", bodiless[contract.RemoveProduct](s, awaitOn(s.Views.Products)))
 	disableParticipation := mux.guard("DELETE /api/stores/{id}/participating", s.storeCommand(func(string) contract.StoreCommand { return &contract.DisableParticipation{} }))
-	mux.dispatch("GET /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.PathValue("a") == "products":
-			r.SetPathValue("id", r.PathValue("b"))
-			getProduct(w, r)
-		case r.PathValue("b") == "products":
-			r.SetPathValue("storeId", r.PathValue("a"))
-			listProducts(w, r)
-		default:
-			writeError(w, http.StatusNotFound, "route_not_found", "no route GET "+r.URL.Path)
-		}
-	})
-	mux.dispatch("DELETE /api/stores/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.PathValue("a") == "products":
-			r.SetPathValue("id", r.PathValue("b"))
-			removeProduct(w, r)
-		case r.PathValue("b") == "participating":
-			r.SetPathValue("id", r.PathValue("a"))
-			disableParticipation(w, r)
-		default:
-			writeError(w, http.StatusNotFound, "route_not_found", "no route DELETE "+r.URL.Path)
-		}
-	})
+	mux.dispatch("GET /api/stores/{a}/{b}", productOrStore("GET", getProduct, "products", "storeId", listProducts))
+	mux.dispatch("DELETE /api/stores/{a}/{b}", productOrStore("DELETE", removeProduct, "participating", "id", disableParticipation))
 	mux.HandleFunc("PUT /api/stores/products/{id}/rebrand", s.productCommand(func(w http.ResponseWriter, r *http.Request) (contract.ProductCommand, bool) {
 		var in rebrandProductBody
 		ok := readJSON(w, r, &in)
@@ -170,6 +146,26 @@ func (s *server) rebrandStore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.storeCommand(func(string) contract.StoreCommand { return &contract.RebrandStore{Name: in.Name} })(w, r)
+}
+
+// productOrStore hands METHOD /api/stores/{a}/{b} to product when it is
+// /api/stores/products/{id}, and to store, with the store's id as the path
+// value param, when it is /api/stores/{param}/segment; anything else is
+// answered 404. method names the route in that answer (a GET pattern also
+// serves HEAD).
+func productOrStore(method string, product http.HandlerFunc, segment, param string, store http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("a") == "products":
+			r.SetPathValue("id", r.PathValue("b"))
+			product(w, r)
+		case r.PathValue("b") == segment:
+			r.SetPathValue(param, r.PathValue("a"))
+			store(w, r)
+		default:
+			writeError(w, http.StatusNotFound, "route_not_found", "no route "+method+" "+r.URL.Path)
+		}
+	}
 }
 
 func (s *server) storeCommand(build func(id string) contract.StoreCommand) http.HandlerFunc {

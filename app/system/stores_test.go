@@ -38,22 +38,11 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "skipping the system integration tests:", err)
 		return 0
 	}
-	dir, err := os.MkdirTemp("", "mallbots-system-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	var stop func()
-	sys, stop, err = systemtest.Start(ctx, system.Config{
-		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
-		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
-		Auth: system.AuthConfig{SigningKey: signingKey(dir)}, // shared with secondAPI
-		Log:  systemtest.Log(),
-
-		TracerProvider: tracerProvider(), // observability_test.go
+	var err error
+	sys, stop, err = systemtest.StartInTemp("mallbots-system-test-", func(cfg *system.Config) {
+		cfg.Auth = system.AuthConfig{SigningKey: signingKey(cfg.DataDir)} // shared with secondAPI
+		cfg.TracerProvider = tracerProvider()                             // observability_test.go
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

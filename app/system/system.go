@@ -15,7 +15,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 	"go.opentelemetry.io/otel/trace"
 
@@ -263,24 +262,20 @@ func (s *System) applyTopics(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	d, err := s.durability(ctx, adm)
-	if err != nil {
-		return err
-	}
-	created, err := admin.Apply(ctx, adm, topics.All(), admin.WithDurability(d))
-	if err != nil {
-		return err
-	}
-	if len(created) > 0 {
-		s.log.Info("created topics", "count", len(created), "replication", d.String())
-	}
-	return nil
+	return admin.Run(opts, func(adm *kadm.Client) error {
+		d, err := s.durability(ctx, adm)
+		if err != nil {
+			return err
+		}
+		created, err := admin.Apply(ctx, adm, topics.All(), admin.WithDurability(d))
+		if err != nil {
+			return err
+		}
+		if len(created) > 0 {
+			s.log.Info("created topics", "count", len(created), "replication", d.String())
+		}
+		return nil
+	})
 }
 
 // durability is how the topics this instance creates are replicated: one

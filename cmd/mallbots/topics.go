@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
 	"github.com/mallbots/mallbots/topics/admin"
@@ -36,14 +35,11 @@ func (f kafkaFlags) withAdmin(role string, fn func(ctx context.Context, adm *kad
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return fn(ctx, kadm.NewClient(cl))
+	return admin.Run(opts, func(adm *kadm.Client) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return fn(ctx, adm)
+	})
 }
 
 // durabilityFlags say how the cluster replicates the catalogue's topics
@@ -58,18 +54,26 @@ func (f durabilityFlags) option() admin.Option {
 	return admin.WithReplication(f.ReplicationFactor, f.MinInsyncReplicas)
 }
 
-type topicsApplyCmd struct {
+// catalogueFlags are the flags of a command that holds a cluster to the
+// catalogue: where it is, and how its topics are replicated.
+type catalogueFlags struct {
 	kafkaFlags
 	durabilityFlags
 }
 
-// Run creates topics and ACLs; creating ACLs needs ALTER on the cluster,
-// the admin's.
-func (c *topicsApplyCmd) Run() error {
-	return c.withAdmin(topics.RoleAdmin, func(ctx context.Context, adm *kadm.Client) error {
-		return apply(ctx, adm, c.option())
+// run runs fn as role's principal (withAdmin) with the replication the
+// flags say.
+func (f catalogueFlags) run(role string, fn func(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error) error {
+	return f.withAdmin(role, func(ctx context.Context, adm *kadm.Client) error {
+		return fn(ctx, adm, f.option())
 	})
 }
+
+type topicsApplyCmd struct{ catalogueFlags }
+
+// Run creates topics and ACLs; creating ACLs needs ALTER on the cluster,
+// the admin's.
+func (c *topicsApplyCmd) Run() error { return c.run(topics.RoleAdmin, apply) }
 
 func apply(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error {
 	d, err := admin.Durability(ctx, adm, opts...)
@@ -88,16 +92,9 @@ func apply(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error {
 	return applyACLs(ctx, adm)
 }
 
-type topicsCheckCmd struct {
-	kafkaFlags
-	durabilityFlags
-}
+type topicsCheckCmd struct{ catalogueFlags }
 
-func (c *topicsCheckCmd) Run() error {
-	return c.withAdmin(topics.RoleTopics, func(ctx context.Context, adm *kadm.Client) error {
-		return check(ctx, adm, c.option())
-	})
-}
+func (c *topicsCheckCmd) Run() error { return c.run(topics.RoleTopics, check) }
 
 func check(ctx context.Context, adm *kadm.Client, opts ...admin.Option) error {
 	drift, err := admin.Check(ctx, adm, topics.All(), opts...)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mallbots/mallbots/topics"
 )
@@ -297,4 +298,15 @@ func CommittedOffsets(ctx context.Context, adm *kadm.Client, group, topic string
 		out[p] = o.At
 	}
 	return out, nil
+}
+
+// Run runs fn with an admin client on a new Kafka client made from opts,
+// and closes that client when fn returns.
+func Run(opts []kgo.Opt, fn func(adm *kadm.Client) error) error {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return fn(kadm.NewClient(cl))
 }

@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,20 +62,9 @@ func runMain(m *testing.M) int {
 	if _, err := chserver.FindBinary(""); err != nil {
 		return missing(err.Error() + " (run deploy/scripts/setup)")
 	}
-	dir, err := os.MkdirTemp("", "mallbots-console-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	var stopSystem func()
-	sys, stopSystem, err = systemtest.Start(ctx, system.Config{
-		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
-		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
-		BotShoppingTime: 100 * time.Millisecond,
-		Log:             systemtest.Log(),
+	sys, stopSystem, err = systemtest.StartInTemp("mallbots-console-test-", func(cfg *system.Config) {
+		cfg.BotShoppingTime = 100 * time.Millisecond
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -39,6 +39,39 @@ func Start(ctx context.Context, cfg system.Config) (sys *system.System, stop fun
 	return sys, stop, nil
 }
 
+// StartInTemp starts the system as Start does, within 2 minutes, on a new
+// temporary data folder named from pattern (as os.MkdirTemp names it),
+// every listener on a free loopback port, projections flushed every 100 ms
+// and the log Log's. configure, when not nil, sets the rest of the test's
+// configuration (it sees DataDir). stop shuts the system down and removes
+// the folder.
+func StartInTemp(pattern string, configure func(*system.Config)) (sys *system.System, stop func(), err error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := system.Config{
+		DataDir: dir, HTTPAddr: "127.0.0.1:0", KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0",
+		ClickHouseTCPAddr: "127.0.0.1:0", FlushInterval: 100 * time.Millisecond,
+		Log: Log(),
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	sys, shutdown, err := Start(ctx, cfg)
+	if err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return sys, func() {
+		shutdown()
+		cancel()
+		os.RemoveAll(dir)
+	}, nil
+}
+
 // Log is the system's log in tests: silent, or at DEBUG on standard error
 // when MALLBOTS_TEST_LOG is set (to see what a failing test's system did).
 func Log() *slog.Logger {
