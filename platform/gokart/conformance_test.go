@@ -75,7 +75,14 @@ func storesUnderTest() []storeUnderTest {
 				if err != nil {
 					return nil, err
 				}
-				return storeBuilder(filepath.Dir(dir), leveldbOptions(512<<10), nil)(topic, int32(p))
+				st, err := storeBuilder(filepath.Dir(dir), leveldbOptions(512<<10), nil)(topic, int32(p))
+				if err != nil {
+					return nil, err
+				}
+				// A running store, as goka hands it to a processor once
+				// recovered: a store opened empty compacts nothing until
+				// then (recoveryOptions; its own spec in store_test.go).
+				return st, st.MarkRecovered()
 			},
 			busy: func(storage.Storage) {},
 			background: func(st storage.Storage, _ string) bool {

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,11 +41,18 @@ import (
 // on-disk layout is goka's (same offset key and encoding), so stores
 // written by either open with the other.
 type store struct {
+	// dbMu guards db, which settle replaces once: reads and writes hold it
+	// shared, the replacement exclusively.
+	dbMu  sync.RWMutex
 	db    *leveldb.DB
 	files ldbstorage.Storage // the DB's files; leveldb.Open leaves closing them to us
-	paced *atomic.Bool       // set when recovered: its table writers rest (tablefiles.go)
-	dir   string
-	open  *Stores // where it is known to be open, for Lookups; may be nil
+	opts  *opt.Options       // a running store's
+	// recovering is set while a store opened empty recovers with
+	// recoveryOptions; settle clears it.
+	recovering bool
+	paced      *atomic.Bool // set when recovered: its table writers rest (tablefiles.go)
+	dir        string
+	open       *Stores // where it is known to be open, for Lookups; may be nil
 
 	// flushing serializes flushes; mu guards the rest and is never held
 	// while LevelDB writes (a write can stall behind a compaction, and
@@ -88,12 +99,18 @@ func storeBuilder(path string, opts *opt.Options, open *Stores) storage.Builder 
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (is another mallbots using this state directory?)", topic, partition, err)
 		}
 		paced := new(atomic.Bool)
-		db, err := leveldb.Open(bufferedTables{Storage: files, paced: paced}, staggered(opts, partition))
+		running := staggered(opts, partition)
+		fresh := empty(dir)
+		o := running
+		if fresh {
+			o = recoveryOptions(running)
+		}
+		db, err := leveldb.Open(bufferedTables{Storage: files, paced: paced}, o)
 		if err != nil {
 			files.Close()
 			return nil, fmt.Errorf("open the local store of %s/%d: %w (a store left by an unclean stop can be removed: goka recovers it from the topic)", topic, partition, err)
 		}
-		st := &store{db: db, files: files, paced: paced, dir: dir, open: open, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch), iters: map[*storeIterator]struct{}{}}
+		st := &store{db: db, files: files, opts: running, recovering: fresh, paced: paced, dir: dir, open: open, pending: map[string][]byte{}, spare: map[string][]byte{}, batch: new(leveldb.Batch), spareBatch: new(leveldb.Batch), iters: map[*storeIterator]struct{}{}}
 		open.add(dir, st)
 		return st, nil
 	}
@@ -131,6 +148,62 @@ func staggered(opts *opt.Options, partition int32) *opt.Options {
 	return &o
 }
 
+// empty says whether dir holds no LevelDB database yet.
+func empty(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "CURRENT"))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// recoveryOptions are the options of a store that opened empty while goka
+// recovers it from its table topic: no level-0 compaction and no write
+// stall, whatever the number of level-0 tables.
+//
+// Why: a recovery writes every snapshot of the topic, at random keys, and
+// nothing reads the store until it is recovered. With the running
+// options, every eight to eleven memtable flushes compacted level 0 into
+// level 1, and each such compaction rewrote all of level 1, which grows
+// with the recovery: the data was written several times over, through
+// the one table writer a 2-core process has (tableWriters). A CPU profile
+// of `mallbots run`'s cold start at 1,000,000 customers put LevelDB's
+// compactions at 44 % of the process (docs/benchmarks.md). settle merges
+// the level-0 tables once, when the recovery ends.
+func recoveryOptions(running *opt.Options) *opt.Options {
+	o := *running
+	o.CompactionL0Trigger = math.MaxInt32
+	o.WriteL0SlowdownTrigger = math.MaxInt32
+	o.WriteL0PauseTrigger = math.MaxInt32
+	return &o
+}
+
+// settle ends the recovery of a store that opened empty: it merges the
+// level-0 tables the recovery wrote into the levels below in one
+// compaction, then reopens the database with the running options (LevelDB
+// takes its options only when it opens). An iterator opened during the
+// recovery ends with an error: the database it read is closed.
+func (s *store) settle() error {
+	s.recovering = false
+	if err := s.db.CompactRange(util.Range{}); err != nil {
+		return fmt.Errorf("merge the local store %s after its recovery: %w", s.dir, err)
+	}
+	s.iterating.Lock()
+	defer s.iterating.Unlock()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	for it := range s.iters {
+		it.end(fmt.Errorf("the local store %s reopened after its recovery under the iterator: iterate again", s.dir))
+		delete(s.iters, it)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close the local store %s after its recovery: %w", s.dir, err)
+	}
+	db, err := leveldb.Open(bufferedTables{Storage: s.files, paced: s.paced}, s.opts)
+	if err != nil {
+		return fmt.Errorf("reopen the local store %s after its recovery: %w (remove it: goka recovers it from the topic)", s.dir, err)
+	}
+	s.db = db
+	return nil
+}
+
 func (s *store) Open() error { return nil }
 
 // Close ends the iterators still open, then closes the database: a
@@ -151,6 +224,8 @@ func (s *store) Close() error {
 	for it := range iters {
 		it.end(fmt.Errorf("the local store %s closed during the iteration", s.dir))
 	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
 	return errors.Join(err, s.db.Close(), s.files.Close())
 }
 
@@ -171,7 +246,9 @@ func (s *store) Get(key string) ([]byte, error) {
 	}
 	// A flush between the lookup above and this read only makes the
 	// database newer, never older.
+	s.dbMu.RLock()
 	v, err := s.db.Get([]byte(key), nil)
+	s.dbMu.RUnlock()
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, nil
 	}
@@ -214,7 +291,9 @@ func (s *store) GetOffset(def int64) (int64, error) {
 	if o != 0 {
 		return o, nil
 	}
+	s.dbMu.RLock()
 	raw, err := s.db.Get([]byte(offsetKey), nil)
+	s.dbMu.RUnlock()
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return def, nil
 	}
@@ -248,8 +327,16 @@ func (s *store) applied() (int64, error) {
 }
 
 func (s *store) MarkRecovered() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	if s.recovering {
+		if err := s.settle(); err != nil {
+			return err
+		}
+	}
 	s.paced.Store(true)
-	return s.flush()
+	return nil
 }
 
 func (s *store) Iterator() (storage.Iterator, error) {
@@ -274,7 +361,9 @@ func (s *store) IteratorWithRange(start, limit []byte) (storage.Iterator, error)
 	if s.closed {
 		return nil, fmt.Errorf("the local store %s is closed", s.dir)
 	}
+	s.dbMu.RLock()
 	it := &storeIterator{store: s, iter: s.db.NewIterator(r, nil)}
+	s.dbMu.RUnlock()
 	s.iters[it] = struct{}{}
 	return it, nil
 }
@@ -298,7 +387,9 @@ func (s *store) flush() error {
 	s.bytes, s.dirty = 0, false
 	s.mu.Unlock()
 
+	s.dbMu.RLock()
 	err := s.db.Write(batch, nil)
+	s.dbMu.RUnlock()
 	records := batch.Len()
 	batch.Reset() // LevelDB holds nothing of it once Write returns
 

@@ -2,6 +2,7 @@ package gokart
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -335,4 +336,102 @@ func TestEachPartitionCompactsLevelZeroAtItsOwnCount(t *testing.T) {
 	if len(got) != 4 {
 		t.Errorf("level-0 triggers of 8 partitions: %v, want four different ones", got)
 	}
+}
+
+// A store opened empty is being recovered from its table topic: every
+// snapshot ever written, at random keys, several per key. It compacts
+// nothing meanwhile (each compaction would rewrite all that is below
+// level 0), then merges level 0 once when goka marks it recovered, and
+// runs with the running options from then on.
+func TestAStoreOpenedEmptyCompactsNothingUntilRecoveredThenMergesOnce(t *testing.T) {
+	dir := t.TempDir()
+	build := storeBuilder(dir, leveldbOptions(64<<10), nil)
+	st, err := build("table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := func(st storage.Storage, l int) int {
+		t.Helper()
+		n, err := st.(*store).db.GetProperty(fmt.Sprintf("leveldb.num-files-at-level%d", l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		fmt.Sscan(n, &v)
+		return v
+	}
+	const keys, rounds = 2_000, 3
+	want := map[string]string{}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var offset int64
+	for r := range rounds {
+		for _, i := range rnd.Perm(keys) {
+			k, v := fmt.Sprintf("k%05d", i), fmt.Sprintf("%d-%d-%0500d", r, i, i)
+			if err := st.Set(k, []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+			offset++
+			if err := st.SetOffset(offset); err != nil {
+				t.Fatal(err)
+			}
+			want[k] = v
+		}
+	}
+	it, err := st.Iterator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Release()
+	trigger := staggered(leveldbOptions(64<<10), 0).CompactionL0Trigger
+	if l0 := level(st, 0); l0 <= trigger {
+		t.Fatalf("%d level-0 tables after writing %d KiB with a 64 KiB buffer; want more than the running trigger, %d", l0, keys*rounds/2, trigger)
+	}
+	for l := 1; l < 7; l++ {
+		if n := level(st, l); n != 0 {
+			t.Errorf("level %d holds %d tables while the store recovers; want no compaction", l, n)
+		}
+	}
+
+	if err := st.MarkRecovered(); err != nil {
+		t.Fatal(err)
+	}
+	if l0 := level(st, 0); l0 != 0 {
+		t.Errorf("%d level-0 tables once recovered; want them merged", l0)
+	}
+	if it.Next() || it.Err() == nil || !strings.Contains(it.Err().Error(), "iterate again") {
+		t.Errorf("an iterator opened during the recovery, after it: Next, Err %v; want it ended, saying to iterate again", it.Err())
+	}
+	if st.(*store).opts.CompactionL0Trigger != trigger || st.(*store).recovering {
+		t.Errorf("once recovered the store runs with trigger %d, recovering %v; want %d, false", st.(*store).opts.CompactionL0Trigger, st.(*store).recovering, trigger)
+	}
+	check := func(st storage.Storage, when string) {
+		t.Helper()
+		for k, v := range want {
+			if got := mustGet(t, st, k); got != v {
+				t.Fatalf("%s: %s = %.12q, want %.12q", when, k, got, v)
+			}
+		}
+		if o, err := st.GetOffset(-1); err != nil || o != offset {
+			t.Errorf("%s: offset %d, %v; want %d", when, o, err, offset)
+		}
+	}
+	check(st, "once recovered")
+	if err := st.Set("after", []byte("recovery")); err != nil {
+		t.Fatal(err)
+	}
+	want["after"] = "recovery"
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Opened again it is not empty: it runs at once, and holds it all.
+	st, err = build("table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.(*store).recovering {
+		t.Error("a store opened with data runs with the recovery options")
+	}
+	check(st, "reopened")
 }
