@@ -56,13 +56,21 @@ func (e *env) register(ctx context.Context) error {
 // with ChangeSmsNumber commands spread over the registered customers.
 func (e *env) aggregateThroughput(ctx context.Context) error {
 	heap := sampleHeap(ctx)
+	cpu := cpuNow()
 	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.changeRecord)
+	self, ch := perCommand(cpu, cpuNow(), res.produced)
 	peaks := heap()
 	if err != nil {
 		return err
 	}
 	e.aggregateRate = res.rate
 	e.aggregateHeap = peaks.live
+	e.aggregateCPU = self + ch
+	if e.aggregateSnapshot, err = e.kafka.meanValueSize(ctx, topics.Customers.Table.Name, 500); err != nil {
+		return fmt.Errorf("the aggregate's snapshot size: %w", err)
+	}
+	e.report.add(Figure{Name: "aggregate.cpu_per_command", What: "CPU time per command while the aggregate ran alone: this process (the aggregate, the embedded broker, the load generator) and ClickHouse, µs",
+		Value: self + ch, Unit: "µs", Note: fmt.Sprintf("process %.1f µs, ClickHouse %.1f µs; snapshots of %s bytes at the end (mean of the last 500)", self, ch, thousands(float64(e.aggregateSnapshot)))})
 	r := ratio(res.rate, e.baseline2Rate)
 	e.report.add(Figure{Name: "aggregate.throughput", What: "aggregate processor alone: commands → results, commands/s",
 		Value: res.rate, Unit: "cmd/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: r,

@@ -48,7 +48,12 @@ type env struct {
 	// aggregateHeap is the aggregate stage's peak live heap (MiB), the
 	// pipeline's heap figure's baseline.
 	aggregateHeap float64
-	keysInTable   int
+	// aggregateCPU is the aggregate stage's CPU per command (µs, the
+	// process and ClickHouse), and aggregateSnapshot the mean size of the
+	// snapshots it wrote last: the pipeline is compared with both.
+	aggregateCPU      float64
+	aggregateSnapshot int
+	keysInTable       int
 	// lagRows is the typical rows per projector batch during the pipeline,
 	// for the insert-time probe.
 	lagRows int

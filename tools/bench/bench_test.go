@@ -52,6 +52,7 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		"aggregate.unchained.throughput", "aggregate.chained.throughput",
 		"latency.200.p50", "latency.200.p99", "latency.1000.p99.9", "recovery.cold", "recovery.warm",
 		"pipeline.throughput", "projection.lag.p99",
+		"aggregate.cpu_per_command", "aggregate.throughput.floor", "pipeline.throughput.aggregate", "pipeline.cpu_per_command",
 	} {
 		f, ok := rep.Figure(name)
 		if !ok {

@@ -89,5 +89,11 @@ func (e *env) floor(ctx context.Context) error {
 			len(state), len(event), len(result)),
 		Value: res.rate, Unit: "rec/s", Baseline: e.baseline2Rate, BaselineName: "baseline 2", Ratio: ratio(res.rate, e.baseline2Rate),
 		Note: note})
+	if e.aggregateRate > 0 {
+		r := ratio(e.aggregateRate, res.rate)
+		e.report.add(Figure{Name: "aggregate.throughput.floor", What: "the aggregate stage's commands/s against the floor's records/s: what MallBots' own code costs over the architecture's",
+			Value: e.aggregateRate, Unit: "cmd/s", Baseline: res.rate, BaselineName: "floor", Ratio: r,
+			Target: "≥ 0.9 × the floor (issue 27)", Met: ptr(r >= 0.9)})
+	}
 	return nil
 }

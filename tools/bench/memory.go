@@ -59,10 +59,15 @@ func (e *env) memory(ctx context.Context) error {
 		return err
 	}
 	keys := e.keysInTable
-	e.report.add(Figure{Name: "run.ready.cold", What: "mallbots run (every component) ready after a cold start: every local store rebuilt from the topics",
-		Value: cold.ready.Seconds(), Unit: "s", Note: fmt.Sprintf("%s customers; starts ClickHouse too", thousands(float64(keys)))})
-	e.report.add(Figure{Name: "run.ready.warm", What: "mallbots run (every component) ready after a clean stop: local stores intact",
-		Value: warm.ready.Seconds(), Unit: "s", Note: "includes starting the ClickHouse server"})
+	coldFig := Figure{Name: "run.ready.cold", What: "mallbots run (every component) ready after a cold start: every local store rebuilt from the topics",
+		Value: cold.ready.Seconds(), Unit: "s", Target: "≤ 30 s at 1,000,000 customers (issue 27)", Note: fmt.Sprintf("%s customers; starts ClickHouse too", thousands(float64(keys)))}
+	warmFig := Figure{Name: "run.ready.warm", What: "mallbots run (every component) ready after a clean stop: local stores intact",
+		Value: warm.ready.Seconds(), Unit: "s", Target: "≤ 5 s at 1,000,000 customers (issue 27)", Note: "includes starting the ClickHouse server"}
+	if keys >= 1_000_000 {
+		coldFig.Met, warmFig.Met = ptr(cold.ready <= 30*time.Second), ptr(warm.ready <= 5*time.Second)
+	}
+	e.report.add(coldFig)
+	e.report.add(warmFig)
 	e.report.add(Figure{Name: "run.ready.crash", What: "mallbots run (every component) ready after kill -9: the processors' own tables rebuilt, the copies of other tables and the views kept",
 		Value: crashed.ready.Seconds(), Unit: "s", Note: "includes starting the ClickHouse server; docs/adr/0005"})
 	// The target holds only if the resident set stays under it while

@@ -58,7 +58,9 @@ func (e *env) pipeline(ctx context.Context) error {
 	var lags []float64
 	wg.Go(func() { lags = e.sampleLag(sampleCtx, time.Now().Add(st.warmup)) })
 	heap := sampleHeap(ctx)
+	cpu := cpuNow()
 	res, err := e.runCommands(ctx, st, e.wl.changeRecord)
+	self, ch := perCommand(cpu, cpuNow(), res.produced)
 	peaks := heap()
 	stopSampling()
 	wg.Wait()
@@ -75,8 +77,30 @@ func (e *env) pipeline(ctx context.Context) error {
 		Target: "≥ 0.5 × baseline 2 for 5 min", Met: ptr(r >= 0.5),
 		Note: fmt.Sprintf("%d commands over %s (components %s)%s", res.produced, e.cfg.Duration, strings.Join(e.cfg.Components, ","),
 			map[bool]string{true: "", false: "; sustained for less than the target's 5 min (--duration 5m)"}[e.cfg.Duration >= 5*time.Minute])})
+	e.pipelineAgainstAggregate(ctx, res.rate, self, ch)
 	e.lagFigure("projection.lag.p99.saturated", "events projection lag p99 at the pipeline's saturation (the closed-loop load keeps a backlog in front of the slowest step)", lags, nil, nil, "")
 	return e.pacedLag(ctx, res.rate/2, min(e.cfg.Duration, time.Minute))
+}
+
+// pipelineAgainstAggregate reports the pipeline against the aggregate
+// alone: their rates, and their CPU per command, which on a machine that
+// both saturate is what the ratio of rates comes to. The snapshots' sizes
+// say whether both ran on snapshots alike: they grow with the commands a
+// customer has had (its window of recent commands).
+func (e *env) pipelineAgainstAggregate(ctx context.Context, rate, self, ch float64) {
+	size, err := e.kafka.meanValueSize(ctx, topics.Customers.Table.Name, 500)
+	if err != nil {
+		e.report.Warnings = append(e.report.Warnings, "the pipeline's snapshot size: "+err.Error())
+	}
+	sizes := fmt.Sprintf("snapshots of %s bytes at the end of the pipeline, %s at the end of the aggregate stage (means of the last 500)",
+		thousands(float64(size)), thousands(float64(e.aggregateSnapshot)))
+	r := ratio(rate, e.aggregateRate)
+	e.report.add(Figure{Name: "pipeline.throughput.aggregate", What: "the pipeline's commands/s against the aggregate alone's",
+		Value: rate, Unit: "cmd/s", Baseline: e.aggregateRate, BaselineName: "aggregate alone", Ratio: r,
+		Target: "≥ 0.8 × the aggregate alone (issue 27)", Met: ptr(r >= 0.8), Note: sizes})
+	e.report.add(Figure{Name: "pipeline.cpu_per_command", What: "CPU time per command while the pipeline ran: this process (the aggregate, both projections, the embedded broker, the load generator) and ClickHouse, µs",
+		Value: self + ch, Unit: "µs", Baseline: e.aggregateCPU, BaselineName: "aggregate alone", Ratio: ratio(self+ch, e.aggregateCPU),
+		Note: fmt.Sprintf("process %.1f µs, ClickHouse %.1f µs; a pipeline at 0.8 × the aggregate on a machine both saturate needs at most 1.25 × its CPU per command", self, ch)})
 }
 
 // pacedLag holds the pipeline at rate (half what it sustained) for d and
