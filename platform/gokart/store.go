@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -155,8 +154,8 @@ func empty(dir string) bool {
 }
 
 // recoveryOptions are the options of a store that opened empty while goka
-// recovers it from its table topic: no level-0 compaction and no write
-// stall, whatever the number of level-0 tables.
+// recovers it from its table topic: level 0 is compacted only once it
+// holds recoveryL0Trigger tables, and writes stall only far beyond that.
 //
 // Why: a recovery writes every snapshot of the topic, at random keys, and
 // nothing reads the store until it is recovered. With the running
@@ -165,15 +164,24 @@ func empty(dir string) bool {
 // with the recovery: the data was written several times over, through
 // the one table writer a 2-core process has (tableWriters). A CPU profile
 // of `mallbots run`'s cold start at 1,000,000 customers put LevelDB's
-// compactions at 44 % of the process (docs/benchmarks.md). settle merges
-// the level-0 tables once, when the recovery ends.
+// compactions at 44 % of the process (docs/adr/0011, last amendment).
+// settle merges what is left in level 0 once the recovery ends.
+//
+// Why not never: each level-0 table is an open file while level 0 is
+// merged, and a recovery of a topic that holds several snapshots per key
+// writes hundreds of tables per partition, in every store at once; the
+// trigger and the stall bound the files a store holds.
 func recoveryOptions(running *opt.Options) *opt.Options {
 	o := *running
-	o.CompactionL0Trigger = math.MaxInt32
-	o.WriteL0SlowdownTrigger = math.MaxInt32
-	o.WriteL0PauseTrigger = math.MaxInt32
+	o.CompactionL0Trigger = recoveryL0Trigger
+	o.WriteL0SlowdownTrigger = 2 * recoveryL0Trigger
+	o.WriteL0PauseTrigger = 3 * recoveryL0Trigger
 	return &o
 }
+
+// recoveryL0Trigger is the level-0 compaction trigger of a store that
+// recovers from empty: about 8 times the running one.
+const recoveryL0Trigger = 64
 
 // settle ends the recovery of a store that opened empty: it merges the
 // level-0 tables the recovery wrote into the levels below in one

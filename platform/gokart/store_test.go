@@ -339,11 +339,11 @@ func TestEachPartitionCompactsLevelZeroAtItsOwnCount(t *testing.T) {
 }
 
 // A store opened empty is being recovered from its table topic: every
-// snapshot ever written, at random keys, several per key. It compacts
-// nothing meanwhile (each compaction would rewrite all that is below
-// level 0), then merges level 0 once when goka marks it recovered, and
-// runs with the running options from then on.
-func TestAStoreOpenedEmptyCompactsNothingUntilRecoveredThenMergesOnce(t *testing.T) {
+// snapshot ever written, at random keys, several per key. It lets level 0
+// grow far past the running trigger meanwhile (each compaction rewrites
+// all that is below level 0), then merges level 0 once when goka marks it
+// recovered, and runs with the running options from then on.
+func TestAStoreOpenedEmptyCompactsRarelyUntilRecoveredThenMergesOnce(t *testing.T) {
 	dir := t.TempDir()
 	build := storeBuilder(dir, leveldbOptions(64<<10), nil)
 	st, err := build("table", 0)
