@@ -3,7 +3,9 @@ package projections
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -80,16 +82,69 @@ func conflicts(rows []warehouse.Row, held map[eventKey]string) map[int]error {
 	return out
 }
 
-// guardEvents is the events projection's Guard: it reads the rows the
-// table holds for the batch's aggregates and refuses the conflicting ones.
-func guardEvents(ctx context.Context, ch driver.Conn, rows []warehouse.Row) (map[int]error, error) {
+// eventsGuard is the events projection's Guard. Reading what the table
+// holds for every aggregate of a batch cost a scan of most of the table per
+// batch: the aggregates of a batch are random, so their rows are in nearly
+// every granule (8,192 rows) of the table's sort order. At 3.6 million
+// events each query of 2,000 aggregates read 2.2 million rows in 0.4 s,
+// and the projection did about 5,000 events a second, fewer as the table
+// grew (docs/benchmarks.md, issue 27).
+//
+// So the guard remembers, for each aggregate, the highest version the table
+// holds: read once (one GROUP BY) when it first runs or after the member's
+// partitions change, and raised by every row it lets through. A row above
+// that version cannot collide with a held row, since this member is the
+// only writer of its partitions' aggregates; only the others, redeliveries
+// and changed copies, are checked against the table as before. The
+// versions are kept by a 64-bit hash of the aggregate's type and id: two
+// aggregates that share one keep the higher version, which can only send a
+// row to the check it could have skipped.
+type eventsGuard struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	top  map[uint64]uint64 // nil: to be read from the table
+}
+
+func newEventsGuard() *eventsGuard { return &eventsGuard{seed: maphash.MakeSeed()} }
+
+func (g *eventsGuard) key(typ, id string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(g.seed)
+	h.WriteString(typ)
+	h.WriteByte(0)
+	h.WriteString(id)
+	return h.Sum64()
+}
+
+// forget drops what the guard knows of the table: after a rebalance,
+// another member may have written aggregates this member now projects.
+func (g *eventsGuard) forget() {
+	g.mu.Lock()
+	g.top = nil
+	g.mu.Unlock()
+}
+
+// check is the Guard: it refuses the rows whose key the table holds, or an
+// earlier row of the batch holds, with other content.
+func (g *eventsGuard) check(ctx context.Context, ch driver.Conn, rows []warehouse.Row) (map[int]error, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.top == nil {
+		top, err := g.load(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		g.top = top
+	}
 	ids := map[string]bool{}
 	var list []string
 	for _, r := range rows {
-		if id := keyOf(r).id; !ids[id] {
-			ids[id] = true
-			list = append(list, id)
+		k := keyOf(r)
+		if k.version > g.top[g.key(k.typ, k.id)] || ids[k.id] {
+			continue
 		}
+		ids[k.id] = true
+		list = append(list, k.id)
 	}
 	held := map[eventKey]string{}
 	for start := 0; start < len(list); start += guardChunk {
@@ -97,7 +152,36 @@ func guardEvents(ctx context.Context, ch driver.Conn, rows []warehouse.Row) (map
 			return nil, err
 		}
 	}
-	return conflicts(rows, held), nil
+	refused := conflicts(rows, held)
+	for i, r := range rows {
+		if refused[i] == nil {
+			k := keyOf(r)
+			h := g.key(k.typ, k.id)
+			g.top[h] = max(g.top[h], k.version)
+		}
+	}
+	return refused, nil
+}
+
+// load reads the highest version the table holds of each aggregate.
+func (g *eventsGuard) load(ctx context.Context, ch driver.Conn) (map[uint64]uint64, error) {
+	res, err := ch.Query(ctx, "SELECT aggregate_type, aggregate_id, max(aggregate_version) FROM "+
+		warehouse.Database+"."+EventsTable.Name+" GROUP BY aggregate_type, aggregate_id")
+	if err != nil {
+		return nil, fmt.Errorf("read the versions mallbots.events holds: %w", err)
+	}
+	defer res.Close()
+	top := map[uint64]uint64{}
+	for res.Next() {
+		var typ, id string
+		var version uint64
+		if err := res.Scan(&typ, &id, &version); err != nil {
+			return nil, fmt.Errorf("read the versions mallbots.events holds: %w", err)
+		}
+		h := g.key(typ, id)
+		top[h] = max(top[h], version)
+	}
+	return top, res.Err()
 }
 
 // guardChunk is how many aggregate ids one guard query names: a batch of

@@ -30,13 +30,15 @@ var (
 
 // Events projects every event topic into mallbots.events.
 func Events(sd *serde.Serde) warehouse.Projection {
+	guard := newEventsGuard()
 	return warehouse.Projection{
-		Name:   "events",
-		Group:  topics.ProjectorEvents,
-		Topics: topics.EventTopics(),
-		Tables: []warehouse.Table{EventsTable},
-		Map:    func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(sd, rec) },
-		Guard:  guardEvents,
+		Name:        "events",
+		Group:       topics.ProjectorEvents,
+		Topics:      topics.EventTopics(),
+		Tables:      []warehouse.Table{EventsTable},
+		Map:         func(rec *kgo.Record) ([]warehouse.Row, error) { return eventRow(sd, rec) },
+		Guard:       guard.check,
+		OnRebalance: guard.forget,
 		// A refused copy is kept for the operator and the auditors.
 		DeadLetter: topics.DeadLetter.Name,
 	}

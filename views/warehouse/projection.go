@@ -56,6 +56,11 @@ type Projection struct {
 	// handed to WithOnMapError as a Map error is. Nil: every row is
 	// written.
 	Guard func(ctx context.Context, ch driver.Conn, rows []Row) (map[int]error, error)
+	// OnRebalance, when set, is called whenever the member's partitions
+	// change (assigned, revoked or lost), before a record of the new
+	// assignment is mapped: a Guard that remembers what the table holds
+	// for this member's partitions forgets it there.
+	OnRebalance func()
 	// DeadLetter, when set, is the topic the records the Guard refuses are
 	// copied to, byte for byte under their key, with the reason and their
 	// origin in the dead-letter headers (topics.HeaderDLQReason, …,

@@ -91,6 +91,10 @@ func NewProjector(kafka []kgo.Opt, ch driver.Conn, p Projection, opts ...Option)
 		// empty fetches a second.
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
+	if p.OnRebalance != nil {
+		changed := func(context.Context, *kgo.Client, map[string][]int32) { p.OnRebalance() }
+		pr.kafka = append(pr.kafka, kgo.OnPartitionsAssigned(changed), kgo.OnPartitionsRevoked(changed), kgo.OnPartitionsLost(changed))
+	}
 	return pr, nil
 }
 

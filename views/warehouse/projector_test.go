@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,4 +266,30 @@ func TestABatchIsDueAFlushIntervalAfterItsOldestRecordWasWritten(t *testing.T) {
 
 	start(t, r.kafka.opts(), r.writer, eventsProjection("g-overdue"), warehouse.WithFlushInterval(time.Minute))
 	eventually(t, 15*time.Second, "the overdue records committed", func() bool { return r.kafka.committed(t, "g-overdue") == n })
+}
+
+// A member's partitions change when it joins the group (and when others
+// join or leave): the projection hears of it before it maps a record of
+// the new assignment, so that a Guard that remembers the table forgets it.
+func TestAProjectionHearsWhenTheMembersPartitionsChange(t *testing.T) {
+	r := newRig(t)
+	r.kafka.produce(t, 0, 10, 5)
+	var changes atomic.Int32
+	proj := eventsProjection("g-rebalance")
+	proj.OnRebalance = func() { changes.Add(1) }
+	proj.Map = func(rec *kgo.Record) ([]warehouse.Row, error) {
+		if changes.Load() == 0 {
+			return nil, errors.New("a record mapped before the assignment was announced")
+		}
+		return nil, nil
+	}
+	p := start(t, r.kafka.opts(), r.writer, proj)
+	eventually(t, wait, "every record committed", func() bool { return r.kafka.committed(t, "g-rebalance") == 10 })
+	if st := p.Stats(); st.Skipped != 0 {
+		t.Errorf("%d records mapped before the projection heard of its partitions", st.Skipped)
+	}
+	p.stop()
+	if changes.Load() < 2 {
+		t.Errorf("heard of %d changes; want the assignment and the revocation at the stop", changes.Load())
+	}
 }
