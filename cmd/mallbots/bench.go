@@ -26,6 +26,7 @@ type benchCmd struct {
 	JSON            string        `name:"json" help:"Also write the report as JSON to this file." placeholder:"FILE"`
 	Skip            []string      `help:"Phases to leave out, to iterate on one figure: baseline1, baseline2, stockgoka, floor, chain, latency, recovery, memory." placeholder:"PHASE"`
 	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the whole run (the system runs in this process) to this file." placeholder:"FILE"`
+	HeapProfile     string        `name:"heapprofile" help:"Write heap profiles at the peaks of the aggregate and pipeline stages to PREFIX.aggregate.pprof and PREFIX.pipeline.pprof." placeholder:"PREFIX"`
 }
 
 // Run measures and prints the table. Missed targets never fail it (the
@@ -58,7 +59,7 @@ func (b *benchCmd) Run(log *slog.Logger) error {
 	rep, err := bench.Run(ctx, bench.Config{
 		DataDir: b.DataDir, Duration: b.Duration, StageDuration: b.StageDuration, LatencyDuration: b.LatencyDuration,
 		Rates: b.Rates, ChainPairs: b.ChainPairs, Keys: b.Keys, Backlog: b.Backlog, Exe: exe, Components: strings.Split(b.Components, ","),
-		Skip: b.Skip, Progress: os.Stdout, Log: sysLog,
+		Skip: b.Skip, HeapProfile: b.HeapProfile, Progress: os.Stdout, Log: sysLog,
 	})
 	if rep != nil {
 		rep.Print(os.Stdout)

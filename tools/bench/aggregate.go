@@ -55,7 +55,7 @@ func (e *env) register(ctx context.Context) error {
 // aggregateThroughput loads the Customer aggregate alone (no ClickHouse)
 // with ChangeSmsNumber commands spread over the registered customers.
 func (e *env) aggregateThroughput(ctx context.Context) error {
-	heap := sampleHeap(ctx)
+	heap := e.sampleHeap(ctx, "aggregate")
 	cpu := cpuNow()
 	res, err := e.aggregateStage(ctx, "aggregate", e.cfg.StageDuration, 0, e.wl.changeRecord)
 	self, ch := perCommand(cpu, cpuNow(), res.produced)

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,12 +23,14 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
+	profiles := t.TempDir()
 	rep, err := Run(ctx, Config{
 		// The pipeline's rate is counted after its warm-up: in 2 s on a busy
 		// machine (the whole suite running beside it) the projector's first
 		// batch could land after the window, leaving no rate at all.
 		DataDir: t.TempDir(), Duration: 5 * time.Second, StageDuration: time.Second, LatencyDuration: time.Second,
 		Rates: []int{200, 1000}, Keys: 300, Backlog: 2000, ChainPairs: 2, Progress: &progress,
+		HeapProfile: filepath.Join(profiles, "heap"),
 	})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
@@ -61,6 +65,16 @@ func TestTheHarnessRunsEveryPhaseOnTinySizes(t *testing.T) {
 		}
 		if f.Value <= 0 {
 			t.Errorf("figure %s is %v", name, f.Value)
+		}
+	}
+	for _, stage := range []string{"aggregate", "pipeline"} {
+		path := filepath.Join(profiles, "heap."+stage+".pprof")
+		if b, err := os.ReadFile(path); err != nil || len(b) == 0 {
+			t.Errorf("no heap profile of the %s stage's peak at %s: %v", stage, path, err)
+		} else if zr, err := gzip.NewReader(bytes.NewReader(b)); err != nil {
+			t.Errorf("the heap profile of the %s stage is not a gzipped profile: %v", stage, err)
+		} else if raw, err := io.ReadAll(zr); err != nil || len(raw) == 0 {
+			t.Errorf("the heap profile of the %s stage does not decompress: %d bytes, %v", stage, len(raw), err)
 		}
 	}
 	var table bytes.Buffer

@@ -72,6 +72,12 @@ type Config struct {
 	// figure; their figures are absent and ratios against a skipped
 	// baseline are 0.
 	Skip []string `json:"skip,omitempty"`
+	// HeapProfile, when set, is the prefix of the heap profiles written at
+	// the peaks of the aggregate and pipeline stages ("<prefix>.<stage>.pprof",
+	// rewritten each time the stage's live heap passes its last written peak
+	// by heapProfileStep): a peak that lasts a few collections is gone by
+	// the time anyone asks for a profile.
+	HeapProfile string `json:"-"`
 	// Progress receives a line per second while a stage runs; nil for none.
 	Progress io.Writer `json:"-"`
 	// Log receives the system's logs. Default: discarded below warnings.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -26,9 +27,17 @@ type heapPeaks struct {
 	live, rss float64
 }
 
+// heapProfileStep is how far past the last profiled peak (MiB) the live
+// heap must grow before its profile is written again.
+const heapProfileStep = 64
+
 // sampleHeap samples until the returned function is called, which
-// returns the peaks.
-func sampleHeap(ctx context.Context) func() heapPeaks {
+// returns the peaks; with Config.HeapProfile it keeps a heap profile of
+// the stage's peak. The profile's in-use figures are as of the last
+// collection, the same collection the live-heap sample describes.
+func (e *env) sampleHeap(ctx context.Context, stage string) func() heapPeaks {
+	profiled := -float64(heapProfileStep) // the first sample is written
+	var profileErr error                  // the sampler's; reported by the caller's goroutine
 	ctx, cancel := context.WithCancel(ctx)
 	var (
 		wg    sync.WaitGroup
@@ -38,7 +47,14 @@ func sampleHeap(ctx context.Context) func() heapPeaks {
 	read := func() {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
-			peaks.live = max(peaks.live, float64(sample[0].Value.Uint64())/(1<<20))
+			live := float64(sample[0].Value.Uint64()) / (1 << 20)
+			peaks.live = max(peaks.live, live)
+			if e.cfg.HeapProfile != "" && live >= profiled+heapProfileStep {
+				profiled = live
+				if err := writeHeapProfile(e.cfg.HeapProfile + "." + stage + ".pprof"); err != nil {
+					profileErr = err
+				}
+			}
 		}
 		if cur, _, err := rss(os.Getpid()); err == nil {
 			peaks.rss = max(peaks.rss, cur)
@@ -60,6 +76,21 @@ func sampleHeap(ctx context.Context) func() heapPeaks {
 		cancel()
 		wg.Wait()
 		read()
+		if profileErr != nil {
+			e.report.Warnings = append(e.report.Warnings, "heap profile of the "+stage+" stage: "+profileErr.Error())
+		}
 		return peaks
 	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -57,7 +57,7 @@ func (e *env) pipeline(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var lags []float64
 	wg.Go(func() { lags = e.sampleLag(sampleCtx, time.Now().Add(st.warmup)) })
-	heap := sampleHeap(ctx)
+	heap := e.sampleHeap(ctx, "pipeline")
 	cpu := cpuNow()
 	res, err := e.runCommands(ctx, st, e.wl.changeRecord)
 	self, ch := perCommand(cpu, cpuNow(), res.produced)
