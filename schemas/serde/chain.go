@@ -125,11 +125,7 @@ func (l Link) Intact() bool { return l.Chained && l.Hash != "" && l.Hash == l.Su
 // decoded as ev (which gives its recorded PrevHash and Hash), under c and
 // the writer schema its id names.
 func (s *Serde) LinkOf(ctx context.Context, b []byte, ev schemas.Event, c Chain) (Link, error) {
-	id, err := SchemaID(b)
-	if err != nil {
-		return Link{}, err
-	}
-	r, err := s.reader(ctx, id)
+	id, r, err := s.readerOf(ctx, b)
 	if err != nil {
 		return Link{}, err
 	}

@@ -222,24 +222,28 @@ func SchemaID(b []byte) (int, error) {
 // Decode reads a Confluent-framed record into a new value of its Go type
 // (a pointer). Errors are *DecodeError carrying pos; Decode never panics.
 func (s *Serde) Decode(ctx context.Context, pos Position, b []byte) (v any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			v, err = nil, &DecodeError{Position: pos, Err: fmt.Errorf("corrupt record: %v", r)}
-		}
-	}()
-	v, err = s.decode(ctx, b)
-	if err != nil {
-		return nil, &DecodeError{Position: pos, Err: err}
+	if err := guarded(pos, func() (err error) { v, err = s.decode(ctx, b); return err }); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
 
-func (s *Serde) decode(ctx context.Context, b []byte) (any, error) {
-	id, err := SchemaID(b)
-	if err != nil {
-		return nil, err
+// guarded runs a decoding step, turning its error, or a panic of a
+// decoder on a corrupt record, into a *DecodeError at pos.
+func guarded(pos Position, step func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &DecodeError{Position: pos, Err: fmt.Errorf("corrupt record: %v", r)}
+		}
+	}()
+	if err := step(); err != nil {
+		return &DecodeError{Position: pos, Err: err}
 	}
-	r, err := s.reader(ctx, id)
+	return nil
+}
+
+func (s *Serde) decode(ctx context.Context, b []byte) (any, error) {
+	id, r, err := s.readerOf(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -306,30 +310,32 @@ func (r *reader) read(id int, body []byte, out any) error {
 // version of their type: for an older one it returns false and leaves out
 // alone, and the caller decodes the record whole with Decode, which
 // upcasts it.
-func (s *Serde) DecodeInto(ctx context.Context, pos Position, b []byte, out any) (decoded bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			decoded, err = false, &DecodeError{Position: pos, Err: fmt.Errorf("corrupt record: %v", r)}
+func (s *Serde) DecodeInto(ctx context.Context, pos Position, b []byte, out any) (latest bool, err error) {
+	err = guarded(pos, func() error {
+		id, r, err := s.readerOf(ctx, b)
+		if err != nil {
+			return err
 		}
-	}()
+		if _, ok := s.writers[pos.Topic][r.typ.Name]; !ok {
+			return fmt.Errorf("%s (schema id %d) is not a value type of %s", r.typ.Name, id, pos.Topic)
+		}
+		if latest = r.direct != nil; latest {
+			return r.read(id, b[5:], out)
+		}
+		return nil
+	})
+	return latest && err == nil, err
+}
+
+// readerOf returns the schema id of a Confluent-framed record and its
+// reader.
+func (s *Serde) readerOf(ctx context.Context, b []byte) (int, *reader, error) {
 	id, err := SchemaID(b)
 	if err != nil {
-		return false, &DecodeError{Position: pos, Err: err}
+		return 0, nil, err
 	}
 	r, err := s.reader(ctx, id)
-	if err != nil {
-		return false, &DecodeError{Position: pos, Err: err}
-	}
-	if _, ok := s.writers[pos.Topic][r.typ.Name]; !ok {
-		return false, &DecodeError{Position: pos, Err: fmt.Errorf("%s (schema id %d) is not a value type of %s", r.typ.Name, id, pos.Topic)}
-	}
-	if r.direct == nil {
-		return false, nil
-	}
-	if err := r.read(id, b[5:], out); err != nil {
-		return false, &DecodeError{Position: pos, Err: err}
-	}
-	return true, nil
+	return id, r, err
 }
 
 // reader returns the reader of a schema id, fetching schemas registered by
@@ -386,11 +392,7 @@ func (s *Serde) reader(ctx context.Context, id int) (*reader, error) {
 // Writer names the record type and schema version a Confluent-framed record
 // was written with (version 0: a schema registered by another producer).
 func (s *Serde) Writer(ctx context.Context, b []byte) (name string, version int, err error) {
-	id, err := SchemaID(b)
-	if err != nil {
-		return "", 0, err
-	}
-	r, err := s.reader(ctx, id)
+	_, r, err := s.readerOf(ctx, b)
 	if err != nil {
 		return "", 0, err
 	}
