@@ -90,7 +90,8 @@ type StateTable struct {
 	Row func(sd *serde.Serde, pos serde.Position, value []byte) ([]any, error)
 }
 
-// rowOf makes a StateTable's Row from the mapping of a snapshot's head. The
+// rowOf makes a row reader (a StateTable's Row, the search projection's) from the
+// mapping of a snapshot's head; no row for a snapshot with Version 0. The
 // window of recent commands is skipped, not decoded: it is most of a
 // snapshot's bytes and decoding cost, and no column. A snapshot written
 // with an older schema version is decoded whole (and upcast), then cut to
@@ -159,15 +160,6 @@ func State(sd *serde.Serde) warehouse.Projection {
 		return []warehouse.Row{{Table: st.Table.Name, Values: values}}, nil
 	}
 	return p
-}
-
-// snapshotOf asserts the snapshot type a StateTable expects.
-func snapshotOf[S any](v any) (*schemas.Snapshot[S], error) {
-	s, ok := v.(*schemas.Snapshot[S])
-	if !ok {
-		return nil, fmt.Errorf("expected a %T, got %T", s, v)
-	}
-	return s, nil
 }
 
 // Flag is ClickHouse's boolean: UInt8.

@@ -1,14 +1,13 @@
 package projections
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/schemas/serde"
 	"github.com/mallbots/mallbots/topics"
@@ -25,6 +24,7 @@ var OrderSearchTable = warehouse.OrderSearchTable
 // back. The customer's name is not in the row: customers cannot be renamed,
 // so the search reads it from mallbots.customers by id (docs/adr/0009).
 func Search(sd *serde.Serde) warehouse.Projection {
+	row := rowOf(OrderSearchRow)
 	return warehouse.Projection{
 		Name:   "search",
 		Group:  topics.ProjectorSearch,
@@ -34,26 +34,18 @@ func Search(sd *serde.Serde) warehouse.Projection {
 			if rec.Value == nil {
 				return nil, nil // a tombstone: nothing deletes orders
 			}
-			pos := serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
-			v, err := sd.Decode(context.Background(), pos, rec.Value)
-			if err != nil {
-				return nil, err
+			values, err := row(sd, serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+			if err != nil || values == nil {
+				return nil, err // no values: only rejections recorded so far, no order yet
 			}
-			s, err := snapshotOf[ordering.Order](v)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", pos, err)
-			}
-			if s.Version == 0 {
-				return nil, nil // only rejections recorded so far: no order yet
-			}
-			return []warehouse.Row{{Table: OrderSearchTable.Name, Values: OrderSearchRow(s)}}, nil
+			return []warehouse.Row{{Table: OrderSearchTable.Name, Values: values}}, nil
 		},
 	}
 }
 
-// OrderSearchRow is the order_search row of one order snapshot, in
+// OrderSearchRow is the order_search row of one order snapshot's head, in
 // OrderSearchTable's column order.
-func OrderSearchRow(s *ordering.OrderSnapshot) []any {
+func OrderSearchRow(s *schemas.Head[ordering.Order]) []any {
 	o := s.State
 	n := len(o.Items)
 	productIDs, productNames := make([]string, n), make([]string, n)

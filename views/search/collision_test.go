@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/mallbots/mallbots/schemas"
 	"github.com/mallbots/mallbots/schemas/ordering"
 	"github.com/mallbots/mallbots/views/projections"
 	"github.com/mallbots/mallbots/views/warehouse"
@@ -28,7 +29,7 @@ func TestIDsThatShareAKeyAreToldApart(t *testing.T) {
 	)
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	row := func(order, customer, store, product string, at time.Time) []any {
-		return projections.OrderSearchRow(&ordering.OrderSnapshot{AggregateID: order, Version: 1, UpdatedAt: at, State: ordering.Order{
+		return projections.OrderSearchRow(&schemas.Head[ordering.Order]{AggregateID: order, Version: 1, UpdatedAt: at, State: ordering.Order{
 			ID: order, CustomerID: customer, Status: "pending", CreatedAt: at, TotalCents: 100,
 			Items: []ordering.OrderItem{{ProductID: product, StoreID: store, StoreName: "S", ProductName: "P", PriceCents: 100, Quantity: 1}},
 		}})
