@@ -61,20 +61,23 @@ func contentOf(r warehouse.Row) string {
 }
 
 // conflicts refuses each row whose key held (what the table holds) or an
-// earlier row maps to other content.
+// earlier row maps to other content. A row's content is built only when
+// its key was met before: most rows of a batch are new events.
 func conflicts(rows []warehouse.Row, held map[eventKey]string) map[int]error {
-	seen := map[eventKey]string{}
-	for k, c := range held {
-		seen[k] = c
-	}
+	first := map[eventKey]int{} // the first row of each key the table does not hold
 	out := map[int]error{}
 	for i, r := range rows {
-		k, c := keyOf(r), contentOf(r)
-		first, ok := seen[k]
-		switch {
-		case !ok:
-			seen[k] = c
-		case first != c:
+		k := keyOf(r)
+		want, isHeld := held[k]
+		if !isHeld {
+			j, met := first[k]
+			if !met {
+				first[k] = i
+				continue
+			}
+			want = contentOf(rows[j])
+		}
+		if contentOf(r) != want {
 			out[i] = fmt.Errorf("mallbots.events holds %s %s v%d with other content (event id, payload, hashes or issuer differ): a changed copy of an event is refused, the first row stays",
 				k.typ, k.id, k.version)
 		}
@@ -136,11 +139,13 @@ func (g *eventsGuard) check(ctx context.Context, ch driver.Conn, rows []warehous
 		}
 		g.top = top
 	}
+	hashes := make([]uint64, len(rows))
 	ids := map[string]bool{}
 	var list []string
-	for _, r := range rows {
+	for i, r := range rows {
 		k := keyOf(r)
-		if k.version > g.top[g.key(k.typ, k.id)] || ids[k.id] {
+		hashes[i] = g.key(k.typ, k.id)
+		if k.version > g.top[hashes[i]] || ids[k.id] {
 			continue
 		}
 		ids[k.id] = true
@@ -155,9 +160,7 @@ func (g *eventsGuard) check(ctx context.Context, ch driver.Conn, rows []warehous
 	refused := conflicts(rows, held)
 	for i, r := range rows {
 		if refused[i] == nil {
-			k := keyOf(r)
-			h := g.key(k.typ, k.id)
-			g.top[h] = max(g.top[h], k.version)
+			g.top[hashes[i]] = max(g.top[hashes[i]], keyOf(r).version)
 		}
 	}
 	return refused, nil
