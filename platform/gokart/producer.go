@@ -41,6 +41,19 @@ const closeTimeout = 30 * time.Second
 // as goka does on any emit error). sarama gave up after 10 retries.
 const deliveryTimeout = 30 * time.Second
 
+// MetadataMinAge is the least time a producer leaves between two loads of
+// the cluster's metadata: franz-go's default is 5 s.
+//
+// Why: a processor's producer learns an output topic's partitions at its
+// first emit to it, and records emitted meanwhile can wait for a second
+// load, which the minimum age holds back (franz-go issue 114). In `mallbots
+// bench`'s harness test, a new processor's first emits to its event and
+// result topics waited 4–5 s in that second load, once in every two or
+// three runs: the floor stage completed nothing for the rest of its
+// stage. 250 ms is what librdkafka waits before it reloads after an error
+// (topic.metadata.refresh.fast.interval.ms), the other case this bounds.
+const MetadataMinAge = 250 * time.Millisecond
+
 func (c Runtime) producerBuilder() goka.ProducerBuilder {
 	// goka hands the processor's hasher (topics.Hasher) in; the records are
 	// partitioned with the same murmur2 by partitionByKey.
@@ -53,6 +66,7 @@ func (c Runtime) producerBuilder() goka.ProducerBuilder {
 			kgo.ProducerLinger(c.cfg.flushFrequency),
 			kgo.RecordPartitioner(partitionByKey{}),
 			kgo.RecordDeliveryTimeout(deliveryTimeout),
+			kgo.MetadataMinAge(MetadataMinAge),
 			// When the broker no longer knows the producer's sequence
 			// (a broker restarted from its page cache, say), franz-go's
 			// default is to take a new producer id and send the batch

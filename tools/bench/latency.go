@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/mallbots/mallbots/platform/gokart"
 	"github.com/mallbots/mallbots/topics"
 )
 
@@ -184,7 +185,7 @@ func (e *env) relay(ctx context.Context, req, rep string) (stop func(), err erro
 	for p, o := range ends {
 		offs[p] = kgo.NewOffset().At(o)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.brokers...), kgo.ProducerLinger(0),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.brokers...), kgo.ProducerLinger(0), kgo.MetadataMinAge(gokart.MetadataMinAge),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{req: offs}), kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return nil, err
