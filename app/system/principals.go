@@ -250,12 +250,21 @@ func (g *groupLogs) EndOffsetAs(ctx context.Context, group, topic string, partit
 }
 
 // Since implements engine.LogReader.
-func (g *groupLogs) Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error) {
+func (g *groupLogs) Since(ctx context.Context, topic string, partition int32, t time.Time, fn func(*kgo.Record)) error {
 	l, err := g.ofTopic(topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return l.Since(ctx, topic, partition, t)
+	return l.Since(ctx, topic, partition, t, fn)
+}
+
+// Between implements engine.LogReader.
+func (g *groupLogs) Between(ctx context.Context, topic string, partition int32, from, to int64, fn func(*kgo.Record)) error {
+	l, err := g.ofTopic(topic)
+	if err != nil {
+		return err
+	}
+	return l.Between(ctx, topic, partition, from, to, fn)
 }
 
 // Committed implements engine.LogReader.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -29,10 +30,15 @@ import (
 // log lacks are emitted. Commands past the end offset are new and cost
 // nothing. See docs/adr/0004.
 //
-// The tail is a minute of the event partition, decoded, and the raw values
-// it keeps pin franz-go's fetch buffers: most of the pipeline's live heap
-// when it was held for as long as the partition stayed assigned
-// (docs/benchmarks.md, issue 27). It is released as soon as the assignment
+// The tail keeps only the events of the suspects' aggregates: the keys of
+// the command records from the first suspect up to suspectBelow are read
+// first, and the minute of the event partition is streamed past them,
+// each kept event copied out of its fetch response. Kept whole, the minute
+// was most of the pipeline's live heap at a new instance's start: at tens
+// of thousands of events a second it is hundreds of thousands of records a
+// partition, each pinning its fetch response (docs/benchmarks.md, issue
+// 27). The suspects are the commands since the group's last commit, a few
+// seconds' worth. The tail is released as soon as the assignment
 // is past its suspects: goka hands a partition's records to its callback in
 // offset order, once per assignment, so once the last suspect (or any
 // record at or past suspectBelow) was handled, no record of this
@@ -46,9 +52,15 @@ import (
 type LogReader interface {
 	// EndOffset is the next offset to be written to a partition.
 	EndOffset(ctx context.Context, topic string, partition int32) (int64, error)
-	// Since returns the records of a partition from the first one written
-	// at or after t up to the partition's current end.
-	Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error)
+	// Since calls fn with each record of a partition from the first one
+	// written at or after t up to the partition's end at the call.
+	Since(ctx context.Context, topic string, partition int32, t time.Time, fn func(*kgo.Record)) error
+	// Between calls fn with each record of a partition at an offset in
+	// [from, to).
+	//
+	// fn must copy what it keeps of a record: its key and value are
+	// slices of a fetch response, which they would keep alive whole.
+	Between(ctx context.Context, topic string, partition int32, from, to int64, fn func(*kgo.Record)) error
 	// Committed returns a group's committed offsets on a topic by
 	// partition; a partition the group never committed is absent.
 	Committed(ctx context.Context, group, topic string) (map[int32]int64, error)
@@ -106,7 +118,7 @@ func (h *handler[S, C, E]) logged(ctx goka.Context, pos serde.Position, commandI
 			h.rt.log.Warn("a redelivered command below a record already handled in the same assignment: reading the event log's tail again",
 				"topic", pos.Topic, "partition", pos.Partition, "offset", pos.Offset, "suspect_below", s.suspectBelow)
 		}
-		if err := h.loadLog(ctx, s, pos.Partition); err != nil {
+		if err := h.loadLog(ctx, s, pos); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -165,31 +177,75 @@ func (h *handler[S, C, E]) dropWhenRevoked(partition int32, s *session) {
 	}
 }
 
-func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, partition int32) error {
-	since := ctx.Timestamp().Add(-logMargin)
-	recs, err := h.rt.eventLog.Since(ctx.Context(), h.names.Events.Name, partition, since)
+// loadLog reads the event partition's tail for the suspects from pos (the
+// first one this session handles) up to suspectBelow.
+func (h *handler[S, C, E]) loadLog(ctx goka.Context, s *session, pos serde.Position) error {
+	keys, err := h.suspects(ctx, pos, s.suspectBelow)
 	if err != nil {
-		return fmt.Errorf("read the tail of %s/%d: %w", h.names.Events.Name, partition, err)
+		return err
 	}
-	s.logged = map[string][]loggedEvent{}
-	for _, rec := range recs {
-		v, err := h.rt.serde.Decode(ctx.Context(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, rec.Value)
+	since := ctx.Timestamp().Add(-logMargin)
+	logged := map[string][]loggedEvent{}
+	var read, kept int
+	var derr error
+	err = h.rt.eventLog.Since(ctx.Context(), h.names.Events.Name, pos.Partition, since, func(rec *kgo.Record) {
+		read++
+		if derr != nil {
+			return
+		}
+		if _, suspect := keys[string(rec.Key)]; keys != nil && !suspect {
+			return
+		}
+		value := bytes.Clone(rec.Value) // the decoded event may point into it
+		v, err := h.rt.serde.Decode(ctx.Context(), serde.Position{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, value)
 		if err != nil {
-			return err
+			derr = err
+			return
 		}
 		ev, ok := v.(schemas.Event)
 		if !ok {
-			return fmt.Errorf("%s/%d@%d holds a %T, not an event", rec.Topic, rec.Partition, rec.Offset, v)
+			derr = fmt.Errorf("%s/%d@%d holds a %T, not an event", rec.Topic, rec.Partition, rec.Offset, v)
+			return
 		}
 		m := ev.EventMetadata()
 		k := loggedKey(m.AggregateID, m.CommandID)
-		if dupOf(s.logged[k], m.EventID) {
-			continue
+		if dupOf(logged[k], m.EventID) {
+			return
 		}
-		s.logged[k] = append(s.logged[k], loggedEvent{id: m.EventID, value: rec.Value, event: ev})
+		logged[k] = append(logged[k], loggedEvent{id: m.EventID, value: value, event: ev})
+		kept++
+	})
+	if err == nil {
+		err = derr
 	}
-	h.rt.log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", partition, "events", len(recs), "since", since)
+	if err != nil {
+		return fmt.Errorf("read the tail of %s/%d: %w", h.names.Events.Name, pos.Partition, err)
+	}
+	s.logged = logged
+	h.rt.log.Debug("loaded the event log tail for redelivered commands", "topic", h.names.Events.Name, "partition", pos.Partition,
+		"since", since, "events_read", read, "events_kept", kept, "suspect_aggregates", len(keys))
 	return nil
+}
+
+// maxSuspects bounds the command records whose keys loadLog reads. Past it
+// (a group that never committed, an offset reset) it keeps the events of
+// every aggregate, as many as a minute of the log holds.
+const maxSuspects = 1 << 18
+
+// suspects returns the keys of the command records from pos up to
+// suspectBelow: the aggregates whose events the tail keeps; nil for all.
+func (h *handler[S, C, E]) suspects(ctx goka.Context, pos serde.Position, suspectBelow int64) (map[string]struct{}, error) {
+	if suspectBelow-pos.Offset > maxSuspects {
+		return nil, nil
+	}
+	keys := map[string]struct{}{}
+	err := h.rt.eventLog.Between(ctx.Context(), pos.Topic, pos.Partition, pos.Offset, suspectBelow, func(rec *kgo.Record) {
+		keys[string(rec.Key)] = struct{}{}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the redelivered commands of %s/%d: %w", pos.Topic, pos.Partition, err)
+	}
+	return keys, nil
 }
 
 // loggedKey indexes the log's tail by aggregate and command: a client that
@@ -246,50 +302,54 @@ func (k *KafkaLog) Committed(ctx context.Context, group, topic string) (map[int3
 }
 
 // Since implements LogReader.
-func (k *KafkaLog) Since(ctx context.Context, topic string, partition int32, t time.Time) ([]*kgo.Record, error) {
+func (k *KafkaLog) Since(ctx context.Context, topic string, partition int32, t time.Time, fn func(*kgo.Record)) error {
 	starts, err := k.adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	start, ok := starts.Lookup(topic, partition)
 	if !ok || start.Err != nil {
-		return nil, fmt.Errorf("find offsets after %s in %s/%d: %v", t, topic, partition, start.Err)
+		return fmt.Errorf("find offsets after %s in %s/%d: %v", t, topic, partition, start.Err)
 	}
 	end, err := k.EndOffset(ctx, topic, partition)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if start.Offset < 0 || start.Offset >= end {
-		return nil, nil
+	return k.Between(ctx, topic, partition, start.Offset, end, fn)
+}
+
+// Between implements LogReader.
+func (k *KafkaLog) Between(ctx context.Context, topic string, partition int32, from, to int64, fn func(*kgo.Record)) error {
+	if from < 0 || from >= to {
+		return nil
 	}
 	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), k.opts...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(start.Offset)}}))...)
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(from)}}))...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer cl.Close()
-	var out []*kgo.Record
 	for {
 		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		var ferr error
 		fetches.EachError(func(_ string, _ int32, err error) { ferr = err })
 		if ferr != nil {
-			return nil, ferr
+			return ferr
 		}
 		done := false
 		fetches.EachRecord(func(r *kgo.Record) {
-			if r.Offset < end {
-				out = append(out, r)
+			if r.Offset < to {
+				fn(r)
 			}
-			if r.Offset >= end-1 {
+			if r.Offset >= to-1 {
 				done = true
 			}
 		})
 		if done {
-			return out, nil
+			return nil
 		}
 	}
 }

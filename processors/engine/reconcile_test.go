@@ -30,7 +30,7 @@ import (
 // of the values, as a fetch from a broker would.
 type tailLog struct {
 	end    int64
-	events [][]byte
+	events []keyed
 	reads  atomic.Int32
 }
 
@@ -40,13 +40,26 @@ func (l *tailLog) Committed(context.Context, string, string) (map[int32]int64, e
 	return map[int32]int64{}, nil
 }
 
-func (l *tailLog) Since(_ context.Context, topic string, partition int32, _ time.Time) ([]*kgo.Record, error) {
+func (l *tailLog) Since(_ context.Context, topic string, partition int32, _ time.Time, fn func(*kgo.Record)) error {
 	l.reads.Add(1)
-	out := make([]*kgo.Record, len(l.events))
-	for i, v := range l.events {
-		out[i] = &kgo.Record{Topic: topic, Partition: partition, Offset: int64(i), Value: bytes.Clone(v)}
+	for i, e := range l.events {
+		fn(&kgo.Record{Topic: topic, Partition: partition, Offset: int64(i), Key: []byte(e.key), Value: bytes.Clone(e.value)})
 	}
-	return out, nil
+	return nil
+}
+
+// Between reads the command partition: every command of the rig is the
+// rig's customer's.
+func (l *tailLog) Between(_ context.Context, topic string, partition int32, from, to int64, fn func(*kgo.Record)) error {
+	for o := from; o < to; o++ {
+		fn(&kgo.Record{Topic: topic, Partition: partition, Offset: o, Key: []byte(benchKey)})
+	}
+	return nil
+}
+
+type keyed struct {
+	key   string
+	value []byte
 }
 
 // reconcileRig runs the Customer callback (the whole chain) on one
@@ -85,10 +98,11 @@ func newReconcileRig(tb testing.TB, events int, end int64, logged ...int) *recon
 				CommandID: id, CausationID: id, CorrelationID: id}})
 	}
 	for i := range events {
-		log.events = append(log.events, event(fmt.Sprintf("a0000000-0000-4000-8000-%012d", i), i))
+		other := fmt.Sprintf("a0000000-0000-4000-8000-%012d", i)
+		log.events = append(log.events, keyed{other, event(other, i)})
 	}
 	for _, i := range logged {
-		log.events = append(log.events, event(benchKey, i))
+		log.events = append(log.events, keyed{benchKey, event(benchKey, i)})
 	}
 	rt := New(sd, WithLog(slog.New(slog.NewTextHandler(io.Discard, nil))), WithPartitions(func(topics.Topic) int32 { return 1 }),
 		WithEventLog(log))
@@ -116,6 +130,20 @@ func (r *reconcileRig) deliver(offset int64) int {
 	return r.ctx.emitted - before
 }
 
+// heldKeys counts the events partition 0's session holds by aggregate and
+// command.
+func (r *reconcileRig) heldKeys() map[string]int {
+	r.h.sessions.mu.Lock()
+	defer r.h.sessions.mu.Unlock()
+	held := map[string]int{}
+	if s, ok := r.h.sessions.by[0]; ok {
+		for k, evs := range s.logged {
+			held[k] = len(evs)
+		}
+	}
+	return held
+}
+
 // loaded says whether partition 0's session holds the log's tail.
 func (r *reconcileRig) loaded() bool {
 	r.h.sessions.mu.Lock()
@@ -138,6 +166,31 @@ func TestTheLoadedLogIsReleasedOnceThePartitionHandledItsLastSuspect(t *testing.
 	r.deliver(11)
 	if r.loaded() || r.log.reads.Load() != 1 {
 		t.Fatalf("new records read the log again (loaded %v, %d reads)", r.loaded(), r.log.reads.Load())
+	}
+}
+
+func TestTheLoadedLogHoldsOnlyTheEventsOfTheRedeliveredCommandsAggregates(t *testing.T) {
+	// 100 events of other customers, then the rig's customer's for the
+	// commands at offsets 6 and 7; the commands from 5 up to 10 are the
+	// rig's customer's.
+	r := newReconcileRig(t, 100, 10, 6, 7)
+	r.deliver(5)
+	if got := r.heldKeys(); len(got) != 2 || got[loggedKey(benchKey, commandID(6))] != 1 || got[loggedKey(benchKey, commandID(7))] != 1 {
+		t.Fatalf("the loaded tail holds the events of %d commands (offset 6's: %d, 7's: %d), want the one event of each of the commands at offsets 6 and 7 only",
+			len(got), got[loggedKey(benchKey, commandID(6))], got[loggedKey(benchKey, commandID(7))])
+	}
+	if n := r.deliver(6); n != 1 {
+		t.Fatalf("the command at offset 6 emitted %d records; its event is in the log, so only its result was due", n)
+	}
+}
+
+func TestPastMaxSuspectsTheLoadedLogHoldsEveryAggregatesEvents(t *testing.T) {
+	// A group that never committed: reading every command's key would cost
+	// more than keeping the minute of events.
+	r := newReconcileRig(t, 100, maxSuspects+10, 6)
+	r.deliver(5)
+	if got := len(r.heldKeys()); got != 101 {
+		t.Fatalf("the loaded tail holds the events of %d commands, want all 101", got)
 	}
 }
 
@@ -187,8 +240,10 @@ func TestARevokedPartitionsSessionIsDropped(t *testing.T) {
 
 // BenchmarkReconciliationLog measures the heap the loaded log's tail
 // holds: after the first suspect of an assignment ("MiB-loaded") and
-// after the partition passed its suspects ("MiB-retained"), for a tail of
-// 100,000 events of the Customer aggregate. Run:
+// after the partition passed its suspects ("MiB-retained"), for a minute
+// of log holding 100,000 events of other customers than the suspects'
+// (what a new instance meets under load); ns/op is the first suspect's
+// delivery, which reads the tail. Run:
 //
 //	go test ./processors/engine -run '^$' -bench ReconciliationLog -benchtime 3x
 func BenchmarkReconciliationLog(b *testing.B) {
