@@ -53,13 +53,11 @@ type LogReader interface {
 	// EndOffset is the next offset to be written to a partition.
 	EndOffset(ctx context.Context, topic string, partition int32) (int64, error)
 	// Since calls fn with each record of a partition from the first one
-	// written at or after t up to the partition's end at the call.
+	// written at or after t up to the partition's end at the call, and
+	// Between with each at an offset in [from, to), in offset order. fn
+	// must copy what it keeps of a record: its key and value are slices of
+	// a fetch response, which they would keep alive whole.
 	Since(ctx context.Context, topic string, partition int32, t time.Time, fn func(*kgo.Record)) error
-	// Between calls fn with each record of a partition at an offset in
-	// [from, to).
-	//
-	// fn must copy what it keeps of a record: its key and value are
-	// slices of a fetch response, which they would keep alive whole.
 	Between(ctx context.Context, topic string, partition int32, from, to int64, fn func(*kgo.Record)) error
 	// Committed returns a group's committed offsets on a topic by
 	// partition; a partition the group never committed is absent.
