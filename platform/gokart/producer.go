@@ -46,11 +46,11 @@ const deliveryTimeout = 30 * time.Second
 //
 // Why: a processor's producer learns an output topic's partitions at its
 // first emit to it, and records emitted meanwhile can wait for a second
-// load, which the minimum age holds back (franz-go issue 114). In `mallbots
-// bench`'s harness test, a new processor's first emits to its event and
-// result topics waited 4–5 s in that second load, once in every two or
-// three runs: the floor stage completed nothing for the rest of its
-// stage. 250 ms is what librdkafka waits before it reloads after an error
+// load, which the minimum age holds back (franz-go issue 114): every
+// processor and emitter could stall for up to the minimum age at its first
+// emits after a start (found as a stalled stage of `mallbots bench`;
+// docs/benchmarks.md, issue 27, third stop). 250 ms is what librdkafka
+// waits before it reloads after an error
 // (topic.metadata.refresh.fast.interval.ms), the other case this bounds.
 const MetadataMinAge = 250 * time.Millisecond
 

@@ -361,8 +361,8 @@ func TestAStoreOpenedEmptyCompactsRarelyUntilRecoveredThenMergesOnce(t *testing.
 		return v
 	}
 	// About 46 level-0 tables: past the running trigger (8 to 11) and short
-	// of the recovery one (64), where a compaction would start while the
-	// test counts (with 3 rounds, 69 tables: it failed 8 times in 30).
+	// of the recovery one (64), where a compaction could start while the
+	// test counts.
 	const keys, rounds = 2_000, 2
 	want := map[string]string{}
 	rnd := rand.New(rand.NewPCG(1, 2))
